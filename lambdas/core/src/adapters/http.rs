@@ -1,0 +1,246 @@
+//! What the upstream adapters share about HTTP: building a client with timeouts and a User-Agent,
+//! sending a request, and turning transport failures and HTTP statuses into [`UpstreamError`]s.
+
+use std::time::Duration;
+
+use chrono::DateTime;
+use reqwest::header::{DATE, HeaderMap, RETRY_AFTER};
+use reqwest::{Client, RequestBuilder, StatusCode};
+use url::Url;
+
+use crate::errors::UpstreamError;
+
+/// Setting up an adapter failed; nothing was sent anywhere.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientSetupError {
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("{0} cannot be a base URL")]
+    BaseUrl(Url),
+    #[error("{service} needs an API token and none was configured")]
+    MissingToken { service: &'static str },
+}
+
+/// A client whose every request gives up after `timeout` (connecting included).
+pub fn build_client(timeout: Duration, user_agent: &str) -> Result<Client, ClientSetupError> {
+    Ok(Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(user_agent)
+        .build()?)
+}
+
+/// Rejects a base URL that paths cannot be appended to (e.g. `mailto:`), at construction rather than
+/// at the first request.
+pub fn check_base_url(base: &Url) -> Result<(), ClientSetupError> {
+    if base.cannot_be_a_base() {
+        return Err(ClientSetupError::BaseUrl(base.clone()));
+    }
+    Ok(())
+}
+
+/// `base` with `segments` appended, each percent-encoded as one path segment.
+///
+/// `Url::join` would resolve a relative reference instead, dropping the last segment of a base URL
+/// without a trailing slash, so segments are appended explicitly.
+pub fn endpoint(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
+/// An upstream answer, read in full.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    /// How long upstream asked us to wait (`Retry-After` as seconds or as an HTTP date).
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(&self.headers)
+    }
+}
+
+/// Sends `request` and reads the whole body; transport failures become typed errors.
+pub async fn send(
+    service: &'static str,
+    timeout: Duration,
+    request: RequestBuilder,
+) -> Result<Answer, UpstreamError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(service, timeout, e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| transport_error(service, timeout, e))?;
+    tracing::debug!(service, status = status.as_u16(), bytes = body.len(), "upstream answered");
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// A request that never produced a complete answer: it timed out or the connection failed or dropped.
+pub fn transport_error(
+    service: &'static str,
+    timeout: Duration,
+    error: reqwest::Error,
+) -> UpstreamError {
+    if error.is_timeout() {
+        UpstreamError::Timeout {
+            service,
+            after: timeout,
+        }
+    } else {
+        // The URL is ours and adds nothing but length to every log line.
+        let detail = error_chain(&error.without_url());
+        UpstreamError::Unavailable { service, detail }
+    }
+}
+
+/// The message of `error` and of every error beneath it, e.g. "error sending request: connection refused".
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut detail = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    detail
+}
+
+/// The errors every upstream shares for a status that is not a success: refused credentials, rate
+/// limits, server failures. `None` for a success; adapters check their own special cases (quota,
+/// unknown area) before falling back to this.
+pub fn status_error(service: &'static str, answer: &Answer) -> Option<UpstreamError> {
+    let status = answer.status;
+    if status.is_success() {
+        return None;
+    }
+    let error = match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => UpstreamError::Unauthorized { service },
+        StatusCode::TOO_MANY_REQUESTS => UpstreamError::RateLimited {
+            service,
+            retry_after: answer.retry_after(),
+        },
+        // Gateways answer 408 and 504 when upstream itself was too slow; the next try may be quicker.
+        StatusCode::REQUEST_TIMEOUT => UpstreamError::Unavailable {
+            service,
+            detail: format!("HTTP {status}"),
+        },
+        s if s.is_server_error() => UpstreamError::Unavailable {
+            service,
+            detail: format!("HTTP {status}"),
+        },
+        _ => UpstreamError::Malformed {
+            service,
+            detail: format!("unexpected HTTP {status}: {}", excerpt(&answer.body)),
+        },
+    };
+    Some(error)
+}
+
+/// `Retry-After` is either delay-seconds or an HTTP date; a date is measured against the answer's own
+/// `Date` header so no clock is needed (and none can disagree with the server's).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = DateTime::parse_from_rfc2822(value).ok()?;
+    let now = headers
+        .get(DATE)
+        .and_then(|d| d.to_str().ok())
+        .and_then(|d| DateTime::parse_from_rfc2822(d.trim()).ok())?;
+    (at - now).to_std().ok()
+}
+
+/// The start of a body, for error messages: enough to recognise it, never a whole page.
+pub fn excerpt(body: &str) -> String {
+    const MAX_CHARS: usize = 120;
+    let collapsed = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= MAX_CHARS {
+        collapsed
+    } else {
+        let cut: String = collapsed.chars().take(MAX_CHARS).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(reqwest::header::HeaderName, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name.clone(), HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(
+            retry_after(&headers(&[(RETRY_AFTER, " 120 ")])),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            retry_after(&headers(&[
+                (RETRY_AFTER, "Wed, 21 Oct 2015 07:28:30 GMT"),
+                (DATE, "Wed, 21 Oct 2015 07:28:00 GMT"),
+            ])),
+            Some(Duration::from_secs(30))
+        );
+        // A date without the server's Date cannot be measured; a date in the past means no wait asked.
+        assert_eq!(
+            retry_after(&headers(&[(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:30 GMT")])),
+            None
+        );
+        assert_eq!(retry_after(&headers(&[(RETRY_AFTER, "soon")])), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn endpoint_appends_segments_with_or_without_trailing_slash() {
+        let with = Url::parse("http://127.0.0.1:9/LoadShedding/").expect("url");
+        let without = Url::parse("http://127.0.0.1:9/LoadShedding").expect("url");
+        for base in [with, without] {
+            assert_eq!(
+                endpoint(&base, &["GetScheduleM", "64106", "2", "9", "0"]).as_str(),
+                "http://127.0.0.1:9/LoadShedding/GetScheduleM/64106/2/9/0"
+            );
+        }
+        let odd = Url::parse("http://h/a/").expect("url");
+        assert_eq!(endpoint(&odd, &["x y/z"]).as_str(), "http://h/a/x%20y%2Fz");
+    }
+
+    #[test]
+    fn rejects_base_urls_that_take_no_path() {
+        let mailto = Url::parse("mailto:someone@example.com").expect("url");
+        assert!(check_base_url(&mailto).is_err());
+        assert!(check_base_url(&Url::parse("http://127.0.0.1/").expect("url")).is_ok());
+    }
+
+    #[test]
+    fn excerpt_collapses_whitespace_and_cuts_long_bodies() {
+        assert_eq!(excerpt("  <html>\n\n  <body> "), "<html> <body>");
+        let long = "x".repeat(500);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), 121);
+        assert!(cut.ends_with('…'));
+    }
+}

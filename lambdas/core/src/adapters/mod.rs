@@ -1,0 +1,3 @@
+//! Adapters: the ports implemented for real services and for tests.
+
+pub mod telegram;

@@ -1,0 +1,119 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Our stable identifier of an area: the provider's handle, prefixed by the provider, so ids from
+/// Eskom and EskomSePush can never collide (`eskom:64106`, `esp:eskde-10-fourways...`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AreaId(String);
+
+impl AreaId {
+    pub fn new(id: impl Into<String>) -> Self {
+        AreaId(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AreaId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a provider needs to fetch an area's schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "provider", rename_all = "snake_case")]
+pub enum AreaHandle {
+    /// Eskom's own site: `GetScheduleM/{suburb_id}/{stage}/{province_id}/{total}`.
+    Eskom {
+        suburb_id: u64,
+        municipality: String,
+        province: String,
+        province_id: u8,
+        total: u32,
+    },
+    /// EskomSePush: `/area?id={area_id}`.
+    EskomSePush { area_id: String },
+}
+
+/// A place people subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Area {
+    pub id: AreaId,
+    /// What people call it, e.g. "Bertiburg" or "Milnerton (14)".
+    pub name: String,
+    /// Where it is, for telling same-named areas apart, e.g. "Senqu, Eastern Cape".
+    pub region: String,
+    pub handle: AreaHandle,
+}
+
+impl Area {
+    pub fn eskom(
+        suburb_id: u64,
+        name: impl Into<String>,
+        municipality: impl Into<String>,
+        province: impl Into<String>,
+        province_id: u8,
+        total: u32,
+    ) -> Self {
+        let municipality = municipality.into();
+        let province = province.into();
+        Area {
+            id: AreaId(format!("eskom:{suburb_id}")),
+            name: name.into(),
+            region: format!("{municipality}, {province}"),
+            handle: AreaHandle::Eskom {
+                suburb_id,
+                municipality,
+                province,
+                province_id,
+                total,
+            },
+        }
+    }
+
+    pub fn sepush(
+        area_id: impl Into<String>,
+        name: impl Into<String>,
+        region: impl Into<String>,
+    ) -> Self {
+        let area_id = area_id.into();
+        Area {
+            id: AreaId(format!("esp:{area_id}")),
+            name: name.into(),
+            region: region.into(),
+            handle: AreaHandle::EskomSePush { area_id },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_prefixed_by_provider() {
+        let eskom = Area::eskom(64106, "Bertiburg", "Swartland", "Western Cape", 9, 0);
+        let esp = Area::sepush(
+            "eskde-14-milnerton",
+            "Milnerton (14)",
+            "Eskom Direct, City of Cape Town",
+        );
+        assert_eq!(eskom.id.as_str(), "eskom:64106");
+        assert_eq!(eskom.region, "Swartland, Western Cape");
+        assert_eq!(esp.id.as_str(), "esp:eskde-14-milnerton");
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let area = Area::eskom(9811, "Ashton", "Senqu", "Eastern Cape", 1, 538);
+        let json = serde_json::to_value(&area).expect("serialize");
+        assert_eq!(json["handle"]["provider"], "eskom");
+        let back: Area = serde_json::from_value(json).expect("deserialize");
+        assert_eq!(back, area);
+    }
+}

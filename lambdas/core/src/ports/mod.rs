@@ -1,0 +1,15 @@
+//! Ports: the small traits handlers depend on. Adapters implement them for real services
+//! (Eskom, EskomSePush, DynamoDB, ...) and for tests (in-memory).
+
+mod messenger;
+mod store;
+mod upstream;
+
+pub use messenger::{
+    InlineButton, InlineKeyboard, InvalidCallbackData, Message, Messenger, SendError, Sent, TextFormat,
+};
+pub use store::{
+    DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageStore, StageWrite, Store, StoredStage,
+    SubscriptionStore,
+};
+pub use upstream::{AreaSearch, ScheduleSource, StageSource};

@@ -1,0 +1,131 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Area, AreaId, ChatId, Schedule, Stage};
+use crate::errors::StoreError;
+
+/// The stage as stored, with the version that guards the next write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredStage {
+    pub stage: Stage,
+    pub updated_at: DateTime<Utc>,
+    /// Increases by one with every write; conditional writes compare it.
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageWrite {
+    Written(StoredStage),
+    /// Another writer moved the version since it was read (or, with `expected: None`, a stage is
+    /// already stored): nothing was written.
+    Conflict,
+}
+
+#[async_trait]
+pub trait StageStore: Send + Sync {
+    async fn current_stage(&self) -> Result<Option<StoredStage>, StoreError>;
+
+    /// Writes `stage` only if the stored version is still `expected` (`None`: nothing stored yet), so
+    /// two pollers can neither write the same change twice nor regress each other. A write stores
+    /// version `expected + 1` (1 for the first write). Of concurrent writers holding the same
+    /// `expected`, exactly one gets `Written`; a retry of a write that already went through gets
+    /// `Conflict`, never a second write. The store does not compare stages: callers read first and
+    /// write only a change (every write is a change record on the stream).
+    async fn put_stage(
+        &self,
+        stage: Stage,
+        at: DateTime<Utc>,
+        expected: Option<u64>,
+    ) -> Result<StageWrite, StoreError>;
+}
+
+#[async_trait]
+pub trait ScheduleStore: Send + Sync {
+    async fn schedule(&self, area: &AreaId, stage: Stage) -> Result<Option<Schedule>, StoreError>;
+
+    /// Stores the schedule (one per area and stage) unless an equal one is already stored; true when
+    /// it wrote. Equality is the whole value (`==`), not [`Schedule::differs_from`]: deciding what
+    /// people would notice is the notify task's business, the store only avoids empty writes.
+    async fn put_schedule(
+        &self,
+        schedule: &Schedule,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Subscriptions of chats to areas, readable both ways.
+///
+/// Lists are sorted: areas by id, chats by number. `remove_chat` and `move_chat` touch one area at a
+/// time: they are not atomic as a whole, but idempotent, so a retry completes an interrupted call,
+/// and a move subscribes the new chat before it drops the old one, so a crash never loses an area.
+#[async_trait]
+pub trait SubscriptionStore: Send + Sync {
+    /// True when the subscription is new; subscribing again changes nothing and returns false.
+    async fn subscribe(
+        &self,
+        chat: ChatId,
+        area: &Area,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// True when there was a subscription to remove.
+    async fn unsubscribe(&self, chat: ChatId, area: &AreaId) -> Result<bool, StoreError>;
+    async fn areas_of(&self, chat: ChatId) -> Result<Vec<Area>, StoreError>;
+    async fn subscribers_of(&self, area: &AreaId) -> Result<Vec<ChatId>, StoreError>;
+    /// Every area with at least one subscriber.
+    async fn subscribed_areas(&self) -> Result<Vec<Area>, StoreError>;
+    /// The chat blocked the bot or is gone: drop all its subscriptions. Returns how many.
+    async fn remove_chat(&self, chat: ChatId) -> Result<usize, StoreError>;
+    /// A group became a supergroup with a new id: move its subscriptions. Returns how many areas
+    /// `from` had (those `to` already had count too: they are dropped from `from` all the same).
+    async fn move_chat(
+        &self,
+        from: ChatId,
+        to: ChatId,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError>;
+}
+
+/// Identifies one message to one chat, e.g. `stage:6@2026-12-01T10:00Z` for chat 42.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeliveryKey {
+    pub chat: ChatId,
+    pub message: String,
+}
+
+/// The ledger of messages sent, so retries and redeliveries never send one twice.
+///
+/// An entry counts until its `expires_at` (exclusive, to the millisecond); after that it is as if it
+/// had never been written, whether or not the backend has deleted it yet.
+#[async_trait]
+pub trait DeliveryLedger: Send + Sync {
+    /// Whether an unexpired entry for `key` exists at `now`.
+    async fn was_delivered(&self, key: &DeliveryKey, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Records a sent message until `expires_at`; false when an entry unexpired at `at` already
+    /// holds the key (first write wins; an expired entry is overwritten).
+    async fn record_delivery(
+        &self,
+        key: &DeliveryKey,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Short-lived claims on a name: a chat's `/refresh` cooldown, an update id already handled.
+#[async_trait]
+pub trait Leases: Send + Sync {
+    /// Claims `key` until `until` (exclusive, to the millisecond); false when a claim unexpired at
+    /// `now` already holds it. An expired claim is taken over as if it did not exist.
+    async fn try_claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Everything the tasks and the webhook keep. Both adapters (in-memory, DynamoDB) implement all of it.
+pub trait Store: StageStore + ScheduleStore + SubscriptionStore + DeliveryLedger + Leases {}
+
+impl<T> Store for T where T: StageStore + ScheduleStore + SubscriptionStore + DeliveryLedger + Leases
+{}

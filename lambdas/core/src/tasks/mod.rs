@@ -1,0 +1,15 @@
+//! The task handlers the Lambda binaries and the local workflow runner share.
+
+mod error;
+mod invocation;
+pub mod schedule;
+pub mod stage;
+pub mod stream;
+
+pub use error::TaskError;
+pub use invocation::{
+    AreaFailure, Invocation, ScheduleInput, ScheduleOutcome, ScheduleTrigger, StageOutcome, WorkflowError,
+    WorkflowInvocation, WorkflowState,
+};
+pub use schedule::ScheduleTask;
+pub use stage::StageTask;

@@ -1,0 +1,79 @@
+//! The stage task: read the national stage and store it only when it changed.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tracing::info;
+
+use crate::clock::Clock;
+use crate::ports::{StageSource, StageStore, StageWrite};
+
+use super::{Invocation, StageOutcome, TaskError};
+
+/// How often a lost conditional write is re-read and retried before giving up. Two pollers racing
+/// settle in one round; more rounds would mean the stage flips faster than we can read it.
+const WRITE_ROUNDS: usize = 3;
+
+pub struct StageTask {
+    source: Arc<dyn StageSource>,
+    store: Arc<dyn StageStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl StageTask {
+    pub fn new(source: Arc<dyn StageSource>, store: Arc<dyn StageStore>, clock: Arc<dyn Clock>) -> Self {
+        StageTask { source, store, clock }
+    }
+
+    /// Lambda entry point: any schedule or workflow invocation polls the stage.
+    pub async fn handle(&self, payload: Value) -> Result<Value, TaskError> {
+        match Invocation::parse(payload)? {
+            Invocation::Stream(_) => Err(TaskError::invalid_input(
+                "the stage task polls upstream; it is not fed by a DynamoDB stream",
+            )),
+            Invocation::Event(_) | Invocation::Schedule(_) | Invocation::Workflow(_) => {
+                let outcome = self.poll().await?;
+                serde_json::to_value(outcome).map_err(|e| TaskError::invalid_input(e.to_string()))
+            }
+        }
+    }
+
+    /// Reads the stage; an invalid reading is an error (Eskom flaps to 0 and -1), never a change.
+    pub async fn poll(&self) -> Result<StageOutcome, TaskError> {
+        let reading = self.source.current_stage().await?;
+        for _ in 0..WRITE_ROUNDS {
+            let stored = self.store.current_stage().await?;
+            if let Some(stored) = &stored
+                && stored.stage == reading
+            {
+                return Ok(StageOutcome {
+                    stage: reading,
+                    previous: Some(stored.stage),
+                    changed: false,
+                    updated_at: stored.updated_at,
+                });
+            }
+            let now = self.clock.now();
+            match self
+                .store
+                .put_stage(reading, now, stored.as_ref().map(|s| s.version))
+                .await?
+            {
+                StageWrite::Written(written) => {
+                    let previous = stored.map(|s| s.stage);
+                    info!(stage = %reading, ?previous, "stage changed");
+                    return Ok(StageOutcome {
+                        stage: reading,
+                        previous,
+                        changed: true,
+                        updated_at: written.updated_at,
+                    });
+                }
+                StageWrite::Conflict => continue,
+            }
+        }
+        Err(TaskError::Store(crate::errors::StoreError::Unavailable(format!(
+            "the stored stage kept changing under {WRITE_ROUNDS} conditional writes"
+        ))))
+    }
+}

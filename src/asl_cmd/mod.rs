@@ -1,0 +1,23 @@
+//! `loadshed asl ...`: the `asl` crate's validator and executor on the command line.
+
+mod run;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum AslCommand {
+    /// Validate definitions the way AWS's ValidateStateMachineDefinition does.
+    Validate(validate::ValidateArgs),
+    /// Execute a definition in-process and print status, output and history as JSON.
+    Run(run::RunArgs),
+}
+
+pub async fn run(cmd: AslCommand) -> ExitCode {
+    match cmd {
+        AslCommand::Validate(args) => validate::run(args),
+        AslCommand::Run(args) => run::run(args).await,
+    }
+}
