@@ -6,8 +6,11 @@ use aws_lambda_events::dynamodb::{self, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use tracing::{error, warn};
 
-use crate::adapters::dynamo::{StreamedItem, decode_streamed_item};
-use crate::domain::{AreaId, Stage};
+use serde::Deserialize;
+
+use crate::adapters::dynamo::keys::{ENTITY, entity};
+use crate::adapters::dynamo::{schedule_from_image, stage_from_image};
+use crate::domain::{Schedule, Stage};
 use crate::errors::Named;
 
 use super::TaskError;
@@ -15,10 +18,13 @@ use super::TaskError;
 /// What a stream record tells a task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// The national stage changed to this.
-    Stage(Stage),
-    /// An area's schedule at a stage was written.
-    Schedule { area: AreaId, stage: Stage },
+    /// The national stage changed.
+    Stage { stage: Stage, previous: Option<Stage> },
+    /// An area's schedule at a stage was written; `previous` is what it replaced.
+    Schedule {
+        schedule: Box<Schedule>,
+        previous: Option<Box<Schedule>>,
+    },
     /// Anything else on the table (subscriptions, ledger, leases, deletions).
     Other,
 }
@@ -29,13 +35,40 @@ pub fn change_of(record: &EventRecord) -> Result<Change, TaskError> {
     if record.event_name == "REMOVE" {
         return Ok(Change::Other);
     }
-    let item = decode_streamed_item(record.change.new_image.clone())
-        .map_err(|e| TaskError::invalid_input(format!("stream record {}: {e}", record.event_id)))?;
-    Ok(match item {
-        StreamedItem::Stage { stage } => Change::Stage(stage),
-        StreamedItem::Schedule { area, stage } => Change::Schedule { area, stage },
-        StreamedItem::Other => Change::Other,
-    })
+    let new = record.change.new_image.clone();
+    let old = record.change.old_image.clone();
+    let unreadable = |e: crate::errors::StoreError| {
+        TaskError::invalid_input(format!("stream record {}: {e}", record.event_id))
+    };
+    match entity_of(&new).as_deref() {
+        Some(entity::STAGE) => Ok(Change::Stage {
+            stage: stage_from_image(new).map_err(unreadable)?.stage,
+            previous: match entity_of(&old) {
+                Some(_) => Some(stage_from_image(old).map_err(unreadable)?.stage),
+                None => None,
+            },
+        }),
+        Some(entity::SCHEDULE) => Ok(Change::Schedule {
+            schedule: Box::new(schedule_from_image(new).map_err(unreadable)?),
+            previous: match entity_of(&old) {
+                Some(_) => Some(Box::new(schedule_from_image(old).map_err(unreadable)?)),
+                None => None,
+            },
+        }),
+        Some(_) => Ok(Change::Other),
+        None => Err(TaskError::invalid_input(format!(
+            "stream record {} has no `{ENTITY}` attribute: not an item this store wrote",
+            record.event_id
+        ))),
+    }
+}
+
+fn entity_of(image: &serde_dynamo::Item) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Entity {
+        entity: String,
+    }
+    serde_dynamo::from_item::<_, Entity>(image.clone()).ok().map(|e| e.entity)
 }
 
 /// Processes the batch in order and stops at the first failure, which it reports as a partial

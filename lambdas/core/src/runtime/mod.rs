@@ -1,0 +1,49 @@
+//! What the Lambda binaries share: configuration from the environment, wiring of ports to
+//! adapters, logging, and the Lambda runtime loop. The binaries themselves only pick a handler.
+
+pub mod env;
+pub mod upstream;
+
+use std::future::Future;
+
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use env::ConfigError;
+pub use upstream::Upstream;
+
+use crate::adapters::dynamo::DynamoStore;
+use crate::tasks::TaskError;
+
+/// Logs as Lambda's advanced logging controls ask (`AWS_LAMBDA_LOG_FORMAT=JSON` gives JSON lines,
+/// `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` the level).
+pub fn init_tracing() {
+    lambda_runtime::tracing::init_default_subscriber();
+}
+
+/// The DynamoDB store on the table named by `LOADSHED_TABLE`. Makes no network call.
+pub async fn store_from_env() -> Result<DynamoStore, ConfigError> {
+    DynamoStore::from_env().await.map_err(|_| ConfigError::Missing {
+        name: crate::adapters::dynamo::TABLE_ENV,
+        purpose: "it names the DynamoDB table",
+    })
+}
+
+/// Runs the Lambda loop for a task handler taking the raw JSON payload.
+///
+/// The payload is taken as `Value` so that no payload can fail lambda_runtime's own
+/// deserialisation, whose error would carry a Rust type name as its `errorType`: shape errors are
+/// the handler's `InvalidInput` instead.
+pub async fn run_task<H, Fut, T>(handler: H) -> Result<(), lambda_runtime::Error>
+where
+    H: Fn(Value) -> Fut,
+    Fut: Future<Output = Result<T, TaskError>>,
+    T: Serialize,
+{
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let result = handler(event.payload);
+        async move { result.await.map_err(Diagnostic::from) }
+    }))
+    .await
+}

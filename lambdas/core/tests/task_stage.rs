@@ -1,0 +1,106 @@
+//! The stage task against scripted upstream readings and the in-memory store.
+
+mod task_support;
+
+use std::sync::Arc;
+
+use loadshed_core::adapters::memory_store::MemoryStore;
+use loadshed_core::clock::ManualClock;
+use loadshed_core::errors::{ErrorName, Named, UpstreamError};
+use loadshed_core::ports::StageStore;
+use loadshed_core::tasks::{StageOutcome, StageTask, TaskError};
+use serde_json::json;
+use task_support::{ScriptedStage, stage};
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::at_local(2026, 11, 28, 10, 0).expect("valid time"))
+}
+
+fn task(readings: Vec<Result<loadshed_core::domain::Stage, UpstreamError>>, store: Arc<MemoryStore>) -> StageTask {
+    StageTask::new(Arc::new(ScriptedStage::new(readings)), store, clock())
+}
+
+#[tokio::test]
+async fn first_reading_is_a_change_then_the_same_reading_is_not() {
+    let store = Arc::new(MemoryStore::new());
+    let task = task(vec![Ok(stage(2)), Ok(stage(2))], store.clone());
+    let first = task.poll().await.expect("first poll");
+    assert!(first.changed);
+    assert_eq!((first.stage, first.previous), (stage(2), None));
+    let second = task.poll().await.expect("second poll");
+    assert!(!second.changed);
+    assert_eq!(second.previous, Some(stage(2)));
+    assert_eq!(second.updated_at, first.updated_at, "an unchanged stage is not rewritten");
+    let stored = store.current_stage().await.expect("read").expect("stored");
+    assert_eq!(stored.version, 1);
+}
+
+#[tokio::test]
+async fn flapping_readings_are_errors_and_never_change_the_stage() {
+    let store = Arc::new(MemoryStore::new());
+    let flap = || UpstreamError::InvalidReading {
+        service: "Eskom",
+        reading: "-1".into(),
+    };
+    let task = task(vec![Ok(stage(4)), Err(flap()), Ok(stage(4))], store.clone());
+    task.poll().await.expect("first poll");
+    let error = task.poll().await.expect_err("a flap is an error");
+    assert_eq!(error.error_name(), ErrorName::StageReadingInvalid);
+    assert!(error.error_name().is_transient());
+    let third = task.poll().await.expect("third poll");
+    assert!(!third.changed, "stage 4 -> flap -> stage 4 is no change");
+    assert_eq!(store.current_stage().await.expect("read").map(|s| s.stage), Some(stage(4)));
+}
+
+#[tokio::test]
+async fn a_new_stage_reports_the_previous_one() {
+    let store = Arc::new(MemoryStore::new());
+    let task = task(vec![Ok(stage(2)), Ok(stage(6)), Ok(stage(0))], store);
+    task.poll().await.expect("poll");
+    let up = task.poll().await.expect("poll");
+    assert_eq!((up.stage, up.previous, up.changed), (stage(6), Some(stage(2)), true));
+    let off = task.poll().await.expect("poll");
+    assert_eq!((off.stage, off.previous, off.changed), (stage(0), Some(stage(6)), true));
+}
+
+#[tokio::test]
+async fn two_pollers_racing_report_one_change() {
+    let store = Arc::new(MemoryStore::new());
+    let a = task(vec![Ok(stage(5))], store.clone());
+    let b = task(vec![Ok(stage(5))], store.clone());
+    let (ra, rb) = tokio::join!(a.poll(), b.poll());
+    let changes = [ra.expect("a"), rb.expect("b")].iter().filter(|o| o.changed).count();
+    assert_eq!(changes, 1);
+    assert_eq!(store.current_stage().await.expect("read").map(|s| s.version), Some(1));
+}
+
+#[tokio::test]
+async fn accepts_every_invocation_shape_it_supports() {
+    let shapes = [
+        json!({"trigger": "schedule"}),
+        json!({
+            "version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": "2026-11-28T10:00:00Z", "region": "af-south-1",
+            "resources": [], "detail": {}
+        }),
+        json!({"workflow": {}, "execution_id": "console-1"}),
+    ];
+    let store = Arc::new(MemoryStore::new());
+    let task = task(vec![Ok(stage(1)), Ok(stage(1)), Ok(stage(1))], store);
+    for shape in shapes {
+        let value = task.handle(shape.clone()).await.expect("accepted");
+        let outcome: StageOutcome = serde_json::from_value(value).expect("a stage outcome");
+        assert_eq!(outcome.stage, stage(1), "{shape}");
+    }
+}
+
+#[tokio::test]
+async fn streams_and_unknown_shapes_are_invalid_input() {
+    let store = Arc::new(MemoryStore::new());
+    let task = task(vec![], store);
+    for payload in [json!({"Records": []}), json!({}), json!("stage"), json!({"workflow": 1, "execution_id": "x"})] {
+        let error = task.handle(payload.clone()).await.expect_err("rejected");
+        assert!(matches!(error, TaskError::InvalidInput(_)), "{payload}: {error}");
+        assert_eq!(error.error_name(), ErrorName::InvalidInput);
+    }
+}
