@@ -7,3 +7,6 @@ pub mod domain;
 pub mod errors;
 pub mod notify;
 pub mod ports;
+pub mod runtime;
+pub mod tasks;
+pub mod webhook;

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::{Path, PathError, Root, Segment, Selector};
 
 /// Read access to workflow variables (`$name`).
-pub trait Variables {
+pub trait Variables: Sync {
     fn variable(&self, name: &str) -> Option<&Value>;
 }
 

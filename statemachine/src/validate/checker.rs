@@ -57,7 +57,13 @@ impl<'o> Checker<'o> {
         self.diagnostics
     }
 
-    pub(crate) fn push(&mut self, severity: Severity, code: Code, at: Option<&Pointer>, message: String) {
+    pub(crate) fn push(
+        &mut self,
+        severity: Severity,
+        code: Code,
+        at: Option<&Pointer>,
+        message: String,
+    ) {
         self.diagnostics.push(Diagnostic {
             severity,
             code,
@@ -77,7 +83,11 @@ impl<'o> Checker<'o> {
     /// Records a state name; false (and a diagnostic) when the machine already has a state of that name.
     pub(crate) fn register_state_name(&mut self, name: &str, at: &Pointer) -> bool {
         if self.names.contains_key(name) {
-            self.error(Code::DuplicateStateName, at, format!("Duplicate State name: {name}"));
+            self.error(
+                Code::DuplicateStateName,
+                at,
+                format!("Duplicate State name: {name}"),
+            );
             return false;
         }
         self.names.insert(name.to_owned(), at.clone());
@@ -90,7 +100,10 @@ impl<'o> Checker<'o> {
         if missing.is_empty() {
             return true;
         }
-        self.schema(obj.at, format!("These fields are required: [{}]", missing.join(", ")));
+        self.schema(
+            obj.at,
+            format!("These fields are required: [{}]", missing.join(", ")),
+        );
         false
     }
 
@@ -100,7 +113,13 @@ impl<'o> Checker<'o> {
         if present.len() <= 1 {
             return true;
         }
-        self.schema(obj.at, format!("Only one of these fields may be set: [{}]", present.join(", ")));
+        self.schema(
+            obj.at,
+            format!(
+                "Only one of these fields may be set: [{}]",
+                present.join(", ")
+            ),
+        );
         false
     }
 
@@ -108,12 +127,21 @@ impl<'o> Checker<'o> {
         if fields.iter().any(|f| obj.has(f)) {
             self.at_most_one(obj, fields);
         } else {
-            self.schema(obj.at, format!("Exactly one of these fields is required: [{}]", fields.join(", ")));
+            self.schema(
+                obj.at,
+                format!(
+                    "Exactly one of these fields is required: [{}]",
+                    fields.join(", ")
+                ),
+            );
         }
     }
 
     pub(crate) fn unsupported(&mut self, obj: Obj<'_>, field: &str) {
-        self.schema(obj.at, format!("The field \"{field}\" is not supported by Step Functions"));
+        self.schema(
+            obj.at,
+            format!("The field \"{field}\" is not supported by Step Functions"),
+        );
     }
 
     /// Rejects every field of `obj` not in `allowed`.
@@ -129,7 +157,10 @@ impl<'o> Checker<'o> {
         match obj.get(field)? {
             Value::String(text) => Some(text),
             _ => {
-                self.schema(&obj.at(field), format!("The value for the field '{field}' must be a STRING"));
+                self.schema(
+                    &obj.at(field),
+                    format!("The value for the field '{field}' must be a STRING"),
+                );
                 None
             }
         }
@@ -139,17 +170,27 @@ impl<'o> Checker<'o> {
         match obj.get(field)? {
             Value::Bool(b) => Some(*b),
             _ => {
-                self.schema(&obj.at(field), format!("The value for the field '{field}' must be a BOOLEAN"));
+                self.schema(
+                    &obj.at(field),
+                    format!("The value for the field '{field}' must be a BOOLEAN"),
+                );
                 None
             }
         }
     }
 
-    pub(crate) fn object<'a>(&mut self, obj: Obj<'a>, field: &str) -> Option<&'a Map<String, Value>> {
+    pub(crate) fn object<'a>(
+        &mut self,
+        obj: Obj<'a>,
+        field: &str,
+    ) -> Option<&'a Map<String, Value>> {
         match obj.get(field)? {
             Value::Object(map) => Some(map),
             _ => {
-                self.schema(&obj.at(field), format!("The value for the field '{field}' must be an OBJECT"));
+                self.schema(
+                    &obj.at(field),
+                    format!("The value for the field '{field}' must be an OBJECT"),
+                );
                 None
             }
         }
@@ -159,7 +200,10 @@ impl<'o> Checker<'o> {
         match obj.get(field)? {
             Value::Array(items) => Some(items),
             _ => {
-                self.schema(&obj.at(field), format!("The value for the field '{field}' must be an ARRAY"));
+                self.schema(
+                    &obj.at(field),
+                    format!("The value for the field '{field}' must be an ARRAY"),
+                );
                 None
             }
         }
@@ -172,9 +216,13 @@ impl<'o> Checker<'o> {
             Some(n) if (min..=max).contains(&n) => Some(n),
             _ => {
                 let message = if max == i64::MAX {
-                    format!("The value for the field '{field}' must be an INTEGER greater than or equal to {min}")
+                    format!(
+                        "The value for the field '{field}' must be an INTEGER greater than or equal to {min}"
+                    )
                 } else {
-                    format!("The value for the field '{field}' must be an INTEGER between {min} and {max}")
+                    format!(
+                        "The value for the field '{field}' must be an INTEGER between {min} and {max}"
+                    )
                 };
                 self.schema(&obj.at(field), message);
                 None
@@ -188,9 +236,13 @@ impl<'o> Checker<'o> {
             Some(n) if value.is_number() && n >= min && n <= max => Some(n),
             _ => {
                 let message = if max == f64::MAX {
-                    format!("The value for the field '{field}' must be a NUMBER greater than or equal to {min}")
+                    format!(
+                        "The value for the field '{field}' must be a NUMBER greater than or equal to {min}"
+                    )
                 } else {
-                    format!("The value for the field '{field}' must be a NUMBER between {min} and {max}")
+                    format!(
+                        "The value for the field '{field}' must be a NUMBER between {min} and {max}"
+                    )
                 };
                 self.schema(&obj.at(field), message);
                 None
@@ -198,14 +250,22 @@ impl<'o> Checker<'o> {
         }
     }
 
-    pub(crate) fn one_of<'a>(&mut self, obj: Obj<'a>, field: &str, allowed: &[&str]) -> Option<&'a str> {
+    pub(crate) fn one_of<'a>(
+        &mut self,
+        obj: Obj<'a>,
+        field: &str,
+        allowed: &[&str],
+    ) -> Option<&'a str> {
         let text = self.string(obj, field)?;
         if allowed.contains(&text) {
             return Some(text);
         }
         self.schema(
             &obj.at(field),
-            format!("The value for the field '{field}' must be one of [{}]", allowed.join(", ")),
+            format!(
+                "The value for the field '{field}' must be one of [{}]",
+                allowed.join(", ")
+            ),
         );
         None
     }

@@ -63,7 +63,11 @@ impl StateType {
     pub(crate) fn has_transition(self) -> bool {
         matches!(
             self,
-            StateType::Pass | StateType::Task | StateType::Wait | StateType::Parallel | StateType::Map
+            StateType::Pass
+                | StateType::Task
+                | StateType::Wait
+                | StateType::Parallel
+                | StateType::Map
         )
     }
 }
@@ -78,14 +82,23 @@ pub(crate) enum Support {
 use QueryLanguage::{JsonPath as JP, Jsonata as JA};
 use Support::{Both, Only};
 
-const EVERY_STATE: &[(&str, Support)] = &[("Type", Both), ("Comment", Both), ("QueryLanguage", Both)];
+const EVERY_STATE: &[(&str, Support)] =
+    &[("Type", Both), ("Comment", Both), ("QueryLanguage", Both)];
 const TRANSITION: &[(&str, Support)] = &[("Next", Both), ("End", Both)];
-const INPUT_OUTPUT: &[(&str, Support)] = &[("InputPath", Only(JP)), ("OutputPath", Only(JP)), ("Output", Only(JA))];
+const INPUT_OUTPUT: &[(&str, Support)] = &[
+    ("InputPath", Only(JP)),
+    ("OutputPath", Only(JP)),
+    ("Output", Only(JA)),
+];
 const ASSIGN: &[(&str, Support)] = &[("Assign", Both)];
 const RESULT: &[(&str, Support)] = &[("ResultPath", Only(JP)), ("ResultSelector", Only(JP))];
 const ERROR_HANDLING: &[(&str, Support)] = &[("Retry", Both), ("Catch", Both)];
 
-const PASS: &[(&str, Support)] = &[("Parameters", Only(JP)), ("ResultPath", Only(JP)), ("Result", Only(JP))];
+const PASS: &[(&str, Support)] = &[
+    ("Parameters", Only(JP)),
+    ("ResultPath", Only(JP)),
+    ("Result", Only(JP)),
+];
 const TASK: &[(&str, Support)] = &[
     ("Resource", Both),
     ("Parameters", Only(JP)),
@@ -109,7 +122,11 @@ const FAIL: &[(&str, Support)] = &[
     ("Cause", Both),
     ("CausePath", Only(JP)),
 ];
-const PARALLEL: &[(&str, Support)] = &[("Branches", Both), ("Parameters", Only(JP)), ("Arguments", Only(JA))];
+const PARALLEL: &[(&str, Support)] = &[
+    ("Branches", Both),
+    ("Parameters", Only(JP)),
+    ("Arguments", Only(JA)),
+];
 const MAP: &[(&str, Support)] = &[
     ("ItemProcessor", Both),
     ("Iterator", Both),
@@ -132,13 +149,37 @@ const MAP: &[(&str, Support)] = &[
 fn groups(kind: StateType) -> &'static [&'static [(&'static str, Support)]] {
     match kind {
         StateType::Pass => &[EVERY_STATE, TRANSITION, INPUT_OUTPUT, ASSIGN, PASS],
-        StateType::Task => &[EVERY_STATE, TRANSITION, INPUT_OUTPUT, ASSIGN, RESULT, ERROR_HANDLING, TASK],
+        StateType::Task => &[
+            EVERY_STATE,
+            TRANSITION,
+            INPUT_OUTPUT,
+            ASSIGN,
+            RESULT,
+            ERROR_HANDLING,
+            TASK,
+        ],
         StateType::Choice => &[EVERY_STATE, INPUT_OUTPUT, ASSIGN, CHOICE],
         StateType::Wait => &[EVERY_STATE, TRANSITION, INPUT_OUTPUT, ASSIGN, WAIT],
         StateType::Succeed => &[EVERY_STATE, INPUT_OUTPUT],
         StateType::Fail => &[EVERY_STATE, FAIL],
-        StateType::Parallel => &[EVERY_STATE, TRANSITION, INPUT_OUTPUT, ASSIGN, RESULT, ERROR_HANDLING, PARALLEL],
-        StateType::Map => &[EVERY_STATE, TRANSITION, INPUT_OUTPUT, ASSIGN, RESULT, ERROR_HANDLING, MAP],
+        StateType::Parallel => &[
+            EVERY_STATE,
+            TRANSITION,
+            INPUT_OUTPUT,
+            ASSIGN,
+            RESULT,
+            ERROR_HANDLING,
+            PARALLEL,
+        ],
+        StateType::Map => &[
+            EVERY_STATE,
+            TRANSITION,
+            INPUT_OUTPUT,
+            ASSIGN,
+            RESULT,
+            ERROR_HANDLING,
+            MAP,
+        ],
     }
 }
 
@@ -160,7 +201,13 @@ mod tests {
         for kind in [StateType::Task, StateType::Parallel, StateType::Map] {
             assert_eq!(support(kind, "ResultSelector"), Some(Only(JP)));
         }
-        for kind in [StateType::Pass, StateType::Choice, StateType::Wait, StateType::Succeed, StateType::Fail] {
+        for kind in [
+            StateType::Pass,
+            StateType::Choice,
+            StateType::Wait,
+            StateType::Succeed,
+            StateType::Fail,
+        ] {
             assert_eq!(support(kind, "ResultSelector"), None, "{kind:?}");
         }
     }

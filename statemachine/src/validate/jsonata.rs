@@ -15,7 +15,7 @@ pub(crate) fn is_expression(text: &str) -> bool {
 
 /// A string that opens `{%` must close `%}` around a non-empty expression; other strings are literals.
 fn malformed(text: &str) -> bool {
-    text.starts_with("{%") && !(is_expression(text) && !text[2..text.len() - 2].trim().is_empty())
+    text.starts_with("{%") && (!is_expression(text) || text[2..text.len() - 2].trim().is_empty())
 }
 
 impl Checker<'_> {

@@ -26,7 +26,14 @@ pub(crate) enum MachineKind {
 impl MachineKind {
     fn fields(self) -> &'static [&'static str] {
         match self {
-            MachineKind::Top => &["Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage"],
+            MachineKind::Top => &[
+                "Comment",
+                "StartAt",
+                "States",
+                "TimeoutSeconds",
+                "Version",
+                "QueryLanguage",
+            ],
             MachineKind::Branch => &["Comment", "StartAt", "States"],
             MachineKind::Processor => &["Comment", "StartAt", "States", "ProcessorConfig"],
         }
@@ -54,7 +61,10 @@ impl Checker<'_> {
     pub(crate) fn nested_machine(&mut self, value: &Value, at: &Pointer, kind: MachineKind) {
         match value {
             Value::Object(map) => self.machine(Obj::new(map, at), kind),
-            _ => self.schema(at, "A nested state machine must be an OBJECT with StartAt and States"),
+            _ => self.schema(
+                at,
+                "A nested state machine must be an OBJECT with StartAt and States",
+            ),
         }
     }
 
@@ -63,10 +73,15 @@ impl Checker<'_> {
         self.require(obj, &["States", "StartAt"]);
         self.string(obj, "Comment");
         let start_at = self.string(obj, "StartAt");
-        let Some(states) = self.object(obj, "States") else { return };
+        let Some(states) = self.object(obj, "States") else {
+            return;
+        };
         let states_at = obj.at("States");
         if states.is_empty() {
-            self.schema(&states_at, "The field 'States' must define at least one state");
+            self.schema(
+                &states_at,
+                "The field 'States' must define at least one state",
+            );
             return;
         }
 
@@ -95,7 +110,10 @@ impl Checker<'_> {
         start: Option<Transition>,
         summaries: &[(&str, Summary)],
     ) {
-        for transition in start.iter().chain(summaries.iter().flat_map(|(_, s)| &s.transitions)) {
+        for transition in start
+            .iter()
+            .chain(summaries.iter().flat_map(|(_, s)| &s.transitions))
+        {
             if !states.contains_key(&transition.target) {
                 self.error(
                     Code::MissingTransitionTarget,
@@ -107,12 +125,18 @@ impl Checker<'_> {
 
         // Unreachability is only meaningful once the machine has a valid start.
         if let Some(start) = start.filter(|s| states.contains_key(&s.target)) {
-            let by_name: HashMap<&str, &Summary> = summaries.iter().map(|(name, s)| (*name, s)).collect();
+            let by_name: HashMap<&str, &Summary> =
+                summaries.iter().map(|(name, s)| (*name, s)).collect();
             let mut reached: HashSet<&str> = HashSet::from([start.target.as_str()]);
             let mut queue = VecDeque::from([start.target.as_str()]);
             while let Some(name) = queue.pop_front() {
-                for transition in by_name.get(name).map(|s| s.transitions.as_slice()).unwrap_or_default() {
-                    if states.contains_key(&transition.target) && reached.insert(&transition.target) {
+                for transition in by_name
+                    .get(name)
+                    .map(|s| s.transitions.as_slice())
+                    .unwrap_or_default()
+                {
+                    if states.contains_key(&transition.target) && reached.insert(&transition.target)
+                    {
                         queue.push_back(&transition.target);
                     }
                 }
@@ -128,8 +152,13 @@ impl Checker<'_> {
             }
         }
 
-        if !summaries.iter().any(|(_, s)| s.terminal) {
-            self.error(Code::MissingEndState, states_at, "Workflow has no terminal state");
+        // A broken state might have been meant as the end; its own diagnostic says enough.
+        if !summaries.iter().any(|(_, s)| s.terminal || s.broken) {
+            self.error(
+                Code::MissingEndState,
+                states_at,
+                "Workflow has no terminal state",
+            );
         }
     }
 }

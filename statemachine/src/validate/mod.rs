@@ -61,7 +61,11 @@ pub fn validate_str(text: &str, options: &Options) -> Report {
             severity: Severity::Error,
             code: Code::InvalidJsonDescription,
             message: error.to_string(),
-            location: Some(format!("[line: {}, column: {}]", error.line(), error.column())),
+            location: Some(format!(
+                "[line: {}, column: {}]",
+                error.line(),
+                error.column()
+            )),
         }]),
     }
 }

@@ -28,7 +28,9 @@ fn path_problem(text: &str, kind: PathKind) -> Option<&'static str> {
         PathKind::Path => Path::parse(text).is_ok(),
         PathKind::Reference => ReferencePath::parse(text).is_ok(),
         PathKind::Result => ReferencePath::parse(text).is_ok_and(|p| *p.root() == Root::Input),
-        PathKind::ReferenceOrIntrinsic => ReferencePath::parse(text).is_ok() || is_intrinsic_call(text),
+        PathKind::ReferenceOrIntrinsic => {
+            ReferencePath::parse(text).is_ok() || is_intrinsic_call(text)
+        }
     };
     if ok {
         return None;
@@ -37,7 +39,9 @@ fn path_problem(text: &str, kind: PathKind) -> Option<&'static str> {
         PathKind::Path => "a valid JSONPath",
         PathKind::Reference => "a valid Reference Path",
         PathKind::Result => "a valid Reference Path starting with '$'",
-        PathKind::ReferenceOrIntrinsic => "a valid Reference Path or a valid intrinsic function call",
+        PathKind::ReferenceOrIntrinsic => {
+            "a valid Reference Path or a valid intrinsic function call"
+        }
     })
 }
 
@@ -57,7 +61,9 @@ pub(crate) fn is_dynamic_value(text: &str) -> bool {
 /// Workflow variable names, as `Assign` keys: a letter or `_`, then letters, digits and `_`.
 pub(crate) fn is_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.len() <= 80
 }
@@ -72,7 +78,10 @@ impl Checker<'_> {
             _ => path_problem("", kind),
         };
         if let Some(expected) = problem {
-            self.schema(&obj.at(field), format!("The value for the field '{field}' must be {expected}"));
+            self.schema(
+                &obj.at(field),
+                format!("The value for the field '{field}' must be {expected}"),
+            );
         }
     }
 
@@ -101,7 +110,10 @@ impl Checker<'_> {
                 }
                 // `"a"` and `"a.$"` would both produce the field `a`.
                 if map.contains_key(name) {
-                    self.schema(at, format!("The field '{name}' is defined twice, once as '{key}'"));
+                    self.schema(
+                        at,
+                        format!("The field '{name}' is defined twice, once as '{key}'"),
+                    );
                 }
             } else {
                 self.payload_template(value, &at.child(key));
@@ -111,7 +123,9 @@ impl Checker<'_> {
 
     /// JSONPath-mode `Assign`: an object of variable names (`name` or `name.$`) to payload-template values.
     pub(crate) fn assign_jsonpath(&mut self, obj: Obj<'_>) {
-        let Some(map) = self.object(obj, "Assign") else { return };
+        let Some(map) = self.object(obj, "Assign") else {
+            return;
+        };
         let at = obj.at("Assign");
         self.variable_names(map, &at);
         self.payload_object(map, &at);
@@ -119,7 +133,9 @@ impl Checker<'_> {
 
     /// JSONata-mode `Assign`: variable names to JSONata templates.
     pub(crate) fn assign_jsonata(&mut self, obj: Obj<'_>) {
-        let Some(map) = self.object(obj, "Assign") else { return };
+        let Some(map) = self.object(obj, "Assign") else {
+            return;
+        };
         let at = obj.at("Assign");
         self.variable_names(map, &at);
         for (key, value) in map {
@@ -131,7 +147,10 @@ impl Checker<'_> {
         for key in map.keys() {
             let name = key.strip_suffix(".$").unwrap_or(key);
             if !is_variable_name(name) {
-                self.schema(&at.child(key), format!("'{name}' is not a valid variable name"));
+                self.schema(
+                    &at.child(key),
+                    format!("'{name}' is not a valid variable name"),
+                );
             }
         }
     }

@@ -98,7 +98,9 @@ impl Checker<'_> {
                 self.error(
                     Code::UndefinedSubstitution,
                     at,
-                    format!("The placeholder '${{{name}}}' has no value in DefinitionSubstitutions"),
+                    format!(
+                        "The placeholder '${{{name}}}' has no value in DefinitionSubstitutions"
+                    ),
                 );
             }
         }
@@ -112,7 +114,10 @@ mod tests {
     #[test]
     fn finds_well_formed_placeholders() {
         assert_eq!(placeholders("${A}"), ["A"]);
-        assert_eq!(placeholders("arn:${Partition}:lambda:${Region}:x"), ["Partition", "Region"]);
+        assert_eq!(
+            placeholders("arn:${Partition}:lambda:${Region}:x"),
+            ["Partition", "Region"]
+        );
         assert_eq!(placeholders("${Fn.Arn}"), ["Fn.Arn"]);
         assert!(placeholders("${lambdaArn").is_empty());
         assert!(placeholders("${}").is_empty());

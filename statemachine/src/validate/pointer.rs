@@ -36,6 +36,9 @@ mod tests {
     fn root_prints_as_slash_and_children_are_escaped() {
         let root = Pointer::root();
         assert_eq!(root.to_string(), "/");
-        assert_eq!(root.child("States").child("a/b~c").child(0).to_string(), "/States/a~1b~0c/0");
+        assert_eq!(
+            root.child("States").child("a/b~c").child(0).to_string(),
+            "/States/a~1b~0c/0"
+        );
     }
 }

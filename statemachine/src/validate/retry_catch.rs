@@ -23,7 +23,9 @@ const MAX_DELAY_SECONDS: i64 = 31_622_400;
 
 impl Checker<'_> {
     pub(crate) fn retry(&mut self, state: Obj<'_>) {
-        let Some(retriers) = self.array(state, "Retry") else { return };
+        let Some(retriers) = self.array(state, "Retry") else {
+            return;
+        };
         let at = state.at("Retry");
         let last = retriers.len().saturating_sub(1);
         for (i, retrier) in retriers.iter().enumerate() {
@@ -47,7 +49,9 @@ impl Checker<'_> {
     /// Checks `Catch` and returns each catcher's `Next` for the transition graph.
     pub(crate) fn catch(&mut self, state: Obj<'_>, language: QueryLanguage) -> Vec<Transition> {
         let mut transitions = Vec::new();
-        let Some(catchers) = self.array(state, "Catch") else { return transitions };
+        let Some(catchers) = self.array(state, "Catch") else {
+            return transitions;
+        };
         let at = state.at("Catch");
         let last = catchers.len().saturating_sub(1);
         for (i, catcher) in catchers.iter().enumerate() {
@@ -58,7 +62,9 @@ impl Checker<'_> {
             };
             let obj = Obj::new(map, &at);
             let allowed: &[&str] = match language {
-                QueryLanguage::JsonPath => &["ErrorEquals", "Next", "ResultPath", "Comment", "Assign"],
+                QueryLanguage::JsonPath => {
+                    &["ErrorEquals", "Next", "ResultPath", "Comment", "Assign"]
+                }
                 QueryLanguage::Jsonata => &["ErrorEquals", "Next", "Output", "Comment", "Assign"],
             };
             self.only_fields(obj, allowed);
@@ -94,7 +100,9 @@ impl Checker<'_> {
             self.require(obj, &["ErrorEquals"]);
             return;
         }
-        let Some(names) = self.array(obj, "ErrorEquals") else { return };
+        let Some(names) = self.array(obj, "ErrorEquals") else {
+            return;
+        };
         let at = obj.at("ErrorEquals");
         if names.is_empty() {
             self.schema(&at, "The field 'ErrorEquals' must be a non-empty array");
@@ -109,7 +117,10 @@ impl Checker<'_> {
                 self.schema(&at, "'States.ALL' must appear alone in 'ErrorEquals'");
             }
             if !is_last {
-                self.schema(&at, format!("A {what} with 'States.ALL' must be the last one"));
+                self.schema(
+                    &at,
+                    format!("A {what} with 'States.ALL' must be the last one"),
+                );
             }
         }
     }

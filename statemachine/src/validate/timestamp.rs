@@ -6,7 +6,8 @@ use chrono::DateTime;
 /// chrono's RFC 3339 parser also takes a space for the `T` (RFC 3339 allows it in a note), which AWS rejects, so the
 /// separator is checked here first.
 pub(crate) fn is_rfc3339(text: &str) -> bool {
-    matches!(text.as_bytes().get(10), Some(b'T' | b't')) && DateTime::parse_from_rfc3339(text).is_ok()
+    matches!(text.as_bytes().get(10), Some(b'T' | b't'))
+        && DateTime::parse_from_rfc3339(text).is_ok()
 }
 
 #[cfg(test)]

@@ -15,10 +15,12 @@ use crate::errors::UpstreamError;
 pub enum ClientSetupError {
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
-    #[error("{0} cannot be a base URL")]
-    BaseUrl(Url),
+    #[error("{url:?} is not a usable base URL: {reason}")]
+    BaseUrl { url: String, reason: String },
     #[error("{service} needs an API token and none was configured")]
     MissingToken { service: &'static str },
+    #[error("the {service} API token is not a valid header value")]
+    InvalidToken { service: &'static str },
 }
 
 /// A client whose every request gives up after `timeout` (connecting included).
@@ -30,13 +32,18 @@ pub fn build_client(timeout: Duration, user_agent: &str) -> Result<Client, Clien
         .build()?)
 }
 
-/// Rejects a base URL that paths cannot be appended to (e.g. `mailto:`), at construction rather than
-/// at the first request.
-pub fn check_base_url(base: &Url) -> Result<(), ClientSetupError> {
-    if base.cannot_be_a_base() {
-        return Err(ClientSetupError::BaseUrl(base.clone()));
+/// Parses a configured base URL, refusing one that paths cannot be appended to (e.g. `mailto:`), at
+/// construction rather than at the first request.
+pub fn parse_base_url(text: &str) -> Result<Url, ClientSetupError> {
+    let invalid = |reason: String| ClientSetupError::BaseUrl {
+        url: text.to_owned(),
+        reason,
+    };
+    let url = Url::parse(text).map_err(|e| invalid(e.to_string()))?;
+    if url.cannot_be_a_base() || !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("not an http(s) URL".to_owned()));
     }
-    Ok(())
+    Ok(url)
 }
 
 /// `base` with `segments` appended, each percent-encoded as one path segment.
@@ -82,7 +89,12 @@ pub async fn send(
         .text()
         .await
         .map_err(|e| transport_error(service, timeout, e))?;
-    tracing::debug!(service, status = status.as_u16(), bytes = body.len(), "upstream answered");
+    tracing::debug!(
+        service,
+        status = status.as_u16(),
+        bytes = body.len(),
+        "upstream answered"
+    );
     Ok(Answer {
         status,
         headers,
@@ -229,10 +241,11 @@ mod tests {
     }
 
     #[test]
-    fn rejects_base_urls_that_take_no_path() {
-        let mailto = Url::parse("mailto:someone@example.com").expect("url");
-        assert!(check_base_url(&mailto).is_err());
-        assert!(check_base_url(&Url::parse("http://127.0.0.1/").expect("url")).is_ok());
+    fn rejects_base_urls_that_are_not_http() {
+        for bad in ["mailto:someone@example.com", "not a url", "ftp://host/dir/"] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+        assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
     }
 
     #[test]

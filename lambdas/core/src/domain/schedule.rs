@@ -2,6 +2,7 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::{AreaId, Slot, Stage};
 
@@ -89,6 +90,24 @@ impl Schedule {
 
     pub fn days(&self) -> impl Iterator<Item = Day> + '_ {
         self.dates.iter().filter_map(|&date| self.day(date))
+    }
+
+    /// A short, stable digest of the whole schedule (area, stage, days and slots): equal schedules
+    /// have equal fingerprints, so it names "this version of the schedule" in keys and conditions.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.area_id.as_str());
+        hasher.update([0, self.stage.number()]);
+        for date in &self.dates {
+            hasher.update(date.to_string());
+            hasher.update([0]);
+        }
+        for slot in &self.slots {
+            hasher.update(slot.start.to_rfc3339());
+            hasher.update(slot.end.to_rfc3339());
+            hasher.update([0]);
+        }
+        hex::encode(&hasher.finalize()[..16])
     }
 
     /// Whether the outages from `from` on differ: what people would notice. Days before `from` and
@@ -228,6 +247,20 @@ mod tests {
             [(date(2), vec![slot(2, "16:00 - 18:30")])],
         );
         assert!(other_stage.differs_from(&old, date(2)));
+    }
+
+    #[test]
+    fn fingerprints_tell_schedules_apart() {
+        let a = Schedule::from_days(area(), stage(2), [(date(1), vec![slot(1, "08:00 - 10:30")])]);
+        let same = Schedule::from_days(area(), stage(2), [(date(1), vec![slot(1, "08:00 - 10:30")])]);
+        let moved = Schedule::from_days(area(), stage(2), [(date(1), vec![slot(1, "08:30 - 10:30")])]);
+        let other_stage = Schedule::from_days(area(), stage(3), [(date(1), vec![slot(1, "08:00 - 10:30")])]);
+        let longer = Schedule::from_days(area(), stage(2), [(date(1), vec![slot(1, "08:00 - 10:30")]), (date(2), vec![])]);
+        assert_eq!(a.fingerprint(), same.fingerprint());
+        assert_eq!(a.fingerprint().len(), 32);
+        for other in [moved, other_stage, longer] {
+            assert_ne!(a.fingerprint(), other.fingerprint());
+        }
     }
 
     #[test]

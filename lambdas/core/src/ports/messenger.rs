@@ -153,3 +153,33 @@ impl Named for SendError {
 pub trait Messenger: Send + Sync {
     async fn send(&self, chat: ChatId, message: &Message) -> Result<Sent, SendError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_data_must_fit_telegrams_limit() {
+        assert!(InlineButton::callback("ok", "sub:eskom:64106").is_ok());
+        assert!(InlineButton::callback("ok", "x".repeat(64)).is_ok());
+        let too_long = InlineButton::callback("no", "é".repeat(33));
+        assert_eq!(too_long.map_err(|e| e.len), Err(66));
+        assert!(InlineButton::callback("no", "").is_err());
+    }
+
+    #[test]
+    fn only_service_failures_are_transient() {
+        let transient = SendError::RateLimited {
+            retry_after: Duration::from_secs(1),
+        };
+        assert!(transient.error_name().is_transient());
+        assert_eq!(
+            SendError::Unauthorized.error_name(),
+            ErrorName::TelegramUnauthorized
+        );
+        let refused = SendError::ChatUnreachable {
+            reason: "Forbidden: bot was blocked by the user".into(),
+        };
+        assert!(!refused.error_name().is_transient());
+    }
+}

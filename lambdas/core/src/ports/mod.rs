@@ -4,6 +4,7 @@
 mod messenger;
 mod store;
 mod upstream;
+mod workflow;
 
 pub use messenger::{
     InlineButton, InlineKeyboard, InvalidCallbackData, Message, Messenger, SendError, Sent, TextFormat,
@@ -13,3 +14,6 @@ pub use store::{
     SubscriptionStore,
 };
 pub use upstream::{AreaSearch, ScheduleSource, StageSource};
+pub use workflow::{
+    ExecutionName, InvalidExecutionName, StartOutcome, WorkflowError, WorkflowStarter,
+};

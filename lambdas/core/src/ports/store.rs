@@ -100,7 +100,11 @@ pub struct DeliveryKey {
 #[async_trait]
 pub trait DeliveryLedger: Send + Sync {
     /// Whether an unexpired entry for `key` exists at `now`.
-    async fn was_delivered(&self, key: &DeliveryKey, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    async fn was_delivered(
+        &self,
+        key: &DeliveryKey,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// Records a sent message until `expires_at`; false when an entry unexpired at `at` already
     /// holds the key (first write wins; an expired entry is overwritten).
     async fn record_delivery(

@@ -2,6 +2,7 @@
 //! adapters, logging, and the Lambda runtime loop. The binaries themselves only pick a handler.
 
 pub mod env;
+pub mod telegram;
 pub mod upstream;
 
 use std::future::Future;
@@ -11,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use env::ConfigError;
+pub use telegram::telegram_from_env;
 pub use upstream::Upstream;
 
 use crate::adapters::dynamo::DynamoStore;

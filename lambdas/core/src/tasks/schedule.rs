@@ -66,7 +66,7 @@ impl ScheduleTask {
 
     async fn on_change(&self, change: super::stream::Change) -> Result<(), TaskError> {
         match change {
-            super::stream::Change::Stage { stage, .. } => self.refresh_all(Some(stage)).await.map(drop),
+            super::stream::Change::Stage { stage, .. } => self.refresh_all(Some(stage.stage)).await.map(drop),
             // The schedule task writes schedules; it does not react to them.
             super::stream::Change::Schedule { .. } | super::stream::Change::Other => Ok(()),
         }

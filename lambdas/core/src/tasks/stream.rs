@@ -12,6 +12,7 @@ use crate::adapters::dynamo::keys::{ENTITY, entity};
 use crate::adapters::dynamo::{schedule_from_image, stage_from_image};
 use crate::domain::{Schedule, Stage};
 use crate::errors::Named;
+use crate::ports::StoredStage;
 
 use super::TaskError;
 
@@ -19,7 +20,10 @@ use super::TaskError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// The national stage changed.
-    Stage { stage: Stage, previous: Option<Stage> },
+    Stage {
+        stage: StoredStage,
+        previous: Option<Stage>,
+    },
     /// An area's schedule at a stage was written; `previous` is what it replaced.
     Schedule {
         schedule: Box<Schedule>,
@@ -42,7 +46,7 @@ pub fn change_of(record: &EventRecord) -> Result<Change, TaskError> {
     };
     match entity_of(&new).as_deref() {
         Some(entity::STAGE) => Ok(Change::Stage {
-            stage: stage_from_image(new).map_err(unreadable)?.stage,
+            stage: stage_from_image(new).map_err(unreadable)?,
             previous: match entity_of(&old) {
                 Some(_) => Some(stage_from_image(old).map_err(unreadable)?.stage),
                 None => None,

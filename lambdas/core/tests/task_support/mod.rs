@@ -36,9 +36,12 @@ impl StageSource for ScriptedStage {
     }
 }
 
+/// Slot texts per day, as a test writes them: `(date, ["08:00 - 10:30"])`.
+pub type Days = Vec<(NaiveDate, Vec<&'static str>)>;
+
 /// Serves fixed slot texts per area; areas listed in `failing` fail with the given error maker.
 pub struct ScriptedSchedules {
-    pub slots: Mutex<HashMap<AreaId, Vec<(NaiveDate, Vec<&'static str>)>>>,
+    pub slots: Mutex<HashMap<AreaId, Days>>,
     pub failing: HashMap<AreaId, fn() -> UpstreamError>,
     pub calls: AtomicUsize,
 }
@@ -52,7 +55,7 @@ impl ScriptedSchedules {
         }
     }
 
-    pub fn with(self, area: &Area, days: Vec<(NaiveDate, Vec<&'static str>)>) -> Self {
+    pub fn with(self, area: &Area, days: Days) -> Self {
         self.slots.lock().expect("lock").insert(area.id.clone(), days);
         self
     }
@@ -62,7 +65,7 @@ impl ScriptedSchedules {
         self
     }
 
-    pub fn set(&self, area: &Area, days: Vec<(NaiveDate, Vec<&'static str>)>) {
+    pub fn set(&self, area: &Area, days: Days) {
         self.slots.lock().expect("lock").insert(area.id.clone(), days);
     }
 

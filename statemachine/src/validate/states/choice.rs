@@ -29,15 +29,24 @@ fn operand(operator: &str) -> Option<Operand> {
         };
     }
     Some(match operator {
-        "StringEquals" | "StringLessThan" | "StringGreaterThan" | "StringLessThanEquals"
-        | "StringGreaterThanEquals" | "StringMatches" => Operand::String,
-        "NumericEquals" | "NumericLessThan" | "NumericGreaterThan" | "NumericLessThanEquals"
+        "StringEquals"
+        | "StringLessThan"
+        | "StringGreaterThan"
+        | "StringLessThanEquals"
+        | "StringGreaterThanEquals"
+        | "StringMatches" => Operand::String,
+        "NumericEquals"
+        | "NumericLessThan"
+        | "NumericGreaterThan"
+        | "NumericLessThanEquals"
         | "NumericGreaterThanEquals" => Operand::Number,
-        "TimestampEquals" | "TimestampLessThan" | "TimestampGreaterThan" | "TimestampLessThanEquals"
+        "TimestampEquals"
+        | "TimestampLessThan"
+        | "TimestampGreaterThan"
+        | "TimestampLessThanEquals"
         | "TimestampGreaterThanEquals" => Operand::Timestamp,
-        "BooleanEquals" | "IsNull" | "IsPresent" | "IsNumeric" | "IsString" | "IsBoolean" | "IsTimestamp" => {
-            Operand::Boolean
-        }
+        "BooleanEquals" | "IsNull" | "IsPresent" | "IsNumeric" | "IsString" | "IsBoolean"
+        | "IsTimestamp" => Operand::Boolean,
         _ => return None,
     })
 }
@@ -49,9 +58,13 @@ impl Checker<'_> {
         let obj = state.obj;
         self.require(obj, &["Choices"]);
         if let Some(default) = self.string(obj, "Default") {
-            summary.transitions.push(Transition::new(default, obj.at("Default")));
+            summary
+                .transitions
+                .push(Transition::new(default, obj.at("Default")));
         }
-        let Some(rules) = self.array(obj, "Choices") else { return };
+        let Some(rules) = self.array(obj, "Choices") else {
+            return;
+        };
         let at = obj.at("Choices");
         if rules.is_empty() {
             self.schema(&at, "The field 'Choices' must be a non-empty array");
@@ -65,7 +78,9 @@ impl Checker<'_> {
             let rule = Obj::new(map, &at);
             self.require(rule, &["Next"]);
             if let Some(next) = self.string(rule, "Next") {
-                summary.transitions.push(Transition::new(next, rule.at("Next")));
+                summary
+                    .transitions
+                    .push(Transition::new(next, rule.at("Next")));
             }
             if state.jsonpath() {
                 self.jsonpath_rule(rule, true);
@@ -84,7 +99,9 @@ impl Checker<'_> {
         self.string(rule, "Comment");
         match rule.get("Condition") {
             Some(Value::Bool(_)) | None => {}
-            Some(condition) => self.jsonata_expression(condition, "Condition", &rule.at("Condition")),
+            Some(condition) => {
+                self.jsonata_expression(condition, "Condition", &rule.at("Condition"))
+            }
         }
         if let Some(output) = rule.get("Output") {
             self.jsonata_template(output, "Output", &rule.at("Output"));
@@ -123,7 +140,10 @@ impl Checker<'_> {
         let operator = operators[0];
         if COMBINATORS.contains(&operator) {
             if rule.has("Variable") {
-                self.schema(rule.at, format!("The field \"Variable\" cannot be used with '{operator}'"));
+                self.schema(
+                    rule.at,
+                    format!("The field \"Variable\" cannot be used with '{operator}'"),
+                );
             }
             self.combinator(rule, operator);
         } else {
@@ -137,12 +157,21 @@ impl Checker<'_> {
         let at = rule.at(operator);
         let nested: Vec<(Pointer, &Value)> = match rule.get(operator) {
             Some(Value::Object(_)) if operator == "Not" => vec![(at.clone(), &rule.map[operator])],
-            Some(Value::Array(items)) if operator != "Not" && !items.is_empty() => {
-                items.iter().enumerate().map(|(i, item)| (at.child(i), item)).collect()
-            }
+            Some(Value::Array(items)) if operator != "Not" && !items.is_empty() => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (at.child(i), item))
+                .collect(),
             _ => {
-                let expected = if operator == "Not" { "an OBJECT" } else { "a non-empty ARRAY" };
-                self.schema(&at, format!("The value for the field '{operator}' must be {expected}"));
+                let expected = if operator == "Not" {
+                    "an OBJECT"
+                } else {
+                    "a non-empty ARRAY"
+                };
+                self.schema(
+                    &at,
+                    format!("The value for the field '{operator}' must be {expected}"),
+                );
                 return;
             }
         };
@@ -155,7 +184,9 @@ impl Checker<'_> {
     }
 
     fn comparison(&mut self, rule: Obj<'_>, operator: &str) {
-        let Some(value) = rule.get(operator) else { return };
+        let Some(value) = rule.get(operator) else {
+            return;
+        };
         let at = rule.at(operator);
         let fits = match operand(operator) {
             Some(Operand::String) => value.is_string(),
@@ -175,7 +206,10 @@ impl Checker<'_> {
                 Some(Operand::Timestamp) => "an RFC3339 timestamp",
                 _ => "a STRING",
             };
-            self.schema(&at, format!("The value for the field '{operator}' must be {expected}"));
+            self.schema(
+                &at,
+                format!("The value for the field '{operator}' must be {expected}"),
+            );
         }
     }
 }

@@ -47,7 +47,10 @@ impl Checker<'_> {
         for (field, path_field) in [
             ("MaxConcurrency", "MaxConcurrencyPath"),
             ("ToleratedFailureCount", "ToleratedFailureCountPath"),
-            ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
+            (
+                "ToleratedFailurePercentage",
+                "ToleratedFailurePercentagePath",
+            ),
         ] {
             self.at_most_one(obj, &[field, path_field]);
             self.path_field(obj, path_field, PathKind::Reference, false);
@@ -71,7 +74,9 @@ impl Checker<'_> {
     }
 
     fn processor_config(&mut self, processor: Obj<'_>) {
-        let Some(config) = self.object(processor, "ProcessorConfig") else { return };
+        let Some(config) = self.object(processor, "ProcessorConfig") else {
+            return;
+        };
         let at = processor.at("ProcessorConfig");
         let config = Obj::new(config, &at);
         self.only_fields(config, &["Mode", "ExecutionType"]);
@@ -84,7 +89,11 @@ impl Checker<'_> {
 
     /// `Parameters` or `Arguments` of an ItemReader or ResultWriter, by the state's language.
     fn resource_arguments(&mut self, state: State<'_>, obj: Obj<'_>) {
-        let field = if state.jsonpath() { "Parameters" } else { "Arguments" };
+        let field = if state.jsonpath() {
+            "Parameters"
+        } else {
+            "Arguments"
+        };
         let Some(value) = obj.get(field) else { return };
         if state.jsonpath() {
             self.payload_template(value, &obj.at(field));
@@ -94,20 +103,36 @@ impl Checker<'_> {
     }
 
     fn item_reader(&mut self, state: State<'_>) {
-        let Some(reader) = self.object(state.obj, "ItemReader") else { return };
+        let Some(reader) = self.object(state.obj, "ItemReader") else {
+            return;
+        };
         let at = state.obj.at("ItemReader");
         let reader = Obj::new(reader, &at);
-        let arguments = if state.jsonpath() { "Parameters" } else { "Arguments" };
+        let arguments = if state.jsonpath() {
+            "Parameters"
+        } else {
+            "Arguments"
+        };
         self.only_fields(reader, &["Resource", arguments, "ReaderConfig"]);
         self.require(reader, &["Resource"]);
         self.string(reader, "Resource");
         self.resource_arguments(state, reader);
-        let Some(config) = self.object(reader, "ReaderConfig") else { return };
+        let Some(config) = self.object(reader, "ReaderConfig") else {
+            return;
+        };
         let at = reader.at("ReaderConfig");
         let config = Obj::new(config, &at);
         self.only_fields(
             config,
-            &["InputType", "CSVHeaderLocation", "CSVHeaders", "MaxItems", "MaxItemsPath", "CSVDelimiter", "ManifestType"],
+            &[
+                "InputType",
+                "CSVHeaderLocation",
+                "CSVHeaders",
+                "MaxItems",
+                "MaxItemsPath",
+                "CSVDelimiter",
+                "ManifestType",
+            ],
         );
         self.at_most_one(config, &["MaxItems", "MaxItemsPath"]);
         self.path_field(config, "MaxItemsPath", PathKind::Reference, false);
@@ -117,7 +142,9 @@ impl Checker<'_> {
     }
 
     fn item_batcher(&mut self, state: State<'_>) {
-        let Some(batcher) = self.object(state.obj, "ItemBatcher") else { return };
+        let Some(batcher) = self.object(state.obj, "ItemBatcher") else {
+            return;
+        };
         let at = state.obj.at("ItemBatcher");
         let batcher = Obj::new(batcher, &at);
         self.only_fields(
@@ -143,10 +170,16 @@ impl Checker<'_> {
     }
 
     fn result_writer(&mut self, state: State<'_>) {
-        let Some(writer) = self.object(state.obj, "ResultWriter") else { return };
+        let Some(writer) = self.object(state.obj, "ResultWriter") else {
+            return;
+        };
         let at = state.obj.at("ResultWriter");
         let writer = Obj::new(writer, &at);
-        let arguments = if state.jsonpath() { "Parameters" } else { "Arguments" };
+        let arguments = if state.jsonpath() {
+            "Parameters"
+        } else {
+            "Arguments"
+        };
         self.only_fields(writer, &["Resource", arguments, "WriterConfig"]);
         self.string(writer, "Resource");
         self.resource_arguments(state, writer);

@@ -21,7 +21,10 @@ pub(crate) struct Transition {
 
 impl Transition {
     pub(crate) fn new(target: &str, at: Pointer) -> Self {
-        Transition { target: target.to_owned(), at }
+        Transition {
+            target: target.to_owned(),
+            at,
+        }
     }
 }
 
@@ -31,6 +34,17 @@ pub(crate) struct Summary {
     pub(crate) transitions: Vec<Transition>,
     /// `End: true`, Succeed or Fail.
     pub(crate) terminal: bool,
+    /// The state's type or transition fields are broken, so whether it ends the machine is unknown.
+    pub(crate) broken: bool,
+}
+
+impl Summary {
+    fn broken() -> Self {
+        Summary {
+            broken: true,
+            ..Summary::default()
+        }
+    }
 }
 
 /// A state under check.
@@ -52,15 +66,22 @@ impl Checker<'_> {
         let mut summary = Summary::default();
         let Value::Object(map) = value else {
             self.schema(at, "A state must be an OBJECT");
-            return summary;
+            return Summary::broken();
         };
         let obj = Obj::new(map, at);
         if !self.require(obj, &["Type"]) {
-            return summary;
+            return Summary::broken();
         }
-        let Some(kind) = obj.get("Type").and_then(Value::as_str).and_then(StateType::parse) else {
-            self.schema(&obj.at("Type"), format!("The value for the field 'Type' must be one of {STATE_TYPES}"));
-            return summary;
+        let Some(kind) = obj
+            .get("Type")
+            .and_then(Value::as_str)
+            .and_then(StateType::parse)
+        else {
+            self.schema(
+                &obj.at("Type"),
+                format!("The value for the field 'Type' must be one of {STATE_TYPES}"),
+            );
+            return Summary::broken();
         };
         let state = State {
             obj,
@@ -126,7 +147,10 @@ impl Checker<'_> {
                 None => self.unsupported(state.obj, field),
                 Some(Support::Only(language)) if language != state.language => self.schema(
                     state.obj.at,
-                    format!("The field \"{field}\" is not supported when QueryLanguage is {}", state.language),
+                    format!(
+                        "The field \"{field}\" is not supported when QueryLanguage is {}",
+                        state.language
+                    ),
                 ),
                 Some(_) => {}
             }
@@ -140,11 +164,21 @@ impl Checker<'_> {
         let end = self.boolean(obj, "End");
         if obj.has("Next") && obj.has("End") {
             self.at_most_one(obj, &["Next", "End"]);
+            summary.broken = true;
         } else if !obj.has("Next") && end != Some(true) {
-            self.schema(obj.at, "Exactly one of these fields is required: [Next, End]");
+            // A non-boolean `End` already has its own diagnostic.
+            if obj.get("End").is_none_or(Value::is_boolean) {
+                self.schema(
+                    obj.at,
+                    "Exactly one of these fields is required: [Next, End]",
+                );
+            }
+            summary.broken = true;
         }
         if let Some(next) = next {
-            summary.transitions.push(Transition::new(next, obj.at("Next")));
+            summary
+                .transitions
+                .push(Transition::new(next, obj.at("Next")));
         }
         summary.terminal = end == Some(true);
     }
@@ -186,11 +220,19 @@ impl Checker<'_> {
 
     fn error_handling(&mut self, state: State<'_>, summary: &mut Summary) {
         self.retry(state.obj);
-        summary.transitions.extend(self.catch(state.obj, state.language));
+        summary
+            .transitions
+            .extend(self.catch(state.obj, state.language));
     }
 
     /// A seconds-like field: an integer in range or, in JSONata, an expression.
-    pub(crate) fn integer_or_expression(&mut self, state: State<'_>, field: &str, min: i64, max: i64) {
+    pub(crate) fn integer_or_expression(
+        &mut self,
+        state: State<'_>,
+        field: &str,
+        min: i64,
+        max: i64,
+    ) {
         match state.obj.get(field) {
             Some(Value::String(_)) if !state.jsonpath() => {
                 if let Some(value) = state.obj.get(field) {

@@ -1,5 +1,7 @@
 //! Task `Resource`: an ARN, checked as far as its form goes (AWS also checks that it exists, which needs an account).
 
+use serde_json::Value;
+
 use super::State;
 use crate::validate::MachineType;
 use crate::validate::checker::Checker;
@@ -30,7 +32,21 @@ fn parse_arn(text: &str) -> Option<Arn<'_>> {
         return None;
     };
     let well_formed = partition.starts_with("aws") && !service.is_empty() && !resource.is_empty();
-    well_formed.then_some(Arn { service, region, account, resource })
+    well_formed.then_some(Arn {
+        service,
+        region,
+        account,
+        resource,
+    })
+}
+
+fn is_cloudformation_intrinsic(value: &Value) -> bool {
+    match value {
+        Value::Object(map) if map.len() == 1 => {
+            map.keys().all(|k| k == "Ref" || k.starts_with("Fn::"))
+        }
+        _ => false,
+    }
 }
 
 /// `function:NAME` or `function:NAME:QUALIFIER` (a version, an alias or `$LATEST`).
@@ -39,13 +55,22 @@ fn is_lambda_function(resource: &str) -> bool {
         return true;
     };
     let mut parts = rest.split(':');
-    let name_ok = parts
-        .next()
-        .is_some_and(|name| !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    let name_ok = parts.next().is_some_and(|name| {
+        !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    });
     let qualifier_ok = match parts.next() {
         None => true,
         Some("$LATEST") => true,
-        Some(q) => !q.is_empty() && q.len() <= 128 && q.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        Some(q) => {
+            !q.is_empty()
+                && q.len() <= 128
+                && q.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        }
     };
     name_ok && qualifier_ok && parts.next().is_none()
 }
@@ -53,13 +78,20 @@ fn is_lambda_function(resource: &str) -> bool {
 impl Checker<'_> {
     pub(super) fn resource(&mut self, state: State<'_>) {
         let obj = state.obj;
-        let Some(resource) = self.string(obj, "Resource") else { return };
-        // A SAM `${Name}` placeholder's value is only known at deploy time (see the `placeholders` module).
+        // A SAM `${Name}` placeholder, or a CloudFormation `{"Ref": ...}`/`{"Fn::GetAtt": ...}` in a definition
+        // written inline in a template, only has a value at deploy time (see the `placeholders` module).
+        if obj.get("Resource").is_some_and(is_cloudformation_intrinsic) {
+            return;
+        }
+        let Some(resource) = self.string(obj, "Resource") else {
+            return;
+        };
         if contains_placeholder(resource) {
             return;
         }
         let at = obj.at("Resource");
-        let valid = parse_arn(resource).filter(|arn| arn.service != "lambda" || is_lambda_function(arn.resource));
+        let valid = parse_arn(resource)
+            .filter(|arn| arn.service != "lambda" || is_lambda_function(arn.resource));
         let Some(arn) = valid else {
             self.error(
                 Code::InvalidResource,
@@ -71,12 +103,18 @@ impl Checker<'_> {
             );
             return;
         };
-        let integration = arn.service == "states" && arn.region.is_empty() && arn.account.is_empty();
+        let integration =
+            arn.service == "states" && arn.region.is_empty() && arn.account.is_empty();
         if integration && self.options.machine_type == MachineType::Express {
             for suffix in EXPRESS_UNSUPPORTED {
                 if arn.resource.contains(suffix) {
                     // AWS's message, trailing space included.
-                    self.schema(&at, format!("Express state machine does not support '{suffix}' service integration "));
+                    self.schema(
+                        &at,
+                        format!(
+                            "Express state machine does not support '{suffix}' service integration "
+                        ),
+                    );
                 }
             }
         }
@@ -95,6 +133,22 @@ mod tests {
         assert!(parse_arn("foo:bar").is_none());
         assert!(parse_arn("${lambdaArn").is_none());
         assert!(parse_arn("arn:aws:lambda:us-east-1:1:").is_none());
+    }
+
+    #[test]
+    fn cloudformation_intrinsics() {
+        assert!(is_cloudformation_intrinsic(
+            &serde_json::json!({"Fn::GetAtt": ["F", "Arn"]})
+        ));
+        assert!(is_cloudformation_intrinsic(
+            &serde_json::json!({"Ref": "F"})
+        ));
+        assert!(!is_cloudformation_intrinsic(
+            &serde_json::json!({"Ref": "F", "x": 1})
+        ));
+        assert!(!is_cloudformation_intrinsic(&serde_json::json!(
+            "arn:aws:states:::lambda:invoke"
+        )));
     }
 
     #[test]

@@ -33,7 +33,10 @@ impl Checker<'_> {
             obj.get("TimeoutSeconds").and_then(Value::as_i64),
         ) && heartbeat >= timeout
         {
-            self.schema(&obj.at("HeartbeatSeconds"), "HeartbeatSeconds must be smaller than TimeoutSeconds");
+            self.schema(
+                &obj.at("HeartbeatSeconds"),
+                "HeartbeatSeconds must be smaller than TimeoutSeconds",
+            );
         }
 
         if let Some(credentials) = self.object(obj, "Credentials") {
@@ -49,16 +52,26 @@ impl Checker<'_> {
     /// Wait: exactly one of `Seconds`, `SecondsPath`, `Timestamp`, `TimestampPath`.
     pub(super) fn wait(&mut self, state: State<'_>) {
         let obj = state.obj;
-        self.exactly_one(obj, &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]);
+        self.exactly_one(
+            obj,
+            &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"],
+        );
         self.integer_or_expression(state, "Seconds", 0, MAX_SECONDS);
         self.path_field(obj, "SecondsPath", PathKind::Reference, false);
         self.path_field(obj, "TimestampPath", PathKind::Reference, false);
         match obj.get("Timestamp") {
             Some(Value::String(text)) if !state.jsonpath() && text.starts_with("{%") => {
-                self.jsonata_expression(&Value::String(text.clone()), "Timestamp", &obj.at("Timestamp"));
+                self.jsonata_expression(
+                    &Value::String(text.clone()),
+                    "Timestamp",
+                    &obj.at("Timestamp"),
+                );
             }
             Some(Value::String(text)) if !is_rfc3339(text) => {
-                self.schema(&obj.at("Timestamp"), "String does not match RFC3339 timestamp");
+                self.schema(
+                    &obj.at("Timestamp"),
+                    "String does not match RFC3339 timestamp",
+                );
             }
             Some(Value::String(_)) | None => {}
             Some(_) => {
@@ -88,7 +101,9 @@ impl Checker<'_> {
         let obj = state.obj;
         self.require(obj, &["Branches"]);
         self.data_fields(state);
-        let Some(branches) = self.array(obj, "Branches") else { return };
+        let Some(branches) = self.array(obj, "Branches") else {
+            return;
+        };
         let at = obj.at("Branches");
         if branches.is_empty() {
             self.schema(&at, "The field 'Branches' must be a non-empty array");

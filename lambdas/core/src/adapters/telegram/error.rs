@@ -69,7 +69,9 @@ impl Named for TelegramError {
 impl From<TelegramError> for SendError {
     fn from(error: TelegramError) -> Self {
         match error {
-            TelegramError::RateLimited { retry_after, .. } => SendError::RateLimited { retry_after },
+            TelegramError::RateLimited { retry_after, .. } => {
+                SendError::RateLimited { retry_after }
+            }
             TelegramError::Forbidden { description, .. } => SendError::ChatUnreachable {
                 reason: description,
             },
@@ -178,11 +180,21 @@ mod tests {
                 ErrorName::TelegramUnauthorized,
             ),
             (
-                classify("sendMessage", 403, Some("Forbidden: bot was blocked by the user".into()), None),
+                classify(
+                    "sendMessage",
+                    403,
+                    Some("Forbidden: bot was blocked by the user".into()),
+                    None,
+                ),
                 ErrorName::InvalidInput,
             ),
             (
-                classify("sendMessage", 400, Some("Bad Request: chat not found".into()), None),
+                classify(
+                    "sendMessage",
+                    400,
+                    Some("Bad Request: chat not found".into()),
+                    None,
+                ),
                 ErrorName::InvalidInput,
             ),
             (

@@ -10,7 +10,9 @@ pub enum InvalidToken {
     #[error("the bot token is empty")]
     Empty,
     /// Deliberately without the value: a mistyped token is still mostly the real one.
-    #[error("the bot token is not of the form <bot id>:<secret> (digits, a colon, then letters, digits, '_' or '-')")]
+    #[error(
+        "the bot token is not of the form <bot id>:<secret> (digits, a colon, then letters, digits, '_' or '-')"
+    )]
     Malformed,
 }
 
@@ -74,7 +76,9 @@ mod tests {
     #[test]
     fn rejects_tokens_that_could_escape_the_url_path() {
         assert_eq!(BotToken::new(""), Err(InvalidToken::Empty));
-        for bad in ["123456", "abc:def", ":secret", "123:", "123:a/b", "123:a?b", "123:a b"] {
+        for bad in [
+            "123456", "abc:def", ":secret", "123:", "123:a/b", "123:a?b", "123:a b",
+        ] {
             assert_eq!(BotToken::new(bad), Err(InvalidToken::Malformed), "{bad}");
         }
     }

@@ -1,0 +1,143 @@
+//! The store on DynamoDB: one table, string keys `PK` and `SK` with entity prefixes, no index.
+//!
+//! # Key design
+//!
+//! | entity (`entity`) | `PK`               | `SK`              | attributes                                         |
+//! |-------------------|--------------------|-------------------|----------------------------------------------------|
+//! | `stage`           | `STAGE`            | `NATIONAL`        | `stage` N, `version` N, `updated_at` S             |
+//! | `schedule`        | `AREA#<area id>`   | `SCHEDULE#<0..8>` | `area_id`, `stage`, `dates`, `slots`, `digest` S, `updated_at` S |
+//! | `subscriber`      | `AREA#<area id>`   | `CHAT#<chat id>`  | `chat` N, `area_id` S, `subscribed_at` S           |
+//! | `subscription`    | `CHAT#<chat id>`   | `AREA#<area id>`  | `chat` N, `area` M, `subscribed_at` S              |
+//! | `area`            | `AREAS`            | `AREA#<area id>`  | `area` M, `subscribers` N                          |
+//! | `delivery`        | `DELIVERY#<chat>`  | `MSG#<message>`   | `chat`, `message`, `delivered_at`, `expires_at` N, `expires_at_ms` N |
+//! | `lease`           | `LEASE#<name>`     | `LEASE`           | `key`, `claimed_at`, `expires_at` N, `expires_at_ms` N |
+//!
+//! Every access is a GetItem, a Query on one partition, or a conditional write; nothing scans:
+//! - the stage is written with `attribute_not_exists(PK)` (first write) or `version = :expected`;
+//! - a schedule is written with `attribute_not_exists(PK) OR digest <> :digest` (only a change);
+//! - `subscribers_of` queries `AREA#<id>` for `CHAT#`, `areas_of` queries `CHAT#<id>` for `AREA#`;
+//! - `subscribed_areas` queries the registry partition `AREAS`: one item per area holding a count
+//!   of subscribers. Subscribe and unsubscribe change the chat's item, the area's item and the
+//!   count in one transaction, so the three views never disagree. The registry is one partition so
+//!   the read is one strongly consistent Query (a GSI would be eventually consistent); subscriptions
+//!   change far too rarely for that partition to run hot.
+//! - ledger entries and leases are written with `attribute_not_exists(PK) OR expires_at_ms <= :now`
+//!   and read as absent once `expires_at_ms` has passed: TTL (on `expires_at`, epoch seconds)
+//!   deletes them only eventually.
+//!
+//! # Streams
+//!
+//! The table's stream carries new and old images of every item. Consumers filter on `entity`:
+//! `{"dynamodb": {"NewImage": {"entity": {"S": ["stage"]}}}}` feeds the schedule task, and
+//! `"schedule"` feeds notify. TTL deletions and other entities (subscriptions, ledger, leases) must
+//! be filtered out. [`stage_from_image`] and [`schedule_from_image`] decode the images.
+//!
+//! # Errors
+//!
+//! Throttling, timeouts, connection and service errors are `StoreError::Unavailable` (retried by
+//! the workflow); an item that does not decode is `StoreError::Corrupt`, naming its `PK/SK`.
+
+mod client;
+mod expiring;
+mod items;
+pub mod keys;
+mod schedule;
+mod sdk_errors;
+mod stage;
+mod subscriptions;
+mod table;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+pub use client::{ClientSettings, client};
+pub use items::{schedule_from_image, stage_from_image};
+pub use table::create_table;
+
+use crate::errors::StoreError;
+use items::Item;
+use keys::Key;
+use sdk_errors::unavailable;
+
+/// The environment variable naming the table, read by [`DynamoStore::from_env`].
+pub const TABLE_ENV: &str = "LOADSHED_TABLE";
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {TABLE_ENV} is not set: it names the DynamoDB table")]
+    MissingTable,
+}
+
+impl DynamoStore {
+    /// Makes no network call; the first store call is the first request.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A store on `table`, reached as `settings` say.
+    pub async fn connect(table: impl Into<String>, settings: &ClientSettings) -> Self {
+        DynamoStore::new(client(settings).await, table)
+    }
+
+    /// The Lambda wiring: the table from `LOADSHED_TABLE`, everything else from the standard AWS
+    /// configuration, so pointing at moto or DynamoDB Local is `AWS_ENDPOINT_URL_DYNAMODB=...`.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let table = std::env::var(TABLE_ENV)
+            .ok()
+            .filter(|name| !name.is_empty())
+            .ok_or(ConfigError::MissingTable)?;
+        Ok(DynamoStore::connect(table, &ClientSettings::default()).await)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// A strongly consistent read: the version of the stage guards the next write, and a retried
+    /// task must see what its previous attempt wrote.
+    async fn get_item(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| unavailable("GetItem", error))?;
+        Ok(output.item)
+    }
+
+    /// Every item of partition `pk` whose sort key starts with `prefix`, in sort key order, across
+    /// result pages.
+    async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|error| unavailable("Query", error))
+    }
+}

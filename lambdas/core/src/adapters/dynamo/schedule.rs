@@ -1,0 +1,62 @@
+//! Schedules: one item per area and stage, under the area's partition.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use super::DynamoStore;
+use super::items::{SCHEDULE_DIGEST, UPDATED_AT, decode, encode, schedule_digest};
+use super::keys::{self, Key};
+use super::sdk_errors::unavailable;
+use crate::domain::{AreaId, Schedule, Stage};
+use crate::errors::StoreError;
+use crate::ports::ScheduleStore;
+
+#[async_trait]
+impl ScheduleStore for DynamoStore {
+    async fn schedule(&self, area: &AreaId, stage: Stage) -> Result<Option<Schedule>, StoreError> {
+        self.get_item(&Key::schedule(area, stage))
+            .await?
+            .map(decode::<Schedule>)
+            .transpose()
+    }
+
+    async fn put_schedule(
+        &self,
+        schedule: &Schedule,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let key = Key::schedule(&schedule.area_id, schedule.stage);
+        let digest = schedule_digest(schedule)?;
+        let mut item = encode(&key, keys::entity::SCHEDULE, schedule)?;
+        item.insert(
+            SCHEDULE_DIGEST.to_owned(),
+            AttributeValue::S(digest.clone()),
+        );
+        item.insert(UPDATED_AT.to_owned(), AttributeValue::S(at.to_rfc3339()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #digest <> :digest")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#digest", SCHEDULE_DIGEST)
+            .expression_attribute_values(":digest", AttributeValue::S(digest))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(unavailable("PutItem (schedule)", error)),
+        }
+    }
+}

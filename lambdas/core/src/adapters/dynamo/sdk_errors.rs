@@ -1,0 +1,39 @@
+//! From SDK errors to [`StoreError`]: every failure to get an answer from DynamoDB (throttling,
+//! timeouts, connection and service errors) is `Unavailable`, which the workflow retries.
+//! Conditional-check failures are not errors at all: each call site turns them into its answer.
+
+use std::error::Error;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::CancellationReason;
+
+use crate::errors::StoreError;
+
+pub(super) fn unavailable<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
+where
+    E: Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let code = error.code().unwrap_or("no error code").to_owned();
+    let detail = DisplayErrorContext(&error).to_string();
+    tracing::warn!(operation, code, detail, "DynamoDB call failed");
+    StoreError::Unavailable(format!("DynamoDB {operation} failed ({code}): {detail}"))
+}
+
+/// Whether a cancelled transaction failed only because of the condition on item `index` (the other
+/// reasons being `None`); anything else, such as a conflicting transaction, stays an error.
+pub(super) fn cancelled_by_condition(reasons: &[CancellationReason], index: usize) -> bool {
+    let failed: Vec<(usize, &str)> = reasons
+        .iter()
+        .enumerate()
+        .filter_map(|(i, reason)| reason.code().map(|code| (i, code)))
+        .filter(|(_, code)| *code != "None")
+        .collect();
+    failed == [(index, "ConditionalCheckFailed")]
+}
+
+/// The SDK checks required fields when building a request; we always set them, so this is a bug in
+/// this adapter, surfaced as an error rather than a panic.
+pub(super) fn request_bug(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Unavailable(format!("cannot build a DynamoDB request: {error}"))
+}

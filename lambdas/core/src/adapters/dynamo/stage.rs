@@ -1,0 +1,65 @@
+//! The national stage: one item, written conditionally on its version.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use super::DynamoStore;
+use super::items::{decode, encode};
+use super::keys::{self, Key};
+use super::sdk_errors::unavailable;
+use crate::domain::Stage;
+use crate::errors::StoreError;
+use crate::ports::{StageStore, StageWrite, StoredStage};
+
+#[async_trait]
+impl StageStore for DynamoStore {
+    async fn current_stage(&self) -> Result<Option<StoredStage>, StoreError> {
+        self.get_item(&Key::stage())
+            .await?
+            .map(decode::<StoredStage>)
+            .transpose()
+    }
+
+    async fn put_stage(
+        &self,
+        stage: Stage,
+        at: DateTime<Utc>,
+        expected: Option<u64>,
+    ) -> Result<StageWrite, StoreError> {
+        let written = StoredStage {
+            stage,
+            updated_at: at,
+            version: expected.map_or(1, |v| v + 1),
+        };
+        let key = Key::stage();
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(encode(&key, keys::entity::STAGE, &written)?));
+        let request = match expected {
+            None => request
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", keys::PK),
+            Some(version) => request
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", AttributeValue::N(version.to_string())),
+        };
+        match request.send().await {
+            Ok(_) => Ok(StageWrite::Written(written)),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                tracing::info!(%stage, ?expected, "stage write lost to another writer");
+                Ok(StageWrite::Conflict)
+            }
+            Err(error) => Err(unavailable("PutItem (stage)", error)),
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Subscriptions, kept three ways so that every read is one Query: under the chat (`areas_of`),
+//! under the area (`subscribers_of`) and, counted, in the registry (`subscribed_areas`). A
+//! transaction changes all three together, so they can never disagree.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+
+use super::DynamoStore;
+use super::items::{RegistryBody, SubscriberBody, SubscriptionBody, decode, encode};
+use super::keys::{self, Key};
+use super::sdk_errors::{cancelled_by_condition, request_bug, unavailable};
+use crate::domain::{Area, AreaId, ChatId};
+use crate::errors::StoreError;
+use crate::ports::SubscriptionStore;
+
+const SUBSCRIBERS: &str = "subscribers";
+
+impl DynamoStore {
+    /// Runs a transaction whose first item carries the only condition; false when that condition
+    /// failed (the subscription already was, or was not, there).
+    async fn transact_conditionally(
+        &self,
+        items: Vec<TransactWriteItem>,
+        what: &'static str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) => match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled))
+                    if cancelled_by_condition(cancelled.cancellation_reasons(), 0) =>
+                {
+                    Ok(false)
+                }
+                _ => Err(unavailable(what, error)),
+            },
+        }
+    }
+
+    /// Drops the registry item of an area nobody subscribes to any more. Only tidiness:
+    /// `subscribed_areas` skips zero counts anyway, so a failure here is logged, not returned.
+    async fn forget_area_if_unsubscribed(&self, area: &AreaId) {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::registry(area).to_item()))
+            .condition_expression("#subscribers <= :zero")
+            .expression_attribute_names("#subscribers", SUBSCRIBERS)
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) => {}
+            Err(error) => {
+                let error = unavailable("DeleteItem (registry)", error);
+                tracing::warn!(%area, %error, "left a zero-count registry item behind");
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl SubscriptionStore for DynamoStore {
+    async fn subscribe(
+        &self,
+        chat: ChatId,
+        area: &Area,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let under_chat = encode(
+            &Key::subscription(chat, &area.id),
+            keys::entity::SUBSCRIPTION,
+            &SubscriptionBody {
+                chat,
+                area: area.clone(),
+                subscribed_at: at,
+            },
+        )?;
+        let under_area = encode(
+            &Key::subscriber(&area.id, chat),
+            keys::entity::SUBSCRIBER,
+            &SubscriberBody {
+                chat,
+                area_id: area.id.clone(),
+                subscribed_at: at,
+            },
+        )?;
+        let registry = Key::registry(&area.id);
+        let area_value: AttributeValue =
+            serde_dynamo::to_attribute_value(area).map_err(|error| StoreError::Corrupt {
+                key: registry.to_string(),
+                detail: format!("cannot encode the area: {error}"),
+            })?;
+        let items = vec![
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(under_chat))
+                        .condition_expression("attribute_not_exists(#pk)")
+                        .expression_attribute_names("#pk", keys::PK)
+                        .build()
+                        .map_err(request_bug)?,
+                )
+                .build(),
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(under_area))
+                        .build()
+                        .map_err(request_bug)?,
+                )
+                .build(),
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(registry.to_item()))
+                        // The latest subscription's view of the area wins, e.g. a renamed suburb.
+                        .update_expression(
+                            "SET #area = :area, #entity = :entity ADD #subscribers :one",
+                        )
+                        .expression_attribute_names("#area", "area")
+                        .expression_attribute_names("#entity", keys::ENTITY)
+                        .expression_attribute_names("#subscribers", SUBSCRIBERS)
+                        .expression_attribute_values(":area", area_value)
+                        .expression_attribute_values(
+                            ":entity",
+                            AttributeValue::S(keys::entity::AREA.to_owned()),
+                        )
+                        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                        .build()
+                        .map_err(request_bug)?,
+                )
+                .build(),
+        ];
+        self.transact_conditionally(items, "TransactWriteItems (subscribe)")
+            .await
+    }
+
+    async fn unsubscribe(&self, chat: ChatId, area: &AreaId) -> Result<bool, StoreError> {
+        let items = vec![
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(Key::subscription(chat, area).to_item()))
+                        .condition_expression("attribute_exists(#pk)")
+                        .expression_attribute_names("#pk", keys::PK)
+                        .build()
+                        .map_err(request_bug)?,
+                )
+                .build(),
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(Key::subscriber(area, chat).to_item()))
+                        .build()
+                        .map_err(request_bug)?,
+                )
+                .build(),
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(Key::registry(area).to_item()))
+                        .update_expression("ADD #subscribers :minus_one")
+                        .expression_attribute_names("#subscribers", SUBSCRIBERS)
+                        .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
+                        .build()
+                        .map_err(request_bug)?,
+                )
+                .build(),
+        ];
+        let removed = self
+            .transact_conditionally(items, "TransactWriteItems (unsubscribe)")
+            .await?;
+        if removed {
+            self.forget_area_if_unsubscribed(area).await;
+        }
+        Ok(removed)
+    }
+
+    async fn areas_of(&self, chat: ChatId) -> Result<Vec<Area>, StoreError> {
+        let items = self
+            .query_prefix(&keys::chat_pk(chat), keys::prefix::AREA)
+            .await?;
+        items
+            .into_iter()
+            .map(|item| decode::<SubscriptionBody>(item).map(|body| body.area))
+            .collect()
+    }
+
+    async fn subscribers_of(&self, area: &AreaId) -> Result<Vec<ChatId>, StoreError> {
+        let items = self
+            .query_prefix(&keys::area_pk(area), keys::prefix::CHAT)
+            .await?;
+        let mut chats = items
+            .into_iter()
+            .map(|item| decode::<SubscriberBody>(item).map(|body| body.chat))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Sort keys order chats as text ("CHAT#-5" before "CHAT#-10"); callers get them by number.
+        chats.sort_unstable();
+        Ok(chats)
+    }
+
+    async fn subscribed_areas(&self) -> Result<Vec<Area>, StoreError> {
+        let items = self
+            .query_prefix(keys::REGISTRY_PK, keys::prefix::AREA)
+            .await?;
+        let mut areas = Vec::with_capacity(items.len());
+        for item in items {
+            let body = decode::<RegistryBody>(item)?;
+            // A zero count is an area whose last subscriber left before the tidy-up ran.
+            if body.subscribers > 0 {
+                areas.push(body.area);
+            }
+        }
+        Ok(areas)
+    }
+
+    async fn remove_chat(&self, chat: ChatId) -> Result<usize, StoreError> {
+        let items = self
+            .query_prefix(&keys::chat_pk(chat), keys::prefix::AREA)
+            .await?;
+        let mut removed = 0;
+        for item in items {
+            // Read the area from the key, not the body: a chat with a corrupt subscription item
+            // must still be removable.
+            let area = match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) => sk.strip_prefix(keys::prefix::AREA).map(AreaId::new),
+                _ => None,
+            };
+            let Some(area) = area else {
+                return Err(StoreError::Corrupt {
+                    key: keys::chat_pk(chat),
+                    detail: format!("a subscription item's {} is not an area key", keys::SK),
+                });
+            };
+            if self.unsubscribe(chat, &area).await? {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn move_chat(
+        &self,
+        from: ChatId,
+        to: ChatId,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let areas = self.areas_of(from).await?;
+        for area in &areas {
+            self.subscribe(to, area, at).await?;
+            self.unsubscribe(from, &area.id).await?;
+        }
+        Ok(areas.len())
+    }
+}

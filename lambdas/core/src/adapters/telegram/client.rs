@@ -1,0 +1,207 @@
+use std::error::Error as _;
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::domain::ChatId;
+use crate::ports::{Message, Messenger, SendError, Sent};
+
+use crate::adapters::http::{ClientSetupError, build_client, endpoint, parse_base_url};
+
+use super::api::{
+    AnswerCallbackQuery, BotCommand, BotUser, EditMessageText, Envelope, SendMessage, SentMessage,
+    SetMyCommands, SetWebhook,
+};
+use super::error::{TelegramError, classify};
+use super::token::BotToken;
+
+/// Where the real Bot API lives; tests and local runs point the client elsewhere.
+pub const DEFAULT_BASE_URL: &str = "https://api.telegram.org";
+
+/// Long enough for a slow sendMessage, short enough that a hung call fails well within a Lambda
+/// timeout and is retried.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+const USER_AGENT: &str = concat!("loadshed/", env!("CARGO_PKG_VERSION"));
+
+/// A Bot API client. Cheap to clone (the connection pool is shared); build it once at start.
+#[derive(Clone)]
+pub struct TelegramClient {
+    http: reqwest::Client,
+    base_url: Url,
+    token: BotToken,
+    timeout: Duration,
+}
+
+impl fmt::Debug for TelegramClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelegramClient")
+            .field("base_url", &self.base_url.as_str())
+            .field("token", &self.token)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TelegramClient {
+    pub fn new(token: BotToken) -> Result<Self, ClientSetupError> {
+        Self::with_base_url(token, DEFAULT_BASE_URL, DEFAULT_TIMEOUT)
+    }
+
+    /// `base_url` is the API root, e.g. `https://api.telegram.org` or a wiremock server's URI.
+    pub fn with_base_url(
+        token: BotToken,
+        base_url: &str,
+        timeout: Duration,
+    ) -> Result<Self, ClientSetupError> {
+        Ok(TelegramClient {
+            http: build_client(timeout, USER_AGENT)?,
+            base_url: parse_base_url(base_url)?,
+            token,
+            timeout,
+        })
+    }
+
+    pub async fn send_message(
+        &self,
+        chat: ChatId,
+        message: &Message,
+    ) -> Result<Sent, TelegramError> {
+        let sent: SentMessage = self
+            .call("sendMessage", &SendMessage::new(chat, message))
+            .await?;
+        Ok(Sent {
+            message_id: sent.message_id,
+        })
+    }
+
+    /// Replaces the text (and keyboard) of a message the bot sent earlier.
+    pub async fn edit_message_text(
+        &self,
+        chat: ChatId,
+        message_id: i64,
+        message: &Message,
+    ) -> Result<(), TelegramError> {
+        // The result is the edited Message, or `true` for inline messages; either way nothing we use.
+        let _: serde_json::Value = self
+            .call(
+                "editMessageText",
+                &EditMessageText::new(chat, message_id, message),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn answer_callback_query(
+        &self,
+        answer: &AnswerCallbackQuery,
+    ) -> Result<(), TelegramError> {
+        self.expect_true("answerCallbackQuery", answer).await
+    }
+
+    pub async fn set_webhook(&self, webhook: &SetWebhook) -> Result<(), TelegramError> {
+        self.expect_true("setWebhook", webhook).await
+    }
+
+    pub async fn set_my_commands(&self, commands: &[BotCommand]) -> Result<(), TelegramError> {
+        self.expect_true("setMyCommands", &SetMyCommands { commands })
+            .await
+    }
+
+    pub async fn get_me(&self) -> Result<BotUser, TelegramError> {
+        self.call("getMe", &serde_json::json!({})).await
+    }
+
+    async fn expect_true<B: Serialize + ?Sized>(
+        &self,
+        method: &'static str,
+        body: &B,
+    ) -> Result<(), TelegramError> {
+        let done: bool = self.call(method, body).await?;
+        if done {
+            Ok(())
+        } else {
+            Err(TelegramError::Malformed {
+                method,
+                detail: "answered ok with result false".into(),
+            })
+        }
+    }
+
+    async fn call<B, T>(&self, method: &'static str, body: &B) -> Result<T, TelegramError>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        let url = endpoint(
+            &self.base_url,
+            &[&format!("bot{}", self.token.expose()), method],
+        );
+        let response = self
+            .http
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(method, e))?;
+        let status = response.status();
+        tracing::debug!(method, status = status.as_u16(), "Telegram answered");
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(method, e))?;
+        match serde_json::from_slice::<Envelope<T>>(&bytes) {
+            Ok(envelope) if envelope.ok && status.is_success() => {
+                envelope.result.ok_or_else(|| TelegramError::Malformed {
+                    method,
+                    detail: "ok answer without a result".into(),
+                })
+            }
+            Ok(envelope) => Err(classify(
+                method,
+                envelope.error_code.unwrap_or(status.as_u16()),
+                envelope.description,
+                envelope.parameters,
+            )),
+            Err(e) if status.is_success() => Err(TelegramError::Malformed {
+                method,
+                detail: e.to_string(),
+            }),
+            // A proxy's HTML error page, say: the status is all there is to go on.
+            Err(_) => Err(classify(method, status.as_u16(), None, None)),
+        }
+    }
+
+    fn transport_error(&self, method: &'static str, error: reqwest::Error) -> TelegramError {
+        if error.is_timeout() {
+            return TelegramError::Timeout {
+                method,
+                after: self.timeout,
+            };
+        }
+        let error = error.without_url();
+        let mut detail = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            detail.push_str(": ");
+            detail.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        // The URL is stripped above; this is for a cause deep in the chain that might quote it anyway.
+        let detail = detail.replace(self.token.expose(), "<token>");
+        TelegramError::Unavailable { method, detail }
+    }
+}
+
+#[async_trait]
+impl Messenger for TelegramClient {
+    async fn send(&self, chat: ChatId, message: &Message) -> Result<Sent, SendError> {
+        self.send_message(chat, message)
+            .await
+            .map_err(SendError::from)
+    }
+}

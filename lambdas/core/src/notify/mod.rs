@@ -1,0 +1,13 @@
+//! Telling subscribers: the message texts ([`render`], in Telegram HTML built with [`html`]) and the
+//! paced, idempotent [`Broadcaster`] that sends them through the [`Messenger`](crate::ports::Messenger).
+//! Which messages go to whom is the notify task's decision; this module only words and delivers them.
+
+mod broadcast;
+pub mod html;
+mod pacing;
+pub mod render;
+
+pub use broadcast::{
+    BroadcastConfig, BroadcastError, BroadcastReport, Broadcaster, FailedDelivery, Migration,
+    Outgoing,
+};

@@ -1,0 +1,480 @@
+//! Turning one update into replies and effects, through the ports only (no HTTP, no AWS).
+//!
+//! Redelivery: Telegram sends an update again when it did not get our 200, and then it did not
+//! perform the reply in that response either. So each reply is produced again, and every effect is
+//! idempotent on its own: subscribing twice keeps one subscription, and a refresh starts its
+//! execution by a name taken from the update, which Step Functions accepts once. The update id is
+//! remembered (a lease) only where a redelivery must be told from a new request: the `/refresh`
+//! cooldown must not turn a redelivered refresh into "already refreshing".
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use tracing::{debug, error, info, warn};
+
+use crate::adapters::telegram::AnswerCallbackQuery;
+use crate::clock::Clock;
+use crate::domain::{Area, ChatId};
+use crate::errors::{ErrorName, Named, StoreError, UpstreamError};
+use crate::notify::render::{self, AreaOutlook};
+use crate::ports::{
+    AreaSearch, InlineButton, InlineKeyboard, Message, Messenger, StartOutcome, Store,
+    WorkflowStarter,
+};
+
+use super::bot_api::CallbackAnswers;
+use super::callback::CallbackAction;
+use super::command::{self, Addressed};
+use super::refresh::{RefreshInput, execution_name};
+use super::reply::Reply;
+use super::texts;
+use super::update::{CallbackQuery, ChatKind, ChatMemberUpdated, Message as TgMessage, Update};
+
+/// What the webhook needs to know besides its ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// The bot's username, to tell `/cmd@ThisBot` from `/cmd@OtherBot`.
+    pub bot_username: String,
+    /// How long after a `/refresh` the chat is answered "already refreshing" instead.
+    pub refresh_cooldown: Duration,
+    /// How many matches `/subscribe` offers.
+    pub search_limit: usize,
+    /// The longest search text accepted, in characters.
+    pub search_max_chars: usize,
+    /// How long an update id is remembered. Telegram gives up redelivering after a day.
+    pub remember_updates_for: Duration,
+}
+
+impl WebhookSettings {
+    pub const DEFAULT_REFRESH_COOLDOWN_SECONDS: i64 = 60;
+
+    pub fn new(bot_username: impl Into<String>) -> Self {
+        WebhookSettings {
+            bot_username: bot_username.into().trim_start_matches('@').to_owned(),
+            refresh_cooldown: Duration::seconds(Self::DEFAULT_REFRESH_COOLDOWN_SECONDS),
+            search_limit: 8,
+            search_max_chars: 64,
+            remember_updates_for: Duration::hours(26),
+        }
+    }
+
+    pub fn with_refresh_cooldown(mut self, cooldown: Duration) -> Self {
+        self.refresh_cooldown = cooldown;
+        self
+    }
+}
+
+/// The store failed in a way a later delivery of the same update may not: the HTTP layer answers
+/// 5xx so Telegram redelivers, which is safe because every effect is idempotent.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("store unavailable while handling update {update_id}: {source}")]
+    StoreUnavailable {
+        update_id: i64,
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl Named for WebhookError {
+    fn error_name(&self) -> ErrorName {
+        match self {
+            WebhookError::StoreUnavailable { .. } => ErrorName::StoreUnavailable,
+        }
+    }
+}
+
+/// Everything the webhook talks to.
+#[derive(Clone)]
+pub struct WebhookPorts {
+    pub clock: Arc<dyn Clock>,
+    pub store: Arc<dyn Store>,
+    pub search: Arc<dyn AreaSearch>,
+    pub workflow: Arc<dyn WorkflowStarter>,
+    /// For replies longer than one message, which cannot all ride in the response.
+    pub messenger: Arc<dyn Messenger>,
+    pub answers: Arc<dyn CallbackAnswers>,
+}
+
+/// Answers updates. Build once at start; it holds only shared handles.
+#[derive(Clone)]
+pub struct Webhook {
+    settings: WebhookSettings,
+    ports: WebhookPorts,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failure inside one command, before it becomes either an apology or a redelivery.
+enum Failure {
+    /// Redelivery can help: the store could not be reached.
+    Retry(StoreError),
+    /// Tell the user and log; redelivery cannot help (or would stall the bot for a flaky upstream).
+    Apologise { name: ErrorName, detail: String },
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => Failure::Retry(err),
+            StoreError::Corrupt { .. } => Failure::Apologise {
+                name: err.error_name(),
+                detail: err.to_string(),
+            },
+        }
+    }
+}
+
+impl From<UpstreamError> for Failure {
+    fn from(err: UpstreamError) -> Self {
+        Failure::Apologise {
+            name: err.error_name(),
+            detail: err.to_string(),
+        }
+    }
+}
+
+/// The reply to put in the response, if any.
+type Handled = Result<Option<Reply>, Failure>;
+
+fn send(chat: ChatId, message: Message) -> Handled {
+    Ok(Some(Reply::Send {
+        chat,
+        message,
+        reply_to: None,
+    }))
+}
+
+fn say(chat: ChatId, text: String) -> Handled {
+    send(chat, Message::plain(text))
+}
+
+fn answer(query: &CallbackQuery, text: String) -> Handled {
+    Ok(Some(Reply::AnswerCallback(
+        AnswerCallbackQuery::new(&query.id).with_text(text),
+    )))
+}
+
+impl Webhook {
+    pub fn new(settings: WebhookSettings, ports: WebhookPorts) -> Self {
+        Webhook { settings, ports }
+    }
+
+    pub fn settings(&self) -> &WebhookSettings {
+        &self.settings
+    }
+
+    /// Handles one update; the reply (if any) belongs in the HTTP response body.
+    pub async fn handle(&self, update: &Update) -> Result<Option<Reply>, WebhookError> {
+        let handled = if let Some(message) = &update.message {
+            self.on_message(update.update_id, message).await
+        } else if let Some(query) = &update.callback_query {
+            self.on_callback(query).await
+        } else if let Some(member) = &update.my_chat_member {
+            self.on_membership(member).await
+        } else {
+            debug!(update_id = update.update_id, "update of a kind we do not handle");
+            Ok(None)
+        };
+        match handled {
+            Ok(reply) => Ok(reply),
+            Err(Failure::Retry(source)) => Err(WebhookError::StoreUnavailable {
+                update_id: update.update_id,
+                source,
+            }),
+            Err(Failure::Apologise { name, detail }) => {
+                error!(update_id = update.update_id, error_name = %name, %detail, "update failed");
+                Ok(apology(update))
+            }
+        }
+    }
+
+    async fn on_message(&self, update_id: i64, message: &TgMessage) -> Handled {
+        let chat = ChatId(message.chat.id);
+        if let Some(to) = message.migrate_to_chat_id {
+            let moved = self
+                .ports
+                .store
+                .move_chat(chat, ChatId(to), self.ports.clock.now())
+                .await?;
+            info!(from = %chat, to, moved, "group became a supergroup: subscriptions moved");
+            return Ok(None);
+        }
+        if message.chat.kind == ChatKind::Channel {
+            return Ok(None);
+        }
+        let private = message.chat.kind == ChatKind::Private;
+        let (name, args, mentioned) = match command::parse(message, &self.settings.bot_username) {
+            Addressed::Command {
+                name,
+                args,
+                mentioned,
+            } => (name, args, mentioned),
+            Addressed::OtherBot => return Ok(None),
+            // In a group the bot may see all talk (privacy mode off); only a private chat is
+            // talking to us.
+            Addressed::NotACommand if private => return say(chat, texts::unknown_command()),
+            Addressed::NotACommand => return Ok(None),
+        };
+        debug!(update_id, %chat, command = %name, "command");
+        match name.as_str() {
+            "start" | "help" => say(chat, texts::help()),
+            "subscribe" => self.subscribe_search(chat, message.message_id, &args).await,
+            "unsubscribe" => self.unsubscribe_list(chat).await,
+            "status" => self.status(chat).await,
+            "refresh" => self.refresh(update_id, chat, message.message_id).await,
+            // A bare `/cmd` in a group may be for another bot there.
+            _ if private || mentioned => say(chat, texts::unknown_command()),
+            _ => Ok(None),
+        }
+    }
+
+    async fn subscribe_search(&self, chat: ChatId, message_id: i64, query: &str) -> Handled {
+        if query.is_empty() {
+            return say(chat, texts::subscribe_how());
+        }
+        if query.chars().count() > self.settings.search_max_chars {
+            let text = texts::search_too_long(self.settings.search_max_chars);
+            return say(chat, text);
+        }
+        let areas = match self.ports.search.search(query, self.settings.search_limit).await {
+            Ok(areas) => areas,
+            Err(err) => {
+                warn!(%chat, error_name = %err.error_name(), error = %err, "area search failed");
+                return say(chat, texts::search_failed());
+            }
+        };
+        if areas.is_empty() {
+            return say(chat, texts::no_matches(query));
+        }
+        let keyboard = keyboard(&areas, "", CallbackAction::subscribe);
+        Ok(Some(Reply::Send {
+            chat,
+            message: Message::plain(texts::pick_area(query)).with_keyboard(keyboard),
+            // A tap reads the search back from the message this list answers.
+            reply_to: Some(message_id),
+        }))
+    }
+
+    async fn unsubscribe_list(&self, chat: ChatId) -> Handled {
+        let areas = self.ports.store.areas_of(chat).await?;
+        if areas.is_empty() {
+            return say(chat, texts::no_subscriptions());
+        }
+        let keyboard = keyboard(&areas, "✖ ", CallbackAction::unsubscribe);
+        send(chat, Message::plain(texts::pick_unsubscribe()).with_keyboard(keyboard))
+    }
+
+    async fn status(&self, chat: ChatId) -> Handled {
+        let store = &self.ports.store;
+        let areas = store.areas_of(chat).await?;
+        let stage = store.current_stage().await?;
+        let mut schedules = Vec::with_capacity(areas.len());
+        for area in &areas {
+            let schedule = match &stage {
+                // Stage 0 has no slots to look up; the renderer says so without a schedule.
+                Some(stored) if stored.stage.is_loadshedding() => {
+                    store.schedule(&area.id, stored.stage).await?
+                }
+                _ => None,
+            };
+            schedules.push(schedule);
+        }
+        let outlooks: Vec<AreaOutlook<'_>> = areas
+            .iter()
+            .zip(&schedules)
+            .map(|(area, schedule)| AreaOutlook {
+                area,
+                schedule: schedule.as_ref(),
+            })
+            .collect();
+        let mut parts = render::status(stage.as_ref(), &outlooks, self.ports.clock.now());
+        let last = parts.pop();
+        // The response body is performed after we answer, so earlier parts go first, directly.
+        for part in &parts {
+            if let Err(err) = self.ports.messenger.send(chat, part).await {
+                error!(%chat, error_name = %err.error_name(), error = %err, "status part not sent");
+                return say(chat, texts::something_failed());
+            }
+        }
+        match last {
+            Some(message) => send(chat, message),
+            None => Ok(None),
+        }
+    }
+
+    async fn refresh(&self, update_id: i64, chat: ChatId, message_id: i64) -> Handled {
+        let areas = self.ports.store.areas_of(chat).await?;
+        if areas.is_empty() {
+            return say(chat, texts::refresh_needs_area());
+        }
+        let now = self.ports.clock.now();
+        let first_delivery = self
+            .ports
+            .store
+            .try_claim(
+                &format!("tg-update:{update_id}"),
+                now,
+                now + self.settings.remember_updates_for,
+            )
+            .await?;
+        if first_delivery {
+            let free = self
+                .ports
+                .store
+                .try_claim(
+                    &format!("refresh-cooldown:{chat}"),
+                    now,
+                    now + self.settings.refresh_cooldown,
+                )
+                .await?;
+            if !free {
+                let text = texts::already_refreshing(self.settings.refresh_cooldown.num_seconds());
+                return say(chat, text);
+            }
+        } else {
+            info!(update_id, %chat, "redelivered /refresh: starting by the same name again");
+        }
+        let invalid = |detail: String| Failure::Apologise {
+            name: ErrorName::InvalidInput,
+            detail,
+        };
+        let name = execution_name(update_id).map_err(|e| invalid(e.to_string()))?;
+        let input = RefreshInput::new(update_id, chat, message_id, &areas)
+            .to_json()
+            .map_err(|e| invalid(e.to_string()))?;
+        let started = self.ports.workflow.start(&name, &input).await;
+        match started {
+            Ok(StartOutcome::Started { execution_arn }) => {
+                info!(%chat, execution = %name, %execution_arn, "refresh started");
+            }
+            Ok(StartOutcome::AlreadyExists) => {
+                info!(%chat, execution = %name, "refresh was already started for this update");
+            }
+            Err(err) => {
+                error!(%chat, transient = err.is_transient(), error = %err, "could not start the refresh");
+                return say(chat, texts::refresh_failed());
+            }
+        }
+        say(chat, texts::refreshing())
+    }
+
+    async fn on_callback(&self, query: &CallbackQuery) -> Handled {
+        let answer = |text: String| answer(query, text);
+        let Some(action) = query.data.as_deref().and_then(CallbackAction::decode) else {
+            debug!(callback = %query.id, "callback data we did not write");
+            return answer(texts::choice_expired());
+        };
+        let Some(message) = &query.message else {
+            return answer(texts::choice_expired());
+        };
+        let chat = ChatId(message.chat.id);
+        match action {
+            CallbackAction::Subscribe(area) => {
+                let Some(asked) = message.reply_to_message.as_deref() else {
+                    return answer(texts::choice_expired());
+                };
+                let Addressed::Command { name, args, .. } =
+                    command::parse(asked, &self.settings.bot_username)
+                else {
+                    return answer(texts::choice_expired());
+                };
+                if name != "subscribe" || args.is_empty() {
+                    return answer(texts::choice_expired());
+                }
+                let found = match self.ports.search.search(&args, self.settings.search_limit).await {
+                    Ok(found) => found,
+                    Err(err) => {
+                        warn!(%chat, error_name = %err.error_name(), error = %err, "area search failed");
+                        return answer(texts::search_failed());
+                    }
+                };
+                let Some(chosen) = found.into_iter().find(|a| area.matches(&a.id)) else {
+                    return answer(texts::choice_expired());
+                };
+                let new = self
+                    .ports
+                    .store
+                    .subscribe(chat, &chosen, self.ports.clock.now())
+                    .await?;
+                info!(%chat, area = %chosen.id, new, "subscribed");
+                self.answer_first(query, texts::subscribed_toast(&chosen))
+                    .await;
+                Ok(Some(Reply::Edit {
+                    chat,
+                    message_id: message.message_id,
+                    message: Message::plain(texts::subscribed(&chosen, new)),
+                }))
+            }
+            CallbackAction::Unsubscribe(area) => {
+                let areas = self.ports.store.areas_of(chat).await?;
+                let Some(chosen) = areas.into_iter().find(|a| area.matches(&a.id)) else {
+                    return answer(texts::not_subscribed_any_more());
+                };
+                self.ports.store.unsubscribe(chat, &chosen.id).await?;
+                info!(%chat, area = %chosen.id, "unsubscribed");
+                self.answer_first(query, texts::unsubscribed_toast(&chosen))
+                    .await;
+                Ok(Some(Reply::Edit {
+                    chat,
+                    message_id: message.message_id,
+                    message: Message::plain(texts::unsubscribed(&chosen)),
+                }))
+            }
+        }
+    }
+
+    /// Stops the tapped button's spinner when the response body is taken by another reply. A
+    /// failure costs only the toast, so it is logged, not fatal.
+    async fn answer_first(&self, query: &CallbackQuery, text: String) {
+        let answer = AnswerCallbackQuery::new(&query.id).with_text(text);
+        if let Err(err) = self.ports.answers.answer(&answer).await {
+            warn!(callback = %query.id, error_name = %err.error_name(), error = %err, "callback not answered");
+        }
+    }
+
+    async fn on_membership(&self, member: &ChatMemberUpdated) -> Handled {
+        if member.new_chat_member.is_gone() {
+            let chat = ChatId(member.chat.id);
+            let removed = self.ports.store.remove_chat(chat).await?;
+            info!(%chat, removed, "bot removed or blocked: subscriptions dropped");
+        }
+        Ok(None)
+    }
+}
+
+/// One button per area; an area whose button cannot be built is left out and logged (the data is
+/// short by construction, so this is a bug, not an input).
+fn keyboard(
+    areas: &[Area],
+    prefix: &str,
+    action: impl Fn(&crate::domain::AreaId) -> CallbackAction,
+) -> InlineKeyboard {
+    InlineKeyboard::column(areas.iter().filter_map(|area| {
+        InlineButton::callback(texts::area_button(prefix, area), action(&area.id).encode())
+            .map_err(|err| error!(area = %area.id, error = %err, "button not built"))
+            .ok()
+    }))
+}
+
+/// Where an update that failed on our side is answered: its chat, or its button.
+fn apology(update: &Update) -> Option<Reply> {
+    if let Some(message) = &update.message {
+        return Some(Reply::Send {
+            chat: ChatId(message.chat.id),
+            message: Message::plain(texts::something_failed()),
+            reply_to: None,
+        });
+    }
+    update.callback_query.as_ref().map(|query| {
+        Reply::AnswerCallback(
+            AnswerCallbackQuery::new(&query.id).with_text(texts::something_failed()),
+        )
+    })
+}

@@ -1,0 +1,116 @@
+//! What the bot says in its own words. Plain text (no parse mode), so names from upstream need no
+//! escaping here.
+
+use crate::domain::Area;
+
+pub fn help() -> String {
+    "loadshed tells you when your power goes off: the loadshedding stage, your area's outage \
+     slots for today and tomorrow, and a reminder before each slot.\n\
+     \n\
+     /subscribe <place> - follow an area, e.g. /subscribe Fourways\n\
+     /unsubscribe - stop following an area\n\
+     /status - the stage and your areas' slots for today and tomorrow\n\
+     /refresh - fetch the latest stage and schedules now\n\
+     /help - this message"
+        .to_owned()
+}
+
+pub fn unknown_command() -> String {
+    "I did not understand that. /help lists what I can do.".to_owned()
+}
+
+pub fn subscribe_how() -> String {
+    "Tell me where: /subscribe followed by your suburb or town, e.g. /subscribe Fourways".to_owned()
+}
+
+pub fn search_too_long(max_chars: usize) -> String {
+    format!("That is a long name. Try a suburb or town in at most {max_chars} characters.")
+}
+
+pub fn no_matches(query: &str) -> String {
+    format!(
+        "I found no area matching \"{query}\". Try the suburb or town as Eskom spells it, or a shorter part of it."
+    )
+}
+
+pub fn pick_area(query: &str) -> String {
+    format!("Areas matching \"{query}\". Tap yours:")
+}
+
+pub fn search_failed() -> String {
+    "The area search is not answering right now. Please try again in a minute.".to_owned()
+}
+
+pub fn subscribed(area: &Area, new: bool) -> String {
+    let lead = if new {
+        "Subscribed"
+    } else {
+        "This chat was already subscribed"
+    };
+    format!(
+        "{lead} to {} ({}). /status shows its slots; I will tell you when the stage or its schedule changes.",
+        area.name, area.region
+    )
+}
+
+pub fn subscribed_toast(area: &Area) -> String {
+    format!("Subscribed to {}", area.name)
+}
+
+pub fn choice_expired() -> String {
+    "This list has expired. Send /subscribe with your place again.".to_owned()
+}
+
+pub fn no_subscriptions() -> String {
+    "This chat follows no area yet. /subscribe <place> adds one.".to_owned()
+}
+
+pub fn pick_unsubscribe() -> String {
+    "Tap an area to stop following it:".to_owned()
+}
+
+pub fn unsubscribed(area: &Area) -> String {
+    format!("Unsubscribed from {} ({}).", area.name, area.region)
+}
+
+pub fn unsubscribed_toast(area: &Area) -> String {
+    format!("Unsubscribed from {}", area.name)
+}
+
+pub fn not_subscribed_any_more() -> String {
+    "This chat no longer follows that area.".to_owned()
+}
+
+pub fn refresh_needs_area() -> String {
+    "There is nothing to refresh yet: /subscribe <place> first.".to_owned()
+}
+
+pub fn refreshing() -> String {
+    "Refreshing... the latest stage and slots follow in a moment.".to_owned()
+}
+
+pub fn already_refreshing(cooldown_seconds: i64) -> String {
+    format!(
+        "Already refreshing: the result is on its way. A chat can refresh once every {cooldown_seconds} seconds."
+    )
+}
+
+pub fn refresh_failed() -> String {
+    "I could not start the refresh just now. Please try again in a minute.".to_owned()
+}
+
+pub fn something_failed() -> String {
+    "Something went wrong on my side. Please try again in a minute.".to_owned()
+}
+
+/// A button label: the name and where it is, cut to what a phone shows on one line.
+pub fn area_button(prefix: &str, area: &Area) -> String {
+    const MAX_CHARS: usize = 48;
+    let full = format!("{prefix}{} ({})", area.name, area.region);
+    if full.chars().count() <= MAX_CHARS {
+        return full;
+    }
+    let mut cut: String = full.chars().take(MAX_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}

@@ -1,0 +1,500 @@
+//! The store contract, written once against the port and run against every adapter.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use loadshed_core::domain::{AreaId, ChatId};
+use loadshed_core::ports::{DeliveryKey, StageWrite, Store, StoredStage};
+use pretty_assertions::assert_eq;
+
+use super::{ashton, at, bertiburg, chats, milnerton, schedule, stage};
+
+fn written(write: StageWrite) -> StoredStage {
+    match write {
+        StageWrite::Written(stored) => stored,
+        StageWrite::Conflict => panic!("expected the write to go through, got Conflict"),
+    }
+}
+
+fn ids(areas: &[loadshed_core::domain::Area]) -> Vec<&str> {
+    areas.iter().map(|a| a.id.as_str()).collect()
+}
+
+pub async fn stage_first_write(store: Arc<dyn Store>) {
+    assert_eq!(store.current_stage().await.expect("read"), None);
+    let first = written(store.put_stage(stage(4), at(0), None).await.expect("write"));
+    assert_eq!(
+        first,
+        StoredStage {
+            stage: stage(4),
+            updated_at: at(0),
+            version: 1
+        }
+    );
+    assert_eq!(store.current_stage().await.expect("read"), Some(first));
+}
+
+/// Step Functions retries a task whose write went through but whose answer got lost: the retry
+/// must not write again (no second stream record, no second wave of messages).
+pub async fn stage_retried_write_is_not_written_twice(store: Arc<dyn Store>) {
+    written(store.put_stage(stage(4), at(0), None).await.expect("write"));
+    assert_eq!(
+        store.put_stage(stage(4), at(1), None).await.expect("retry"),
+        StageWrite::Conflict
+    );
+    let second = written(
+        store
+            .put_stage(stage(5), at(2), Some(1))
+            .await
+            .expect("write"),
+    );
+    assert_eq!(second.version, 2);
+    assert_eq!(
+        store
+            .put_stage(stage(5), at(3), Some(1))
+            .await
+            .expect("retry"),
+        StageWrite::Conflict
+    );
+    assert_eq!(store.current_stage().await.expect("read"), Some(second));
+}
+
+pub async fn stage_stale_version_conflicts(store: Arc<dyn Store>) {
+    written(store.put_stage(stage(4), at(0), None).await.expect("write"));
+    let current = written(
+        store
+            .put_stage(stage(6), at(10), Some(1))
+            .await
+            .expect("write"),
+    );
+    // A slow poller read version 1 (stage 4) and now saw stage 2: it must not regress stage 6.
+    assert_eq!(
+        store
+            .put_stage(stage(2), at(20), Some(1))
+            .await
+            .expect("stale"),
+        StageWrite::Conflict
+    );
+    // Nor may a version that was never written.
+    assert_eq!(
+        store
+            .put_stage(stage(2), at(20), Some(7))
+            .await
+            .expect("bogus"),
+        StageWrite::Conflict
+    );
+    assert_eq!(store.current_stage().await.expect("read"), Some(current));
+}
+
+pub async fn stage_concurrent_writers_one_wins(store: Arc<dyn Store>) {
+    let race = |expected: Option<u64>| {
+        let store = store.clone();
+        async move {
+            let writers: Vec<_> = (1..=8u8)
+                .map(|n| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        store
+                            .put_stage(stage(n), at(i64::from(n)), expected)
+                            .await
+                            .expect("write")
+                    })
+                })
+                .collect();
+            let mut winners = Vec::new();
+            for writer in writers {
+                if let StageWrite::Written(stored) = writer.await.expect("writer task") {
+                    winners.push(stored);
+                }
+            }
+            winners
+        }
+    };
+    let first = race(None).await;
+    assert_eq!(first.len(), 1, "exactly one first write wins: {first:?}");
+    assert_eq!(first[0].version, 1);
+    let second = race(Some(1)).await;
+    assert_eq!(second.len(), 1, "exactly one update wins: {second:?}");
+    assert_eq!(second[0].version, 2);
+    assert_eq!(
+        store.current_stage().await.expect("read"),
+        Some(second[0].clone())
+    );
+}
+
+pub async fn schedule_written_only_when_changed(store: Arc<dyn Store>) {
+    let area = bertiburg().id;
+    let original = schedule(&area, stage(4), &["08:00 - 10:30", "16:00 - 18:30"]);
+    assert_eq!(store.schedule(&area, stage(4)).await.expect("read"), None);
+    assert!(store.put_schedule(&original, at(0)).await.expect("first"));
+    assert_eq!(
+        store.schedule(&area, stage(4)).await.expect("read"),
+        Some(original.clone())
+    );
+
+    assert!(!store.put_schedule(&original, at(60)).await.expect("same"));
+    // Published differently (back-to-back halves, other order) but the same outages.
+    let same_outages = schedule(
+        &area,
+        stage(4),
+        &["17:00 - 18:30", "08:00 - 10:30", "16:00 - 17:00"],
+    );
+    assert!(
+        !store
+            .put_schedule(&same_outages, at(60))
+            .await
+            .expect("same")
+    );
+
+    let moved = schedule(&area, stage(4), &["08:00 - 10:30", "18:00 - 20:30"]);
+    assert!(store.put_schedule(&moved, at(120)).await.expect("changed"));
+    assert_eq!(
+        store.schedule(&area, stage(4)).await.expect("read"),
+        Some(moved.clone())
+    );
+
+    // Each stage and each area is its own schedule.
+    assert_eq!(store.schedule(&area, stage(5)).await.expect("read"), None);
+    let at_five = schedule(&area, stage(5), &["08:00 - 12:30"]);
+    assert!(
+        store
+            .put_schedule(&at_five, at(180))
+            .await
+            .expect("stage 5")
+    );
+    let elsewhere = schedule(&ashton().id, stage(4), &["08:00 - 10:30"]);
+    assert!(
+        store
+            .put_schedule(&elsewhere, at(180))
+            .await
+            .expect("ashton")
+    );
+    assert_eq!(
+        store.schedule(&area, stage(4)).await.expect("read"),
+        Some(moved)
+    );
+    assert_eq!(
+        store.schedule(&area, stage(5)).await.expect("read"),
+        Some(at_five)
+    );
+}
+
+pub async fn subscribe_and_unsubscribe_are_idempotent(store: Arc<dyn Store>) {
+    let (chat, area) = (ChatId(42), bertiburg());
+    assert!(
+        store
+            .subscribe(chat, &area, at(0))
+            .await
+            .expect("subscribe")
+    );
+    assert!(!store.subscribe(chat, &area, at(1)).await.expect("again"));
+    assert_eq!(
+        store.areas_of(chat).await.expect("areas"),
+        vec![area.clone()]
+    );
+    assert_eq!(
+        store.subscribers_of(&area.id).await.expect("subscribers"),
+        chats(&[42])
+    );
+    assert_eq!(
+        store.subscribed_areas().await.expect("registry"),
+        vec![area.clone()]
+    );
+
+    assert!(
+        store
+            .unsubscribe(chat, &area.id)
+            .await
+            .expect("unsubscribe")
+    );
+    assert!(!store.unsubscribe(chat, &area.id).await.expect("again"));
+    assert_eq!(store.areas_of(chat).await.expect("areas"), vec![]);
+    assert_eq!(
+        store.subscribers_of(&area.id).await.expect("subscribers"),
+        vec![]
+    );
+    assert_eq!(store.subscribed_areas().await.expect("registry"), vec![]);
+    // Never subscribed at all.
+    assert!(
+        !store
+            .unsubscribe(ChatId(7), &AreaId::new("eskom:1"))
+            .await
+            .expect("unknown")
+    );
+}
+
+pub async fn subscriptions_list_by_chat_and_by_area(store: Arc<dyn Store>) {
+    let (a, b, c) = (bertiburg(), ashton(), milnerton());
+    for (chat, area) in [(42, &a), (42, &c), (42, &b), (-5, &a), (-10, &a), (7, &b)] {
+        assert!(
+            store
+                .subscribe(ChatId(chat), area, at(0))
+                .await
+                .expect("subscribe")
+        );
+    }
+    // Areas by id, chats by number (not by text: -10 comes before -5).
+    let of_42 = store.areas_of(ChatId(42)).await.expect("areas");
+    assert_eq!(
+        ids(&of_42),
+        ["eskom:64106", "eskom:9811", "esp:eskde-14-milnerton"]
+    );
+    assert_eq!(of_42[2], c, "areas come back whole");
+    assert_eq!(
+        store.subscribers_of(&a.id).await.expect("subscribers"),
+        chats(&[-10, -5, 42])
+    );
+    assert_eq!(
+        store.subscribers_of(&b.id).await.expect("subscribers"),
+        chats(&[7, 42])
+    );
+    assert_eq!(
+        store.subscribers_of(&c.id).await.expect("subscribers"),
+        chats(&[42])
+    );
+    assert_eq!(store.areas_of(ChatId(8)).await.expect("areas"), vec![]);
+    assert_eq!(
+        store
+            .subscribers_of(&AreaId::new("eskom:1"))
+            .await
+            .expect("subscribers"),
+        vec![]
+    );
+}
+
+pub async fn subscribed_areas_follow_subscriptions(store: Arc<dyn Store>) {
+    let (a, b) = (bertiburg(), ashton());
+    assert_eq!(store.subscribed_areas().await.expect("registry"), vec![]);
+    store
+        .subscribe(ChatId(1), &a, at(0))
+        .await
+        .expect("subscribe");
+    store
+        .subscribe(ChatId(2), &a, at(0))
+        .await
+        .expect("subscribe");
+    store
+        .subscribe(ChatId(2), &b, at(0))
+        .await
+        .expect("subscribe");
+    let both = vec![a.clone(), b.clone()];
+    assert_eq!(store.subscribed_areas().await.expect("registry"), both);
+
+    store
+        .unsubscribe(ChatId(1), &a.id)
+        .await
+        .expect("unsubscribe");
+    assert_eq!(
+        store.subscribed_areas().await.expect("registry"),
+        both,
+        "Bertiburg still has chat 2"
+    );
+    store
+        .unsubscribe(ChatId(2), &a.id)
+        .await
+        .expect("unsubscribe");
+    assert_eq!(
+        store.subscribed_areas().await.expect("registry"),
+        vec![b.clone()]
+    );
+    store.subscribe(ChatId(3), &a, at(9)).await.expect("again");
+    assert_eq!(store.subscribed_areas().await.expect("registry"), both);
+}
+
+pub async fn remove_chat_drops_all_its_subscriptions(store: Arc<dyn Store>) {
+    let (a, b, c) = (bertiburg(), ashton(), milnerton());
+    for area in [&a, &b, &c] {
+        store
+            .subscribe(ChatId(42), area, at(0))
+            .await
+            .expect("subscribe");
+    }
+    store
+        .subscribe(ChatId(7), &b, at(0))
+        .await
+        .expect("subscribe");
+
+    assert_eq!(store.remove_chat(ChatId(42)).await.expect("remove"), 3);
+    assert_eq!(store.areas_of(ChatId(42)).await.expect("areas"), vec![]);
+    assert_eq!(
+        store.subscribers_of(&b.id).await.expect("subscribers"),
+        chats(&[7])
+    );
+    assert_eq!(
+        store.subscribers_of(&a.id).await.expect("subscribers"),
+        vec![]
+    );
+    assert_eq!(
+        store.subscribed_areas().await.expect("registry"),
+        vec![b.clone()]
+    );
+    assert_eq!(store.remove_chat(ChatId(42)).await.expect("again"), 0);
+    assert_eq!(store.areas_of(ChatId(7)).await.expect("areas"), vec![b]);
+}
+
+pub async fn move_chat_moves_subscriptions(store: Arc<dyn Store>) {
+    let (a, b) = (bertiburg(), ashton());
+    let (group, supergroup) = (ChatId(-4001), ChatId(-1_004_001));
+    store.subscribe(group, &a, at(0)).await.expect("subscribe");
+    store.subscribe(group, &b, at(0)).await.expect("subscribe");
+    store
+        .subscribe(supergroup, &b, at(0))
+        .await
+        .expect("subscribe");
+
+    assert_eq!(
+        store
+            .move_chat(group, supergroup, at(5))
+            .await
+            .expect("move"),
+        2
+    );
+    assert_eq!(store.areas_of(group).await.expect("areas"), vec![]);
+    assert_eq!(
+        store.areas_of(supergroup).await.expect("areas"),
+        vec![a.clone(), b.clone()]
+    );
+    assert_eq!(
+        store.subscribers_of(&a.id).await.expect("subscribers"),
+        vec![supergroup]
+    );
+    assert_eq!(
+        store.subscribers_of(&b.id).await.expect("subscribers"),
+        vec![supergroup]
+    );
+    assert_eq!(
+        store.subscribed_areas().await.expect("registry"),
+        vec![a, b]
+    );
+    assert_eq!(
+        store
+            .move_chat(group, supergroup, at(6))
+            .await
+            .expect("again"),
+        0
+    );
+}
+
+pub async fn ledger_first_write_wins(store: Arc<dyn Store>) {
+    let key = DeliveryKey {
+        chat: ChatId(42),
+        message: "stage:6@2026-12-01T10:00Z".into(),
+    };
+    let other_chat = DeliveryKey {
+        chat: ChatId(43),
+        ..key.clone()
+    };
+    let until = at(3600);
+    assert!(!store.was_delivered(&key, at(0)).await.expect("read"));
+    assert!(
+        store
+            .record_delivery(&key, at(0), until)
+            .await
+            .expect("first")
+    );
+    assert!(
+        !store
+            .record_delivery(&key, at(5), until)
+            .await
+            .expect("second")
+    );
+    assert!(
+        !store
+            .record_delivery(&key, at(5), at(99_999))
+            .await
+            .expect("third")
+    );
+    assert!(store.was_delivered(&key, at(10)).await.expect("read"));
+    assert!(
+        !store
+            .was_delivered(&other_chat, at(10))
+            .await
+            .expect("read")
+    );
+    assert!(
+        store
+            .record_delivery(&other_chat, at(10), until)
+            .await
+            .expect("other chat")
+    );
+
+    // Expired entries count as absent, whether or not the backend has deleted them yet.
+    let just_before = until - Duration::milliseconds(1);
+    assert!(store.was_delivered(&key, just_before).await.expect("read"));
+    assert!(!store.was_delivered(&key, until).await.expect("read"));
+    assert!(
+        !store
+            .record_delivery(&key, just_before, at(7200))
+            .await
+            .expect("live")
+    );
+    assert!(
+        store
+            .record_delivery(&key, until, at(7200))
+            .await
+            .expect("expired")
+    );
+    assert!(store.was_delivered(&key, at(7199)).await.expect("read"));
+}
+
+pub async fn ledger_concurrent_records_one_wins(store: Arc<dyn Store>) {
+    let key = DeliveryKey {
+        chat: ChatId(42),
+        message: "slots:eskom:64106@2026-12-01".into(),
+    };
+    let recorders: Vec<_> = (0..8)
+        .map(|n| {
+            let (store, key) = (store.clone(), key.clone());
+            tokio::spawn(async move {
+                store
+                    .record_delivery(&key, at(n), at(3600))
+                    .await
+                    .expect("record")
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for recorder in recorders {
+        if recorder.await.expect("recorder task") {
+            wins += 1;
+        }
+    }
+    assert_eq!(wins, 1, "exactly one of the concurrent records wins");
+}
+
+pub async fn leases_expire_and_can_be_reclaimed(store: Arc<dyn Store>) {
+    let key = "refresh:42";
+    assert!(store.try_claim(key, at(0), at(60)).await.expect("claim"));
+    assert!(!store.try_claim(key, at(30), at(90)).await.expect("held"));
+    assert!(
+        store
+            .try_claim("refresh:43", at(30), at(90))
+            .await
+            .expect("other key")
+    );
+    assert!(
+        !store
+            .try_claim(key, at(60) - Duration::milliseconds(1), at(120))
+            .await
+            .expect("held")
+    );
+    // The claim's end is exclusive: at `until` it is over, and a new claim replaces it.
+    assert!(
+        store
+            .try_claim(key, at(60), at(120))
+            .await
+            .expect("expired")
+    );
+    assert!(
+        !store
+            .try_claim(key, at(90), at(150))
+            .await
+            .expect("reclaimed")
+    );
+    assert!(
+        store
+            .try_claim(key, at(200), at(260))
+            .await
+            .expect("expired again")
+    );
+}

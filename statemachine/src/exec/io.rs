@@ -1,0 +1,128 @@
+//! Input and output processing shared by the state types, and the AWS wording of the errors it raises.
+
+use serde_json::Value;
+
+use super::Failure;
+use crate::model::retry::names;
+use crate::model::template::RenderError;
+use crate::model::{IoPath, ResultPath, Template};
+use crate::path::{PathError, Scope};
+use crate::intrinsic::IntrinsicError;
+
+/// AWS's payload size quota: 256 KiB of UTF-8 JSON.
+pub(crate) const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// Where a state is, for error messages: AWS prefixes run-time errors with the state name and its entered event id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub state: &'a str,
+    pub entered_id: u64,
+}
+
+impl At<'_> {
+    pub fn runtime(&self, detail: impl std::fmt::Display) -> Failure {
+        self.fail(names::RUNTIME, detail)
+    }
+
+    pub fn fail(&self, error: &str, detail: impl std::fmt::Display) -> Failure {
+        Failure::new(
+            error,
+            Some(format!(
+                "An error occurred while executing the state '{}' (entered at the event id #{}). {detail}",
+                self.state, self.entered_id
+            )),
+        )
+    }
+
+    pub fn invalid_path(&self, path: &str, error: &PathError) -> Failure {
+        self.runtime(format!("Invalid path '{path}' : {error}"))
+    }
+
+    pub fn render_error(&self, error: RenderError, input: &Value) -> Failure {
+        match error {
+            RenderError::PathNotFound { field, path } => self.runtime(format!(
+                "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
+            )),
+            RenderError::Intrinsic { field, source: IntrinsicError::PathNotFound { path, .. } } => {
+                self.runtime(format!(
+                    "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
+                ))
+            }
+            RenderError::Intrinsic { source, .. } => self.fail(names::INTRINSIC_FAILURE, source),
+        }
+    }
+
+    pub fn data_limit(&self, who: &str) -> Failure {
+        Failure::new(
+            names::DATA_LIMIT_EXCEEDED,
+            Some(format!(
+                "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
+            )),
+        )
+    }
+}
+
+pub(crate) fn apply_input_path(at: At<'_>, path: &IoPath, scope: &Scope<'_>) -> Result<Value, Failure> {
+    match path {
+        IoPath::Root => Ok(scope.input.clone()),
+        IoPath::Null => Ok(Value::Object(serde_json::Map::new())),
+        IoPath::Path(p) => p.evaluate(scope).map_err(|e| at.invalid_path(p.as_str(), &e)),
+    }
+}
+
+/// `OutputPath` on a value the state owns, so `$` needs no copy.
+pub(crate) fn apply_output_path(at: At<'_>, path: &IoPath, output: Value, scope: &Scope<'_>) -> Result<Value, Failure> {
+    match path {
+        IoPath::Root => Ok(output),
+        IoPath::Null => Ok(Value::Object(serde_json::Map::new())),
+        IoPath::Path(p) => {
+            let scope = Scope { input: &output, ..*scope };
+            p.evaluate(&scope).map_err(|e| at.invalid_path(p.as_str(), &e))
+        }
+    }
+}
+
+pub(crate) fn apply_result_path(at: At<'_>, path: &ResultPath, raw_input: Value, result: Value) -> Result<Value, Failure> {
+    match path {
+        ResultPath::Root => Ok(result),
+        ResultPath::Discard => Ok(raw_input),
+        ResultPath::Path(p) => p.insert(raw_input, result).map_err(|e| at.invalid_path(p.as_str(), &e)),
+    }
+}
+
+pub(crate) fn render(at: At<'_>, template: &Template, scope: &Scope<'_>) -> Result<Value, Failure> {
+    template.render(scope).map_err(|e| at.render_error(e, scope.input))
+}
+
+/// Whether `value` serialises to more than `limit` bytes; stops counting as soon as it knows.
+pub(crate) fn exceeds_size(value: &Value, limit: usize) -> bool {
+    fn size(value: &Value, budget: &mut usize) -> bool {
+        let cost = match value {
+            Value::Null | Value::Bool(_) => 5,
+            Value::Number(_) => 8,
+            Value::String(s) => s.len() + 2,
+            Value::Array(items) => {
+                if items.iter().any(|item| size(item, budget)) {
+                    return true;
+                }
+                items.len() + 2
+            }
+            Value::Object(map) => {
+                if map.iter().any(|(k, v)| size(v, budget) || {
+                    let key_cost = k.len() + 3;
+                    if *budget < key_cost { true } else { *budget -= key_cost; false }
+                }) {
+                    return true;
+                }
+                map.len() + 2
+            }
+        };
+        if *budget < cost {
+            return true;
+        }
+        *budget -= cost;
+        false
+    }
+    let mut budget = limit;
+    size(value, &mut budget)
+}

@@ -1,0 +1,298 @@
+//! The asynchronous executor.
+
+mod choice;
+pub mod clock;
+mod interpreter;
+pub mod history;
+mod io;
+mod parallel;
+mod retry;
+mod task_state;
+pub mod task;
+mod vars;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::model::StateMachine;
+use crate::model::retry::names;
+pub use clock::{Clock, SystemClock, VirtualClock};
+pub use history::{HistoryEvent, HistoryListener};
+pub use task::{Integration, TaskCall, TaskFailure, TaskInvoker};
+
+/// The final status of an execution, spelled as AWS spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    Succeeded,
+    Failed,
+    TimedOut,
+}
+
+/// What an execution ended with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Execution {
+    pub status: ExecutionStatus,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub history: Vec<HistoryEvent>,
+}
+
+/// Names that show up in the context object (`$$.Execution.Id`, `$$.StateMachine.Name`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionOptions {
+    pub state_machine_name: String,
+    /// Defaults to a random UUID per execution.
+    pub execution_name: Option<String>,
+    pub region: String,
+    pub account: String,
+    pub role_arn: Option<String>,
+    /// Keep every history event in [`Execution::history`]. Listeners get events either way.
+    pub record_history: bool,
+}
+
+impl Default for ExecutionOptions {
+    fn default() -> Self {
+        ExecutionOptions {
+            state_machine_name: "StateMachine".to_owned(),
+            execution_name: None,
+            region: "us-east-1".to_owned(),
+            account: "123456789012".to_owned(),
+            role_arn: None,
+            record_history: true,
+        }
+    }
+}
+
+/// Runs executions of one state machine.
+#[derive(Clone)]
+pub struct Executor {
+    machine: Arc<StateMachine>,
+    invoker: Arc<dyn TaskInvoker>,
+    clock: Arc<dyn Clock>,
+    listener: Option<Arc<dyn HistoryListener>>,
+    options: ExecutionOptions,
+}
+
+impl Executor {
+    /// An executor on real time; see [`Executor::with_clock`] for virtual time.
+    pub fn new(machine: StateMachine, invoker: impl TaskInvoker + 'static) -> Self {
+        Executor {
+            machine: Arc::new(machine),
+            invoker: Arc::new(invoker),
+            clock: Arc::new(SystemClock),
+            listener: None,
+            options: ExecutionOptions::default(),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub fn with_listener(mut self, listener: impl HistoryListener + 'static) -> Self {
+        self.listener = Some(Arc::new(listener));
+        self
+    }
+
+    pub fn with_options(mut self, options: ExecutionOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn machine(&self) -> &StateMachine {
+        &self.machine
+    }
+
+    /// Runs one execution to its end.
+    pub async fn execute(&self, input: Value) -> Execution {
+        let run = Arc::new(Run::new(self, &input));
+        let started = run.record(
+            0,
+            "ExecutionStarted",
+            details([
+                ("input", Value::String(input.to_string())),
+                ("roleArn", Value::String(run.role_arn.clone())),
+            ]),
+        );
+        let machine = self.machine.clone();
+        let clock = self.clock.clone();
+        let body = {
+            let run = run.clone();
+            async move {
+                let mut thread = interpreter::Thread::new(run, started);
+                let result = interpreter::run_machine(&mut thread, &machine, input).await;
+                (result, thread.prev)
+            }
+        };
+        let timeout = self.machine.timeout_seconds;
+        let outcome = clock::DriveWithClock::new(
+            async move {
+                match timeout {
+                    None => Some(body.await),
+                    Some(seconds) => {
+                        let sleep = clock.sleep(std::time::Duration::from_secs(seconds));
+                        match futures::future::select(Box::pin(body), sleep).await {
+                            futures::future::Either::Left((out, _)) => Some(out),
+                            futures::future::Either::Right(((), _)) => None,
+                        }
+                    }
+                }
+            },
+            self.clock.clone(),
+        )
+        .await;
+        let (status, output, error, cause) = match outcome {
+            Some((Ok(output), prev)) => {
+                run.record(prev, "ExecutionSucceeded", details([("output", Value::String(output.to_string()))]));
+                (ExecutionStatus::Succeeded, Some(output), None, None)
+            }
+            Some((Err(failure), prev)) => {
+                run.record(prev, "ExecutionFailed", failure.details());
+                (ExecutionStatus::Failed, None, failure.error, failure.cause)
+            }
+            None => {
+                let failure = Failure::new(names::TIMEOUT, None);
+                let prev = run.last_id();
+                run.record(prev, "ExecutionTimedOut", failure.details());
+                (ExecutionStatus::TimedOut, None, failure.error, failure.cause)
+            }
+        };
+        let history = std::mem::take(&mut *run.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        Execution { status, output, error, cause, history }
+    }
+}
+
+/// An error travelling up through states: what Retry and Catch match on, and what a failed execution reports.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Failure {
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+impl Failure {
+    pub fn new(error: &str, cause: Option<String>) -> Self {
+        Failure { error: Some(error.to_owned()), cause }
+    }
+
+    fn details(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        if let Some(error) = &self.error {
+            map.insert("error".to_owned(), Value::String(error.clone()));
+        }
+        if let Some(cause) = &self.cause {
+            map.insert("cause".to_owned(), Value::String(cause.clone()));
+        }
+        map
+    }
+
+    /// The `{"Error", "Cause"}` object a catcher passes on.
+    pub fn as_catch_output(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("Error".to_owned(), self.error.clone().map_or(Value::Null, Value::String));
+        if let Some(cause) = &self.cause {
+            map.insert("Cause".to_owned(), Value::String(cause.clone()));
+        }
+        Value::Object(map)
+    }
+}
+
+pub(crate) fn details<const N: usize>(fields: [(&str, Value); N]) -> Map<String, Value> {
+    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// What one execution shares across its states, branches and iterations.
+pub(crate) struct Run {
+    invoker: Arc<dyn TaskInvoker>,
+    clock: Arc<dyn Clock>,
+    listener: Option<Arc<dyn HistoryListener>>,
+    record_history: bool,
+    history: Mutex<Vec<HistoryEvent>>,
+    next_id: AtomicU64,
+    execution_name: String,
+    role_arn: String,
+    region: String,
+    /// `$$.Execution` and `$$.StateMachine`.
+    execution_context: Value,
+    state_machine_context: Value,
+}
+
+impl Run {
+    fn new(executor: &Executor, input: &Value) -> Self {
+        let options = &executor.options;
+        let execution_name = options.execution_name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let role_arn = options.role_arn.clone().unwrap_or_else(|| {
+            format!("arn:aws:iam::{}:role/StepFunctions-{}-role", options.account, options.state_machine_name)
+        });
+        let machine_arn =
+            format!("arn:aws:states:{}:{}:stateMachine:{}", options.region, options.account, options.state_machine_name);
+        let execution_arn = format!(
+            "arn:aws:states:{}:{}:execution:{}:{}",
+            options.region, options.account, options.state_machine_name, execution_name
+        );
+        let start = executor.clock.now();
+        Run {
+            invoker: executor.invoker.clone(),
+            clock: executor.clock.clone(),
+            listener: executor.listener.clone(),
+            record_history: options.record_history,
+            history: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
+            execution_context: json!({
+                "Id": execution_arn,
+                "Input": input,
+                "StartTime": timestamp(start),
+                "Name": execution_name,
+                "RoleArn": role_arn,
+                "RedriveCount": 0
+            }),
+            state_machine_context: json!({"Id": machine_arn, "Name": options.state_machine_name}),
+            execution_name,
+            role_arn,
+            region: options.region.clone(),
+        }
+    }
+
+    /// Appends an event and returns its id.
+    pub fn record(&self, previous: u64, event_type: &str, details: Map<String, Value>) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if self.record_history || self.listener.is_some() {
+            let event = HistoryEvent {
+                id,
+                previous_event_id: previous,
+                timestamp: self.clock.now(),
+                event_type: event_type.to_owned(),
+                details,
+            };
+            if let Some(listener) = &self.listener {
+                listener.on_event(&event);
+            }
+            if self.record_history {
+                self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event);
+            }
+        }
+        id
+    }
+
+    /// Whether events are kept or listened to; when not, callers skip building their details.
+    pub fn wants_details(&self) -> bool {
+        self.record_history || self.listener.is_some()
+    }
+
+    fn last_id(&self) -> u64 {
+        self.next_id.load(Ordering::Relaxed).saturating_sub(1)
+    }
+}
+
+pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests;
