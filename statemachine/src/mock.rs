@@ -107,7 +107,7 @@ impl Script {
 /// A [`TaskInvoker`] answering from one test case of a mock configuration.
 #[derive(Debug)]
 pub struct MockInvoker {
-    case: String,
+    case: Option<String>,
     scripts: HashMap<String, Script>,
     /// Invocations so far per (execution, state).
     counters: Mutex<HashMap<(String, String), u32>>,
@@ -143,39 +143,49 @@ impl MockConfig {
             })?;
             scripts.insert(state.clone(), Script::parse(response, attempts)?);
         }
-        Ok(MockInvoker { case: case.to_owned(), scripts, counters: Mutex::new(HashMap::new()) })
+        Ok(MockInvoker { case: Some(case.to_owned()), scripts, counters: Mutex::new(HashMap::new()) })
     }
 }
 
 impl MockInvoker {
+    /// An invoker with no mocked responses: every Task state fails with `States.Runtime`, naming the state.
+    pub fn without_mocks() -> Self {
+        MockInvoker { case: None, scripts: HashMap::new(), counters: Mutex::new(HashMap::new()) }
+    }
+
     /// Task states of `machine` (nested ones included) that this test case does not mock, sorted by name.
     pub fn unmocked_states(&self, machine: &StateMachine) -> Vec<String> {
-        let mut missing = Vec::new();
-        collect_unmocked(machine, &self.scripts, &mut missing);
-        missing.sort();
-        missing.dedup();
-        missing
+        task_state_names(machine).into_iter().filter(|name| !self.scripts.contains_key(name)).collect()
     }
 }
 
-fn collect_unmocked(machine: &StateMachine, scripts: &HashMap<String, Script>, out: &mut Vec<String>) {
-    for (name, node) in &machine.states {
-        match &node.state {
-            State::Task(_) if !scripts.contains_key(name) => out.push(name.clone()),
-            State::Parallel(p) => p.branches.iter().for_each(|b| collect_unmocked(b, scripts, out)),
-            State::Map(m) => collect_unmocked(&m.item_processor, scripts, out),
-            _ => {}
+/// The names of all Task states of `machine`, nested ones included, sorted and without duplicates.
+pub fn task_state_names(machine: &StateMachine) -> Vec<String> {
+    fn collect(machine: &StateMachine, out: &mut Vec<String>) {
+        for (name, node) in &machine.states {
+            match &node.state {
+                State::Task(_) => out.push(name.clone()),
+                State::Parallel(p) => p.branches.iter().for_each(|b| collect(b, out)),
+                State::Map(m) => collect(&m.item_processor, out),
+                _ => {}
+            }
         }
     }
+    let mut names = Vec::new();
+    collect(machine, &mut names);
+    names.sort();
+    names.dedup();
+    names
 }
 
 #[async_trait]
 impl TaskInvoker for MockInvoker {
     async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
         let Some(script) = self.scripts.get(&call.state_name) else {
+            let case = self.case.as_deref().map(|c| format!(" in test case '{c}'")).unwrap_or_default();
             return Err(TaskFailure::new(
                 crate::model::retry::names::RUNTIME,
-                format!("State '{}' has no mocked response in test case '{}'", call.state_name, self.case),
+                format!("State '{}' has no mocked response{case}", call.state_name),
             ));
         };
         let attempt = {

@@ -223,6 +223,28 @@ mod machine {
     }
 
     #[test]
+    fn duplicate_names_in_one_states_object() {
+        let text =
+            r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "A": {"Type": "Fail"}}}"#;
+        let report = validate_str(text, &Options::default());
+        assert_report(
+            &report,
+            Code::DuplicateStateName,
+            "/States/A",
+            "Duplicate State name: A",
+        );
+        let text =
+            r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "End": true}}}"#;
+        let report = validate_str(text, &Options::default());
+        assert_report(
+            &report,
+            Code::SchemaValidationFailed,
+            "/States/A/End",
+            "defined more than once",
+        );
+    }
+
+    #[test]
     fn branches_cannot_transition_outside_themselves() {
         let definition = json!({"StartAt": "P", "States": {
             "P": {"Type": "Parallel", "Next": "Out", "Branches": [

@@ -41,12 +41,20 @@ async fn areas_of(h: &Harness, chat: i64) -> Vec<String> {
 #[tokio::test]
 async fn start_and_help_explain_the_commands() {
     let h = Harness::new();
-    for (id, text) in [(1, "/start"), (2, "/help"), (3, "/help@LoadShed_Bot"), (4, "/HELP@loadshed_bot")] {
+    for (id, text) in [
+        (1, "/start"),
+        (2, "/help"),
+        (3, "/help@LoadShed_Bot"),
+        (4, "/HELP@loadshed_bot"),
+    ] {
         let answer = h.post_json(&message_update(id, PRIVATE, id, text)).await;
         assert_eq!(answer.method(), "sendMessage", "{text}");
         let reply = answer.text();
         for command in ["/subscribe", "/unsubscribe", "/status", "/refresh", "/help"] {
-            assert!(reply.contains(command), "{text}: help lacks {command}: {reply}");
+            assert!(
+                reply.contains(command),
+                "{text}: help lacks {command}: {reply}"
+            );
         }
     }
     h.assert_untouched();
@@ -56,7 +64,11 @@ async fn start_and_help_explain_the_commands() {
 async fn commands_for_another_bot_are_ignored() {
     let h = Harness::new();
     subscribe_directly(&h, GROUP, &[bertiburg()]).await;
-    for (id, text) in [(1, "/refresh@OtherBot"), (2, "/help@OtherBot"), (3, "/subscribe@other_bot Ashton")] {
+    for (id, text) in [
+        (1, "/refresh@OtherBot"),
+        (2, "/help@OtherBot"),
+        (3, "/subscribe@other_bot Ashton"),
+    ] {
         for chat in [GROUP, PRIVATE] {
             let answer = h.post_json(&message_update(id, chat, id, text)).await;
             assert_eq!(answer.status, StatusCode::OK);
@@ -74,12 +86,31 @@ async fn other_talk_gets_a_hint_in_private_and_silence_in_groups() {
     let hint = |answer: &webhook_support::Answer| {
         assert!(answer.text().contains("/help"), "{}", answer.text());
     };
-    hint(&h.post_json(&message_update(1, PRIVATE, 1, "hello there")).await);
-    hint(&h.post_json(&message_update(2, PRIVATE, 2, "/frobnicate")).await);
-    hint(&h.post_json(&message_update(3, GROUP, 3, "/frobnicate@LoadShed_Bot")).await);
+    hint(
+        &h.post_json(&message_update(1, PRIVATE, 1, "hello there"))
+            .await,
+    );
+    hint(
+        &h.post_json(&message_update(2, PRIVATE, 2, "/frobnicate"))
+            .await,
+    );
+    hint(
+        &h.post_json(&message_update(3, GROUP, 3, "/frobnicate@LoadShed_Bot"))
+            .await,
+    );
     // In a group, plain talk and bare unknown commands may be for people or other bots.
-    assert_eq!(h.post_json(&message_update(4, GROUP, 4, "hello there")).await.reply, None);
-    assert_eq!(h.post_json(&message_update(5, GROUP, 5, "/frobnicate")).await.reply, None);
+    assert_eq!(
+        h.post_json(&message_update(4, GROUP, 4, "hello there"))
+            .await
+            .reply,
+        None
+    );
+    assert_eq!(
+        h.post_json(&message_update(5, GROUP, 5, "/frobnicate"))
+            .await
+            .reply,
+        None
+    );
     // A message without text (a sticker) in private.
     let sticker = json!({"update_id": 6, "message": {"message_id": 6,
         "chat": {"id": PRIVATE, "type": "private"}, "date": 1, "sticker": {"file_id": "x"}}});
@@ -93,15 +124,30 @@ async fn a_command_is_only_a_leading_command_entity() {
     // "/help" mid-sentence is talk.
     let mut mid = message_update(1, PRIVATE, 1, "please /help me");
     mid["message"]["entities"] = json!([{"type": "bot_command", "offset": 7, "length": 5}]);
-    assert!(h.post_json(&mid).await.text().contains("did not understand"));
+    assert!(
+        h.post_json(&mid)
+            .await
+            .text()
+            .contains("did not understand")
+    );
     // A slash without an entity (e.g. typed in a caption) is not a command either.
     let mut bare = message_update(2, PRIVATE, 2, "/refresh");
     bare["message"]["entities"] = json!([]);
-    assert!(h.post_json(&bare).await.text().contains("did not understand"));
+    assert!(
+        h.post_json(&bare)
+            .await
+            .text()
+            .contains("did not understand")
+    );
     // An entity longer than the text cannot be trusted.
     let mut long = message_update(3, PRIVATE, 3, "/help");
     long["message"]["entities"] = json!([{"type": "bot_command", "offset": 0, "length": 50}]);
-    assert!(h.post_json(&long).await.text().contains("did not understand"));
+    assert!(
+        h.post_json(&long)
+            .await
+            .text()
+            .contains("did not understand")
+    );
     h.assert_untouched();
 }
 
@@ -111,11 +157,16 @@ async fn a_command_is_only_a_leading_command_entity() {
 async fn subscribe_offers_matches_and_a_tap_subscribes() {
     let h = Harness::new();
     let asked = message(PRIVATE, 20, "/subscribe Bertiburg");
-    let answer = h.post_json(&json!({"update_id": 1, "message": asked.clone()})).await;
+    let answer = h
+        .post_json(&json!({"update_id": 1, "message": asked.clone()}))
+        .await;
     let reply = answer.reply.clone().expect("a keyboard");
     assert_eq!(reply["method"], "sendMessage");
     assert_eq!(reply["reply_parameters"]["message_id"], 20);
-    assert_eq!(reply["reply_markup"]["inline_keyboard"][0][0]["text"], "Bertiburg (Swartland, Western Cape)");
+    assert_eq!(
+        reply["reply_markup"]["inline_keyboard"][0][0]["text"],
+        "Bertiburg (Swartland, Western Cape)"
+    );
     assert_eq!(button_data(&reply), vec!["s:eskom:64106"]);
     assert_eq!(h.search.queries(), vec!["Bertiburg"]);
     assert_eq!(h.store.writes(), 0, "a search stores nothing");
@@ -126,16 +177,37 @@ async fn subscribe_offers_matches_and_a_tap_subscribes() {
     let reply = answer.reply.expect("reply");
     assert_eq!(reply["message_id"], 21);
     assert_eq!(reply["chat_id"], PRIVATE);
-    assert!(reply["text"].as_str().expect("text").starts_with("Subscribed to Bertiburg"));
-    assert_eq!(reply.get("reply_markup"), None, "the keyboard is gone once used");
+    assert!(
+        reply["text"]
+            .as_str()
+            .expect("text")
+            .starts_with("Subscribed to Bertiburg")
+    );
+    assert_eq!(
+        reply.get("reply_markup"),
+        None,
+        "the keyboard is gone once used"
+    );
     let answers = h.answers.answers.lock().expect("lock").clone();
     assert_eq!(answers.len(), 1);
     assert_eq!(answers[0].callback_query_id, "cb-2");
     assert_eq!(areas_of(&h, PRIVATE).await, vec!["eskom:64106"]);
 
     // A second tap (or a redelivery) keeps one subscription and says so.
-    let again = h.post_json(&callback_update(3, PRIVATE, 21, "s:eskom:64106", Some(asked))).await;
-    assert!(again.text().starts_with("This chat was already subscribed"), "{}", again.text());
+    let again = h
+        .post_json(&callback_update(
+            3,
+            PRIVATE,
+            21,
+            "s:eskom:64106",
+            Some(asked),
+        ))
+        .await;
+    assert!(
+        again.text().starts_with("This chat was already subscribed"),
+        "{}",
+        again.text()
+    );
     assert_eq!(areas_of(&h, PRIVATE).await, vec!["eskom:64106"]);
 }
 
@@ -143,10 +215,13 @@ async fn subscribe_offers_matches_and_a_tap_subscribes() {
 async fn subscribe_in_a_group_is_for_the_group() {
     let h = Harness::new();
     let asked = message(GROUP, 30, "/subscribe@LoadShed_Bot ash");
-    let answer = h.post_json(&json!({"update_id": 1, "message": asked.clone()})).await;
+    let answer = h
+        .post_json(&json!({"update_id": 1, "message": asked.clone()}))
+        .await;
     let data = button_data(&answer.reply.expect("keyboard"));
     assert_eq!(data, vec!["s:eskom:9811"]);
-    h.post_json(&callback_update(2, GROUP, 31, &data[0], Some(asked))).await;
+    h.post_json(&callback_update(2, GROUP, 31, &data[0], Some(asked)))
+        .await;
     assert_eq!(areas_of(&h, GROUP).await, vec!["eskom:9811"]);
     assert!(areas_of(&h, PRIVATE).await.is_empty());
 }
@@ -155,29 +230,59 @@ async fn subscribe_in_a_group_is_for_the_group() {
 async fn long_area_ids_travel_as_digests_and_still_subscribe() {
     let h = Harness::new();
     let asked = message(PRIVATE, 40, "/subscribe bergrivier");
-    let answer = h.post_json(&json!({"update_id": 1, "message": asked.clone()})).await;
+    let answer = h
+        .post_json(&json!({"update_id": 1, "message": asked.clone()}))
+        .await;
     let data = button_data(&answer.reply.expect("keyboard"));
     assert_eq!(data.len(), 1);
-    assert!(data[0].len() <= 64, "{} is {} bytes", data[0], data[0].len());
-    assert!(!data[0].contains("westerncape"), "the id does not fit, so a digest travels: {}", data[0]);
-    h.post_json(&callback_update(2, PRIVATE, 41, &data[0], Some(asked))).await;
-    assert_eq!(areas_of(&h, PRIVATE).await, vec![long_named().id.to_string()]);
+    assert!(
+        data[0].len() <= 64,
+        "{} is {} bytes",
+        data[0],
+        data[0].len()
+    );
+    assert!(
+        !data[0].contains("westerncape"),
+        "the id does not fit, so a digest travels: {}",
+        data[0]
+    );
+    h.post_json(&callback_update(2, PRIVATE, 41, &data[0], Some(asked)))
+        .await;
+    assert_eq!(
+        areas_of(&h, PRIVATE).await,
+        vec![long_named().id.to_string()]
+    );
 }
 
 #[tokio::test]
 async fn subscribe_edge_cases_answer_plainly() {
     let h = Harness::new();
-    let how = h.post_json(&message_update(1, PRIVATE, 1, "/subscribe")).await.text();
+    let how = h
+        .post_json(&message_update(1, PRIVATE, 1, "/subscribe"))
+        .await
+        .text();
     assert!(how.contains("/subscribe followed by"), "{how}");
-    let how = h.post_json(&message_update(2, PRIVATE, 2, "/subscribe    ")).await.text();
+    let how = h
+        .post_json(&message_update(2, PRIVATE, 2, "/subscribe    "))
+        .await
+        .text();
     assert!(how.contains("/subscribe followed by"), "{how}");
-    let none = h.post_json(&message_update(3, PRIVATE, 3, "/subscribe Atlantis")).await.text();
+    let none = h
+        .post_json(&message_update(3, PRIVATE, 3, "/subscribe Atlantis"))
+        .await
+        .text();
     assert!(none.contains("no area matching \"Atlantis\""), "{none}");
     let long = format!("/subscribe {}", "a".repeat(65));
-    let long = h.post_json(&message_update(4, PRIVATE, 4, &long)).await.text();
+    let long = h
+        .post_json(&message_update(4, PRIVATE, 4, &long))
+        .await
+        .text();
     assert!(long.contains("at most 64 characters"), "{long}");
     h.search.set_failing(true);
-    let down = h.post_json(&message_update(5, PRIVATE, 5, "/subscribe Ashton")).await.text();
+    let down = h
+        .post_json(&message_update(5, PRIVATE, 5, "/subscribe Ashton"))
+        .await
+        .text();
     assert!(down.contains("not answering"), "{down}");
     assert_eq!(h.search.queries(), vec!["Atlantis", "Ashton"]);
     assert_eq!(h.store.writes(), 0);
@@ -189,17 +294,28 @@ async fn unicode_search_text_reaches_the_search_intact() {
     // The command entity counts UTF-16 units; emoji and accents after it must survive the cut.
     for (id, text, expected) in [
         (1, "/subscribe 🏠 Kwa-Thema", "🏠 Kwa-Thema"),
-        (2, "/subscribe@LoadShed_Bot Ñandú é\u{301}", "Ñandú é\u{301}"),
+        (
+            2,
+            "/subscribe@LoadShed_Bot Ñandú é\u{301}",
+            "Ñandú é\u{301}",
+        ),
         (3, "/subscribe\u{a0}Gqeberha\u{2003}", "Gqeberha"),
     ] {
         h.post_json(&message_update(id, PRIVATE, id, text)).await;
-        assert_eq!(h.search.queries().last().map(String::as_str), Some(expected), "{text}");
+        assert_eq!(
+            h.search.queries().last().map(String::as_str),
+            Some(expected),
+            "{text}"
+        );
     }
     // An emoji-only command token: the entity ends inside the text, args are what follows.
     let mut odd = message_update(4, PRIVATE, 4, "/subscribe😀Ashton");
     odd["message"]["entities"] = json!([{"type": "bot_command", "offset": 0, "length": 10}]);
     h.post_json(&odd).await;
-    assert_eq!(h.search.queries().last().map(String::as_str), Some("😀Ashton"));
+    assert_eq!(
+        h.search.queries().last().map(String::as_str),
+        Some("😀Ashton")
+    );
 }
 
 #[tokio::test]
@@ -214,7 +330,13 @@ async fn taps_that_cannot_be_honoured_change_nothing() {
         // Data we never wrote.
         callback_update(3, PRIVATE, 51, "subscribe-me", Some(asked)),
         // The list answered something that is not a /subscribe.
-        callback_update(4, PRIVATE, 51, "s:eskom:64106", Some(message(PRIVATE, 52, "hello"))),
+        callback_update(
+            4,
+            PRIVATE,
+            51,
+            "s:eskom:64106",
+            Some(message(PRIVATE, 52, "hello")),
+        ),
     ];
     for tap in cases {
         let answer = h.post_json(&tap).await;
@@ -229,7 +351,13 @@ async fn taps_that_cannot_be_honoured_change_nothing() {
 async fn a_tap_when_the_search_is_down_says_so() {
     let h = Harness::new();
     h.search.set_failing(true);
-    let tap = callback_update(1, PRIVATE, 51, "s:eskom:64106", Some(message(PRIVATE, 50, "/subscribe Bertiburg")));
+    let tap = callback_update(
+        1,
+        PRIVATE,
+        51,
+        "s:eskom:64106",
+        Some(message(PRIVATE, 50, "/subscribe Bertiburg")),
+    );
     let answer = h.post_json(&tap).await;
     assert_eq!(answer.method(), "answerCallbackQuery");
     assert!(answer.text().contains("not answering"));
@@ -241,22 +369,31 @@ async fn a_tap_when_the_search_is_down_says_so() {
 #[tokio::test]
 async fn unsubscribe_lists_the_areas_and_a_tap_removes_one() {
     let h = Harness::new();
-    let none = h.post_json(&message_update(1, PRIVATE, 1, "/unsubscribe")).await.text();
+    let none = h
+        .post_json(&message_update(1, PRIVATE, 1, "/unsubscribe"))
+        .await
+        .text();
     assert!(none.contains("no area yet"), "{none}");
 
     subscribe_directly(&h, PRIVATE, &[bertiburg(), ashton()]).await;
-    let answer = h.post_json(&message_update(2, PRIVATE, 2, "/unsubscribe")).await;
+    let answer = h
+        .post_json(&message_update(2, PRIVATE, 2, "/unsubscribe"))
+        .await;
     let mut data = button_data(&answer.reply.expect("keyboard"));
     data.sort();
     assert_eq!(data, vec!["u:eskom:64106", "u:eskom:9811"]);
 
-    let answer = h.post_json(&callback_update(3, PRIVATE, 3, "u:eskom:64106", None)).await;
+    let answer = h
+        .post_json(&callback_update(3, PRIVATE, 3, "u:eskom:64106", None))
+        .await;
     assert_eq!(answer.method(), "editMessageText");
     assert!(answer.text().starts_with("Unsubscribed from Bertiburg"));
     assert_eq!(areas_of(&h, PRIVATE).await, vec!["eskom:9811"]);
 
     // Tapping the same button again changes nothing.
-    let again = h.post_json(&callback_update(4, PRIVATE, 3, "u:eskom:64106", None)).await;
+    let again = h
+        .post_json(&callback_update(4, PRIVATE, 3, "u:eskom:64106", None))
+        .await;
     assert_eq!(again.method(), "answerCallbackQuery");
     assert!(again.text().contains("no longer follows"));
     assert_eq!(areas_of(&h, PRIVATE).await, vec!["eskom:9811"]);
@@ -268,12 +405,19 @@ async fn unsubscribe_lists_the_areas_and_a_tap_removes_one() {
 async fn status_reads_the_store_only() {
     let h = Harness::new();
     subscribe_directly(&h, PRIVATE, &[bertiburg()]).await;
-    let unknown = h.post_json(&message_update(1, PRIVATE, 1, "/status")).await.text();
+    let unknown = h
+        .post_json(&message_update(1, PRIVATE, 1, "/status"))
+        .await
+        .text();
     assert!(unknown.contains("not known"), "{unknown}");
 
     let stage = Stage::new(4).expect("stage");
     let now = h.clock.now();
-    h.store.inner.put_stage(stage, now, None).await.expect("stage");
+    h.store
+        .inner
+        .put_stage(stage, now, None)
+        .await
+        .expect("stage");
     let today = h.clock.today();
     let slot = Slot::on(
         today,
@@ -281,8 +425,19 @@ async fn status_reads_the_store_only() {
         chrono::NaiveTime::from_hms_opt(22, 30, 0).expect("time"),
     )
     .expect("slot");
-    let schedule = Schedule::from_days(bertiburg().id, stage, [(today, vec![slot]), (today.succ_opt().expect("date"), vec![])]);
-    h.store.inner.put_schedule(&schedule, now).await.expect("schedule");
+    let schedule = Schedule::from_days(
+        bertiburg().id,
+        stage,
+        [
+            (today, vec![slot]),
+            (today.succ_opt().expect("date"), vec![]),
+        ],
+    );
+    h.store
+        .inner
+        .put_schedule(&schedule, now)
+        .await
+        .expect("schedule");
 
     let answer = h.post_json(&message_update(2, PRIVATE, 2, "/status")).await;
     let reply = answer.reply.expect("reply");
@@ -299,9 +454,22 @@ async fn status_reads_the_store_only() {
 async fn a_status_too_long_for_one_message_arrives_in_order() {
     let h = Harness::new();
     let stage = Stage::new(6).expect("stage");
-    h.store.inner.put_stage(stage, h.clock.now(), None).await.expect("stage");
+    h.store
+        .inner
+        .put_stage(stage, h.clock.now(), None)
+        .await
+        .expect("stage");
     let many: Vec<_> = (0..60)
-        .map(|i| loadshed_core::domain::Area::eskom(1000 + i, format!("Suburb {i} {}", "x".repeat(80)), "Somewhere", "Gauteng", 3, 10))
+        .map(|i| {
+            loadshed_core::domain::Area::eskom(
+                1000 + i,
+                format!("Suburb {i} {}", "x".repeat(80)),
+                "Somewhere",
+                "Gauteng",
+                3,
+                10,
+            )
+        })
         .collect();
     subscribe_directly(&h, PRIVATE, &many).await;
     let answer = h.post_json(&message_update(1, PRIVATE, 1, "/status")).await;
@@ -310,9 +478,17 @@ async fn a_status_too_long_for_one_message_arrives_in_order() {
     assert!(sent.iter().all(|(chat, _)| *chat == ChatId(PRIVATE)));
     let last = answer.text();
     // The parts, in order, hold every area once.
-    let all: String = sent.iter().map(|(_, m)| m.text.as_str()).chain([last.as_str()]).collect();
+    let all: String = sent
+        .iter()
+        .map(|(_, m)| m.text.as_str())
+        .chain([last.as_str()])
+        .collect();
     for i in 0..60 {
-        assert_eq!(all.matches(&format!("Suburb {i} ")).count(), 1, "suburb {i}");
+        assert_eq!(
+            all.matches(&format!("Suburb {i} ")).count(),
+            1,
+            "suburb {i}"
+        );
     }
     assert!(sent[0].1.text.contains("Suburb 0 "));
     assert!(last.contains("Suburb 59 "));
@@ -324,7 +500,9 @@ async fn a_status_too_long_for_one_message_arrives_in_order() {
 async fn refresh_starts_the_workflow_with_an_input_built_from_the_update() {
     let h = Harness::new();
     subscribe_directly(&h, GROUP, &[bertiburg(), ashton()]).await;
-    let answer = h.post_json(&message_update(196958706, GROUP, 38, "/refresh")).await;
+    let answer = h
+        .post_json(&message_update(196958706, GROUP, 38, "/refresh"))
+        .await;
     assert!(answer.text().starts_with("Refreshing"), "{}", answer.text());
     let executions = h.workflow.executions();
     assert_eq!(executions.len(), 1);
@@ -348,27 +526,54 @@ async fn the_same_update_delivered_three_times_starts_one_execution() {
         let answer = h.post_json(&update).await;
         assert_eq!(answer.status, StatusCode::OK);
         // Telegram redelivers only when it did not get our answer, so each delivery is answered.
-        assert!(answer.text().starts_with("Refreshing"), "delivery {delivery}: {}", answer.text());
+        assert!(
+            answer.text().starts_with("Refreshing"),
+            "delivery {delivery}: {}",
+            answer.text()
+        );
     }
     assert_eq!(h.workflow.executions().len(), 1);
     let calls = h.workflow.calls();
-    assert!(calls.iter().all(|call| call == &calls[0]), "same name and same bytes: {calls:?}");
+    assert!(
+        calls.iter().all(|call| call == &calls[0]),
+        "same name and same bytes: {calls:?}"
+    );
 }
 
 #[tokio::test]
 async fn refresh_has_a_per_chat_cooldown() {
-    let h = Harness::with_settings(WebhookSettings::new(BOT).with_refresh_cooldown(Duration::seconds(60)));
+    let h = Harness::with_settings(
+        WebhookSettings::new(BOT).with_refresh_cooldown(Duration::seconds(60)),
+    );
     subscribe_directly(&h, PRIVATE, &[bertiburg()]).await;
     subscribe_directly(&h, GROUP, &[bertiburg()]).await;
-    assert!(h.post_json(&message_update(1, PRIVATE, 1, "/refresh")).await.text().starts_with("Refreshing"));
+    assert!(
+        h.post_json(&message_update(1, PRIVATE, 1, "/refresh"))
+            .await
+            .text()
+            .starts_with("Refreshing")
+    );
     h.clock.advance(Duration::seconds(30));
-    let busy = h.post_json(&message_update(2, PRIVATE, 2, "/refresh")).await.text();
+    let busy = h
+        .post_json(&message_update(2, PRIVATE, 2, "/refresh"))
+        .await
+        .text();
     assert!(busy.starts_with("Already refreshing"), "{busy}");
     assert!(busy.contains("60 seconds"), "{busy}");
     // Another chat is not held back.
-    assert!(h.post_json(&message_update(3, GROUP, 3, "/refresh")).await.text().starts_with("Refreshing"));
+    assert!(
+        h.post_json(&message_update(3, GROUP, 3, "/refresh"))
+            .await
+            .text()
+            .starts_with("Refreshing")
+    );
     h.clock.advance(Duration::seconds(31));
-    assert!(h.post_json(&message_update(4, PRIVATE, 4, "/refresh")).await.text().starts_with("Refreshing"));
+    assert!(
+        h.post_json(&message_update(4, PRIVATE, 4, "/refresh"))
+            .await
+            .text()
+            .starts_with("Refreshing")
+    );
     let names: Vec<String> = h.workflow.executions().into_keys().collect();
     assert_eq!(names, vec!["tg-1", "tg-3", "tg-4"]);
 }
@@ -376,7 +581,10 @@ async fn refresh_has_a_per_chat_cooldown() {
 #[tokio::test]
 async fn refresh_needs_an_area() {
     let h = Harness::new();
-    let text = h.post_json(&message_update(1, PRIVATE, 1, "/refresh")).await.text();
+    let text = h
+        .post_json(&message_update(1, PRIVATE, 1, "/refresh"))
+        .await
+        .text();
     assert!(text.contains("/subscribe"), "{text}");
     assert!(h.workflow.calls().is_empty());
 }
@@ -386,9 +594,15 @@ async fn a_failed_start_is_told_to_the_chat() {
     let h = Harness::new();
     subscribe_directly(&h, PRIVATE, &[bertiburg()]).await;
     h.workflow.set_failing(true);
-    let answer = h.post_json(&message_update(1, PRIVATE, 1, "/refresh")).await;
+    let answer = h
+        .post_json(&message_update(1, PRIVATE, 1, "/refresh"))
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert!(answer.text().contains("could not start"), "{}", answer.text());
+    assert!(
+        answer.text().contains("could not start"),
+        "{}",
+        answer.text()
+    );
     assert!(h.workflow.executions().is_empty());
 }
 
@@ -418,10 +632,25 @@ async fn a_bot_blocked_or_removed_drops_the_chat() {
             "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": true, "first_name": "b"}},
             "new_chat_member": {"status": status, "user": {"id": 1, "is_bot": true, "first_name": "b"}}}})
     };
-    h.post_json(&member(1, json!({"id": GROUP, "type": "supergroup", "title": "S"}), "administrator")).await;
+    h.post_json(&member(
+        1,
+        json!({"id": GROUP, "type": "supergroup", "title": "S"}),
+        "administrator",
+    ))
+    .await;
     assert_eq!(areas_of(&h, GROUP).await, vec!["eskom:9811"]);
-    h.post_json(&member(2, json!({"id": PRIVATE, "type": "private"}), "kicked")).await;
+    h.post_json(&member(
+        2,
+        json!({"id": PRIVATE, "type": "private"}),
+        "kicked",
+    ))
+    .await;
     assert!(areas_of(&h, PRIVATE).await.is_empty());
-    h.post_json(&member(3, json!({"id": GROUP, "type": "supergroup", "title": "S"}), "left")).await;
+    h.post_json(&member(
+        3,
+        json!({"id": GROUP, "type": "supergroup", "title": "S"}),
+        "left",
+    ))
+    .await;
     assert!(areas_of(&h, GROUP).await.is_empty());
 }

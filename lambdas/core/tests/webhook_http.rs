@@ -60,7 +60,11 @@ async fn wrong_secrets_are_refused_and_nothing_happens() {
     }
     // A secret under another header name does not count either.
     let answer = h
-        .send(request("POST", Some(("X-Telegram-Bot-Api-Secret", SECRET)), body))
+        .send(request(
+            "POST",
+            Some(("X-Telegram-Bot-Api-Secret", SECRET)),
+            body,
+        ))
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     h.assert_untouched();
@@ -75,7 +79,11 @@ async fn the_header_name_matches_in_any_case() {
     ] {
         let h = Harness::new();
         let answer = h
-            .send(request("POST", Some((name, SECRET)), message_update(1, PRIVATE, 1, "/help").to_string()))
+            .send(request(
+                "POST",
+                Some((name, SECRET)),
+                message_update(1, PRIVATE, 1, "/help").to_string(),
+            ))
             .await;
         assert_eq!(answer.status, StatusCode::OK, "header {name}");
         assert_eq!(answer.method(), "sendMessage");
@@ -94,7 +102,11 @@ async fn only_post_is_accepted() {
         assert_eq!(answer.response.headers()["allow"], "POST");
         // Without the secret, the method is not even looked at.
         let answer = h.send(request(method, None, body.clone())).await;
-        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{method} without secret");
+        assert_eq!(
+            answer.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} without secret"
+        );
     }
     h.assert_untouched();
 }
@@ -115,7 +127,12 @@ async fn unreadable_bodies_are_acknowledged_and_ignored() {
     ];
     for body in bodies {
         let answer = h.post(body.to_vec()).await;
-        assert_eq!(answer.status, StatusCode::OK, "body {:?}", String::from_utf8_lossy(body));
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "body {:?}",
+            String::from_utf8_lossy(body)
+        );
         assert_eq!(answer.reply, None);
     }
     h.assert_untouched();
@@ -174,7 +191,10 @@ async fn replies_are_bot_api_calls_in_the_body() {
     let h = Harness::new();
     let answer = h.post_json(&message_update(1, PRIVATE, 1, "/start")).await;
     assert_eq!(answer.status, StatusCode::OK);
-    assert_eq!(answer.response.headers()["content-type"], "application/json");
+    assert_eq!(
+        answer.response.headers()["content-type"],
+        "application/json"
+    );
     let reply = answer.reply.expect("a reply");
     assert_eq!(reply["method"], "sendMessage");
     assert_eq!(reply["chat_id"], PRIVATE);
@@ -202,6 +222,10 @@ async fn a_store_outage_asks_for_redelivery_and_the_redelivery_does_the_work_onc
 async fn the_request_helper_sends_the_secret() {
     // Guards the harness itself: without this, every test above could pass on a 401.
     let h = Harness::new();
-    let answer = h.send(telegram_request(message_update(1, PRIVATE, 1, "/help").to_string())).await;
+    let answer = h
+        .send(telegram_request(
+            message_update(1, PRIVATE, 1, "/help").to_string(),
+        ))
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
 }

@@ -13,9 +13,7 @@ use loadshed_core::domain::ChatId;
 use loadshed_core::ports::{
     ExecutionName, StartOutcome, SubscriptionStore, WorkflowError, WorkflowStarter,
 };
-use loadshed_core::webhook::{
-    Endpoint, Webhook, WebhookPorts, WebhookSecret, WebhookSettings,
-};
+use loadshed_core::webhook::{Endpoint, Webhook, WebhookPorts, WebhookSecret, WebhookSettings};
 use webhook_support::{
     BOT, FakeSearch, PRIVATE, RecordingAnswers, RecordingMessenger, SECRET, bertiburg,
     message_update, telegram_request,
@@ -79,17 +77,27 @@ async fn the_same_name_and_input_twice_is_one_execution() {
     let sfn = client(Some(&endpoint())).await;
     let arn = state_machine(&sfn, "same-twice").await;
     let starter = StepFunctionsStarter::new(sfn.clone(), &arn);
-    let input = r#"{"source":"telegram","chat_id":1,"message_id":2,"update_id":3,"areas":["eskom:64106"]}"#;
+    let input =
+        r#"{"source":"telegram","chat_id":1,"message_id":2,"update_id":3,"areas":["eskom:64106"]}"#;
 
-    let first = starter.start(&name("tg-3"), input).await.expect("first start");
-    let second = starter.start(&name("tg-3"), input).await.expect("second start");
+    let first = starter
+        .start(&name("tg-3"), input)
+        .await
+        .expect("first start");
+    let second = starter
+        .start(&name("tg-3"), input)
+        .await
+        .expect("second start");
     let StartOutcome::Started { execution_arn } = &first else {
         panic!("the first start must start: {first:?}");
     };
     assert!(execution_arn.ends_with(":tg-3"), "{execution_arn}");
     // Step Functions answers an identical repeat with the same running execution.
     assert_eq!(second, first);
-    assert_eq!(executions(&sfn, &arn).await, vec![("tg-3".to_owned(), input.to_owned())]);
+    assert_eq!(
+        executions(&sfn, &arn).await,
+        vec![("tg-3".to_owned(), input.to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -105,7 +113,10 @@ async fn another_input_under_a_taken_name_is_already_started() {
         .await
         .expect("a taken name is not an error");
     assert_eq!(changed, StartOutcome::AlreadyExists);
-    assert_eq!(executions(&sfn, &arn).await, vec![("tg-7".to_owned(), input.to_owned())]);
+    assert_eq!(
+        executions(&sfn, &arn).await,
+        vec![("tg-7".to_owned(), input.to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -123,7 +134,10 @@ async fn a_finished_execution_keeps_its_name() {
         .send()
         .await
         .expect("stop");
-    let again = starter.start(&name("tg-8"), "{}").await.expect("not an error");
+    let again = starter
+        .start(&name("tg-8"), "{}")
+        .await
+        .expect("not an error");
     assert_eq!(again, StartOutcome::AlreadyExists);
     assert_eq!(executions(&sfn, &arn).await.len(), 1);
 }
@@ -135,7 +149,10 @@ async fn an_unknown_state_machine_is_a_permanent_failure() {
         sfn,
         "arn:aws:states:af-south-1:123456789012:stateMachine:no-such-machine",
     );
-    let err = starter.start(&name("tg-9"), "{}").await.expect_err("must fail");
+    let err = starter
+        .start(&name("tg-9"), "{}")
+        .await
+        .expect_err("must fail");
     assert!(matches!(err, WorkflowError::Rejected { .. }), "{err:?}");
     assert!(!err.is_transient());
 }
@@ -151,7 +168,10 @@ async fn an_unreachable_service_is_a_transient_failure() {
         sfn,
         "arn:aws:states:af-south-1:123456789012:stateMachine:refresh",
     );
-    let err = starter.start(&name("tg-10"), "{}").await.expect_err("must fail");
+    let err = starter
+        .start(&name("tg-10"), "{}")
+        .await
+        .expect_err("must fail");
     assert!(matches!(err, WorkflowError::Unavailable { .. }), "{err:?}");
 }
 
@@ -181,7 +201,11 @@ async fn a_refresh_delivered_three_times_starts_one_execution() {
     for _ in 0..3 {
         let response = endpoint.serve(&telegram_request(update.clone())).await;
         assert_eq!(response.status(), 200);
-        assert!(response.body().contains("Refreshing"), "{}", response.body());
+        assert!(
+            response.body().contains("Refreshing"),
+            "{}",
+            response.body()
+        );
     }
     assert_eq!(
         executions(&sfn, &arn).await,

@@ -25,10 +25,13 @@ fn captured_updates() -> Vec<Value> {
         "the shared fixtures folder {} is missing: this test needs ../shared beside the checkout (present in CI)",
         folder.display()
     );
-    let text = std::fs::read_to_string(CAPTURE)
-        .unwrap_or_else(|e| panic!("cannot read {CAPTURE}: {e}"));
+    let text =
+        std::fs::read_to_string(CAPTURE).unwrap_or_else(|e| panic!("cannot read {CAPTURE}: {e}"));
     let envelope: Value = serde_json::from_str(&text).expect("the capture is JSON");
-    envelope["result"].as_array().expect("a result list").clone()
+    envelope["result"]
+        .as_array()
+        .expect("a result list")
+        .clone()
 }
 
 fn update(updates: &[Value], id: i64) -> &Value {
@@ -52,30 +55,53 @@ fn every_captured_update_parses() {
 #[tokio::test]
 async fn captured_commands_are_answered_as_the_bot_they_name() {
     let updates = captured_updates();
-    let h = Harness::build(WebhookSettings::new("rgen_bot"), FakeSearch::default(), None);
+    let h = Harness::build(
+        WebhookSettings::new("rgen_bot"),
+        FakeSearch::default(),
+        None,
+    );
 
     // `/start@rgen_bot` (entity length 15 includes the mention) and `/help@rgen_bot`: ours.
     for id in [196958703, 196958704] {
         let answer = h.post_json(update(&updates, id)).await;
         assert_eq!(answer.status, StatusCode::OK);
-        assert!(answer.text().contains("/subscribe"), "update {id}: {}", answer.text());
-        assert_eq!(answer.reply.as_ref().expect("reply")["chat_id"], -1001283156137_i64);
+        assert!(
+            answer.text().contains("/subscribe"),
+            "update {id}: {}",
+            answer.text()
+        );
+        assert_eq!(
+            answer.reply.as_ref().expect("reply")["chat_id"],
+            -1001283156137_i64
+        );
     }
     // `/random@rgen_bot 20 30` (length 16 excludes the args): ours, but unknown.
     let answer = h.post_json(update(&updates, 196958708)).await;
     assert!(answer.text().contains("/help"), "{}", answer.text());
     // Bare unknown commands in a group may be for another bot: silence.
     for id in [196958666, 196958706] {
-        assert_eq!(h.post_json(update(&updates, id)).await.reply, None, "update {id}");
+        assert_eq!(
+            h.post_json(update(&updates, id)).await.reply,
+            None,
+            "update {id}"
+        );
     }
     // An edit re-runs nothing.
     assert_eq!(h.post_json(update(&updates, 196958667)).await.reply, None);
     h.assert_untouched();
 
     // The same captures, seen by another bot: the addressed ones are not its business.
-    let other = Harness::build(WebhookSettings::new("loadshed_bot"), FakeSearch::default(), None);
+    let other = Harness::build(
+        WebhookSettings::new("loadshed_bot"),
+        FakeSearch::default(),
+        None,
+    );
     for id in [196958703, 196958704, 196958707, 196958708] {
-        assert_eq!(other.post_json(update(&updates, id)).await.reply, None, "update {id}");
+        assert_eq!(
+            other.post_json(update(&updates, id)).await.reply,
+            None,
+            "update {id}"
+        );
     }
     other.assert_untouched();
 }
@@ -83,7 +109,11 @@ async fn captured_commands_are_answered_as_the_bot_they_name() {
 #[tokio::test]
 async fn the_captured_migration_moves_the_groups_subscriptions() {
     let updates = captured_updates();
-    let h = Harness::build(WebhookSettings::new("rgen_bot"), FakeSearch::default(), None);
+    let h = Harness::build(
+        WebhookSettings::new("rgen_bot"),
+        FakeSearch::default(),
+        None,
+    );
     let (old, new) = (ChatId(-218487457), ChatId(-1001283156137));
     h.store
         .inner

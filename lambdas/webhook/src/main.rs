@@ -26,7 +26,9 @@ use loadshed_core::adapters::dynamo::DynamoStore;
 use loadshed_core::adapters::eskom::EskomConfig;
 use loadshed_core::adapters::sepush::{ApiToken, SePushConfig};
 use loadshed_core::adapters::step_functions::{self, StepFunctionsStarter};
-use loadshed_core::adapters::telegram::{BotToken, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TelegramClient};
+use loadshed_core::adapters::telegram::{
+    BotToken, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TelegramClient,
+};
 use loadshed_core::clock::SystemClock;
 use loadshed_core::runtime::upstream::{ESKOM_BASE_URL, ESKOMSEPUSH_BASE_URL};
 use loadshed_core::runtime::{self, ConfigError, Upstream, env};
@@ -90,7 +92,11 @@ impl Config {
     }
 
     fn needs_ssm(&self) -> bool {
-        let sources = [Some(&self.bot_token), Some(&self.webhook_secret), self.sepush_token.as_ref()];
+        let sources = [
+            Some(&self.bot_token),
+            Some(&self.webhook_secret),
+            self.sepush_token.as_ref(),
+        ];
         sources.into_iter().flatten().any(|s| s.value().is_none())
     }
 }
@@ -195,7 +201,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     .await
 }
 
-async fn serve(wiring: &Wiring, endpoint: &OnceCell<Endpoint>, request: Request) -> Response<String> {
+async fn serve(
+    wiring: &Wiring,
+    endpoint: &OnceCell<Endpoint>,
+    request: Request,
+) -> Response<String> {
     match endpoint.get_or_try_init(|| wiring.endpoint()).await {
         Ok(endpoint) => endpoint.serve(&request).await,
         Err(err) => {

@@ -47,10 +47,7 @@ impl SecretSource {
         parameter: &'static str,
         purpose: &'static str,
     ) -> Result<SecretSource, ConfigError> {
-        Self::from_env(name, parameter)?.ok_or(ConfigError::Missing {
-            name,
-            purpose,
-        })
+        Self::from_env(name, parameter)?.ok_or(ConfigError::Missing { name, purpose })
     }
 
     /// The value, if it is at hand without a network call.

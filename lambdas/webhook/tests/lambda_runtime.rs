@@ -15,7 +15,8 @@ const SECRET: &str = "runtime-test_secret";
 
 /// A Function URL (payload format 2.0) POST with `body` and, if given, the secret header.
 fn function_url_event(secret: Option<&str>, body: &Value) -> Value {
-    let mut headers = json!({"content-type": "application/json", "host": "abc.lambda-url.af-south-1.on.aws"});
+    let mut headers =
+        json!({"content-type": "application/json", "host": "abc.lambda-url.af-south-1.on.aws"});
     if let Some(secret) = secret {
         headers["x-telegram-bot-api-secret-token"] = json!(secret);
     }
@@ -58,7 +59,10 @@ fn base_env() -> Vec<(&'static str, String)> {
         ("AWS_ACCESS_KEY_ID", "testing".into()),
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("LOADSHED_TABLE", "loadshed-test".into()),
-        ("STATE_MACHINE_ARN", "arn:aws:states:af-south-1:123456789012:stateMachine:refresh".into()),
+        (
+            "STATE_MACHINE_ARN",
+            "arn:aws:states:af-south-1:123456789012:stateMachine:refresh".into(),
+        ),
         ("BOT_USERNAME", "loadshed_bot".into()),
         ("TELEGRAM_BOT_TOKEN", "123:test-token".into()),
         ("TELEGRAM_WEBHOOK_SECRET", SECRET.into()),
@@ -97,7 +101,9 @@ async fn invoke(env: &[(&'static str, String)], event: Value) -> Value {
         .mount(&api)
         .await;
     Mock::given(method("POST"))
-        .and(path_regex(format!("^{API}/(invocation/req-1/(response|error)|init/error)$")))
+        .and(path_regex(format!(
+            "^{API}/(invocation/req-1/(response|error)|init/error)$"
+        )))
         .respond_with(ResponseTemplate::new(202))
         .mount(&api)
         .await;
@@ -105,7 +111,10 @@ async fn invoke(env: &[(&'static str, String)], event: Value) -> Value {
     let child = tokio::process::Command::new(BINARY)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", format!("{}:{}", address.ip(), address.port()))
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("{}:{}", address.ip(), address.port()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -134,9 +143,14 @@ async fn invoke(env: &[(&'static str, String)], event: Value) -> Value {
 
 #[tokio::test]
 async fn an_authorised_update_is_answered_in_the_response() {
-    let response = invoke(&base_env(), function_url_event(Some(SECRET), &help_update())).await;
+    let response = invoke(
+        &base_env(),
+        function_url_event(Some(SECRET), &help_update()),
+    )
+    .await;
     assert_eq!(response["statusCode"], 200, "{response}");
-    let body: Value = serde_json::from_str(response["body"].as_str().expect("a body")).expect("JSON");
+    let body: Value =
+        serde_json::from_str(response["body"].as_str().expect("a body")).expect("JSON");
     assert_eq!(body["method"], "sendMessage");
     assert_eq!(body["chat_id"], 42);
 }
@@ -149,8 +163,16 @@ async fn a_request_without_the_secret_is_refused() {
 
 #[tokio::test]
 async fn a_missing_variable_stops_the_start_with_its_name() {
-    for missing in ["BOT_USERNAME", "STATE_MACHINE_ARN", "TELEGRAM_WEBHOOK_SECRET", "LOADSHED_TABLE"] {
-        let env: Vec<_> = base_env().into_iter().filter(|(k, _)| *k != missing).collect();
+    for missing in [
+        "BOT_USERNAME",
+        "STATE_MACHINE_ARN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "LOADSHED_TABLE",
+    ] {
+        let env: Vec<_> = base_env()
+            .into_iter()
+            .filter(|(k, _)| *k != missing)
+            .collect();
         let output = tokio::process::Command::new(BINARY)
             .env_clear()
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -202,7 +224,10 @@ async fn secrets_given_as_ssm_parameters_are_read_on_first_use() {
     // A parameter that does not exist: the function cannot check anyone, and says so with a 5xx
     // that makes Telegram try again later.
     env.retain(|(k, _)| *k != "TELEGRAM_WEBHOOK_SECRET_PARAMETER");
-    env.push(("TELEGRAM_WEBHOOK_SECRET_PARAMETER", "/loadshed/absent".into()));
+    env.push((
+        "TELEGRAM_WEBHOOK_SECRET_PARAMETER",
+        "/loadshed/absent".into(),
+    ));
     let response = invoke(&env, function_url_event(Some(SECRET), &help_update())).await;
     assert_eq!(response["statusCode"], 500, "{response}");
 }

@@ -110,11 +110,13 @@ impl Checker<'_> {
         start: Option<Transition>,
         summaries: &[(&str, Summary)],
     ) {
+        let mut any_missing = false;
         for transition in start
             .iter()
             .chain(summaries.iter().flat_map(|(_, s)| &s.transitions))
         {
             if !states.contains_key(&transition.target) {
+                any_missing = true;
                 self.error(
                     Code::MissingTransitionTarget,
                     &transition.at,
@@ -152,8 +154,8 @@ impl Checker<'_> {
             }
         }
 
-        // A broken state might have been meant as the end; its own diagnostic says enough.
-        if !summaries.iter().any(|(_, s)| s.terminal || s.broken) {
+        // A broken state, or a missing target, might have been meant as the end; their own diagnostics say enough.
+        if !any_missing && !summaries.iter().any(|(_, s)| s.terminal || s.broken) {
             self.error(
                 Code::MissingEndState,
                 states_at,

@@ -13,6 +13,7 @@
 //! ```
 
 mod checker;
+mod duplicates;
 mod fields;
 mod jsonata;
 mod machine;
@@ -55,18 +56,50 @@ pub fn validate_str(text: &str, options: &Options) -> Report {
     if text.trim().is_empty() {
         return not_an_object();
     }
-    match serde_json::from_str::<Value>(text) {
-        Ok(definition) => validate(&definition, options),
-        Err(error) => Report::from_diagnostics(vec![Diagnostic {
-            severity: Severity::Error,
-            code: Code::InvalidJsonDescription,
-            message: error.to_string(),
-            location: Some(format!(
-                "[line: {}, column: {}]",
-                error.line(),
-                error.column()
-            )),
-        }]),
+    let (definition, duplicates) = match duplicates::parse(text) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            return Report::from_diagnostics(vec![Diagnostic {
+                severity: Severity::Error,
+                code: Code::InvalidJsonDescription,
+                message: error.to_string(),
+                location: Some(format!(
+                    "[line: {}, column: {}]",
+                    error.line(),
+                    error.column()
+                )),
+            }]);
+        }
+    };
+    let mut report = validate(&definition, options);
+    if !duplicates.is_empty() {
+        let mut diagnostics: Vec<Diagnostic> =
+            duplicates.into_iter().map(duplicate_diagnostic).collect();
+        diagnostics.append(&mut report.diagnostics);
+        report = Report::from_diagnostics(diagnostics);
+    }
+    report
+}
+
+/// Only text can repeat a name: a parsed `Value` has already kept just one of them.
+fn duplicate_diagnostic(duplicate: duplicates::Duplicate) -> Diagnostic {
+    let at = duplicate.parent.child(&duplicate.name);
+    let (code, message) = if duplicate.is_state {
+        (
+            Code::DuplicateStateName,
+            format!("Duplicate State name: {}", duplicate.name),
+        )
+    } else {
+        (
+            Code::SchemaValidationFailed,
+            format!("The field \"{}\" is defined more than once", duplicate.name),
+        )
+    };
+    Diagnostic {
+        severity: Severity::Error,
+        code,
+        message,
+        location: Some(at.to_string()),
     }
 }
 

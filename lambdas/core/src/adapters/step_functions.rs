@@ -92,14 +92,20 @@ const TRANSIENT_CODES: &[&str] = &[
     "InternalServerError",
 ];
 
-fn classify(err: SdkError<StartExecutionError, HttpResponse>) -> Result<StartOutcome, WorkflowError> {
+fn classify(
+    err: SdkError<StartExecutionError, HttpResponse>,
+) -> Result<StartOutcome, WorkflowError> {
     let detail = DisplayErrorContext(&err).to_string();
-    let transient = || Err(WorkflowError::Unavailable {
-        detail: detail.clone(),
-    });
-    let permanent = || Err(WorkflowError::Rejected {
-        detail: detail.clone(),
-    });
+    let transient = || {
+        Err(WorkflowError::Unavailable {
+            detail: detail.clone(),
+        })
+    };
+    let permanent = || {
+        Err(WorkflowError::Rejected {
+            detail: detail.clone(),
+        })
+    };
     match &err {
         SdkError::ServiceError(context) => match context.err() {
             StartExecutionError::ExecutionAlreadyExists(_) => Ok(StartOutcome::AlreadyExists),

@@ -254,9 +254,9 @@ impl<'a> Broadcaster<'a> {
 
         let mut pacer = Pacer::new(self.config.overall_gap, self.config.chat_gap);
         // Earliest-allowed chat first; ties in order of first appearance.
-        let mut turns: BinaryHeap<Reverse<(tokio::time::Instant, usize)>> = (0..queues.len())
-            .map(|i| Reverse((tokio::time::Instant::now(), i)))
-            .collect();
+        let start = tokio::time::Instant::now();
+        let mut turns: BinaryHeap<Reverse<(tokio::time::Instant, usize)>> =
+            (0..queues.len()).map(|i| Reverse((start, i))).collect();
         while let Some(Reverse((_, i))) = turns.pop() {
             let queue = &mut queues[i];
             let Some(outgoing) = queue.messages.pop_front() else {

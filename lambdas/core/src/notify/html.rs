@@ -74,8 +74,20 @@ fn push_part(parts: &mut Vec<String>, part: String) {
     }
 }
 
-/// Longer than any named entity Telegram knows, and than a numeric one (`&#128268;`).
+/// Longer than any entity name Telegram knows, and than a numeric one (`#128268`).
 const ENTITY_MAX_LEN: usize = 12;
+
+/// The length of the entity `text` starts with (`&amp;`, `&#128268;`), if it starts with one: a
+/// stray '&' must not swallow the text up to some later ';'.
+fn entity_len(text: &str) -> Option<usize> {
+    let body = text
+        .bytes()
+        .skip(1)
+        .take(ENTITY_MAX_LEN)
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'#')
+        .count();
+    (body > 0 && text.as_bytes().get(1 + body) == Some(&b';')).then_some(body + 2)
+}
 
 /// The indivisible pieces of a line of HTML.
 #[derive(Debug, PartialEq)]
@@ -91,12 +103,7 @@ fn tokenize(line: &str) -> Vec<Token<'_>> {
     while let Some(first) = rest.chars().next() {
         let end = match first {
             '<' => rest.find('>').map(|i| i + 1),
-            // Our entities are at most `&quot;`; a stray '&' must not swallow the text up to a
-            // far-away ';'.
-            '&' => rest
-                .find(';')
-                .filter(|&i| i < ENTITY_MAX_LEN)
-                .map(|i| i + 1),
+            '&' => entity_len(rest),
             _ => None,
         }
         .unwrap_or(first.len_utf8());
@@ -200,8 +207,12 @@ mod tests {
 
     #[test]
     fn a_stray_ampersand_does_not_hide_the_text_after_it() {
-        let tokens = tokenize("a & b; c");
+        let tokens = tokenize("a & b; c&amp;&#128268;");
         assert_eq!(tokens[2], Token::Text("&"));
+        assert_eq!(
+            tokens[tokens.len() - 2..],
+            [Token::Text("&amp;"), Token::Text("&#128268;")]
+        );
     }
 
     #[test]

@@ -81,11 +81,8 @@ impl WorkflowError {
 #[async_trait]
 pub trait WorkflowStarter: Send + Sync {
     /// Starts an execution named `name` with `input` (a JSON document) unless one already has the name.
-    async fn start(
-        &self,
-        name: &ExecutionName,
-        input: &str,
-    ) -> Result<StartOutcome, WorkflowError>;
+    async fn start(&self, name: &ExecutionName, input: &str)
+    -> Result<StartOutcome, WorkflowError>;
 }
 
 #[cfg(test)]

@@ -136,14 +136,29 @@ mod tests {
     fn ids_of_exactly_the_limit_are_kept() {
         let id = AreaId::new("x".repeat(62));
         assert_eq!(CallbackAction::subscribe(&id).encode().len(), 64);
-        assert!(matches!(CallbackAction::subscribe(&id), CallbackAction::Subscribe(AreaRef::Id(_))));
+        assert!(matches!(
+            CallbackAction::subscribe(&id),
+            CallbackAction::Subscribe(AreaRef::Id(_))
+        ));
         let id = AreaId::new("x".repeat(63));
-        assert!(matches!(CallbackAction::subscribe(&id), CallbackAction::Subscribe(AreaRef::Digest(_))));
+        assert!(matches!(
+            CallbackAction::subscribe(&id),
+            CallbackAction::Subscribe(AreaRef::Digest(_))
+        ));
     }
 
     #[test]
     fn foreign_data_is_refused() {
-        for data in ["", "s", "s:", "x:eskom:1", "s#nothex", "s#abc", "subscribe eskom:1", "🙂:x"] {
+        for data in [
+            "",
+            "s",
+            "s:",
+            "x:eskom:1",
+            "s#nothex",
+            "s#abc",
+            "subscribe eskom:1",
+            "🙂:x",
+        ] {
             assert_eq!(CallbackAction::decode(data), None, "{data:?}");
         }
     }

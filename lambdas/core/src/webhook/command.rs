@@ -116,16 +116,34 @@ mod tests {
     #[test]
     fn plain_and_addressed_commands() {
         let bot = "loadshed_bot";
-        assert_eq!(parse(&message("/start", &[("bot_command", 0, 6)]), bot), command("start", "", false));
         assert_eq!(
-            parse(&message("/subscribe@LoadShed_Bot  Fourways ext 10 ", &[("bot_command", 0, 23)]), bot),
+            parse(&message("/start", &[("bot_command", 0, 6)]), bot),
+            command("start", "", false)
+        );
+        assert_eq!(
+            parse(
+                &message(
+                    "/subscribe@LoadShed_Bot  Fourways ext 10 ",
+                    &[("bot_command", 0, 23)]
+                ),
+                bot
+            ),
             command("subscribe", "Fourways ext 10", true)
         );
         assert_eq!(
-            parse(&message("/refresh@OtherBot", &[("bot_command", 0, 17)]), bot),
+            parse(
+                &message("/refresh@OtherBot", &[("bot_command", 0, 17)]),
+                bot
+            ),
             Addressed::OtherBot
         );
-        assert_eq!(parse(&message("/Status", &[("bot_command", 0, 7)]), "@loadshed_bot"), command("status", "", false));
+        assert_eq!(
+            parse(
+                &message("/Status", &[("bot_command", 0, 7)]),
+                "@loadshed_bot"
+            ),
+            command("status", "", false)
+        );
     }
 
     #[test]
@@ -147,15 +165,27 @@ mod tests {
         // The command is ASCII, the argument has an emoji (two UTF-16 units) and accents.
         let text = "/subscribe Kwa-Thema 🏠 Ekurhuleni é";
         let parsed = parse(&message(text, &[("bot_command", 0, 10)]), "b");
-        assert_eq!(parsed, command("subscribe", "Kwa-Thema 🏠 Ekurhuleni é", false));
+        assert_eq!(
+            parsed,
+            command("subscribe", "Kwa-Thema 🏠 Ekurhuleni é", false)
+        );
     }
 
     #[test]
     fn entities_that_do_not_fit_the_text_are_not_commands() {
-        assert_eq!(parse(&message("/help", &[("bot_command", 0, 9)]), "b"), Addressed::NotACommand);
+        assert_eq!(
+            parse(&message("/help", &[("bot_command", 0, 9)]), "b"),
+            Addressed::NotACommand
+        );
         // A length that ends inside a surrogate pair.
-        assert_eq!(parse(&message("/😀", &[("bot_command", 0, 2)]), "b"), Addressed::NotACommand);
-        assert_eq!(parse(&message("/@b", &[("bot_command", 0, 3)]), "b"), Addressed::NotACommand);
+        assert_eq!(
+            parse(&message("/😀", &[("bot_command", 0, 2)]), "b"),
+            Addressed::NotACommand
+        );
+        assert_eq!(
+            parse(&message("/@b", &[("bot_command", 0, 3)]), "b"),
+            Addressed::NotACommand
+        );
     }
 
     #[test]

@@ -66,7 +66,11 @@ impl Endpoint {
         }
         let body = request.body().as_ref();
         if body.len() > self.max_body_bytes {
-            error!(bytes = body.len(), limit = self.max_body_bytes, "update body over the limit refused");
+            error!(
+                bytes = body.len(),
+                limit = self.max_body_bytes,
+                "update body over the limit refused"
+            );
             return status(StatusCode::PAYLOAD_TOO_LARGE);
         }
         let update: Update = match serde_json::from_slice(body) {
@@ -90,7 +94,10 @@ impl Endpoint {
         };
         match reply.webhook_body() {
             Ok(body) => {
-                info!(update_id = update.update_id, "update handled, reply in the response");
+                info!(
+                    update_id = update.update_id,
+                    "update handled, reply in the response"
+                );
                 let mut response = Response::new(body.to_string());
                 response.headers_mut().insert(
                     header::CONTENT_TYPE,

@@ -15,7 +15,7 @@ use tracing::{debug, error, info, warn};
 use crate::adapters::telegram::AnswerCallbackQuery;
 use crate::clock::Clock;
 use crate::domain::{Area, ChatId};
-use crate::errors::{ErrorName, Named, StoreError, UpstreamError};
+use crate::errors::{ErrorName, Named, StoreError};
 use crate::notify::render::{self, AreaOutlook};
 use crate::ports::{
     AreaSearch, InlineButton, InlineKeyboard, Message, Messenger, StartOutcome, Store,
@@ -23,7 +23,7 @@ use crate::ports::{
 };
 
 use super::bot_api::CallbackAnswers;
-use super::callback::CallbackAction;
+use super::callback::{AreaRef, CallbackAction};
 use super::command::{self, Addressed};
 use super::refresh::{RefreshInput, execution_name};
 use super::reply::Reply;
@@ -131,15 +131,6 @@ impl From<StoreError> for Failure {
     }
 }
 
-impl From<UpstreamError> for Failure {
-    fn from(err: UpstreamError) -> Self {
-        Failure::Apologise {
-            name: err.error_name(),
-            detail: err.to_string(),
-        }
-    }
-}
-
 /// The reply to put in the response, if any.
 type Handled = Result<Option<Reply>, Failure>;
 
@@ -179,7 +170,10 @@ impl Webhook {
         } else if let Some(member) = &update.my_chat_member {
             self.on_membership(member).await
         } else {
-            debug!(update_id = update.update_id, "update of a kind we do not handle");
+            debug!(
+                update_id = update.update_id,
+                "update of a kind we do not handle"
+            );
             Ok(None)
         };
         match handled {
@@ -243,7 +237,12 @@ impl Webhook {
             let text = texts::search_too_long(self.settings.search_max_chars);
             return say(chat, text);
         }
-        let areas = match self.ports.search.search(query, self.settings.search_limit).await {
+        let areas = match self
+            .ports
+            .search
+            .search(query, self.settings.search_limit)
+            .await
+        {
             Ok(areas) => areas,
             Err(err) => {
                 warn!(%chat, error_name = %err.error_name(), error = %err, "area search failed");
@@ -268,7 +267,10 @@ impl Webhook {
             return say(chat, texts::no_subscriptions());
         }
         let keyboard = keyboard(&areas, "✖ ", CallbackAction::unsubscribe);
-        send(chat, Message::plain(texts::pick_unsubscribe()).with_keyboard(keyboard))
+        send(
+            chat,
+            Message::plain(texts::pick_unsubscribe()).with_keyboard(keyboard),
+        )
     }
 
     async fn status(&self, chat: ChatId) -> Handled {
@@ -366,68 +368,89 @@ impl Webhook {
     }
 
     async fn on_callback(&self, query: &CallbackQuery) -> Handled {
-        let answer = |text: String| answer(query, text);
         let Some(action) = query.data.as_deref().and_then(CallbackAction::decode) else {
             debug!(callback = %query.id, "callback data we did not write");
-            return answer(texts::choice_expired());
+            return answer(query, texts::choice_expired());
         };
+        // Absent for buttons on inline-mode messages, which we never send.
         let Some(message) = &query.message else {
-            return answer(texts::choice_expired());
+            return answer(query, texts::choice_expired());
         };
-        let chat = ChatId(message.chat.id);
         match action {
-            CallbackAction::Subscribe(area) => {
-                let Some(asked) = message.reply_to_message.as_deref() else {
-                    return answer(texts::choice_expired());
-                };
-                let Addressed::Command { name, args, .. } =
-                    command::parse(asked, &self.settings.bot_username)
-                else {
-                    return answer(texts::choice_expired());
-                };
-                if name != "subscribe" || args.is_empty() {
-                    return answer(texts::choice_expired());
-                }
-                let found = match self.ports.search.search(&args, self.settings.search_limit).await {
-                    Ok(found) => found,
-                    Err(err) => {
-                        warn!(%chat, error_name = %err.error_name(), error = %err, "area search failed");
-                        return answer(texts::search_failed());
-                    }
-                };
-                let Some(chosen) = found.into_iter().find(|a| area.matches(&a.id)) else {
-                    return answer(texts::choice_expired());
-                };
-                let new = self
-                    .ports
-                    .store
-                    .subscribe(chat, &chosen, self.ports.clock.now())
-                    .await?;
-                info!(%chat, area = %chosen.id, new, "subscribed");
-                self.answer_first(query, texts::subscribed_toast(&chosen))
-                    .await;
-                Ok(Some(Reply::Edit {
-                    chat,
-                    message_id: message.message_id,
-                    message: Message::plain(texts::subscribed(&chosen, new)),
-                }))
-            }
-            CallbackAction::Unsubscribe(area) => {
-                let areas = self.ports.store.areas_of(chat).await?;
-                let Some(chosen) = areas.into_iter().find(|a| area.matches(&a.id)) else {
-                    return answer(texts::not_subscribed_any_more());
-                };
-                self.ports.store.unsubscribe(chat, &chosen.id).await?;
-                info!(%chat, area = %chosen.id, "unsubscribed");
-                self.answer_first(query, texts::unsubscribed_toast(&chosen))
-                    .await;
-                Ok(Some(Reply::Edit {
-                    chat,
-                    message_id: message.message_id,
-                    message: Message::plain(texts::unsubscribed(&chosen)),
-                }))
-            }
+            CallbackAction::Subscribe(area) => self.tap_subscribe(query, message, &area).await,
+            CallbackAction::Unsubscribe(area) => self.tap_unsubscribe(query, message, &area).await,
         }
+    }
+
+    /// A tap on a search result. The search is run again from the `/subscribe` the list answered,
+    /// so the area subscribed is one upstream really offers, not whatever the button claims.
+    async fn tap_subscribe(
+        &self,
+        query: &CallbackQuery,
+        list: &TgMessage,
+        area: &AreaRef,
+    ) -> Handled {
+        let chat = ChatId(list.chat.id);
+        let Some(asked) = list.reply_to_message.as_deref() else {
+            return answer(query, texts::choice_expired());
+        };
+        let search_text = match command::parse(asked, &self.settings.bot_username) {
+            Addressed::Command { name, args, .. } if name == "subscribe" && !args.is_empty() => {
+                args
+            }
+            _ => return answer(query, texts::choice_expired()),
+        };
+        let found = match self
+            .ports
+            .search
+            .search(&search_text, self.settings.search_limit)
+            .await
+        {
+            Ok(found) => found,
+            Err(err) => {
+                warn!(%chat, error_name = %err.error_name(), error = %err, "area search failed");
+                return answer(query, texts::search_failed());
+            }
+        };
+        let Some(chosen) = found.into_iter().find(|a| area.matches(&a.id)) else {
+            return answer(query, texts::choice_expired());
+        };
+        let new = self
+            .ports
+            .store
+            .subscribe(chat, &chosen, self.ports.clock.now())
+            .await?;
+        info!(%chat, area = %chosen.id, new, "subscribed");
+        self.answer_first(query, texts::subscribed_toast(&chosen))
+            .await;
+        Ok(Some(Reply::Edit {
+            chat,
+            message_id: list.message_id,
+            message: Message::plain(texts::subscribed(&chosen, new)),
+        }))
+    }
+
+    /// A tap on one of the chat's areas, resolved against what the chat follows now.
+    async fn tap_unsubscribe(
+        &self,
+        query: &CallbackQuery,
+        list: &TgMessage,
+        area: &AreaRef,
+    ) -> Handled {
+        let chat = ChatId(list.chat.id);
+        let areas = self.ports.store.areas_of(chat).await?;
+        let Some(chosen) = areas.into_iter().find(|a| area.matches(&a.id)) else {
+            return answer(query, texts::not_subscribed_any_more());
+        };
+        self.ports.store.unsubscribe(chat, &chosen.id).await?;
+        info!(%chat, area = %chosen.id, "unsubscribed");
+        self.answer_first(query, texts::unsubscribed_toast(&chosen))
+            .await;
+        Ok(Some(Reply::Edit {
+            chat,
+            message_id: list.message_id,
+            message: Message::plain(texts::unsubscribed(&chosen)),
+        }))
     }
 
     /// Stops the tapped button's spinner when the response body is taken by another reply. A

@@ -65,7 +65,10 @@ mod tests {
 
     #[test]
     fn names_are_valid_for_any_update_id() {
-        assert_eq!(execution_name(196958706).expect("valid").as_str(), "tg-196958706");
+        assert_eq!(
+            execution_name(196958706).expect("valid").as_str(),
+            "tg-196958706"
+        );
         assert!(execution_name(i64::MAX).is_ok());
         assert!(execution_name(i64::MIN).is_ok());
     }

@@ -102,7 +102,11 @@ impl ScheduleStore for TestStore {
         self.check()?;
         self.inner.schedule(area, stage).await
     }
-    async fn put_schedule(&self, schedule: &Schedule, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn put_schedule(
+        &self,
+        schedule: &Schedule,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         self.write()?;
         self.inner.put_schedule(schedule, at).await
     }
@@ -110,7 +114,12 @@ impl ScheduleStore for TestStore {
 
 #[async_trait]
 impl SubscriptionStore for TestStore {
-    async fn subscribe(&self, chat: ChatId, area: &Area, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn subscribe(
+        &self,
+        chat: ChatId,
+        area: &Area,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         self.write()?;
         self.inner.subscribe(chat, area, at).await
     }
@@ -134,7 +143,12 @@ impl SubscriptionStore for TestStore {
         self.write()?;
         self.inner.remove_chat(chat).await
     }
-    async fn move_chat(&self, from: ChatId, to: ChatId, at: DateTime<Utc>) -> Result<usize, StoreError> {
+    async fn move_chat(
+        &self,
+        from: ChatId,
+        to: ChatId,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
         self.write()?;
         self.inner.move_chat(from, to, at).await
     }
@@ -142,7 +156,11 @@ impl SubscriptionStore for TestStore {
 
 #[async_trait]
 impl DeliveryLedger for TestStore {
-    async fn was_delivered(&self, key: &DeliveryKey, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn was_delivered(
+        &self,
+        key: &DeliveryKey,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         self.check()?;
         self.inner.was_delivered(key, now).await
     }
@@ -159,7 +177,12 @@ impl DeliveryLedger for TestStore {
 
 #[async_trait]
 impl Leases for TestStore {
-    async fn try_claim(&self, key: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn try_claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         self.write()?;
         self.inner.try_claim(key, now, until).await
     }
@@ -244,7 +267,11 @@ impl FakeWorkflow {
 
 #[async_trait]
 impl WorkflowStarter for FakeWorkflow {
-    async fn start(&self, name: &ExecutionName, input: &str) -> Result<StartOutcome, WorkflowError> {
+    async fn start(
+        &self,
+        name: &ExecutionName,
+        input: &str,
+    ) -> Result<StartOutcome, WorkflowError> {
         self.calls
             .lock()
             .expect("lock")
@@ -343,7 +370,11 @@ impl Harness {
     }
 
     pub fn with_settings(settings: WebhookSettings) -> Self {
-        Self::build(settings, FakeSearch::with(vec![bertiburg(), ashton(), long_named()]), None)
+        Self::build(
+            settings,
+            FakeSearch::with(vec![bertiburg(), ashton(), long_named()]),
+            None,
+        )
     }
 
     pub fn build(settings: WebhookSettings, search: FakeSearch, max_body: Option<usize>) -> Self {
@@ -364,7 +395,8 @@ impl Harness {
                 answers: answers.clone(),
             },
         );
-        let mut endpoint = Endpoint::new(WebhookSecret::new(SECRET).expect("valid secret"), webhook);
+        let mut endpoint =
+            Endpoint::new(WebhookSecret::new(SECRET).expect("valid secret"), webhook);
         if let Some(max) = max_body {
             endpoint = endpoint.with_max_body_bytes(max);
         }
@@ -407,10 +439,24 @@ impl Harness {
     /// Whether no effect happened anywhere: nothing stored, started, searched or sent.
     pub fn assert_untouched(&self) {
         assert_eq!(self.store.writes(), 0, "store writes");
-        assert!(self.workflow.calls().is_empty(), "workflow starts: {:?}", self.workflow.calls());
-        assert!(self.search.queries().is_empty(), "searches: {:?}", self.search.queries());
-        assert!(self.messenger.sent.lock().expect("lock").is_empty(), "messages sent");
-        assert!(self.answers.answers.lock().expect("lock").is_empty(), "callbacks answered");
+        assert!(
+            self.workflow.calls().is_empty(),
+            "workflow starts: {:?}",
+            self.workflow.calls()
+        );
+        assert!(
+            self.search.queries().is_empty(),
+            "searches: {:?}",
+            self.search.queries()
+        );
+        assert!(
+            self.messenger.sent.lock().expect("lock").is_empty(),
+            "messages sent"
+        );
+        assert!(
+            self.answers.answers.lock().expect("lock").is_empty(),
+            "callbacks answered"
+        );
     }
 }
 
@@ -497,6 +543,11 @@ pub fn button_data(reply: &Value) -> Vec<String> {
         .expect("an inline keyboard")
         .iter()
         .flat_map(|row| row.as_array().expect("a row").iter())
-        .map(|button| button["callback_data"].as_str().expect("callback data").to_owned())
+        .map(|button| {
+            button["callback_data"]
+                .as_str()
+                .expect("callback data")
+                .to_owned()
+        })
         .collect()
 }

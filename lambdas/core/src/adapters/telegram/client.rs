@@ -7,10 +7,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use crate::adapters::http::{ClientSetupError, build_client, endpoint, parse_base_url};
 use crate::domain::ChatId;
 use crate::ports::{Message, Messenger, SendError, Sent};
-
-use crate::adapters::http::{ClientSetupError, build_client, endpoint, parse_base_url};
 
 use super::api::{
     AnswerCallbackQuery, BotCommand, BotUser, EditMessageText, Envelope, SendMessage, SentMessage,

@@ -1,0 +1,279 @@
+//! The notify task end to end within the crate: the in-memory store, the real Telegram client
+//! against a wiremock Bot API, and a manual clock.
+
+mod task_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use loadshed_core::adapters::memory_store::MemoryStore;
+use loadshed_core::adapters::telegram::{BotToken, TelegramClient};
+use loadshed_core::clock::{Clock, ManualClock};
+use loadshed_core::domain::{ChatId, Schedule, Slot};
+use loadshed_core::notify::BroadcastConfig;
+use loadshed_core::ports::{ScheduleStore, StageStore, SubscriptionStore};
+use loadshed_core::tasks::{
+    NotifyConfig, NotifyOutcome, NotifyTask, ScheduleOutcome, StageOutcome, WorkflowError, WorkflowState,
+};
+use serde_json::{Value, json};
+use task_support::{bertiburg, date, milnerton, stage, stage_image, stream_record};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+struct World {
+    telegram: MockServer,
+    store: Arc<MemoryStore>,
+    clock: Arc<ManualClock>,
+    task: NotifyTask,
+}
+
+fn ok_response() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "ok": true,
+        "result": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}
+    }))
+}
+
+/// Chat 1 follows Bertiburg, chat 2 Milnerton, chat 3 both. Stage 2 is stored with schedules.
+async fn world() -> World {
+    let telegram = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("/bot[^/]+/sendMessage"))
+        .respond_with(ok_response())
+        .mount(&telegram)
+        .await;
+    let clock = Arc::new(ManualClock::at_local(2026, 11, 28, 7, 50).expect("valid time"));
+    let store = Arc::new(MemoryStore::new());
+    let now = clock.now();
+    store.subscribe(ChatId(1), &bertiburg(), now).await.expect("subscribe");
+    store.subscribe(ChatId(2), &milnerton(), now).await.expect("subscribe");
+    store.subscribe(ChatId(3), &bertiburg(), now).await.expect("subscribe");
+    store.subscribe(ChatId(3), &milnerton(), now).await.expect("subscribe");
+    store.put_stage(stage(2), now, None).await.expect("stage");
+    for (area, text) in [(bertiburg(), "08:00 - 10:30"), (milnerton(), "16:00 - 18:30")] {
+        let today = date(2026, 11, 28);
+        let schedule = Schedule::from_days(
+            area.id.clone(),
+            stage(2),
+            [(today, vec![Slot::parse_on(today, text).expect("slot")]), (date(2026, 11, 29), vec![])],
+        );
+        store.put_schedule(&schedule, now).await.expect("schedule");
+    }
+    let client = TelegramClient::with_base_url(
+        BotToken::new("123456:test-token").expect("token"),
+        &telegram.uri(),
+        Duration::from_secs(5),
+    )
+    .expect("client");
+    let config = NotifyConfig {
+        broadcast: BroadcastConfig {
+            overall_gap: Duration::from_millis(1),
+            chat_gap: Duration::from_millis(1),
+            ..BroadcastConfig::default()
+        },
+        ..NotifyConfig::default()
+    };
+    let task = NotifyTask::new(store.clone(), Arc::new(client), clock.clone(), config);
+    World {
+        telegram,
+        store,
+        clock,
+        task,
+    }
+}
+
+/// (chat, text) of every message Telegram received, in order.
+async fn sent(telegram: &MockServer) -> Vec<(i64, String)> {
+    let requests: Vec<Request> = telegram.received_requests().await.unwrap_or_default();
+    requests
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).expect("JSON body");
+            (body["chat_id"].as_i64().expect("chat id"), body["text"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+fn chats(messages: &[(i64, String)]) -> Vec<i64> {
+    let mut chats: Vec<i64> = messages.iter().map(|(c, _)| *c).collect();
+    chats.sort_unstable();
+    chats
+}
+
+fn stage_changed(at: DateTime<Utc>) -> StageOutcome {
+    StageOutcome {
+        stage: stage(2),
+        previous: Some(stage(0)),
+        changed: true,
+        updated_at: at,
+    }
+}
+
+#[tokio::test]
+async fn a_stage_change_reaches_every_subscriber_once_with_their_areas() {
+    let w = world().await;
+    let state = WorkflowState {
+        stage: Some(stage_changed(w.clock.now())),
+        ..WorkflowState::default()
+    };
+    let outcome = w.task.for_workflow(&state, "run-1").await.expect("notify");
+    assert_eq!((outcome.planned, outcome.sent), (3, 3));
+    let messages = sent(&w.telegram).await;
+    assert_eq!(chats(&messages), vec![1, 2, 3]);
+    let to_three = &messages.iter().find(|(c, _)| *c == 3).expect("chat 3").1;
+    assert!(to_three.contains("Stage 2") && to_three.contains("Bertiburg") && to_three.contains("Milnerton"));
+    assert!(to_three.contains("08:00") && to_three.contains("16:00"), "{to_three}");
+
+    // A Step Functions retry, or another execution carrying the same change, sends nothing again.
+    let again = w.task.for_workflow(&state, "run-2").await.expect("notify again");
+    assert_eq!((again.sent, again.already_delivered), (0, 3));
+    assert_eq!(sent(&w.telegram).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_stream_record_of_the_same_change_is_not_announced_twice() {
+    let w = world().await;
+    let stored = w.store.current_stage().await.expect("read").expect("stored");
+    let state = WorkflowState {
+        stage: Some(StageOutcome {
+            updated_at: stored.updated_at,
+            ..stage_changed(stored.updated_at)
+        }),
+        ..WorkflowState::default()
+    };
+    w.task.for_workflow(&state, "run-1").await.expect("orchestration");
+    let mut image = stage_image(2, stored.version);
+    image["updated_at"] = json!({"S": stored.updated_at.to_rfc3339()});
+    let batch = json!({"Records": [stream_record("1", "MODIFY", image, stage_image(0, 0))]});
+    let response = w.task.handle(batch).await.expect("choreography");
+    assert_eq!(response["batchItemFailures"], json!([]));
+    assert_eq!(sent(&w.telegram).await.len(), 3, "both modes, one message per chat");
+}
+
+#[tokio::test]
+async fn a_schedule_change_goes_only_to_that_areas_subscribers() {
+    let w = world().await;
+    let state = WorkflowState {
+        stage: Some(StageOutcome {
+            changed: false,
+            ..stage_changed(w.clock.now())
+        }),
+        schedule: Some(ScheduleOutcome {
+            stage: Some(stage(2)),
+            changed: vec![milnerton().id],
+            unchanged: vec![bertiburg().id],
+            failed: vec![],
+        }),
+        ..WorkflowState::default()
+    };
+    let outcome = w.task.for_workflow(&state, "run-1").await.expect("notify");
+    assert_eq!(outcome.sent, 2);
+    let messages = sent(&w.telegram).await;
+    assert_eq!(chats(&messages), vec![2, 3]);
+    assert!(messages.iter().all(|(_, text)| text.contains("New schedule") && text.contains("Milnerton")));
+}
+
+#[tokio::test]
+async fn nothing_changed_sends_nothing_unless_a_chat_asked_or_force_is_set() {
+    let w = world().await;
+    let quiet = WorkflowState {
+        stage: Some(StageOutcome {
+            changed: false,
+            ..stage_changed(w.clock.now())
+        }),
+        schedule: Some(ScheduleOutcome {
+            stage: Some(stage(2)),
+            unchanged: vec![bertiburg().id, milnerton().id],
+            ..ScheduleOutcome::default()
+        }),
+        ..WorkflowState::default()
+    };
+    let outcome = w.task.for_workflow(&quiet, "console-1").await.expect("console {}");
+    assert_eq!(outcome, NotifyOutcome::default());
+    assert!(sent(&w.telegram).await.is_empty());
+
+    let asked = WorkflowState {
+        chat_id: Some(ChatId(3)),
+        ..quiet.clone()
+    };
+    w.task.for_workflow(&asked, "tg-77").await.expect("refresh from chat 3");
+    let messages = sent(&w.telegram).await;
+    assert_eq!(chats(&messages), vec![3]);
+    assert!(messages[0].1.contains("Bertiburg") && messages[0].1.contains("Milnerton"));
+
+    let forced = WorkflowState {
+        force: true,
+        ..quiet
+    };
+    let outcome = w.task.for_workflow(&forced, "console-2").await.expect("force");
+    assert_eq!(outcome.sent, 3);
+    assert_eq!(chats(&sent(&w.telegram).await), vec![1, 2, 3, 3]);
+}
+
+#[tokio::test]
+async fn a_failed_run_tells_the_requesting_chat_in_plain_words() {
+    let w = world().await;
+    let failed = WorkflowState {
+        chat_id: Some(ChatId(2)),
+        error: Some(WorkflowError {
+            error: "UpstreamQuotaExceeded".into(),
+            cause: Some("EskomSePush quota exceeded: Quota Exceeded".into()),
+        }),
+        ..WorkflowState::default()
+    };
+    w.task.for_workflow(&failed, "tg-9").await.expect("report");
+    let messages = sent(&w.telegram).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].0, 2);
+    assert!(messages[0].1.contains("used up today's allowance"), "{}", messages[0].1);
+
+    let from_console = WorkflowState {
+        chat_id: None,
+        ..failed
+    };
+    let outcome = w.task.for_workflow(&from_console, "console-3").await.expect("report");
+    assert_eq!(outcome.planned, 0);
+}
+
+#[tokio::test]
+async fn reminders_go_out_once_within_the_lead_time() {
+    let w = world().await;
+    // 07:50: Bertiburg's 08:00 slot is 10 minutes away; Milnerton's 16:00 slot is hours away.
+    let outcome: NotifyOutcome =
+        serde_json::from_value(w.task.handle(json!({"trigger": "schedule"})).await.expect("reminders")).expect("outcome");
+    assert_eq!(outcome.sent, 2);
+    let messages = sent(&w.telegram).await;
+    assert_eq!(chats(&messages), vec![1, 3]);
+    assert!(messages.iter().all(|(_, t)| t.contains("10 minutes") && t.contains("Bertiburg")));
+
+    w.clock.advance(chrono::Duration::minutes(5));
+    let again = w.task.reminders().await.expect("reminders again");
+    assert_eq!((again.sent, again.already_delivered), (0, 2));
+
+    w.clock.advance(chrono::Duration::hours(8));
+    let afternoon = w.task.reminders().await.expect("afternoon reminders");
+    assert_eq!(afternoon.sent, 2, "Milnerton's 16:00 slot for chats 2 and 3");
+}
+
+#[tokio::test]
+async fn a_blocked_chat_loses_its_subscriptions() {
+    let w = world().await;
+    Mock::given(method("POST"))
+        .and(path_regex("/bot[^/]+/sendMessage"))
+        .and(wiremock::matchers::body_partial_json(json!({"chat_id": 1})))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"
+        })))
+        .with_priority(1)
+        .mount(&w.telegram)
+        .await;
+    let state = WorkflowState {
+        stage: Some(stage_changed(w.clock.now())),
+        ..WorkflowState::default()
+    };
+    let outcome = w.task.for_workflow(&state, "run-1").await.expect("notify");
+    assert_eq!(outcome.removed_chats, vec![ChatId(1)]);
+    assert!(w.store.areas_of(ChatId(1)).await.expect("read").is_empty());
+    assert_eq!(w.store.subscribers_of(&bertiburg().id).await.expect("read"), vec![ChatId(3)]);
+}
