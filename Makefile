@@ -23,9 +23,8 @@ $(VENV_STAMP): requirements-dev.txt
 
 tools: $(VENV_STAMP) ## Install the test tools (moto, cfn-lint) into .venv
 
-run: ## Run the main job offline (no AWS account, no tokens)
-	@echo "make run: the offline refresh workflow is not built yet; this shows the CLI as it stands."
-	$(CARGO) run --quiet --bin loadshed -- --help
+run: ## The refresh workflow offline: real definition and handlers, recorded upstream, dry-run Telegram
+	$(CARGO) run --quiet --bin loadshed -- refresh --offline
 
 test: tools ## Install what the tests need and run them all (unit, contract, corpus, conformance)
 	scripts/with-moto $(CARGO) nextest run --workspace --no-fail-fast --failure-output final

@@ -1,6 +1,7 @@
 //! `loadshed`: run the refresh workflow locally, validate and run ASL, on-call commands.
 
 mod asl_cmd;
+mod refresh_cmd;
 
 use std::process::ExitCode;
 
@@ -15,6 +16,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the refresh workflow on this machine: the real definition, the real task handlers, an
+    /// in-memory store, and (with --offline) recorded upstream responses.
+    Refresh(refresh_cmd::RefreshArgs),
     /// Validate and run Amazon States Language definitions offline.
     #[command(subcommand)]
     Asl(asl_cmd::AslCommand),
@@ -23,7 +27,15 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Diagnostics to stderr, quiet by default: stdout carries the run and the messages.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
     match cli.command {
+        Command::Refresh(args) => refresh_cmd::run(args).await,
         Command::Asl(cmd) => asl_cmd::run(cmd).await,
     }
 }

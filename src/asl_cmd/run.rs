@@ -1,11 +1,14 @@
 //! `loadshed asl run`: execute a definition in-process, answering Task states from a Step Functions Local mock
 //! configuration, and print `{"status", "output" | "error" and "cause", "history"}` as JSON.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use asl::mock::{MockConfig, MockError, MockInvoker, task_state_names};
-use asl::{Execution, ExecutionStatus, Executor, ModelError, StateMachine, SystemClock, VirtualClock};
+use asl::{
+    Execution, ExecutionStatus, Executor, ModelError, StateMachine, SystemClock, VirtualClock,
+};
 use serde_json::{Map, Value};
 
 #[derive(Debug, clap::Args)]
@@ -33,7 +36,10 @@ pub struct RunArgs {
 #[derive(Debug, thiserror::Error)]
 enum RunError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the input is not valid JSON: {0}")]
     Input(serde_json::Error),
     #[error("{path}: {source}")]
@@ -45,7 +51,10 @@ enum RunError {
 }
 
 fn read(path: &Path) -> Result<String, RunError> {
-    std::fs::read_to_string(path).map_err(|source| RunError::Read { path: path.to_owned(), source })
+    std::fs::read_to_string(path).map_err(|source| RunError::Read {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn parse_input(input: &str) -> Result<Value, RunError> {
@@ -57,14 +66,23 @@ fn parse_input(input: &str) -> Result<Value, RunError> {
 }
 
 fn prepare(args: &RunArgs) -> Result<(Executor, Value), RunError> {
-    let machine = StateMachine::from_json(&read(&args.definition)?)
-        .map_err(|source| RunError::Definition { path: args.definition.clone(), source })?;
+    let machine = StateMachine::from_json(&read(&args.definition)?).map_err(|source| {
+        RunError::Definition {
+            path: args.definition.clone(),
+            source,
+        }
+    })?;
     let input = parse_input(&args.input)?;
     let invoker = match (&args.mock_config, &args.test_case) {
         (Some(path), Some(case)) => {
-            let mock_error = |source| RunError::Mock { path: path.clone(), source };
+            let mock_error = |source| RunError::Mock {
+                path: path.clone(),
+                source,
+            };
             let config = MockConfig::from_json(&read(path)?).map_err(mock_error)?;
-            let invoker = config.invoker(args.state_machine.as_deref(), case).map_err(mock_error)?;
+            let invoker = config
+                .invoker(args.state_machine.as_deref(), case)
+                .map_err(mock_error)?;
             let unmocked = invoker.unmocked_states(&machine);
             if !unmocked.is_empty() {
                 return Err(RunError::Unmocked(unmocked));
@@ -81,7 +99,11 @@ fn prepare(args: &RunArgs) -> Result<(Executor, Value), RunError> {
         }
     };
     let executor = Executor::new(machine, invoker);
-    let executor = if args.real_time { executor.with_clock(SystemClock) } else { executor.with_clock(VirtualClock::new()) };
+    let executor = if args.real_time {
+        executor.with_clock(SystemClock)
+    } else {
+        executor.with_clock(VirtualClock::new())
+    };
     Ok((executor, input))
 }
 
@@ -94,13 +116,29 @@ fn report(execution: &Execution) -> Value {
     };
     out.insert("status".to_owned(), Value::from(status));
     if execution.status == ExecutionStatus::Succeeded {
-        out.insert("output".to_owned(), execution.output.clone().unwrap_or(Value::Null));
+        out.insert(
+            "output".to_owned(),
+            execution.output.clone().unwrap_or(Value::Null),
+        );
     } else {
-        out.insert("error".to_owned(), execution.error.clone().map_or(Value::Null, Value::String));
-        out.insert("cause".to_owned(), execution.cause.clone().map_or(Value::Null, Value::String));
+        out.insert(
+            "error".to_owned(),
+            execution.error.clone().map_or(Value::Null, Value::String),
+        );
+        out.insert(
+            "cause".to_owned(),
+            execution.cause.clone().map_or(Value::Null, Value::String),
+        );
     }
-    let history = execution.history.iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>();
-    out.insert("history".to_owned(), history.map(Value::Array).unwrap_or(Value::Null));
+    let history = execution
+        .history
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>();
+    out.insert(
+        "history".to_owned(),
+        history.map(Value::Array).unwrap_or(Value::Null),
+    );
     Value::Object(out)
 }
 
@@ -113,12 +151,133 @@ pub async fn run(args: RunArgs) -> ExitCode {
         }
     };
     let execution = executor.execute(input).await;
-    match serde_json::to_string_pretty(&report(&execution)) {
-        Ok(text) => println!("{text}"),
-        Err(error) => {
+    let printed = serde_json::to_string_pretty(&report(&execution))
+        .map_err(std::io::Error::other)
+        .and_then(|text| writeln!(std::io::stdout().lock(), "{text}"));
+    // A closed pipe (`| head`) is the reader's choice, not a failure of the run.
+    if let Err(error) = &printed {
+        if error.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("loadshed asl run: cannot print the result: {error}");
             return ExitCode::from(2);
         }
     }
-    if execution.status == ExecutionStatus::Succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    exit_code(execution.status)
+}
+
+fn exit_code(status: ExecutionStatus) -> ExitCode {
+    if status == ExecutionStatus::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const DEFINITION: &str = r#"{"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "Next": "W"},
+        "W": {"Type": "Wait", "Seconds": 86400, "End": true}}}"#;
+    const MOCKS: &str = r#"{"StateMachines": {"M": {"TestCases": {
+        "ok": {"T": "Ok"}, "bad": {"T": "Bad"}, "none": {}}}},
+        "MockedResponses": {"Ok": {"0": {"Return": {"stage": 2}}}, "Bad": {"0": {"Throw": {"Error": "E", "Cause": "C"}}}}}"#;
+
+    fn args(dir: &tempfile::TempDir, case: Option<&str>, input: &str) -> RunArgs {
+        let definition = dir.path().join("def.json");
+        let mocks = dir.path().join("mocks.json");
+        std::fs::write(&definition, DEFINITION).unwrap();
+        std::fs::write(&mocks, MOCKS).unwrap();
+        RunArgs {
+            definition,
+            input: input.to_owned(),
+            mock_config: case.map(|_| mocks),
+            test_case: case.map(str::to_owned),
+            state_machine: None,
+            real_time: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn mocked_run_succeeds_in_virtual_time_and_reports_output_and_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let (executor, input) = prepare(&args(&dir, Some("ok"), r#"{"a": 1}"#)).unwrap();
+        assert_eq!(input, json!({"a": 1}));
+        let started = std::time::Instant::now();
+        let execution = executor.execute(input).await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "a day of Wait runs in virtual time"
+        );
+        let report = report(&execution);
+        assert_eq!(report["status"], json!("SUCCEEDED"));
+        assert_eq!(report["output"], json!({"stage": 2}));
+        assert!(report.get("error").is_none());
+        assert_eq!(report["history"][0]["type"], json!("ExecutionStarted"));
+        assert_eq!(exit_code(execution.status), ExitCode::SUCCESS);
+    }
+
+    #[tokio::test]
+    async fn failed_run_reports_error_and_cause_and_exits_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let (executor, input) = prepare(&args(&dir, Some("bad"), "{}")).unwrap();
+        let execution = executor.execute(input).await;
+        let report = report(&execution);
+        assert_eq!(
+            (
+                report["status"].clone(),
+                report["error"].clone(),
+                report["cause"].clone()
+            ),
+            (json!("FAILED"), json!("E"), json!("C"))
+        );
+        assert!(report.get("output").is_none());
+        assert_eq!(exit_code(execution.status), ExitCode::from(1));
+        assert_eq!(run(args(&dir, Some("bad"), "{}")).await, ExitCode::from(1));
+    }
+
+    #[tokio::test]
+    async fn usage_and_definition_errors_exit_2() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            matches!(prepare(&args(&dir, None, "{}")), Err(RunError::Unmocked(states)) if states == ["T"])
+        );
+        assert!(matches!(
+            prepare(&args(&dir, Some("none"), "{}")),
+            Err(RunError::Unmocked(_))
+        ));
+        assert!(matches!(
+            prepare(&args(&dir, Some("nope"), "{}")),
+            Err(RunError::Mock { .. })
+        ));
+        assert!(matches!(
+            prepare(&args(&dir, Some("ok"), "{oops")),
+            Err(RunError::Input(_))
+        ));
+        assert!(matches!(
+            prepare(&args(&dir, Some("ok"), "@/no/such/file")),
+            Err(RunError::Read { .. })
+        ));
+        let mut broken = args(&dir, Some("ok"), "{}");
+        std::fs::write(&broken.definition, r#"{"StartAt": "X", "States": {}}"#).unwrap();
+        assert!(matches!(prepare(&broken), Err(RunError::Definition { .. })));
+        broken.definition = dir.path().join("missing.json");
+        assert_eq!(run(broken).await, ExitCode::from(2));
+    }
+
+    #[tokio::test]
+    async fn input_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let input_file = dir.path().join("input.json");
+        std::fs::write(&input_file, r#"{"from": "file"}"#).unwrap();
+        let (_, input) = prepare(&args(
+            &dir,
+            Some("ok"),
+            &format!("@{}", input_file.display()),
+        ))
+        .unwrap();
+        assert_eq!(input, json!({"from": "file"}));
+    }
 }

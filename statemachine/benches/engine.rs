@@ -3,7 +3,10 @@
 
 use std::hint::black_box;
 
-use asl::{ExecutionOptions, ExecutionStatus, Executor, StateMachine, TaskCall, TaskFailure, TaskInvoker, VirtualClock};
+use asl::{
+    ExecutionOptions, ExecutionStatus, Executor, StateMachine, TaskCall, TaskFailure, TaskInvoker,
+    VirtualClock,
+};
 use async_trait::async_trait;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Map, Value, json};
@@ -47,15 +50,23 @@ fn executor(definition: &Value, record_history: bool) -> Executor {
     let machine = StateMachine::from_value(definition).expect("bench definition loads");
     Executor::new(machine, NoTasks)
         .with_clock(VirtualClock::new())
-        .with_options(ExecutionOptions { record_history, ..ExecutionOptions::default() })
+        .with_options(ExecutionOptions {
+            record_history,
+            ..ExecutionOptions::default()
+        })
 }
 
 fn bench(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime");
     let mut group = c.benchmark_group("transitions");
 
     group.throughput(Throughput::Elements(CHAIN_LENGTH as u64));
-    for (name, record) in [("pass_chain_1000", false), ("pass_chain_1000_with_history", true)] {
+    for (name, record) in [
+        ("pass_chain_1000", false),
+        ("pass_chain_1000_with_history", true),
+    ] {
         let chain = executor(&pass_chain(CHAIN_LENGTH), record);
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {

@@ -30,9 +30,17 @@ pub enum MockError {
     UnknownStateMachine(String),
     #[error("state machine '{machine}' has no test case '{case}' in the mock configuration")]
     UnknownTestCase { machine: String, case: String },
-    #[error("test case '{case}' maps state '{state}' to '{response}', which is not in MockedResponses")]
-    UnknownResponse { case: String, state: String, response: String },
-    #[error("mocked response '{response}' has an invalid attempt key '{key}' (expected \"N\" or \"N-M\")")]
+    #[error(
+        "test case '{case}' maps state '{state}' to '{response}', which is not in MockedResponses"
+    )]
+    UnknownResponse {
+        case: String,
+        state: String,
+        response: String,
+    },
+    #[error(
+        "mocked response '{response}' has an invalid attempt key '{key}' (expected \"N\" or \"N-M\")"
+    )]
     BadAttemptKey { response: String, key: String },
     #[error("the mock configuration has {0} state machines; name one")]
     AmbiguousStateMachine(usize),
@@ -75,11 +83,17 @@ struct Script {
 
 impl Script {
     fn parse(name: &str, attempts: &HashMap<String, MockedResponse>) -> Result<Script, MockError> {
-        let bad = |key: &str| MockError::BadAttemptKey { response: name.to_owned(), key: key.to_owned() };
+        let bad = |key: &str| MockError::BadAttemptKey {
+            response: name.to_owned(),
+            key: key.to_owned(),
+        };
         let mut ranges = Vec::with_capacity(attempts.len());
         for (key, response) in attempts {
             let (from, to) = match key.split_once('-') {
-                Some((a, b)) => (a.trim().parse().map_err(|_| bad(key))?, b.trim().parse().map_err(|_| bad(key))?),
+                Some((a, b)) => (
+                    a.trim().parse().map_err(|_| bad(key))?,
+                    b.trim().parse().map_err(|_| bad(key))?,
+                ),
                 None => {
                     let n = key.trim().parse().map_err(|_| bad(key))?;
                     (n, n)
@@ -99,7 +113,12 @@ impl Script {
         self.ranges
             .iter()
             .find(|(from, to, _)| (*from..=*to).contains(&attempt))
-            .or_else(|| self.ranges.iter().filter(|(_, to, _)| *to < attempt).max_by_key(|(_, to, _)| *to))
+            .or_else(|| {
+                self.ranges
+                    .iter()
+                    .filter(|(_, to, _)| *to < attempt)
+                    .max_by_key(|(_, to, _)| *to)
+            })
             .map(|(_, _, response)| response)
     }
 }
@@ -125,37 +144,56 @@ impl MockConfig {
                 .state_machines
                 .get_key_value(name)
                 .ok_or_else(|| MockError::UnknownStateMachine(name.to_owned()))?,
-            None if self.state_machines.len() == 1 => {
-                self.state_machines.iter().next().ok_or(MockError::AmbiguousStateMachine(0))?
-            }
+            None if self.state_machines.len() == 1 => self
+                .state_machines
+                .iter()
+                .next()
+                .ok_or(MockError::AmbiguousStateMachine(0))?,
             None => return Err(MockError::AmbiguousStateMachine(self.state_machines.len())),
         };
-        let states = mocked.test_cases.get(case).ok_or_else(|| MockError::UnknownTestCase {
-            machine: machine_name.clone(),
-            case: case.to_owned(),
-        })?;
+        let states = mocked
+            .test_cases
+            .get(case)
+            .ok_or_else(|| MockError::UnknownTestCase {
+                machine: machine_name.clone(),
+                case: case.to_owned(),
+            })?;
         let mut scripts = HashMap::with_capacity(states.len());
         for (state, response) in states {
-            let attempts = self.mocked_responses.get(response).ok_or_else(|| MockError::UnknownResponse {
-                case: case.to_owned(),
-                state: state.clone(),
-                response: response.clone(),
-            })?;
+            let attempts =
+                self.mocked_responses
+                    .get(response)
+                    .ok_or_else(|| MockError::UnknownResponse {
+                        case: case.to_owned(),
+                        state: state.clone(),
+                        response: response.clone(),
+                    })?;
             scripts.insert(state.clone(), Script::parse(response, attempts)?);
         }
-        Ok(MockInvoker { case: Some(case.to_owned()), scripts, counters: Mutex::new(HashMap::new()) })
+        Ok(MockInvoker {
+            case: Some(case.to_owned()),
+            scripts,
+            counters: Mutex::new(HashMap::new()),
+        })
     }
 }
 
 impl MockInvoker {
     /// An invoker with no mocked responses: every Task state fails with `States.Runtime`, naming the state.
     pub fn without_mocks() -> Self {
-        MockInvoker { case: None, scripts: HashMap::new(), counters: Mutex::new(HashMap::new()) }
+        MockInvoker {
+            case: None,
+            scripts: HashMap::new(),
+            counters: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Task states of `machine` (nested ones included) that this test case does not mock, sorted by name.
     pub fn unmocked_states(&self, machine: &StateMachine) -> Vec<String> {
-        task_state_names(machine).into_iter().filter(|name| !self.scripts.contains_key(name)).collect()
+        task_state_names(machine)
+            .into_iter()
+            .filter(|name| !self.scripts.contains_key(name))
+            .collect()
     }
 }
 
@@ -182,30 +220,47 @@ pub fn task_state_names(machine: &StateMachine) -> Vec<String> {
 impl TaskInvoker for MockInvoker {
     async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
         let Some(script) = self.scripts.get(&call.state_name) else {
-            let case = self.case.as_deref().map(|c| format!(" in test case '{c}'")).unwrap_or_default();
+            let case = self
+                .case
+                .as_deref()
+                .map(|c| format!(" in test case '{c}'"))
+                .unwrap_or_default();
             return Err(TaskFailure::new(
                 crate::model::retry::names::RUNTIME,
                 format!("State '{}' has no mocked response{case}", call.state_name),
             ));
         };
         let attempt = {
-            let mut counters = self.counters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let counter = counters.entry((call.execution_name.clone(), call.state_name.clone())).or_insert(0);
+            let mut counters = self
+                .counters
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let counter = counters
+                .entry((call.execution_name.clone(), call.state_name.clone()))
+                .or_insert(0);
             let attempt = *counter;
             *counter += 1;
             attempt
         };
         match script.response(attempt) {
             Some(MockedResponse::Return(value)) => Ok(match (&call.integration, value) {
-                (Integration::LambdaInvoke, Value::Object(envelope)) if envelope.contains_key("Payload") => {
+                (Integration::LambdaInvoke, Value::Object(envelope))
+                    if envelope.contains_key("Payload") =>
+                {
                     envelope.get("Payload").cloned().unwrap_or(Value::Null)
                 }
                 _ => value.clone(),
             }),
-            Some(MockedResponse::Throw(t)) => Err(TaskFailure { error: t.error.clone(), cause: t.cause.clone() }),
+            Some(MockedResponse::Throw(t)) => Err(TaskFailure {
+                error: t.error.clone(),
+                cause: t.cause.clone(),
+            }),
             None => Err(TaskFailure::new(
                 crate::model::retry::names::RUNTIME,
-                format!("State '{}' has no mocked response for attempt {attempt}", call.state_name),
+                format!(
+                    "State '{}' has no mocked response for attempt {attempt}",
+                    call.state_name
+                ),
             )),
         }
     }

@@ -7,12 +7,18 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use asl::{ExecutionOptions, ExecutionStatus, Executor, Integration, StateMachine, TaskCall, TaskFailure, TaskInvoker, VirtualClock};
+use asl::{
+    ExecutionOptions, ExecutionStatus, Executor, Integration, StateMachine, TaskCall, TaskFailure,
+    TaskInvoker, VirtualClock,
+};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/asl");
-const KNOWN_GAPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance_known_gaps.txt");
+const KNOWN_GAPS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/conformance_known_gaps.txt"
+);
 /// What the DataLimitExceeded cases' Lambda fixtures return: 257 KiB, over the 256 KiB quota.
 const OVERSIZED: usize = 263_168;
 const GENERATED_PLACEHOLDER: &str = "__GENERATE__: 'a' repeated 263168 times (257 KiB)";
@@ -38,7 +44,8 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
@@ -108,7 +115,10 @@ impl TaskInvoker for Scripted {
     async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
         let next = self.calls.lock().expect("script lock").pop_front();
         let Some(recorded) = next else {
-            return Err(TaskFailure::new("Test.ScriptExhausted", format!("no recorded call left for {}", call.state_name)));
+            return Err(TaskFailure::new(
+                "Test.ScriptExhausted",
+                format!("no recorded call left for {}", call.state_name),
+            ));
         };
         let result = &recorded["result"];
         if let Some(output) = result.get("output") {
@@ -122,7 +132,9 @@ impl TaskInvoker for Scripted {
         let cause = match &result["cause"] {
             Value::Null => None,
             Value::String(s) => Some(s.clone()),
-            structured if call.integration == Integration::LambdaFunction => Some(python_json(structured)),
+            structured if call.integration == Integration::LambdaFunction => {
+                Some(python_json(structured))
+            }
             structured => Some(structured.to_string()),
         };
         Err(TaskFailure { error, cause })
@@ -131,7 +143,13 @@ impl TaskInvoker for Scripted {
 
 /// Placeholders that stand for run-specific values and match anything.
 fn placeholder_regex(expected: &str) -> Option<regex::Regex> {
-    let whole = ["timestamp", "start-time", "entered-time", "date", "snf_role_arn"];
+    let whole = [
+        "timestamp",
+        "start-time",
+        "entered-time",
+        "date",
+        "snf_role_arn",
+    ];
     if whole.contains(&expected) {
         return regex::Regex::new("(?s)^.*$").ok();
     }
@@ -153,14 +171,20 @@ fn placeholder_regex(expected: &str) -> Option<regex::Regex> {
 
 fn loosely_equal(expected: &Value, actual: &Value) -> bool {
     match (expected, actual) {
-        (Value::String(e), Value::String(a)) => e == a || placeholder_regex(e).is_some_and(|re| re.is_match(a)),
+        (Value::String(e), Value::String(a)) => {
+            e == a || placeholder_regex(e).is_some_and(|re| re.is_match(a))
+        }
         // A cause or payload recorded parsed, produced as JSON text.
         (Value::Object(_) | Value::Array(_), Value::String(a)) => {
             serde_json::from_str::<Value>(a).is_ok_and(|parsed| loosely_equal(expected, &parsed))
         }
-        (Value::Array(e), Value::Array(a)) => e.len() == a.len() && e.iter().zip(a).all(|(e, a)| loosely_equal(e, a)),
+        (Value::Array(e), Value::Array(a)) => {
+            e.len() == a.len() && e.iter().zip(a).all(|(e, a)| loosely_equal(e, a))
+        }
         (Value::Object(e), Value::Object(a)) => {
-            e.len() == a.len() && e.iter().all(|(k, v)| a.get(k).is_some_and(|av| loosely_equal(v, av)))
+            e.len() == a.len()
+                && e.iter()
+                    .all(|(k, v)| a.get(k).is_some_and(|av| loosely_equal(v, av)))
         }
         (Value::Number(e), Value::Number(a)) => e.as_f64() == a.as_f64(),
         (e, a) => e == a,
@@ -176,24 +200,36 @@ fn replace_generated(value: &mut Value) {
     }
 }
 
-async fn run_case(definition: &Value, input: &Value, calls: Vec<Value>, expected: &Value) -> Result<(), String> {
+async fn run_case(
+    definition: &Value,
+    input: &Value,
+    calls: Vec<Value>,
+    expected: &Value,
+) -> Result<(), String> {
     let mut definition = definition.clone();
     replace_generated(&mut definition);
     let expected_status = expected["status"].as_str().unwrap_or_default();
     let machine = match StateMachine::from_value(&definition) {
         Ok(machine) => machine,
-        Err(e) if expected_status == "CREATE_OR_START_FAILED" => return Ok(drop(e)),
+        Err(_) if expected_status == "CREATE_OR_START_FAILED" => return Ok(()),
         Err(e) => return Err(format!("definition does not load: {e}")),
     };
-    let executor = Executor::new(machine, Scripted { calls: Mutex::new(calls.into()) })
-        .with_clock(VirtualClock::starting_at(chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000)))
-        .with_options(ExecutionOptions {
-            state_machine_name: "ConformanceMachine".to_owned(),
-            // The account the recordings were made in; ARNs in expected outputs spell it out.
-            account: "111111111111".to_owned(),
-            record_history: false,
-            ..ExecutionOptions::default()
-        });
+    let executor = Executor::new(
+        machine,
+        Scripted {
+            calls: Mutex::new(calls.into()),
+        },
+    )
+    .with_clock(VirtualClock::starting_at(
+        chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000),
+    ))
+    .with_options(ExecutionOptions {
+        state_machine_name: "ConformanceMachine".to_owned(),
+        // The account the recordings were made in; ARNs in expected outputs spell it out.
+        account: "111111111111".to_owned(),
+        record_history: false,
+        ..ExecutionOptions::default()
+    });
     let execution = executor.execute(input.clone()).await;
     let status = match execution.status {
         ExecutionStatus::Succeeded => "SUCCEEDED",
@@ -211,9 +247,16 @@ async fn run_case(definition: &Value, input: &Value, calls: Vec<Value>, expected
     }
     let same = match status {
         "SUCCEEDED" => loosely_equal(&expected["output"], &actual["output"]),
-        _ => expected["error"] == actual["error"] && loosely_equal(&expected["cause"], &actual["cause"]),
+        _ => {
+            expected["error"] == actual["error"]
+                && loosely_equal(&expected["cause"], &actual["cause"])
+        }
     };
-    if same { Ok(()) } else { Err(format!("expected {expected}, got {actual}")) }
+    if same {
+        Ok(())
+    } else {
+        Err(format!("expected {expected}, got {actual}"))
+    }
 }
 
 struct Tally {
@@ -235,12 +278,15 @@ impl Tally {
 }
 
 fn known_gaps() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(KNOWN_GAPS).unwrap_or_else(|e| panic!("cannot read {KNOWN_GAPS}: {e}"));
+    let text = std::fs::read_to_string(KNOWN_GAPS)
+        .unwrap_or_else(|e| panic!("cannot read {KNOWN_GAPS}: {e}"));
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|line| {
-            let (case, reason) = line.split_once(" -- ").unwrap_or_else(|| panic!("gap line without ' -- reason': {line}"));
+            let (case, reason) = line
+                .split_once(" -- ")
+                .unwrap_or_else(|| panic!("gap line without ' -- reason': {line}"));
             (case.trim().to_owned(), reason.trim().to_owned())
         })
         .collect()
@@ -248,7 +294,10 @@ fn known_gaps() -> BTreeMap<String, String> {
 
 #[tokio::test]
 async fn localstack_recorded_executions_match() {
-    let mut tally = Tally { passed: BTreeMap::new(), failures: BTreeMap::new() };
+    let mut tally = Tally {
+        passed: BTreeMap::new(),
+        failures: BTreeMap::new(),
+    };
     let mut case_outcomes: Vec<(String, bool)> = Vec::new();
 
     for file in json_files(&shared_dir("localstack")) {
@@ -258,7 +307,10 @@ async fn localstack_recorded_executions_match() {
         let mut case_ok = true;
         for (index, run) in case["runs"].as_array().expect("runs").iter().enumerate() {
             let definition = run.get("definition").unwrap_or(&case["definition"]);
-            let calls = run["task_invocations"].as_array().cloned().unwrap_or_default();
+            let calls = run["task_invocations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let outcome = run_case(definition, &run["input"], calls, &run["expected"]).await;
             case_ok &= outcome.is_ok();
             tally.add(&category, &format!("{id}#{index}"), outcome);
@@ -281,7 +333,10 @@ async fn localstack_recorded_executions_match() {
         println!("  {category:<22} {passed:>4} / {total}");
     }
     let cases_passed = case_outcomes.iter().filter(|(_, ok)| *ok).count();
-    println!("  JSONPath execution cases fully passing: {cases_passed} / {}", case_outcomes.len());
+    println!(
+        "  JSONPath execution cases fully passing: {cases_passed} / {}",
+        case_outcomes.len()
+    );
 
     let gaps = known_gaps();
     let unexpected: Vec<String> = tally
@@ -290,12 +345,26 @@ async fn localstack_recorded_executions_match() {
         .filter(|(case, _)| !gaps.contains_key(*case))
         .map(|(case, why)| format!("{case}: {why}"))
         .collect();
-    let fixed: Vec<&String> = gaps.keys().filter(|case| !tally.failures.contains_key(*case)).collect();
+    let fixed: Vec<&String> = gaps
+        .keys()
+        .filter(|case| !tally.failures.contains_key(*case))
+        .collect();
     let listed: BTreeSet<&String> = gaps.keys().collect();
-    println!("  known gaps listed: {}, still failing: {}", listed.len(), listed.len() - fixed.len());
+    println!(
+        "  known gaps listed: {}, still failing: {}",
+        listed.len(),
+        listed.len() - fixed.len()
+    );
 
-    assert!(unexpected.is_empty(), "runs failing that are not in conformance_known_gaps.txt:\n{}", unexpected.join("\n"));
-    assert!(fixed.is_empty(), "runs listed in conformance_known_gaps.txt now pass; remove them: {fixed:?}");
+    assert!(
+        unexpected.is_empty(),
+        "runs failing that are not in conformance_known_gaps.txt:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        fixed.is_empty(),
+        "runs listed in conformance_known_gaps.txt now pass; remove them: {fixed:?}"
+    );
     // The bar from the issue: at least 90% of the JSONPath execution cases.
     assert!(
         cases_passed * 10 >= case_outcomes.len() * 9,

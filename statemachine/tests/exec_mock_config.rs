@@ -40,17 +40,30 @@ const MOCKS: &str = r#"{
 
 async fn run(case: &str) -> asl::Execution {
     let config = MockConfig::from_json(MOCKS).expect("mock config parses");
-    let invoker = config.invoker(Some("Refresh"), case).expect("test case exists");
+    let invoker = config
+        .invoker(Some("Refresh"), case)
+        .expect("test case exists");
     let machine = StateMachine::from_json(DEFINITION).expect("definition loads");
-    Executor::new(machine, invoker).with_clock(VirtualClock::new()).execute(json!({"area": "x"})).await
+    Executor::new(machine, invoker)
+        .with_clock(VirtualClock::new())
+        .execute(json!({"area": "x"}))
+        .await
 }
 
 #[tokio::test]
 async fn attempt_ranges_drive_retries_then_success() {
     let execution = run("HappyAfterThrottling").await;
-    assert_eq!(execution.status, ExecutionStatus::Succeeded, "{execution:?}");
+    assert_eq!(
+        execution.status,
+        ExecutionStatus::Succeeded,
+        "{execution:?}"
+    );
     assert_eq!(execution.output, Some(json!({"stored": true})));
-    let fetch_attempts = execution.history.iter().filter(|e| e.event_type == "TaskScheduled").count();
+    let fetch_attempts = execution
+        .history
+        .iter()
+        .filter(|e| e.event_type == "TaskScheduled")
+        .count();
     assert_eq!(fetch_attempts, 3);
     let store_input = execution
         .history
@@ -82,10 +95,22 @@ async fn unmocked_task_states_are_named() {
 #[test]
 fn configuration_errors_are_specific() {
     let config = MockConfig::from_json(MOCKS).unwrap();
-    assert!(matches!(config.invoker(Some("Other"), "Broken"), Err(MockError::UnknownStateMachine(_))));
-    assert!(matches!(config.invoker(None, "Nope"), Err(MockError::UnknownTestCase { .. })));
+    assert!(matches!(
+        config.invoker(Some("Other"), "Broken"),
+        Err(MockError::UnknownStateMachine(_))
+    ));
+    assert!(matches!(
+        config.invoker(None, "Nope"),
+        Err(MockError::UnknownTestCase { .. })
+    ));
     let dangling = r#"{"StateMachines": {"M": {"TestCases": {"C": {"S": "Missing"}}}}, "MockedResponses": {}}"#;
-    assert!(matches!(MockConfig::from_json(dangling).unwrap().invoker(None, "C"), Err(MockError::UnknownResponse { .. })));
+    assert!(matches!(
+        MockConfig::from_json(dangling).unwrap().invoker(None, "C"),
+        Err(MockError::UnknownResponse { .. })
+    ));
     let bad_key = r#"{"StateMachines": {"M": {"TestCases": {"C": {"S": "R"}}}}, "MockedResponses": {"R": {"x": {"Return": 1}}}}"#;
-    assert!(matches!(MockConfig::from_json(bad_key).unwrap().invoker(None, "C"), Err(MockError::BadAttemptKey { .. })));
+    assert!(matches!(
+        MockConfig::from_json(bad_key).unwrap().invoker(None, "C"),
+        Err(MockError::BadAttemptKey { .. })
+    ));
 }

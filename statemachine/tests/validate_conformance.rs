@@ -1,5 +1,6 @@
 //! The validator against outside oracles in `../shared/conformance/asl/`: LocalStack's AWS-recorded validation
-//! verdicts, and the statelint, asl-validator and moto corpora (see that folder's SOURCES.md).
+//! verdicts, the definitions AWS created and ran in LocalStack's execution and Choice-operator cases, and the
+//! statelint, asl-validator and moto corpora (see that folder's SOURCES.md).
 //!
 //! Every disagreement must be listed in `validate_known_gaps.txt` with its reason, as
 //! `corpus/file | codes | reason`, where `codes` is what we report for a definition the oracle accepts (checked, so a
@@ -113,6 +114,24 @@ fn localstack_validation() -> Vec<Case> {
     cases
 }
 
+/// statelint's fixtures use `"Resource": "foo:bar"` as a stand-in, which AWS (and this validator) rejects as not an
+/// ARN. The fixtures test other rules, so the stand-in becomes a Lambda ARN and those rules alone decide the verdict.
+fn with_arn_resources(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if key == "Resource" && item == "foo:bar" {
+                    *item = Value::from("arn:aws:lambda:us-east-1:123456789012:function:foo-bar");
+                } else {
+                    with_arn_resources(item);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(with_arn_resources),
+        _ => {}
+    }
+}
+
 fn manifest_corpus(corpus: &'static str) -> Vec<Case> {
     let dir = shared_dir(corpus);
     let manifest = read_json(&dir.join("manifest.json"));
@@ -127,11 +146,57 @@ fn manifest_corpus(corpus: &'static str) -> Vec<Case> {
                 key: format!("{corpus}/{}", file_name(&path)),
                 corpus,
                 valid: entry["verdict"] == "valid",
-                report: validate_file(&path),
+                report: if corpus == "statelint" {
+                    let mut definition = read_json(&path);
+                    with_arn_resources(&mut definition);
+                    validate(&definition, &Options::default())
+                } else {
+                    validate_file(&path)
+                },
                 recorded: Vec::new(),
             }
         })
         .collect()
+}
+
+/// LocalStack's executions recorded on AWS: AWS created every one of these state machines, so each must be valid.
+fn localstack_executions() -> Vec<Case> {
+    let dir = shared_dir("localstack");
+    sorted_json_files(&dir)
+        .into_iter()
+        .map(|path| {
+            let case = read_json(&path);
+            Case {
+                key: format!("localstack/{}", file_name(&path)),
+                corpus: "localstack (created on AWS)",
+                valid: true,
+                report: validate(&case["definition"], &Options::default()),
+                recorded: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// LocalStack's Choice operator cases: every run's definition (the operand inlined or not) executed on AWS.
+fn localstack_choice_operators() -> Vec<Case> {
+    let dir = shared_dir("localstack-choice-operators");
+    let mut cases = Vec::new();
+    for path in sorted_json_files(&dir) {
+        let case = read_json(&path);
+        let runs = case["runs"].as_array().cloned().unwrap_or_default();
+        assert!(!runs.is_empty(), "{} has no runs", path.display());
+        for (i, run) in runs.iter().enumerate() {
+            let definition = run.get("definition").unwrap_or(&case["definition"]);
+            cases.push(Case {
+                key: format!("localstack-choice-operators/{}#{i}", file_name(&path)),
+                corpus: "localstack-choice-operators (run on AWS)",
+                valid: true,
+                report: validate(definition, &Options::default()),
+                recorded: Vec::new(),
+            });
+        }
+    }
+    cases
 }
 
 /// moto runs every one of its templates, so each must be valid.
@@ -207,6 +272,8 @@ fn known_gaps() -> BTreeMap<String, String> {
 fn validator_agrees_with_the_oracles_except_for_listed_gaps() {
     let cases: Vec<Case> = [
         localstack_validation(),
+        localstack_executions(),
+        localstack_choice_operators(),
         manifest_corpus("statelint"),
         manifest_corpus("asl-validator"),
         moto(),

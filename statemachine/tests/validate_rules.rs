@@ -413,6 +413,32 @@ mod states {
     }
 
     #[test]
+    fn warnings_keep_the_definition_valid() {
+        let report = check(&single(
+            json!({"Type": "Pass", "End": true, "Parameters": {"id": "$$.Execution.Id"}}),
+        ));
+        assert!(report.is_ok());
+        assert_eq!(report.diagnostics.len(), 1);
+        assert_eq!(report.diagnostics[0].severity, Severity::Warning);
+        assert_eq!(report.diagnostics[0].code, Code::NoDollar);
+        assert_eq!(
+            report.diagnostics[0].location.as_deref(),
+            Some("/States/S/Parameters/id")
+        );
+
+        let report = check(&single(
+            json!({"Type": "Pass", "End": true, "Result": {"nested": {"x.$": "$.x"}}}),
+        ));
+        assert!(report.is_ok());
+        assert_eq!(report.diagnostics.len(), 1);
+        assert_eq!(report.diagnostics[0].code, Code::PassResultIsStatic);
+        assert_eq!(
+            report.diagnostics[0].location.as_deref(),
+            Some("/States/S/Result/nested/x.$")
+        );
+    }
+
+    #[test]
     fn assign() {
         assert_valid(&single(
             json!({"Type": "Pass", "End": true, "Assign": {"count": 1, "name.$": "$.name"}}),

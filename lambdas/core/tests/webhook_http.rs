@@ -229,3 +229,18 @@ async fn the_request_helper_sends_the_secret() {
         .await;
     assert_eq!(answer.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_corrupt_item_is_apologised_for_not_redelivered() {
+    // Redelivering cannot repair a corrupt item, so the chat is told and Telegram gets its 200.
+    let h = Harness::new();
+    h.store.set_corrupt(true);
+    let answer = h.post_json(&message_update(1, PRIVATE, 1, "/status")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.text().contains("went wrong"), "{}", answer.text());
+    let tap = webhook_support::callback_update(2, PRIVATE, 5, "u:eskom:64106", None);
+    let answer = h.post_json(&tap).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.method(), "answerCallbackQuery");
+    assert!(answer.text().contains("went wrong"), "{}", answer.text());
+}

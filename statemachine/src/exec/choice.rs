@@ -9,7 +9,11 @@ use super::io::At;
 use crate::model::{Comparison, Condition, Operand};
 use crate::path::Scope;
 
-pub(crate) fn evaluate(at: At<'_>, condition: &Condition, scope: &Scope<'_>) -> Result<bool, Failure> {
+pub(crate) fn evaluate(
+    at: At<'_>,
+    condition: &Condition,
+    scope: &Scope<'_>,
+) -> Result<bool, Failure> {
     match condition {
         Condition::And(all) => {
             for c in all {
@@ -28,8 +32,14 @@ pub(crate) fn evaluate(at: At<'_>, condition: &Condition, scope: &Scope<'_>) -> 
             Ok(false)
         }
         Condition::Not(inner) => Ok(!evaluate(at, inner, scope)?),
-        Condition::Jsonata(_) => Err(at.runtime("JSONata conditions are not supported by this engine")),
-        Condition::Compare { variable, op, operand } => {
+        Condition::Jsonata(_) => {
+            Err(at.runtime("JSONata conditions are not supported by this engine"))
+        }
+        Condition::Compare {
+            variable,
+            op,
+            operand,
+        } => {
             let value = match variable.evaluate(scope) {
                 Ok(v) => Some(v),
                 Err(e) if e.is_not_found() => None,
@@ -46,7 +56,9 @@ pub(crate) fn evaluate(at: At<'_>, condition: &Condition, scope: &Scope<'_>) -> 
             };
             let expected = match operand {
                 Operand::Literal(v) => v.clone(),
-                Operand::Path(p) => p.evaluate(scope).map_err(|e| at.invalid_path(p.as_str(), &e))?,
+                Operand::Path(p) => p
+                    .evaluate(scope)
+                    .map_err(|e| at.invalid_path(p.as_str(), &e))?,
             };
             Ok(compare(&value, *op, &expected))
         }
@@ -74,37 +86,53 @@ fn compare(value: &Value, op: Comparison, expected: &Value) -> bool {
             (Some(v), Some(pattern)) => string_matches(v, pattern),
             _ => false,
         },
-        Comparison::BooleanEquals => matches!((value, expected), (Value::Bool(a), Value::Bool(b)) if a == b),
+        Comparison::BooleanEquals => {
+            matches!((value, expected), (Value::Bool(a), Value::Bool(b)) if a == b)
+        }
         _ => {
             let ordering = match op {
                 Comparison::StringEquals
                 | Comparison::StringLessThan
                 | Comparison::StringGreaterThan
                 | Comparison::StringLessThanEquals
-                | Comparison::StringGreaterThanEquals => match (value.as_str(), expected.as_str()) {
-                    (Some(a), Some(b)) => Some(a.cmp(b)),
-                    _ => None,
-                },
+                | Comparison::StringGreaterThanEquals => {
+                    match (value.as_str(), expected.as_str()) {
+                        (Some(a), Some(b)) => Some(a.cmp(b)),
+                        _ => None,
+                    }
+                }
                 Comparison::NumericEquals
                 | Comparison::NumericLessThan
                 | Comparison::NumericGreaterThan
                 | Comparison::NumericLessThanEquals
                 | Comparison::NumericGreaterThanEquals => match (value, expected) {
-                    (Value::Number(a), Value::Number(b)) => a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
+                    (Value::Number(a), Value::Number(b)) => a
+                        .as_f64()
+                        .zip(b.as_f64())
+                        .and_then(|(a, b)| a.partial_cmp(&b)),
                     _ => None,
                 },
-                _ => match (value.as_str().and_then(parse_timestamp), expected.as_str().and_then(parse_timestamp)) {
+                _ => match (
+                    value.as_str().and_then(parse_timestamp),
+                    expected.as_str().and_then(parse_timestamp),
+                ) {
                     (Some(a), Some(b)) => Some(a.cmp(&b)),
                     _ => None,
                 },
             };
-            let Some(ordering) = ordering else { return false };
+            let Some(ordering) = ordering else {
+                return false;
+            };
             match op {
-                Comparison::StringEquals | Comparison::NumericEquals | Comparison::TimestampEquals => ordering == Equal,
-                Comparison::StringLessThan | Comparison::NumericLessThan | Comparison::TimestampLessThan => ordering == Less,
-                Comparison::StringGreaterThan | Comparison::NumericGreaterThan | Comparison::TimestampGreaterThan => {
-                    ordering == Greater
-                }
+                Comparison::StringEquals
+                | Comparison::NumericEquals
+                | Comparison::TimestampEquals => ordering == Equal,
+                Comparison::StringLessThan
+                | Comparison::NumericLessThan
+                | Comparison::TimestampLessThan => ordering == Less,
+                Comparison::StringGreaterThan
+                | Comparison::NumericGreaterThan
+                | Comparison::TimestampGreaterThan => ordering == Greater,
                 Comparison::StringLessThanEquals
                 | Comparison::NumericLessThanEquals
                 | Comparison::TimestampLessThanEquals => ordering != Greater,
@@ -193,10 +221,26 @@ mod tests {
 
     #[test]
     fn mismatched_types_are_false() {
-        assert!(!compare(&Value::from("1"), Comparison::NumericEquals, &Value::from(1)));
-        assert!(compare(&Value::from(1), Comparison::NumericEquals, &Value::from(1.0)));
-        assert!(!compare(&Value::Null, Comparison::StringEquals, &Value::from("null")));
-        assert!(compare(&Value::from("b"), Comparison::StringGreaterThan, &Value::from("a")));
+        assert!(!compare(
+            &Value::from("1"),
+            Comparison::NumericEquals,
+            &Value::from(1)
+        ));
+        assert!(compare(
+            &Value::from(1),
+            Comparison::NumericEquals,
+            &Value::from(1.0)
+        ));
+        assert!(!compare(
+            &Value::Null,
+            Comparison::StringEquals,
+            &Value::from("null")
+        ));
+        assert!(compare(
+            &Value::from("b"),
+            Comparison::StringGreaterThan,
+            &Value::from("a")
+        ));
         assert!(compare(
             &Value::from("2020-01-01T00:00:00Z"),
             Comparison::TimestampLessThan,

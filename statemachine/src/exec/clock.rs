@@ -79,7 +79,9 @@ impl VirtualClock {
 
     fn state(&self) -> MutexGuard<'_, VirtualState> {
         // A poisoned lock only means another thread panicked mid-update of plain data; the data is still usable.
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -141,8 +143,16 @@ impl Clock for VirtualClock {
 
     async fn sleep(&self, duration: Duration) {
         let delta = TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX);
-        let deadline = self.now().checked_add_signed(delta).unwrap_or(DateTime::<Utc>::MAX_UTC);
-        VirtualSleep { clock: self.clone(), deadline, id: None }.await;
+        let deadline = self
+            .now()
+            .checked_add_signed(delta)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        VirtualSleep {
+            clock: self.clone(),
+            deadline,
+            id: None,
+        }
+        .await;
     }
 
     fn advance_when_idle(&self) -> bool {
@@ -153,7 +163,11 @@ impl Clock for VirtualClock {
         if deadline > state.now {
             state.now = deadline;
         }
-        let due: Vec<(DateTime<Utc>, u64)> = state.timers.range(..=(deadline, u64::MAX)).map(|(k, ())| *k).collect();
+        let due: Vec<(DateTime<Utc>, u64)> = state
+            .timers
+            .range(..=(deadline, u64::MAX))
+            .map(|(k, ())| *k)
+            .collect();
         let mut woke = false;
         for key in due {
             if let Some(waker) = state.wakers.remove(&key.1) {
@@ -184,7 +198,10 @@ impl Wake for WokenFlag {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::SeqCst);
-        let outer = self.outer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let outer = self
+            .outer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(waker) = outer.as_ref() {
             waker.wake_by_ref();
         }
@@ -196,7 +213,10 @@ impl<F: Future> DriveWithClock<F> {
         DriveWithClock {
             future: Box::pin(future),
             clock,
-            flag: Arc::new(WokenFlag { woken: AtomicBool::new(false), outer: Mutex::new(None) }),
+            flag: Arc::new(WokenFlag {
+                woken: AtomicBool::new(false),
+                outer: Mutex::new(None),
+            }),
         }
     }
 }
@@ -205,7 +225,11 @@ impl<F: Future> Future for DriveWithClock<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        *self.flag.outer.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cx.waker().clone());
+        *self
+            .flag
+            .outer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cx.waker().clone());
         let waker = Waker::from(self.flag.clone());
         let mut inner_cx = Context::from_waker(&waker);
         // Re-polling straight away after an inner wake saves a round trip through the runtime; the cap keeps a

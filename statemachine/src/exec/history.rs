@@ -1,8 +1,8 @@
 //! Execution history in the shape of Step Functions' `GetExecutionHistory`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 /// One history event. `event_type` uses AWS's names (`ExecutionStarted`, `TaskStateEntered`, `TaskScheduled`, ...);
@@ -49,7 +49,10 @@ impl Serialize for HistoryEvent {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("id", &self.id)?;
         map.serialize_entry("previousEventId", &self.previous_event_id)?;
-        map.serialize_entry("timestamp", &self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true))?;
+        map.serialize_entry(
+            "timestamp",
+            &self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
+        )?;
         map.serialize_entry("type", &self.event_type)?;
         if !self.details.is_empty() {
             map.serialize_entry(&self.details_key(), &self.details)?;

@@ -7,13 +7,15 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
-use super::io::{self, At, MAX_PAYLOAD_BYTES, apply_input_path, apply_output_path, apply_result_path, render};
+use super::io::{
+    self, At, MAX_PAYLOAD_BYTES, apply_input_path, apply_output_path, apply_result_path, render,
+};
 use super::vars::Vars;
 use super::{Failure, Run, choice, details, parallel, task_state, timestamp};
 use crate::model::retry::names;
 use crate::model::{
-    ChoiceState, FailState, PassState, QueryLanguage, State, StateMachine, StateNode, SucceedState, Template,
-    TemplateField, WaitState,
+    ChoiceState, FailState, PassState, QueryLanguage, State, StateMachine, StateNode, SucceedState,
+    Template, TemplateField, WaitState,
 };
 use crate::path::Scope;
 
@@ -27,7 +29,11 @@ pub(crate) struct Thread {
 
 impl Thread {
     pub fn new(run: Arc<Run>, prev: u64) -> Self {
-        Thread { run, vars: Vars::default(), prev }
+        Thread {
+            run,
+            vars: Vars::default(),
+            prev,
+        }
     }
 
     pub fn with_vars(run: Arc<Run>, vars: Vars, prev: u64) -> Self {
@@ -35,15 +41,27 @@ impl Thread {
     }
 
     /// Records an event after this thread's previous one; `details` is only built when someone will see it.
-    pub fn record(&mut self, event_type: &str, details: impl FnOnce() -> Map<String, Value>) -> u64 {
-        let details = if self.run.wants_details() { details() } else { Map::new() };
+    pub fn record(
+        &mut self,
+        event_type: &str,
+        details: impl FnOnce() -> Map<String, Value>,
+    ) -> u64 {
+        let details = if self.run.wants_details() {
+            details()
+        } else {
+            Map::new()
+        };
         let id = self.run.record(self.prev, event_type, details);
         self.prev = id;
         id
     }
 
     pub fn scope<'a>(&'a self, input: &'a Value, context: &'a Value) -> Scope<'a> {
-        Scope { input, context, variables: &self.vars }
+        Scope {
+            input,
+            context,
+            variables: &self.vars,
+        }
     }
 }
 
@@ -57,18 +75,29 @@ pub(crate) struct StateRun<'a> {
 
 impl StateRun<'_> {
     pub fn at(&self) -> At<'_> {
-        At { state: self.name, entered_id: self.entered_id }
+        At {
+            state: self.name,
+            entered_id: self.entered_id,
+        }
     }
 
     /// The context object `$$`, or `null` when no field of the state refers to it (building it copies the
     /// execution input).
-    pub fn context(&self, run: &Run, retry_count: Option<u32>, map_item: Option<(usize, &Value)>) -> Value {
+    pub fn context(
+        &self,
+        run: &Run,
+        retry_count: Option<u32>,
+        map_item: Option<(usize, &Value)>,
+    ) -> Value {
         if !self.mentions_context {
             return Value::Null;
         }
         let mut state = Map::new();
         state.insert("Name".to_owned(), Value::String(self.name.to_owned()));
-        state.insert("EnteredTime".to_owned(), Value::String(timestamp(self.entered_time)));
+        state.insert(
+            "EnteredTime".to_owned(),
+            Value::String(timestamp(self.entered_time)),
+        );
         if let Some(count) = retry_count {
             state.insert("RetryCount".to_owned(), Value::from(count));
         }
@@ -78,7 +107,10 @@ impl StateRun<'_> {
         context.insert("State".to_owned(), Value::Object(state));
         if let Some((index, value)) = map_item {
             let item = details([("Index", Value::from(index)), ("Value", value.clone())]);
-            context.insert("Map".to_owned(), Value::Object(details([("Item", Value::Object(item))])));
+            context.insert(
+                "Map".to_owned(),
+                Value::Object(details([("Item", Value::Object(item))])),
+            );
         }
         Value::Object(context)
     }
@@ -115,19 +147,32 @@ pub(crate) fn run_machine<'a>(
         let mut input = input;
         loop {
             let node = machine.states.get(current).ok_or_else(|| {
-                Failure::new(names::RUNTIME, Some(format!("The state '{current}' is not defined")))
+                Failure::new(
+                    names::RUNTIME,
+                    Some(format!("The state '{current}' is not defined")),
+                )
             })?;
+            tracing::trace!(state = current, "entering state");
             let (entered, exited) = event_names(&node.state);
             let entered_time = thread.run.clock.now();
             let entered_id = thread.record(entered, || {
-                details([("name", Value::String(current.to_owned())), ("input", Value::String(input.to_string()))])
+                details([
+                    ("name", Value::String(current.to_owned())),
+                    ("input", Value::String(input.to_string())),
+                ])
             });
-            let state_run =
-                StateRun { name: current, entered_id, entered_time, mentions_context: node.mentions_context };
+            let state_run = StateRun {
+                name: current,
+                entered_id,
+                entered_time,
+                mentions_context: node.mentions_context,
+            };
             let outcome = run_state(thread, node, input, &state_run).await?;
             if let Some(assigned) = &outcome.assigned {
-                let assigned_text: Map<String, Value> =
-                    assigned.iter().map(|(k, v)| (k.clone(), Value::String(v.to_string()))).collect();
+                let assigned_text: Map<String, Value> = assigned
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
+                    .collect();
                 thread.record(exited, || {
                     details([
                         ("name", Value::String(current.to_owned())),
@@ -164,7 +209,9 @@ async fn run_state<'m>(
     sr: &StateRun<'_>,
 ) -> Result<Outcome<'m>, Failure> {
     if node.query_language == QueryLanguage::JSONata {
-        return Err(sr.at().runtime("JSONata states are not supported by this engine; use JSONPath"));
+        return Err(sr
+            .at()
+            .runtime("JSONata states are not supported by this engine; use JSONPath"));
     }
     match &node.state {
         State::Pass(s) => pass(thread, s, input, sr),
@@ -184,7 +231,9 @@ pub(crate) fn evaluate_assign(
     assign: Option<&TemplateField>,
     scope: &Scope<'_>,
 ) -> Result<Option<Map<String, Value>>, Failure> {
-    let Some(TemplateField(template)) = assign else { return Ok(None) };
+    let Some(TemplateField(template)) = assign else {
+        return Ok(None);
+    };
     match render(at, template, scope)? {
         Value::Object(map) => Ok(Some(map)),
         _ => Err(at.runtime("Assign must be a JSON object")),
@@ -195,12 +244,19 @@ fn transition_of(next: &Option<String>) -> Option<&str> {
     next.as_deref()
 }
 
-fn pass<'m>(thread: &Thread, s: &'m PassState, raw: Value, sr: &StateRun<'_>) -> Result<Outcome<'m>, Failure> {
+fn pass<'m>(
+    thread: &Thread,
+    s: &'m PassState,
+    raw: Value,
+    sr: &StateRun<'_>,
+) -> Result<Outcome<'m>, Failure> {
     let at = sr.at();
     let context = sr.context(&thread.run, None, None);
     let effective = apply_input_path(at, &s.input_path, &thread.scope(&raw, &context))?;
     let result = match (&s.parameters, &s.result) {
-        (Some(TemplateField(template)), _) => render(at, template, &thread.scope(&effective, &context))?,
+        (Some(TemplateField(template)), _) => {
+            render(at, template, &thread.scope(&effective, &context))?
+        }
         (None, Some(result)) => result.clone(),
         (None, None) => effective,
     };
@@ -209,11 +265,25 @@ fn pass<'m>(thread: &Thread, s: &'m PassState, raw: Value, sr: &StateRun<'_>) ->
     }
     let assigned = evaluate_assign(at, s.assign.as_ref(), &thread.scope(&result, &context))?;
     let output = apply_result_path(at, &s.result_path, raw, result)?;
-    let output = apply_output_path(at, &s.output_path, output, &thread.scope(&Value::Null, &context))?;
-    Ok(Outcome { next: transition_of(&s.transition.next), output, assigned })
+    let output = apply_output_path(
+        at,
+        &s.output_path,
+        output,
+        &thread.scope(&Value::Null, &context),
+    )?;
+    Ok(Outcome {
+        next: transition_of(&s.transition.next),
+        output,
+        assigned,
+    })
 }
 
-fn choose<'m>(thread: &Thread, s: &'m ChoiceState, raw: Value, sr: &StateRun<'_>) -> Result<Outcome<'m>, Failure> {
+fn choose<'m>(
+    thread: &Thread,
+    s: &'m ChoiceState,
+    raw: Value,
+    sr: &StateRun<'_>,
+) -> Result<Outcome<'m>, Failure> {
     let at = sr.at();
     let context = sr.context(&thread.run, None, None);
     let effective = apply_input_path(at, &s.input_path, &thread.scope(&raw, &context))?;
@@ -225,17 +295,44 @@ fn choose<'m>(thread: &Thread, s: &'m ChoiceState, raw: Value, sr: &StateRun<'_>
             break;
         }
     }
-    let (next, assign) = match (chosen, &s.default) {
+    let (next, rule_assign) = match (chosen, &s.default) {
         (Some(found), _) => found,
-        (None, Some(default)) => (default.as_str(), s.assign.as_ref()),
-        (None, None) => return Err(Failure::new(names::NO_CHOICE_MATCHED, Some("No Matches!".to_owned()))),
+        (None, Some(default)) => (default.as_str(), None),
+        (None, None) => {
+            return Err(Failure::new(
+                names::NO_CHOICE_MATCHED,
+                Some("No Matches!".to_owned()),
+            ));
+        }
     };
-    let assigned = evaluate_assign(at, assign, &scope)?;
-    let output = apply_output_path(at, &s.output_path, effective, &thread.scope(&Value::Null, &context))?;
-    Ok(Outcome { next: Some(next), output, assigned })
+    // The state-level Assign applies whichever way the state goes; a matched rule's own Assign adds to it.
+    let state_level = evaluate_assign(at, s.assign.as_ref(), &scope)?;
+    let assigned = match (state_level, evaluate_assign(at, rule_assign, &scope)?) {
+        (Some(mut state_level), Some(rule_level)) => {
+            state_level.extend(rule_level);
+            Some(state_level)
+        }
+        (state_level, rule_level) => state_level.or(rule_level),
+    };
+    let output = apply_output_path(
+        at,
+        &s.output_path,
+        effective,
+        &thread.scope(&Value::Null, &context),
+    )?;
+    Ok(Outcome {
+        next: Some(next),
+        output,
+        assigned,
+    })
 }
 
-async fn wait<'m>(thread: &Thread, s: &'m WaitState, raw: Value, sr: &StateRun<'_>) -> Result<Outcome<'m>, Failure> {
+async fn wait<'m>(
+    thread: &Thread,
+    s: &'m WaitState,
+    raw: Value,
+    sr: &StateRun<'_>,
+) -> Result<Outcome<'m>, Failure> {
     let at = sr.at();
     let context = sr.context(&thread.run, None, None);
     let effective = apply_input_path(at, &s.input_path, &thread.scope(&raw, &context))?;
@@ -243,22 +340,37 @@ async fn wait<'m>(thread: &Thread, s: &'m WaitState, raw: Value, sr: &StateRun<'
     let clock = thread.run.clock.clone();
     let seconds_value = match (&s.seconds, &s.seconds_path) {
         (Some(v), _) => Some(v.clone()),
-        (None, Some(path)) => Some(path.0.evaluate(&scope).map_err(|e| at.invalid_path(path.0.as_str(), &e))?),
+        (None, Some(path)) => Some(
+            path.0
+                .evaluate(&scope)
+                .map_err(|e| at.invalid_path(path.0.as_str(), &e))?,
+        ),
         (None, None) => None,
     };
     let delay = if let Some(value) = seconds_value {
         let seconds = value
             .as_f64()
             .filter(|s| *s >= 0.0 && s.is_finite())
-            .ok_or_else(|| at.runtime(format!("The Wait seconds must be a non-negative number, got {value}")))?;
+            .ok_or_else(|| {
+                at.runtime(format!(
+                    "The Wait seconds must be a non-negative number, got {value}"
+                ))
+            })?;
         Duration::from_secs_f64(seconds)
     } else {
         let (text, field) = match (&s.timestamp, &s.timestamp_path) {
             (Some(v), _) => (v.clone(), None),
-            (None, Some(path)) => {
-                (path.0.evaluate(&scope).map_err(|e| at.invalid_path(path.0.as_str(), &e))?, Some(path.0.as_str()))
+            (None, Some(path)) => (
+                path.0
+                    .evaluate(&scope)
+                    .map_err(|e| at.invalid_path(path.0.as_str(), &e))?,
+                Some(path.0.as_str()),
+            ),
+            (None, None) => {
+                return Err(at.runtime(
+                    "A Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath",
+                ));
             }
-            (None, None) => return Err(at.runtime("A Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath")),
         };
         let until = text.as_str().and_then(choice::parse_timestamp).ok_or_else(|| {
             let shown = text.as_str().map_or_else(|| text.to_string(), str::to_owned);
@@ -269,27 +381,55 @@ async fn wait<'m>(thread: &Thread, s: &'m WaitState, raw: Value, sr: &StateRun<'
                 None => at.runtime(format!("The Timestamp '{shown}' is not a valid ISO-8601 extended offset date-time")),
             }
         })?;
-        (until.with_timezone(&Utc) - clock.now()).to_std().unwrap_or(Duration::ZERO)
+        (until.with_timezone(&Utc) - clock.now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
     };
     clock.sleep(delay).await;
     let assigned = evaluate_assign(at, s.assign.as_ref(), &scope)?;
-    let output = apply_output_path(at, &s.output_path, effective, &thread.scope(&Value::Null, &context))?;
-    Ok(Outcome { next: transition_of(&s.transition.next), output, assigned })
+    let output = apply_output_path(
+        at,
+        &s.output_path,
+        effective,
+        &thread.scope(&Value::Null, &context),
+    )?;
+    Ok(Outcome {
+        next: transition_of(&s.transition.next),
+        output,
+        assigned,
+    })
 }
 
-fn succeed<'m>(thread: &Thread, s: &'m SucceedState, raw: Value, sr: &StateRun<'_>) -> Result<Outcome<'m>, Failure> {
+fn succeed<'m>(
+    thread: &Thread,
+    s: &'m SucceedState,
+    raw: Value,
+    sr: &StateRun<'_>,
+) -> Result<Outcome<'m>, Failure> {
     let at = sr.at();
     let context = sr.context(&thread.run, None, None);
     let effective = apply_input_path(at, &s.input_path, &thread.scope(&raw, &context))?;
-    let output = apply_output_path(at, &s.output_path, effective, &thread.scope(&Value::Null, &context))?;
-    Ok(Outcome { next: None, output, assigned: None })
+    let output = apply_output_path(
+        at,
+        &s.output_path,
+        effective,
+        &thread.scope(&Value::Null, &context),
+    )?;
+    Ok(Outcome {
+        next: None,
+        output,
+        assigned: None,
+    })
 }
 
 fn fail(thread: &Thread, s: &FailState, raw: &Value, sr: &StateRun<'_>) -> Failure {
     let at = sr.at();
     let context = sr.context(&thread.run, None, None);
     let scope = thread.scope(raw, &context);
-    let field = |literal: &Option<String>, expression: Option<&Template>, name: &str| -> Result<Option<String>, Failure> {
+    let field = |literal: &Option<String>,
+                 expression: Option<&Template>,
+                 name: &str|
+     -> Result<Option<String>, Failure> {
         if let Some(text) = literal {
             return Ok(Some(text.clone()));
         }

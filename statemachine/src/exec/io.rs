@@ -3,11 +3,11 @@
 use serde_json::Value;
 
 use super::Failure;
+use crate::intrinsic::IntrinsicError;
 use crate::model::retry::names;
 use crate::model::template::RenderError;
 use crate::model::{IoPath, ResultPath, Template};
 use crate::path::{PathError, Scope};
-use crate::intrinsic::IntrinsicError;
 
 /// AWS's payload size quota: 256 KiB of UTF-8 JSON.
 pub(crate) const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
@@ -62,36 +62,60 @@ impl At<'_> {
     }
 }
 
-pub(crate) fn apply_input_path(at: At<'_>, path: &IoPath, scope: &Scope<'_>) -> Result<Value, Failure> {
+pub(crate) fn apply_input_path(
+    at: At<'_>,
+    path: &IoPath,
+    scope: &Scope<'_>,
+) -> Result<Value, Failure> {
     match path {
         IoPath::Root => Ok(scope.input.clone()),
         IoPath::Null => Ok(Value::Object(serde_json::Map::new())),
-        IoPath::Path(p) => p.evaluate(scope).map_err(|e| at.invalid_path(p.as_str(), &e)),
+        IoPath::Path(p) => p
+            .evaluate(scope)
+            .map_err(|e| at.invalid_path(p.as_str(), &e)),
     }
 }
 
 /// `OutputPath` on a value the state owns, so `$` needs no copy.
-pub(crate) fn apply_output_path(at: At<'_>, path: &IoPath, output: Value, scope: &Scope<'_>) -> Result<Value, Failure> {
+pub(crate) fn apply_output_path(
+    at: At<'_>,
+    path: &IoPath,
+    output: Value,
+    scope: &Scope<'_>,
+) -> Result<Value, Failure> {
     match path {
         IoPath::Root => Ok(output),
         IoPath::Null => Ok(Value::Object(serde_json::Map::new())),
         IoPath::Path(p) => {
-            let scope = Scope { input: &output, ..*scope };
-            p.evaluate(&scope).map_err(|e| at.invalid_path(p.as_str(), &e))
+            let scope = Scope {
+                input: &output,
+                ..*scope
+            };
+            p.evaluate(&scope)
+                .map_err(|e| at.invalid_path(p.as_str(), &e))
         }
     }
 }
 
-pub(crate) fn apply_result_path(at: At<'_>, path: &ResultPath, raw_input: Value, result: Value) -> Result<Value, Failure> {
+pub(crate) fn apply_result_path(
+    at: At<'_>,
+    path: &ResultPath,
+    raw_input: Value,
+    result: Value,
+) -> Result<Value, Failure> {
     match path {
         ResultPath::Root => Ok(result),
         ResultPath::Discard => Ok(raw_input),
-        ResultPath::Path(p) => p.insert(raw_input, result).map_err(|e| at.invalid_path(p.as_str(), &e)),
+        ResultPath::Path(p) => p
+            .insert(raw_input, result)
+            .map_err(|e| at.invalid_path(p.as_str(), &e)),
     }
 }
 
 pub(crate) fn render(at: At<'_>, template: &Template, scope: &Scope<'_>) -> Result<Value, Failure> {
-    template.render(scope).map_err(|e| at.render_error(e, scope.input))
+    template
+        .render(scope)
+        .map_err(|e| at.render_error(e, scope.input))
 }
 
 /// Whether `value` serialises to more than `limit` bytes; stops counting as soon as it knows.
@@ -108,9 +132,16 @@ pub(crate) fn exceeds_size(value: &Value, limit: usize) -> bool {
                 items.len() + 2
             }
             Value::Object(map) => {
-                if map.iter().any(|(k, v)| size(v, budget) || {
-                    let key_cost = k.len() + 3;
-                    if *budget < key_cost { true } else { *budget -= key_cost; false }
+                if map.iter().any(|(k, v)| {
+                    size(v, budget) || {
+                        let key_cost = k.len() + 3;
+                        if *budget < key_cost {
+                            true
+                        } else {
+                            *budget -= key_cost;
+                            false
+                        }
+                    }
                 }) {
                     return true;
                 }

@@ -2,13 +2,13 @@
 
 mod choice;
 pub mod clock;
-mod interpreter;
 pub mod history;
+mod interpreter;
 mod io;
 mod parallel;
 mod retry;
-mod task_state;
 pub mod task;
+mod task_state;
 mod vars;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -150,7 +150,11 @@ impl Executor {
         .await;
         let (status, output, error, cause) = match outcome {
             Some((Ok(output), prev)) => {
-                run.record(prev, "ExecutionSucceeded", details([("output", Value::String(output.to_string()))]));
+                run.record(
+                    prev,
+                    "ExecutionSucceeded",
+                    details([("output", Value::String(output.to_string()))]),
+                );
                 (ExecutionStatus::Succeeded, Some(output), None, None)
             }
             Some((Err(failure), prev)) => {
@@ -161,11 +165,33 @@ impl Executor {
                 let failure = Failure::new(names::TIMEOUT, None);
                 let prev = run.last_id();
                 run.record(prev, "ExecutionTimedOut", failure.details());
-                (ExecutionStatus::TimedOut, None, failure.error, failure.cause)
+                (
+                    ExecutionStatus::TimedOut,
+                    None,
+                    failure.error,
+                    failure.cause,
+                )
             }
         };
-        let history = std::mem::take(&mut *run.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        Execution { status, output, error, cause, history }
+        tracing::debug!(
+            execution = %run.execution_name,
+            status = ?status,
+            error = error.as_deref().unwrap_or_default(),
+            "execution ended"
+        );
+        let history = std::mem::take(
+            &mut *run
+                .history
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        Execution {
+            status,
+            output,
+            error,
+            cause,
+            history,
+        }
     }
 }
 
@@ -178,7 +204,10 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub fn new(error: &str, cause: Option<String>) -> Self {
-        Failure { error: Some(error.to_owned()), cause }
+        Failure {
+            error: Some(error.to_owned()),
+            cause,
+        }
     }
 
     fn details(&self) -> Map<String, Value> {
@@ -195,7 +224,10 @@ impl Failure {
     /// The `{"Error", "Cause"}` object a catcher passes on.
     pub fn as_catch_output(&self) -> Value {
         let mut map = Map::new();
-        map.insert("Error".to_owned(), self.error.clone().map_or(Value::Null, Value::String));
+        map.insert(
+            "Error".to_owned(),
+            self.error.clone().map_or(Value::Null, Value::String),
+        );
         if let Some(cause) = &self.cause {
             map.insert("Cause".to_owned(), Value::String(cause.clone()));
         }
@@ -226,12 +258,20 @@ pub(crate) struct Run {
 impl Run {
     fn new(executor: &Executor, input: &Value) -> Self {
         let options = &executor.options;
-        let execution_name = options.execution_name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let execution_name = options
+            .execution_name
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let role_arn = options.role_arn.clone().unwrap_or_else(|| {
-            format!("arn:aws:iam::{}:role/StepFunctions-{}-role", options.account, options.state_machine_name)
+            format!(
+                "arn:aws:iam::{}:role/StepFunctions-{}-role",
+                options.account, options.state_machine_name
+            )
         });
-        let machine_arn =
-            format!("arn:aws:states:{}:{}:stateMachine:{}", options.region, options.account, options.state_machine_name);
+        let machine_arn = format!(
+            "arn:aws:states:{}:{}:stateMachine:{}",
+            options.region, options.account, options.state_machine_name
+        );
         let execution_arn = format!(
             "arn:aws:states:{}:{}:execution:{}:{}",
             options.region, options.account, options.state_machine_name, execution_name
@@ -274,7 +314,10 @@ impl Run {
                 listener.on_event(&event);
             }
             if self.record_history {
-                self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event);
+                self.history
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(event);
             }
         }
         id

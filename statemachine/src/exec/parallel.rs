@@ -38,8 +38,17 @@ fn finish<'m>(
     };
     let assigned = evaluate_assign(at, f.assign, &thread.scope(&result, context))?;
     let output = apply_result_path(at, f.result_path, raw, result)?;
-    let output = apply_output_path(at, f.output_path, output, &thread.scope(&Value::Null, context))?;
-    Ok(Outcome { next: f.next, output, assigned })
+    let output = apply_output_path(
+        at,
+        f.output_path,
+        output,
+        &thread.scope(&Value::Null, context),
+    )?;
+    Ok(Outcome {
+        next: f.next,
+        output,
+        assigned,
+    })
 }
 
 pub(crate) async fn run_parallel<'m>(
@@ -64,7 +73,9 @@ pub(crate) async fn run_parallel<'m>(
         let attempt = async {
             let effective = apply_input_path(at, &s.input_path, &thread.scope(&raw, &context))?;
             match &s.parameters {
-                Some(TemplateField(template)) => render(at, template, &thread.scope(&effective, &context)),
+                Some(TemplateField(template)) => {
+                    render(at, template, &thread.scope(&effective, &context))
+                }
                 None => Ok(effective),
             }
         }
@@ -74,12 +85,19 @@ pub(crate) async fn run_parallel<'m>(
                 let started = thread.record("ParallelStateStarted", Default::default);
                 let outer = Arc::new(thread.vars.clone());
                 let branches = s.branches.iter().map(|branch| {
-                    let mut child = Thread::with_vars(thread.run.clone(), Vars::inner(&outer), started);
+                    let mut child =
+                        Thread::with_vars(thread.run.clone(), Vars::inner(&outer), started);
                     let input = input.clone();
                     async move { run_machine(&mut child, branch, input).await }
                 });
-                let result = futures::future::try_join_all(branches).await.map(Value::Array);
-                let event = if result.is_ok() { "ParallelStateSucceeded" } else { "ParallelStateFailed" };
+                let result = futures::future::try_join_all(branches)
+                    .await
+                    .map(Value::Array);
+                let event = if result.is_ok() {
+                    "ParallelStateSucceeded"
+                } else {
+                    "ParallelStateFailed"
+                };
                 thread.record(event, Default::default);
                 result
             }
@@ -98,17 +116,32 @@ pub(crate) async fn run_parallel<'m>(
     }
 }
 
-fn count_field(at: At<'_>, thread: &Thread, literal: &Option<Value>, path: Option<&crate::model::RefPath>, scope_input: &Value, context: &Value, field: &str) -> Result<Option<f64>, Failure> {
+fn count_field(
+    at: At<'_>,
+    thread: &Thread,
+    literal: &Option<Value>,
+    path: Option<&crate::model::RefPath>,
+    scope_input: &Value,
+    context: &Value,
+    field: &str,
+) -> Result<Option<f64>, Failure> {
     let value = match (literal, path) {
         (Some(v), _) => v.clone(),
-        (None, Some(p)) => p.0.evaluate(&thread.scope(scope_input, context)).map_err(|e| at.invalid_path(p.0.as_str(), &e))?,
+        (None, Some(p)) => {
+            p.0.evaluate(&thread.scope(scope_input, context))
+                .map_err(|e| at.invalid_path(p.0.as_str(), &e))?
+        }
         (None, None) => return Ok(None),
     };
     value
         .as_f64()
         .filter(|n| *n >= 0.0)
         .map(Some)
-        .ok_or_else(|| at.runtime(format!("{field} must be a non-negative number, got {value}")))
+        .ok_or_else(|| {
+            at.runtime(format!(
+                "{field} must be a non-negative number, got {value}"
+            ))
+        })
 }
 
 pub(crate) async fn run_map<'m>(
@@ -127,8 +160,9 @@ pub(crate) async fn run_map<'m>(
         retry: &s.retry,
         catch: &s.catch,
     };
-    if s.item_reader.is_some() {
-        return Err(at.runtime("ItemReader (distributed Map) is not supported by this engine"));
+    let distributed = [("ItemReader", &s.item_reader), ("ItemBatcher", &s.item_batcher), ("ResultWriter", &s.result_writer)];
+    if let Some((field, _)) = distributed.iter().find(|(_, value)| value.is_some()) {
+        return Err(at.runtime(format!("{field} (distributed Map) is not supported by this engine")));
     }
     let context = sr.context(&thread.run, None, None);
     let mut retry = RetryState::new(f.retry);
@@ -158,14 +192,43 @@ async fn map_attempt(
     let effective = apply_input_path(at, &s.input_path, &thread.scope(raw, context))?;
     let items = match &s.items_path {
         None => effective.clone(),
-        Some(path) => path.0.evaluate(&thread.scope(&effective, context)).map_err(|e| at.invalid_path(path.0.as_str(), &e))?,
+        Some(path) => path
+            .0
+            .evaluate(&thread.scope(&effective, context))
+            .map_err(|e| at.invalid_path(path.0.as_str(), &e))?,
     };
     let Value::Array(items) = items else {
-        return Err(at.runtime(format!("The Map state's items must be a JSON array, got {items}")));
+        return Err(at.runtime(format!(
+            "The Map state's items must be a JSON array, got {items}"
+        )));
     };
-    let max_concurrency = count_field(at, thread, &s.max_concurrency, s.max_concurrency_path.as_ref(), &effective, context, "MaxConcurrency")?;
-    let tolerated_count = count_field(at, thread, &s.tolerated_failure_count, s.tolerated_failure_count_path.as_ref(), &effective, context, "ToleratedFailureCount")?;
-    let tolerated_percentage = count_field(at, thread, &s.tolerated_failure_percentage, s.tolerated_failure_percentage_path.as_ref(), &effective, context, "ToleratedFailurePercentage")?;
+    let max_concurrency = count_field(
+        at,
+        thread,
+        &s.max_concurrency,
+        s.max_concurrency_path.as_ref(),
+        &effective,
+        context,
+        "MaxConcurrency",
+    )?;
+    let tolerated_count = count_field(
+        at,
+        thread,
+        &s.tolerated_failure_count,
+        s.tolerated_failure_count_path.as_ref(),
+        &effective,
+        context,
+        "ToleratedFailureCount",
+    )?;
+    let tolerated_percentage = count_field(
+        at,
+        thread,
+        &s.tolerated_failure_percentage,
+        s.tolerated_failure_percentage_path.as_ref(),
+        &effective,
+        context,
+        "ToleratedFailurePercentage",
+    )?;
 
     // Each iteration's input: the ItemSelector rendered with `$$.Map.Item`, or the item itself.
     let mut inputs = Vec::with_capacity(items.len());
@@ -187,7 +250,9 @@ async fn map_attempt(
         });
     }
     let length = inputs.len();
-    let started = thread.record("MapStateStarted", || details([("length", Value::from(length))]));
+    let started = thread.record("MapStateStarted", || {
+        details([("length", Value::from(length))])
+    });
     let outer = Arc::new(thread.vars.clone());
     let run = thread.run.clone();
     let name = sr.name;
@@ -197,10 +262,19 @@ async fn map_attempt(
         let vars = Vars::inner(&outer);
         async move {
             let mut child = Thread::with_vars(run, vars, started);
-            let iteration = || details([("name", Value::String(name.to_owned())), ("index", Value::from(index))]);
+            let iteration = || {
+                details([
+                    ("name", Value::String(name.to_owned())),
+                    ("index", Value::from(index)),
+                ])
+            };
             child.record("MapIterationStarted", iteration);
             let result = run_machine(&mut child, processor, input).await;
-            let event = if result.is_ok() { "MapIterationSucceeded" } else { "MapIterationFailed" };
+            let event = if result.is_ok() {
+                "MapIterationSucceeded"
+            } else {
+                "MapIterationFailed"
+            };
             child.record(event, iteration);
             result
         }
@@ -215,9 +289,17 @@ async fn map_attempt(
     let outcome = if tolerated_count.is_none() && tolerated_percentage.is_none() {
         iterations.try_collect::<Vec<Value>>().await
     } else {
-        tolerate(iterations.collect::<Vec<_>>().await, tolerated_count, tolerated_percentage)
+        tolerate(
+            iterations.collect::<Vec<_>>().await,
+            tolerated_count,
+            tolerated_percentage,
+        )
     };
-    let event = if outcome.is_ok() { "MapStateSucceeded" } else { "MapStateFailed" };
+    let event = if outcome.is_ok() {
+        "MapStateSucceeded"
+    } else {
+        "MapStateFailed"
+    };
     thread.record(event, Default::default);
     outcome.map(Value::Array)
 }
@@ -241,5 +323,8 @@ fn tolerate(
             Some("The specified tolerated failure threshold was exceeded".to_owned()),
         ));
     }
-    Ok(results.into_iter().map(|r| r.unwrap_or_else(|failure| failure.as_catch_output())).collect())
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|failure| failure.as_catch_output()))
+        .collect())
 }

@@ -21,13 +21,19 @@ pub(crate) struct RetryState {
 
 impl RetryState {
     pub fn new(retriers: &[Retrier]) -> Self {
-        RetryState { counts: vec![0; retriers.len()], retry_count: 0 }
+        RetryState {
+            counts: vec![0; retriers.len()],
+            retry_count: 0,
+        }
     }
 
     /// How long to wait before retrying after `failure`, or `None` when it is not to be retried.
     pub fn next_delay(&mut self, retriers: &[Retrier], failure: &Failure) -> Option<Duration> {
         let error = failure.error.as_deref().unwrap_or_default();
-        let (index, retrier) = retriers.iter().enumerate().find(|(_, r)| error_matches(&r.error_equals, error))?;
+        let (index, retrier) = retriers
+            .iter()
+            .enumerate()
+            .find(|(_, r)| error_matches(&r.error_equals, error))?;
         let done = self.counts[index];
         if done >= retrier.max_attempts {
             return None;
@@ -39,6 +45,7 @@ impl RetryState {
         };
         self.counts[index] += 1;
         self.retry_count += 1;
+        tracing::debug!(error, retry = self.retry_count, delay_seconds = seconds, "retrying after an error");
         Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
     }
 }
@@ -54,11 +61,22 @@ pub(crate) fn catch<'m>(
     context: &Value,
 ) -> Result<Outcome<'m>, Failure> {
     let error = failure.error.as_deref().unwrap_or_default();
-    let Some(catcher) = catchers.iter().find(|c| error_matches(&c.error_equals, error)) else {
+    let Some(catcher) = catchers
+        .iter()
+        .find(|c| error_matches(&c.error_equals, error))
+    else {
         return Err(failure);
     };
     let error_output = failure.as_catch_output();
-    let assigned = evaluate_assign(at, catcher.assign.as_ref(), &thread.scope(&error_output, context))?;
+    let assigned = evaluate_assign(
+        at,
+        catcher.assign.as_ref(),
+        &thread.scope(&error_output, context),
+    )?;
     let output = apply_result_path(at, &catcher.result_path, raw_input, error_output)?;
-    Ok(Outcome { next: Some(&catcher.next), output, assigned })
+    Ok(Outcome {
+        next: Some(&catcher.next),
+        output,
+        assigned,
+    })
 }

@@ -27,12 +27,18 @@ impl Integration {
             if service == "lambda" && action == "invoke" {
                 return Integration::LambdaInvoke;
             }
-            return Integration::Service { service: service.to_owned(), action: action.to_owned() };
+            return Integration::Service {
+                service: service.to_owned(),
+                action: action.to_owned(),
+            };
         }
         if resource.contains(":lambda:") && resource.contains(":function:") {
             return Integration::LambdaFunction;
         }
-        Integration::Service { service: String::new(), action: resource.to_owned() }
+        Integration::Service {
+            service: String::new(),
+            action: resource.to_owned(),
+        }
     }
 
     /// The `resourceType` and `resource` AWS records in `TaskScheduled`.
@@ -70,7 +76,10 @@ pub struct TaskFailure {
 
 impl TaskFailure {
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
-        TaskFailure { error: error.into(), cause: Some(cause.into()) }
+        TaskFailure {
+            error: error.into(),
+            cause: Some(cause.into()),
+        }
     }
 }
 

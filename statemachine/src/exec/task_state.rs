@@ -6,7 +6,10 @@ use futures::future::{Either, select};
 use serde_json::{Map, Value};
 
 use super::interpreter::{Outcome, StateRun, Thread, evaluate_assign};
-use super::io::{At, MAX_PAYLOAD_BYTES, apply_input_path, apply_output_path, apply_result_path, exceeds_size, render};
+use super::io::{
+    At, MAX_PAYLOAD_BYTES, apply_input_path, apply_output_path, apply_result_path, exceeds_size,
+    render,
+};
 use super::retry::{RetryState, catch};
 use super::task::{Integration, TaskCall, lambda_invoke_result};
 use super::{Failure, details};
@@ -24,7 +27,16 @@ pub(crate) async fn run<'m>(
     let mut retry = RetryState::new(&s.retry);
     loop {
         let context = sr.context(&thread.run, Some(retry.retry_count), None);
-        let attempt = attempt(thread, s, &integration, &raw, &context, retry.retry_count, at).await;
+        let attempt = attempt(
+            thread,
+            s,
+            &integration,
+            &raw,
+            &context,
+            retry.retry_count,
+            at,
+        )
+        .await;
         match attempt {
             Ok(result) => return finish(thread, s, raw, result, &context, at),
             Err(failure) => {
@@ -53,8 +65,17 @@ fn finish<'m>(
     };
     let assigned = evaluate_assign(at, s.assign.as_ref(), &thread.scope(&result, context))?;
     let output = apply_result_path(at, &s.result_path, raw, result)?;
-    let output = apply_output_path(at, &s.output_path, output, &thread.scope(&Value::Null, context))?;
-    Ok(Outcome { next: s.transition.next.as_deref(), output, assigned })
+    let output = apply_output_path(
+        at,
+        &s.output_path,
+        output,
+        &thread.scope(&Value::Null, context),
+    )?;
+    Ok(Outcome {
+        next: s.transition.next.as_deref(),
+        output,
+        assigned,
+    })
 }
 
 fn seconds_field(at: At<'_>, field: &str, value: &Value) -> Result<Duration, Failure> {
@@ -78,8 +99,10 @@ async fn attempt(
     let timeout = match (&s.timeout_seconds, &s.timeout_seconds_path) {
         (Some(value), _) => Some(seconds_field(at, "TimeoutSeconds", value)?),
         (None, Some(path)) => {
-            let value =
-                path.0.evaluate(&thread.scope(&effective, context)).map_err(|e| at.invalid_path(path.0.as_str(), &e))?;
+            let value = path
+                .0
+                .evaluate(&thread.scope(&effective, context))
+                .map_err(|e| at.invalid_path(path.0.as_str(), &e))?;
             Some(seconds_field(at, "TimeoutSecondsPath", &value)?)
         }
         (None, None) => None,
@@ -93,19 +116,33 @@ async fn attempt(
             let function = parameters
                 .get("FunctionName")
                 .and_then(Value::as_str)
-                .ok_or_else(|| at.runtime("The lambda:invoke integration needs a string Parameters.FunctionName"))?;
-            let payload = parameters.get("Payload").cloned().unwrap_or_else(|| Value::Object(Map::new()));
+                .ok_or_else(|| {
+                    at.runtime(
+                        "The lambda:invoke integration needs a string Parameters.FunctionName",
+                    )
+                })?;
+            let payload = parameters
+                .get("Payload")
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new()));
             (function.to_owned(), payload)
         }
         _ => (s.resource.clone(), parameters.clone()),
     };
     let is_lambda_function = *integration == Integration::LambdaFunction;
     let (resource_type, resource_name) = integration.resource_type_and_name();
-    let prefix = if is_lambda_function { "LambdaFunction" } else { "Task" };
+    let prefix = if is_lambda_function {
+        "LambdaFunction"
+    } else {
+        "Task"
+    };
     let region = thread.run.region.clone();
     thread.record(&format!("{prefix}Scheduled"), || {
         if is_lambda_function {
-            details([("resource", Value::String(s.resource.clone())), ("input", Value::String(input.to_string()))])
+            details([
+                ("resource", Value::String(s.resource.clone())),
+                ("input", Value::String(input.to_string())),
+            ])
         } else {
             details([
                 ("resourceType", Value::String(resource_type.to_owned())),
@@ -118,8 +155,14 @@ async fn attempt(
     let task_details = |extra: Vec<(&str, Value)>| -> Map<String, Value> {
         let mut map = Map::new();
         if !is_lambda_function {
-            map.insert("resourceType".to_owned(), Value::String(resource_type.to_owned()));
-            map.insert("resource".to_owned(), Value::String(resource_name.to_owned()));
+            map.insert(
+                "resourceType".to_owned(),
+                Value::String(resource_type.to_owned()),
+            );
+            map.insert(
+                "resource".to_owned(),
+                Value::String(resource_name.to_owned()),
+            );
         }
         map.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
         map
@@ -145,8 +188,14 @@ async fn attempt(
     let failed = |thread: &mut Thread, failure: Failure| {
         thread.record(&format!("{prefix}Failed"), || {
             task_details(vec![
-                ("error", failure.error.clone().map_or(Value::Null, Value::String)),
-                ("cause", failure.cause.clone().map_or(Value::Null, Value::String)),
+                (
+                    "error",
+                    failure.error.clone().map_or(Value::Null, Value::String),
+                ),
+                (
+                    "cause",
+                    failure.cause.clone().map_or(Value::Null, Value::String),
+                ),
             ])
         });
         Err(failure)
@@ -154,20 +203,36 @@ async fn attempt(
     match outcome {
         None => {
             let failure = Failure::new(names::TIMEOUT, None);
-            thread.record(&format!("{prefix}TimedOut"), || task_details(vec![("error", Value::from(names::TIMEOUT))]));
+            thread.record(&format!("{prefix}TimedOut"), || {
+                task_details(vec![("error", Value::from(names::TIMEOUT))])
+            });
             Err(failure)
         }
-        Some(Err(task_failure)) => failed(thread, Failure { error: Some(task_failure.error), cause: task_failure.cause }),
+        Some(Err(task_failure)) => failed(
+            thread,
+            Failure {
+                error: Some(task_failure.error),
+                cause: task_failure.cause,
+            },
+        ),
         Some(Ok(response)) => {
             let result = match integration {
-                Integration::LambdaInvoke => lambda_invoke_result(response, &uuid::Uuid::new_v4().to_string()),
+                Integration::LambdaInvoke => {
+                    lambda_invoke_result(response, &uuid::Uuid::new_v4().to_string())
+                }
                 _ => response,
             };
             if exceeds_size(&result, MAX_PAYLOAD_BYTES) {
-                let who = if is_lambda_function { s.resource.as_str() } else { resource_type };
+                let who = if is_lambda_function {
+                    s.resource.as_str()
+                } else {
+                    resource_type
+                };
                 return failed(thread, at.data_limit(who));
             }
-            thread.record(&format!("{prefix}Succeeded"), || task_details(vec![("output", Value::String(result.to_string()))]));
+            thread.record(&format!("{prefix}Succeeded"), || {
+                task_details(vec![("output", Value::String(result.to_string()))])
+            });
             Ok(result)
         }
     }

@@ -11,7 +11,9 @@ use super::*;
 use crate::model::StateMachine;
 
 fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().expect("valid date")
+    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid date")
 }
 
 type Handler = dyn Fn(&TaskCall) -> Result<Value, TaskFailure> + Send + Sync;
@@ -28,7 +30,10 @@ struct Recorder {
 #[async_trait]
 impl TaskInvoker for Arc<Recorder> {
     async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
-        self.calls.lock().unwrap().push((call.clone(), self.clock.now()));
+        self.calls
+            .lock()
+            .unwrap()
+            .push((call.clone(), self.clock.now()));
         if let Some(latency) = self.latency {
             self.clock.sleep(latency).await;
         }
@@ -40,12 +45,25 @@ fn recorder(
     clock: &VirtualClock,
     handler: impl Fn(&TaskCall) -> Result<Value, TaskFailure> + Send + Sync + 'static,
 ) -> Arc<Recorder> {
-    Arc::new(Recorder { clock: clock.clone(), handler: Box::new(handler), calls: Mutex::new(Vec::new()), latency: None })
+    Arc::new(Recorder {
+        clock: clock.clone(),
+        handler: Box::new(handler),
+        calls: Mutex::new(Vec::new()),
+        latency: None,
+    })
 }
 
-async fn execute(definition: Value, input: Value, invoker: Arc<Recorder>, clock: VirtualClock) -> Execution {
+async fn execute(
+    definition: Value,
+    input: Value,
+    invoker: Arc<Recorder>,
+    clock: VirtualClock,
+) -> Execution {
     let machine = StateMachine::from_value(&definition).expect("definition loads");
-    Executor::new(machine, invoker).with_clock(clock).execute(input).await
+    Executor::new(machine, invoker)
+        .with_clock(clock)
+        .execute(input)
+        .await
 }
 
 async fn run_simple(definition: Value, input: Value) -> Execution {
@@ -55,7 +73,11 @@ async fn run_simple(definition: Value, input: Value) -> Execution {
 }
 
 fn event_types(execution: &Execution) -> Vec<&str> {
-    execution.history.iter().map(|e| e.event_type.as_str()).collect()
+    execution
+        .history
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect()
 }
 
 const FN_ARN: &str = "arn:aws:lambda:us-east-1:111111111111:function:work";
@@ -67,7 +89,10 @@ async fn pass_applies_input_path_parameters_result_path_and_output_path_in_order
         "ResultPath": "$.out", "OutputPath": "$.out", "End": true}}});
     let execution = run_simple(definition, json!({"in": {"n": 4}, "other": true})).await;
     assert_eq!(execution.status, ExecutionStatus::Succeeded);
-    assert_eq!(execution.output, Some(json!({"doubled": 8, "fixed": [1, {"k": 4}]})));
+    assert_eq!(
+        execution.output,
+        Some(json!({"doubled": 8, "fixed": [1, {"k": 4}]}))
+    );
 }
 
 #[tokio::test]
@@ -78,8 +103,14 @@ async fn null_paths_mean_empty_object_or_discarded_result() {
         "C": {"Type": "Pass", "OutputPath": null, "End": true}}});
     let execution = run_simple(definition, json!({"x": 1})).await;
     assert_eq!(execution.output, Some(json!({})));
-    let b_output = execution.history.iter().find(|e| e.event_type == "PassStateExited" && e.state_name() == Some("B"));
-    assert_eq!(b_output.and_then(|e| e.json_detail("output")), Some(json!({"saw": {}})));
+    let b_output = execution
+        .history
+        .iter()
+        .find(|e| e.event_type == "PassStateExited" && e.state_name() == Some("B"));
+    assert_eq!(
+        b_output.and_then(|e| e.json_detail("output")),
+        Some(json!({"saw": {}}))
+    );
 }
 
 #[tokio::test]
@@ -103,7 +134,9 @@ async fn history_uses_aws_event_names_for_both_lambda_forms() {
         "Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                    "Parameters": {"FunctionName": "work", "Payload.$": "$"}, "OutputPath": "$.Payload", "End": true}}});
     let clock = VirtualClock::starting_at(start_time());
-    let invoker = recorder(&clock, |call| Ok(json!({"seen": call.input.clone(), "by": call.resource.clone()})));
+    let invoker = recorder(&clock, |call| {
+        Ok(json!({"seen": call.input.clone(), "by": call.resource.clone()}))
+    });
     let execution = execute(definition, json!({"a": 1}), invoker.clone(), clock).await;
     assert_eq!(execution.status, ExecutionStatus::Succeeded);
     assert_eq!(
@@ -130,14 +163,23 @@ async fn history_uses_aws_event_names_for_both_lambda_forms() {
     );
     let ids: Vec<u64> = execution.history.iter().map(|e| e.id).collect();
     assert_eq!(ids, (1..=12).collect::<Vec<_>>());
-    assert!(execution.history.iter().skip(1).all(|e| e.previous_event_id == e.id - 1));
+    assert!(
+        execution
+            .history
+            .iter()
+            .skip(1)
+            .all(|e| e.previous_event_id == e.id - 1)
+    );
     let calls = invoker.calls.lock().unwrap();
     assert_eq!(calls[1].0.integration, Integration::LambdaInvoke);
     let scheduled = &execution.history[7];
     assert_eq!(scheduled.details["resourceType"], json!("lambda"));
     assert_eq!(scheduled.details["resource"], json!("invoke"));
     let serialized = serde_json::to_value(scheduled).unwrap();
-    assert!(serialized.get("taskScheduledEventDetails").is_some(), "{serialized}");
+    assert!(
+        serialized.get("taskScheduledEventDetails").is_some(),
+        "{serialized}"
+    );
 }
 
 #[tokio::test]
@@ -152,18 +194,28 @@ async fn lambda_invoke_result_has_the_aws_envelope() {
     assert_eq!(output["SdkHttpMetadata"]["HttpStatusCode"], json!(200));
 }
 
-fn failing_then(succeed_after: usize, error: &'static str) -> impl Fn(&TaskCall) -> Result<Value, TaskFailure> {
+fn failing_then(
+    succeed_after: usize,
+    error: &'static str,
+) -> impl Fn(&TaskCall) -> Result<Value, TaskFailure> {
     let count = Mutex::new(0usize);
     move |_call| {
         let mut n = count.lock().unwrap();
         *n += 1;
-        if *n > succeed_after { Ok(json!("done")) } else { Err(TaskFailure::new(error, "boom")) }
+        if *n > succeed_after {
+            Ok(json!("done"))
+        } else {
+            Err(TaskFailure::new(error, "boom"))
+        }
     }
 }
 
 fn offsets(invoker: &Recorder) -> Vec<f64> {
     let calls = invoker.calls.lock().unwrap();
-    calls.iter().map(|(_, at)| (*at - start_time()).as_seconds_f64()).collect()
+    calls
+        .iter()
+        .map(|(_, at)| (*at - start_time()).as_seconds_f64())
+        .collect()
 }
 
 #[tokio::test]
@@ -175,12 +227,21 @@ async fn retry_waits_interval_times_backoff_to_the_n_capped_by_max_delay() {
     let invoker = recorder(&clock, failing_then(4, "Flaky"));
     let real = std::time::Instant::now();
     let execution = execute(definition, json!({}), invoker.clone(), clock).await;
-    assert!(real.elapsed() < Duration::from_secs(5), "virtual time must not sleep for real");
+    assert!(
+        real.elapsed() < Duration::from_secs(5),
+        "virtual time must not sleep for real"
+    );
     assert_eq!(execution.status, ExecutionStatus::Succeeded);
     assert_eq!(execution.output, Some(json!({"retries": 4})));
     // Waits 3, 6, 10 (12 capped), 10 (24 capped).
     assert_eq!(offsets(&invoker), vec![0.0, 3.0, 9.0, 19.0, 29.0]);
-    let retries: Vec<u32> = invoker.calls.lock().unwrap().iter().map(|(c, _)| c.attempt).collect();
+    let retries: Vec<u32> = invoker
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(c, _)| c.attempt)
+        .collect();
     assert_eq!(retries, vec![0, 1, 2, 3, 4]);
 }
 
@@ -225,7 +286,10 @@ async fn full_jitter_waits_between_zero_and_the_computed_interval() {
     let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     assert_eq!(gaps.len(), 20);
     assert!(gaps.iter().all(|g| (0.0..=10.0).contains(g)), "{gaps:?}");
-    assert!(gaps.iter().any(|g| (*g - gaps[0]).abs() > 1e-9), "jitter should vary the waits: {gaps:?}");
+    assert!(
+        gaps.iter().any(|g| (*g - gaps[0]).abs() > 1e-9),
+        "jitter should vary the waits: {gaps:?}"
+    );
 }
 
 #[tokio::test]
@@ -238,7 +302,10 @@ async fn catch_puts_error_and_cause_at_its_result_path() {
     let clock = VirtualClock::starting_at(start_time());
     let invoker = recorder(&clock, failing_then(99, "Custom.Error"));
     let execution = execute(definition, json!({"keep": 1}), invoker, clock).await;
-    assert_eq!(execution.output, Some(json!({"keep": 1, "error": {"Error": "Custom.Error", "Cause": "boom"}})));
+    assert_eq!(
+        execution.output,
+        Some(json!({"keep": 1, "error": {"Error": "Custom.Error", "Cause": "boom"}}))
+    );
 }
 
 #[tokio::test]
@@ -265,7 +332,11 @@ async fn states_runtime_is_never_caught_and_task_failed_does_not_catch_timeouts(
     assert_eq!(execution.status, ExecutionStatus::Failed);
     assert_eq!(execution.error.as_deref(), Some("States.Timeout"));
     assert!(event_types(&execution).contains(&"LambdaFunctionTimedOut"));
-    assert_eq!((clock.now() - start_time()).num_seconds(), 5, "the timeout fires at 5 virtual seconds");
+    assert_eq!(
+        (clock.now() - start_time()).num_seconds(),
+        5,
+        "the timeout fires at 5 virtual seconds"
+    );
 }
 
 #[tokio::test]
@@ -301,10 +372,19 @@ async fn wait_states_advance_virtual_time_only() {
     let clock = VirtualClock::starting_at(start_time());
     let invoker = recorder(&clock, |_| Ok(Value::Null));
     let real = std::time::Instant::now();
-    let execution = execute(definition, json!({"s": 60, "until": "2024-01-03T00:00:00+02:00"}), invoker, clock.clone()).await;
+    let execution = execute(
+        definition,
+        json!({"s": 60, "until": "2024-01-03T00:00:00+02:00"}),
+        invoker,
+        clock.clone(),
+    )
+    .await;
     assert!(real.elapsed() < Duration::from_secs(5));
     assert_eq!(execution.status, ExecutionStatus::Succeeded);
-    assert_eq!(clock.now(), Utc.with_ymd_and_hms(2024, 1, 2, 22, 0, 0).single().unwrap());
+    assert_eq!(
+        clock.now(),
+        Utc.with_ymd_and_hms(2024, 1, 2, 22, 0, 0).single().unwrap()
+    );
 }
 
 #[tokio::test]
@@ -312,7 +392,12 @@ async fn wait_timestamp_without_offset_is_a_runtime_error() {
     let definition = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.t", "End": true}}});
     let execution = run_simple(definition, json!({"t": "2016-12-05T21:29:29"})).await;
     assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
-    assert!(execution.cause.unwrap().ends_with("$.t == 2016-12-05T21:29:29"));
+    assert!(
+        execution
+            .cause
+            .unwrap()
+            .ends_with("$.t == 2016-12-05T21:29:29")
+    );
 }
 
 #[tokio::test]
@@ -324,9 +409,24 @@ async fn choice_rules_and_default_and_no_match() {
         ]},
         "Big": {"Type": "Pass", "Result": "big", "End": true},
         "Small": {"Type": "Pass", "Result": "small", "End": true}}});
-    assert_eq!(run_simple(definition.clone(), json!({"n": 10, "s": "x"})).await.output, Some(json!("big")));
-    assert_eq!(run_simple(definition.clone(), json!({"n": 3, "s": "small"})).await.output, Some(json!("small")));
-    assert_eq!(run_simple(definition.clone(), json!({"n": 1, "s": "x", "flag": 0})).await.output, Some(json!("small")));
+    assert_eq!(
+        run_simple(definition.clone(), json!({"n": 10, "s": "x"}))
+            .await
+            .output,
+        Some(json!("big"))
+    );
+    assert_eq!(
+        run_simple(definition.clone(), json!({"n": 3, "s": "small"}))
+            .await
+            .output,
+        Some(json!("small"))
+    );
+    assert_eq!(
+        run_simple(definition.clone(), json!({"n": 1, "s": "x", "flag": 0}))
+            .await
+            .output,
+        Some(json!("small"))
+    );
     let none = run_simple(definition, json!({"n": 10, "s": "skip"})).await;
     assert_eq!(none.error.as_deref(), Some("States.NoChoiceMatched"));
 }
@@ -345,7 +445,10 @@ async fn parallel_branches_keep_order_and_a_branch_failure_fails_the_state() {
         {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Branch.Broke", "Cause": "why"}}}
     ]}}});
     let execution = run_simple(failing, json!({})).await;
-    assert_eq!((execution.error.as_deref(), execution.cause.as_deref()), (Some("Branch.Broke"), Some("why")));
+    assert_eq!(
+        (execution.error.as_deref(), execution.cause.as_deref()),
+        (Some("Branch.Broke"), Some("why"))
+    );
     assert!(event_types(&execution).contains(&"ParallelStateFailed"));
 }
 
@@ -389,16 +492,28 @@ async fn map_tolerated_failures() {
                 "Ok": {"Type": "Pass", "End": true}}}, "End": true}}})
     };
     let tolerated = run_simple(definition(1), json!([1, 2, 3])).await;
-    assert_eq!(tolerated.output, Some(json!([1, {"Error": "Two", "Cause": "no twos"}, 3])));
+    assert_eq!(
+        tolerated.output,
+        Some(json!([1, {"Error": "Two", "Cause": "no twos"}, 3]))
+    );
     let exceeded = run_simple(definition(0), json!([1, 2, 3])).await;
-    assert_eq!(exceeded.error.as_deref(), Some("States.ExceedToleratedFailureThreshold"));
+    assert_eq!(
+        exceeded.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
 }
 
 #[tokio::test]
 async fn map_items_must_be_an_array() {
     let definition = json!({"StartAt": "M", "States": {"M": {"Type": "Map",
         "ItemProcessor": {"StartAt": "E", "States": {"E": {"Type": "Pass", "End": true}}}, "End": true}}});
-    assert_eq!(run_simple(definition, json!({"not": "array"})).await.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(
+        run_simple(definition, json!({"not": "array"}))
+            .await
+            .error
+            .as_deref(),
+        Some("States.Runtime")
+    );
 }
 
 #[tokio::test]
@@ -408,9 +523,18 @@ async fn variables_are_assigned_together_after_the_state() {
         "B": {"Type": "Pass", "Parameters": {"old.$": "$n"}, "Assign": {"n.$": "States.MathAdd($n, 1)", "was.$": "$n"}, "Next": "C"},
         "C": {"Type": "Pass", "Parameters": {"old.$": "$.old", "n.$": "$n", "was.$": "$was", "label.$": "$label"}, "End": true}}});
     let execution = run_simple(definition, json!({})).await;
-    assert_eq!(execution.output, Some(json!({"old": 2, "n": 3, "was": 2, "label": "two"})));
-    let exited_b = execution.history.iter().find(|e| e.state_name() == Some("B") && e.event_type == "PassStateExited");
-    assert_eq!(exited_b.unwrap().details["assignedVariables"], json!({"n": "3", "was": "2"}));
+    assert_eq!(
+        execution.output,
+        Some(json!({"old": 2, "n": 3, "was": 2, "label": "two"}))
+    );
+    let exited_b = execution
+        .history
+        .iter()
+        .find(|e| e.state_name() == Some("B") && e.event_type == "PassStateExited");
+    assert_eq!(
+        exited_b.unwrap().details["assignedVariables"],
+        json!({"n": "3", "was": "2"})
+    );
 }
 
 #[tokio::test]
@@ -421,13 +545,19 @@ async fn variables_reach_map_iterations() {
             "Parameters": {"sum.$": "States.MathAdd($, $bias)"}, "Assign": {"inner": 1}, "End": true}}}, "Next": "Out"},
         "Out": {"Type": "Pass", "Parameters": {"r.$": "$", "bias.$": "$bias"}, "End": true}}});
     let execution = run_simple(definition, json!({})).await;
-    assert_eq!(execution.output, Some(json!({"r": [{"sum": 11}, {"sum": 12}], "bias": 10})));
+    assert_eq!(
+        execution.output,
+        Some(json!({"r": [{"sum": 11}, {"sum": 12}], "bias": 10}))
+    );
 }
 
 #[tokio::test]
 async fn undefined_variable_fails_at_run_time() {
     let definition = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x.$": "$nope"}, "End": true}}});
-    assert_eq!(run_simple(definition, json!({})).await.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(
+        run_simple(definition, json!({})).await.error.as_deref(),
+        Some("States.Runtime")
+    );
 }
 
 #[tokio::test]
@@ -438,7 +568,10 @@ async fn oversized_task_results_are_data_limit_exceeded_and_catchable() {
     let clock = VirtualClock::starting_at(start_time());
     let invoker = recorder(&clock, |_| Ok(Value::String("a".repeat(300 * 1024))));
     let execution = execute(definition, json!({}), invoker, clock).await;
-    assert_eq!(execution.output.unwrap()["Error"], json!("States.DataLimitExceeded"));
+    assert_eq!(
+        execution.output.unwrap()["Error"],
+        json!("States.DataLimitExceeded")
+    );
 }
 
 #[tokio::test]
@@ -446,9 +579,19 @@ async fn fail_state_with_paths_and_intrinsics() {
     let definition = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$.e",
         "CausePath": "States.Format('bad {}', $.c)"}}});
     let execution = run_simple(definition, json!({"e": "E", "c": 7})).await;
-    assert_eq!((execution.error.as_deref(), execution.cause.as_deref()), (Some("E"), Some("bad 7")));
-    let empty = run_simple(json!({"StartAt": "F", "States": {"F": {"Type": "Fail"}}}), json!({})).await;
-    assert_eq!((empty.status, empty.error, empty.cause), (ExecutionStatus::Failed, None, None));
+    assert_eq!(
+        (execution.error.as_deref(), execution.cause.as_deref()),
+        (Some("E"), Some("bad 7"))
+    );
+    let empty = run_simple(
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail"}}}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (empty.status, empty.error, empty.cause),
+        (ExecutionStatus::Failed, None, None)
+    );
 }
 
 #[tokio::test]
@@ -470,7 +613,9 @@ async fn context_object_carries_execution_and_state() {
         .await;
     assert_eq!(
         execution.output,
-        Some(json!({"name": "P", "input": {"q": 1}, "machine": "Machine", "entered": "2024-01-01T00:00:00.000Z", "exec": "run-1"}))
+        Some(
+            json!({"name": "P", "input": {"q": 1}, "machine": "Machine", "entered": "2024-01-01T00:00:00.000Z", "exec": "run-1"})
+        )
     );
 }
 
@@ -483,12 +628,25 @@ async fn listener_sees_events_as_they_happen() {
     let clock = VirtualClock::starting_at(start_time());
     let execution = Executor::new(machine, recorder(&clock, |_| Ok(Value::Null)))
         .with_clock(clock)
-        .with_listener(move |event: &HistoryEvent| sink.lock().unwrap().push(event.event_type.clone()))
-        .with_options(ExecutionOptions { record_history: false, ..ExecutionOptions::default() })
+        .with_listener(move |event: &HistoryEvent| {
+            sink.lock().unwrap().push(event.event_type.clone())
+        })
+        .with_options(ExecutionOptions {
+            record_history: false,
+            ..ExecutionOptions::default()
+        })
         .execute(json!({}))
         .await;
     assert!(execution.history.is_empty());
-    assert_eq!(*seen.lock().unwrap(), vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -498,4 +656,32 @@ async fn jsonata_states_load_but_do_not_run() {
     let execution = run_simple(definition, json!({})).await;
     assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
     assert!(execution.cause.unwrap().contains("JSONata"));
+}
+
+#[tokio::test]
+async fn choice_assigns_state_level_always_and_rule_level_when_the_rule_matches() {
+    let definition = json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Assign": {"via": "state", "seen.$": "$.x"},
+              "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Assign": {"via": "rule"}, "Next": "Out"}], "Default": "Out"},
+        "Out": {"Type": "Pass", "Parameters": {"via.$": "$via", "seen.$": "$seen"}, "End": true}}});
+    assert_eq!(run_simple(definition.clone(), json!({"x": 1})).await.output, Some(json!({"via": "rule", "seen": 1})));
+    assert_eq!(run_simple(definition, json!({"x": 2})).await.output, Some(json!({"via": "state", "seen": 2})));
+}
+
+#[tokio::test]
+async fn distributed_map_features_are_refused_not_ignored() {
+    let definition = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemBatcher": {"MaxItemsPerBatch": 2},
+        "ItemProcessor": {"StartAt": "E", "States": {"E": {"Type": "Pass", "End": true}}}, "End": true}}});
+    let execution = run_simple(definition, json!([1, 2, 3])).await;
+    assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
+    assert!(execution.cause.unwrap().contains("ItemBatcher"));
+}
+
+#[test]
+fn executions_can_be_spawned() {
+    fn assert_send<T: Send>(_: &T) {}
+    let machine = StateMachine::from_value(&json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}})).unwrap();
+    let clock = VirtualClock::starting_at(start_time());
+    let executor = Executor::new(machine, recorder(&clock, |_| Ok(Value::Null)));
+    assert_send(&executor.execute(json!({})));
 }

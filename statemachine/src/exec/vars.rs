@@ -16,7 +16,10 @@ pub(crate) struct Vars {
 impl Vars {
     /// A new inner scope over a snapshot of an outer one (shared by all branches or iterations).
     pub fn inner(outer: &Arc<Vars>) -> Vars {
-        Vars { local: Map::new(), outer: Some(outer.clone()) }
+        Vars {
+            local: Map::new(),
+            outer: Some(outer.clone()),
+        }
     }
 
     /// Sets all `assigned` variables at once (they were all evaluated against the previous values).
@@ -27,6 +30,8 @@ impl Vars {
 
 impl Variables for Vars {
     fn variable(&self, name: &str) -> Option<&Value> {
-        self.local.get(name).or_else(|| self.outer.as_deref().and_then(|outer| outer.variable(name)))
+        self.local
+            .get(name)
+            .or_else(|| self.outer.as_deref().and_then(|outer| outer.variable(name)))
     }
 }

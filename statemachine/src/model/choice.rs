@@ -20,7 +20,11 @@ pub enum Condition {
     And(Vec<Condition>),
     Or(Vec<Condition>),
     Not(Box<Condition>),
-    Compare { variable: Path, op: Comparison, operand: Operand },
+    Compare {
+        variable: Path,
+        op: Comparison,
+        operand: Operand,
+    },
     /// A JSONata `Condition` string (`{% ... %}`); loaded but not executed by this engine.
     Jsonata(String),
 }
@@ -65,19 +69,31 @@ impl Comparison {
         ("StringLessThan", Comparison::StringLessThan),
         ("StringGreaterThan", Comparison::StringGreaterThan),
         ("StringLessThanEquals", Comparison::StringLessThanEquals),
-        ("StringGreaterThanEquals", Comparison::StringGreaterThanEquals),
+        (
+            "StringGreaterThanEquals",
+            Comparison::StringGreaterThanEquals,
+        ),
         ("StringMatches", Comparison::StringMatches),
         ("NumericEquals", Comparison::NumericEquals),
         ("NumericLessThan", Comparison::NumericLessThan),
         ("NumericGreaterThan", Comparison::NumericGreaterThan),
         ("NumericLessThanEquals", Comparison::NumericLessThanEquals),
-        ("NumericGreaterThanEquals", Comparison::NumericGreaterThanEquals),
+        (
+            "NumericGreaterThanEquals",
+            Comparison::NumericGreaterThanEquals,
+        ),
         ("BooleanEquals", Comparison::BooleanEquals),
         ("TimestampEquals", Comparison::TimestampEquals),
         ("TimestampLessThan", Comparison::TimestampLessThan),
         ("TimestampGreaterThan", Comparison::TimestampGreaterThan),
-        ("TimestampLessThanEquals", Comparison::TimestampLessThanEquals),
-        ("TimestampGreaterThanEquals", Comparison::TimestampGreaterThanEquals),
+        (
+            "TimestampLessThanEquals",
+            Comparison::TimestampLessThanEquals,
+        ),
+        (
+            "TimestampGreaterThanEquals",
+            Comparison::TimestampGreaterThanEquals,
+        ),
         ("IsNull", Comparison::IsNull),
         ("IsPresent", Comparison::IsPresent),
         ("IsNumeric", Comparison::IsNumeric),
@@ -139,23 +155,35 @@ fn parse_condition(map: &Map<String, Value>) -> Result<Condition, ChoiceError> {
         let inner = v.as_object().ok_or(ChoiceError::NotAnObject)?;
         return Ok(Condition::Not(Box::new(parse_condition(inner)?)));
     }
-    let variable_text = map.get("Variable").and_then(Value::as_str).ok_or(ChoiceError::NoOperator)?;
-    let variable = Path::parse(variable_text)
-        .map_err(|e| ChoiceError::BadPath { field: "Variable".to_owned(), reason: e.to_string() })?;
+    let variable_text = map
+        .get("Variable")
+        .and_then(Value::as_str)
+        .ok_or(ChoiceError::NoOperator)?;
+    let variable = Path::parse(variable_text).map_err(|e| ChoiceError::BadPath {
+        field: "Variable".to_owned(),
+        reason: e.to_string(),
+    })?;
     for (key, value) in map {
-        let Some((op, is_path)) = Comparison::from_key(key) else { continue };
+        let Some((op, is_path)) = Comparison::from_key(key) else {
+            continue;
+        };
         let operand = if is_path {
             let text = value.as_str().ok_or_else(|| ChoiceError::BadPath {
                 field: key.clone(),
                 reason: "must be a string".to_owned(),
             })?;
-            Operand::Path(
-                Path::parse(text).map_err(|e| ChoiceError::BadPath { field: key.clone(), reason: e.to_string() })?,
-            )
+            Operand::Path(Path::parse(text).map_err(|e| ChoiceError::BadPath {
+                field: key.clone(),
+                reason: e.to_string(),
+            })?)
         } else {
             Operand::Literal(value.clone())
         };
-        return Ok(Condition::Compare { variable, op, operand });
+        return Ok(Condition::Compare {
+            variable,
+            op,
+            operand,
+        });
     }
     Err(ChoiceError::NoOperator)
 }
@@ -173,12 +201,22 @@ impl ChoiceRule {
     pub fn from_value(value: &Value) -> Result<ChoiceRule, ChoiceError> {
         let map = value.as_object().ok_or(ChoiceError::NotAnObject)?;
         let condition = parse_condition(map)?;
-        let next = map.get("Next").and_then(Value::as_str).ok_or(ChoiceError::MissingNext)?.to_owned();
+        let next = map
+            .get("Next")
+            .and_then(Value::as_str)
+            .ok_or(ChoiceError::MissingNext)?
+            .to_owned();
         let assign = match map.get("Assign") {
-            Some(v) => Some(TemplateField(Template::compile(v).map_err(|e| ChoiceError::BadAssign(e.to_string()))?)),
+            Some(v) => Some(TemplateField(
+                Template::compile(v).map_err(|e| ChoiceError::BadAssign(e.to_string()))?,
+            )),
             None => None,
         };
-        Ok(ChoiceRule { condition, next, assign })
+        Ok(ChoiceRule {
+            condition,
+            next,
+            assign,
+        })
     }
 }
 

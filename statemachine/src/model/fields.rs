@@ -20,7 +20,9 @@ impl<'de> Deserialize<'de> for IoPath {
         match Option::<String>::deserialize(d)? {
             None => Ok(IoPath::Null),
             Some(text) if text == "$" => Ok(IoPath::Root),
-            Some(text) => Path::parse(&text).map(IoPath::Path).map_err(serde::de::Error::custom),
+            Some(text) => Path::parse(&text)
+                .map(IoPath::Path)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
@@ -39,7 +41,9 @@ impl<'de> Deserialize<'de> for ResultPath {
         match Option::<String>::deserialize(d)? {
             None => Ok(ResultPath::Discard),
             Some(text) if text == "$" => Ok(ResultPath::Root),
-            Some(text) => ReferencePath::parse(&text).map(ResultPath::Path).map_err(serde::de::Error::custom),
+            Some(text) => ReferencePath::parse(&text)
+                .map(ResultPath::Path)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
@@ -51,7 +55,9 @@ pub struct TemplateField(pub Template);
 impl<'de> Deserialize<'de> for TemplateField {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(d)?;
-        Template::compile(&value).map(TemplateField).map_err(serde::de::Error::custom)
+        Template::compile(&value)
+            .map(TemplateField)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -62,7 +68,9 @@ pub struct Expression(pub Template);
 impl<'de> Deserialize<'de> for Expression {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        compile_expression("", &text).map(Expression).map_err(|e: TemplateError| serde::de::Error::custom(e))
+        compile_expression("", &text)
+            .map(Expression)
+            .map_err(|e: TemplateError| serde::de::Error::custom(e))
     }
 }
 
@@ -73,7 +81,9 @@ pub struct RefPath(pub ReferencePath);
 impl<'de> Deserialize<'de> for RefPath {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        ReferencePath::parse(&text).map(RefPath).map_err(serde::de::Error::custom)
+        ReferencePath::parse(&text)
+            .map(RefPath)
+            .map_err(serde::de::Error::custom)
     }
 }
 

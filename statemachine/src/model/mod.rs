@@ -226,7 +226,10 @@ pub struct MapState {
     #[serde(default)]
     pub catch: Vec<Catcher>,
     pub assign: Option<TemplateField>,
+    /// Distributed-Map fields, kept so such definitions load; the executor refuses to run them.
     pub item_reader: Option<Value>,
+    pub item_batcher: Option<Value>,
+    pub result_writer: Option<Value>,
     pub items: Option<Value>,
     #[serde(flatten)]
     pub jsonata: JsonataFields,
@@ -266,7 +269,11 @@ impl StateMachine {
     }
 
     fn from_raw(raw: RawMachine, inherited: QueryLanguage) -> Result<StateMachine, ModelError> {
-        let query_language = if raw.query_language == QueryLanguage::JSONata { raw.query_language } else { inherited };
+        let query_language = if raw.query_language == QueryLanguage::JSONata {
+            raw.query_language
+        } else {
+            inherited
+        };
         let mut states = HashMap::with_capacity(raw.states.len());
         for (name, value) in raw.states {
             let state_language = match value.get("QueryLanguage").and_then(Value::as_str) {
@@ -274,10 +281,19 @@ impl StateMachine {
                 Some("JSONPath") => QueryLanguage::JSONPath,
                 _ => query_language,
             };
-            let state = State::deserialize(&value)
-                .map_err(|e| ModelError::State { state: name.clone(), reason: e.to_string() })?;
+            let state = State::deserialize(&value).map_err(|e| ModelError::State {
+                state: name.clone(),
+                reason: e.to_string(),
+            })?;
             let mentions_context = mentions_context(&value);
-            states.insert(name, StateNode { state, mentions_context, query_language: state_language });
+            states.insert(
+                name,
+                StateNode {
+                    state,
+                    mentions_context,
+                    query_language: state_language,
+                },
+            );
         }
         Ok(StateMachine {
             comment: raw.comment,
@@ -292,7 +308,10 @@ impl StateMachine {
     fn check_transitions(&self) -> Result<(), ModelError> {
         let missing = |target: &str| !self.states.contains_key(target);
         if missing(&self.start_at) {
-            return Err(ModelError::Machine(format!("StartAt '{}' is not a state", self.start_at)));
+            return Err(ModelError::Machine(format!(
+                "StartAt '{}' is not a state",
+                self.start_at
+            )));
         }
         for (name, node) in &self.states {
             let mut targets: Vec<&str> = Vec::new();

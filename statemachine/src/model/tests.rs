@@ -22,14 +22,28 @@ fn loads_every_state_type_with_defaults() {
     }))
     .expect("loads");
     assert_eq!(machine.timeout_seconds, Some(60));
-    let State::Task(task) = &machine.states["T"].state else { panic!("T is a task") };
+    let State::Task(task) = &machine.states["T"].state else {
+        panic!("T is a task")
+    };
     let retrier = &task.retry[0];
-    assert_eq!((retrier.interval_seconds, retrier.max_attempts, retrier.backoff_rate), (1.0, 3, 2.0));
+    assert_eq!(
+        (
+            retrier.interval_seconds,
+            retrier.max_attempts,
+            retrier.backoff_rate
+        ),
+        (1.0, 3, 2.0)
+    );
     assert_eq!(retrier.jitter_strategy, Jitter::None);
     assert_eq!(task.result_path, ResultPath::Root);
     assert_eq!(task.input_path, IoPath::Root);
-    let State::Map(map) = &machine.states["M"].state else { panic!("M is a map") };
-    assert!(map.item_selector.is_some(), "legacy Parameters is the item selector");
+    let State::Map(map) = &machine.states["M"].state else {
+        panic!("M is a map")
+    };
+    assert!(
+        map.item_selector.is_some(),
+        "legacy Parameters is the item selector"
+    );
     assert!(machine.states["M"].mentions_context);
     assert!(!machine.states["P"].mentions_context);
 }
@@ -39,7 +53,9 @@ fn absent_and_null_paths_differ() {
     let machine = StateMachine::from_value(&json!({"StartAt": "P", "States": {
         "P": {"Type": "Pass", "InputPath": null, "ResultPath": null, "OutputPath": "$.a", "End": true}}}))
     .unwrap();
-    let State::Pass(pass) = &machine.states["P"].state else { panic!("pass") };
+    let State::Pass(pass) = &machine.states["P"].state else {
+        panic!("pass")
+    };
     assert_eq!(pass.input_path, IoPath::Null);
     assert_eq!(pass.result_path, ResultPath::Discard);
     assert!(matches!(&pass.output_path, IoPath::Path(p) if p.as_str() == "$.a"));
@@ -47,19 +63,29 @@ fn absent_and_null_paths_differ() {
 
 #[test]
 fn bad_definitions_name_the_problem() {
-    let missing_target = StateMachine::from_value(&json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "Nope"}}}));
+    let missing_target = StateMachine::from_value(
+        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "Nope"}}}),
+    );
     assert!(missing_target.unwrap_err().to_string().contains("'Nope'"));
-    let bad_path = StateMachine::from_value(&json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "x", "End": true}}}));
+    let bad_path = StateMachine::from_value(
+        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "x", "End": true}}}),
+    );
     assert!(bad_path.unwrap_err().to_string().contains("state 'P'"));
-    let bad_template = StateMachine::from_value(&json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+    let bad_template =
+        StateMachine::from_value(&json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
         "Parameters": {"a.$": "not a path"}, "End": true}}}));
     assert!(bad_template.unwrap_err().to_string().contains("a.$"));
-    let wildcard_result_path = StateMachine::from_value(&json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+    let wildcard_result_path =
+        StateMachine::from_value(&json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
         "ResultPath": "$.a[*]", "End": true}}}));
     assert!(wildcard_result_path.is_err());
-    let unknown_type = StateMachine::from_json(r#"{"StartAt": "P", "States": {"P": {"Type": "Nope"}}}"#);
+    let unknown_type =
+        StateMachine::from_json(r#"{"StartAt": "P", "States": {"P": {"Type": "Nope"}}}"#);
     assert!(unknown_type.is_err());
-    assert!(matches!(StateMachine::from_json("{"), Err(ModelError::Json(_))));
+    assert!(matches!(
+        StateMachine::from_json("{"),
+        Err(ModelError::Json(_))
+    ));
 }
 
 #[test]
@@ -70,14 +96,22 @@ fn jsonata_definitions_load() {
               "Output": "{% $states.result.Payload %}", "End": true}}}))
     .expect("JSONata loads");
     assert_eq!(machine.states["T"].query_language, QueryLanguage::JSONata);
-    let State::Choice(choice) = &machine.states["C"].state else { panic!("choice") };
+    let State::Choice(choice) = &machine.states["C"].state else {
+        panic!("choice")
+    };
     assert!(matches!(choice.choices[0].condition, Condition::Jsonata(_)));
 }
 
 #[test]
 fn choice_operators_and_their_path_forms() {
-    assert_eq!(Comparison::from_key("NumericEqualsPath"), Some((Comparison::NumericEquals, true)));
-    assert_eq!(Comparison::from_key("IsNull"), Some((Comparison::IsNull, false)));
+    assert_eq!(
+        Comparison::from_key("NumericEqualsPath"),
+        Some((Comparison::NumericEquals, true))
+    );
+    assert_eq!(
+        Comparison::from_key("IsNull"),
+        Some((Comparison::IsNull, false))
+    );
     assert_eq!(Comparison::from_key("IsNullPath"), None);
     assert_eq!(Comparison::from_key("StringMatchesPath"), None);
     assert_eq!(Comparison::from_key("Next"), None);

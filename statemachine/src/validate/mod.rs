@@ -18,7 +18,7 @@ mod fields;
 mod jsonata;
 mod machine;
 mod paths;
-mod placeholders;
+pub mod placeholders;
 mod pointer;
 mod report;
 mod retry_catch;

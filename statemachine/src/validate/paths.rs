@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::checker::{Checker, Obj};
 use super::pointer::Pointer;
+use super::report::{Code, Severity};
 use crate::intrinsic::Call;
 use crate::path::{Path, ReferencePath, Root};
 
@@ -56,6 +57,12 @@ pub(crate) fn is_dynamic_value(text: &str) -> bool {
     } else {
         Path::parse(text).is_ok()
     }
+}
+
+/// A plain string that would have been evaluated had its field name ended with `.$`.
+fn looks_dynamic(text: &str) -> bool {
+    (text.starts_with("$.") || text.starts_with("$$.") || text.starts_with("States."))
+        && is_dynamic_value(text)
 }
 
 /// Workflow variable names, as `Assign` keys: a letter or `_`, then letters, digits and `_`.
@@ -116,8 +123,43 @@ impl Checker<'_> {
                     );
                 }
             } else {
+                if let Value::String(text) = value
+                    && looks_dynamic(text)
+                {
+                    self.push(
+                        Severity::Warning,
+                        Code::NoDollar,
+                        Some(&at.child(key)),
+                        format!("The value of '{key}' looks like a JSONPath or an intrinsic function call, but '{key}' does not end with '.$', so it is passed on as a string"),
+                    );
+                }
                 self.payload_template(value, &at.child(key));
             }
+        }
+    }
+
+    /// Pass `Result` is used as it is: a `.$` member there is a literal, usually meant as `Parameters`.
+    pub(crate) fn static_result(&mut self, value: &Value, at: &Pointer) {
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    if key.ends_with(".$") {
+                        self.push(
+                            Severity::Warning,
+                            Code::PassResultIsStatic,
+                            Some(&at.child(key)),
+                            format!("'{key}' is not evaluated: a Pass state's Result is static (use Parameters for paths)"),
+                        );
+                    }
+                    self.static_result(item, &at.child(key));
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.static_result(item, &at.child(i));
+                }
+            }
+            _ => {}
         }
     }
 
@@ -180,6 +222,16 @@ mod tests {
         assert!(path_problem("$$.Execution", PathKind::Result).is_some());
         assert!(path_problem("$.a[*]", PathKind::Result).is_some());
         assert!(path_problem("..guid", PathKind::Result).is_some());
+    }
+
+    #[test]
+    fn plain_strings_that_look_dynamic() {
+        assert!(looks_dynamic("$.a"));
+        assert!(looks_dynamic("$$.Execution.Id"));
+        assert!(looks_dynamic("States.UUID()"));
+        assert!(!looks_dynamic("$5.00"));
+        assert!(!looks_dynamic("States.of mind"));
+        assert!(!looks_dynamic("hello"));
     }
 
     #[test]

@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Diagnostic codes. The first group are AWS's own; the substitution codes are ours, for SAM
+/// Diagnostic codes. All but the substitution codes are AWS's own (`NO_DOLLAR` and `PASS_RESULT_IS_STATIC` are
+/// warnings); the substitution codes are ours, for SAM
 /// `DefinitionSubstitutions`, which AWS never sees (SAM resolves them before deploying).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -17,6 +18,8 @@ pub enum Code {
     DuplicateStateName,
     InvalidStateName,
     MissingTransitionTarget,
+    NoDollar,
+    PassResultIsStatic,
     UndefinedSubstitution,
     UnusedSubstitution,
 }
@@ -32,6 +35,8 @@ impl Code {
             Code::DuplicateStateName => "DUPLICATE_STATE_NAME",
             Code::InvalidStateName => "INVALID_STATE_NAME",
             Code::MissingTransitionTarget => "MISSING_TRANSITION_TARGET",
+            Code::NoDollar => "NO_DOLLAR",
+            Code::PassResultIsStatic => "PASS_RESULT_IS_STATIC",
             Code::UndefinedSubstitution => "UNDEFINED_SUBSTITUTION",
             Code::UnusedSubstitution => "UNUSED_SUBSTITUTION",
         }

@@ -36,6 +36,7 @@ impl Checker<'_> {
             };
             let obj = Obj::new(map, &at);
             self.only_fields(obj, RETRIER_FIELDS);
+            self.require(obj, &["ErrorEquals"]);
             self.error_equals(obj, i == last, "retrier");
             self.integer(obj, "IntervalSeconds", 1, MAX_RETRY_INTEGER);
             self.integer(obj, "MaxAttempts", 0, MAX_RETRY_INTEGER);
@@ -94,12 +95,8 @@ impl Checker<'_> {
         transitions
     }
 
-    /// A non-empty array of error names; `States.ALL` must stand alone and in the last retrier or catcher.
+    /// A non-empty array of error names (its absence is reported by the caller); `States.ALL` must stand alone and in the last retrier or catcher.
     fn error_equals(&mut self, obj: Obj<'_>, is_last: bool, what: &str) {
-        if !obj.has("ErrorEquals") {
-            self.require(obj, &["ErrorEquals"]);
-            return;
-        }
         let Some(names) = self.array(obj, "ErrorEquals") else {
             return;
         };

@@ -7,7 +7,8 @@ mod upstream;
 mod workflow;
 
 pub use messenger::{
-    InlineButton, InlineKeyboard, InvalidCallbackData, Message, Messenger, SendError, Sent, TextFormat,
+    InlineButton, InlineKeyboard, InvalidCallbackData, Message, Messenger, SendError, Sent,
+    TextFormat,
 };
 pub use store::{
     DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageStore, StageWrite, Store, StoredStage,

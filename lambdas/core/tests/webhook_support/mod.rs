@@ -53,6 +53,7 @@ pub struct TestStore {
     pub inner: MemoryStore,
     writes: AtomicUsize,
     down: AtomicBool,
+    corrupt: AtomicBool,
 }
 
 impl TestStore {
@@ -64,9 +65,19 @@ impl TestStore {
         self.down.store(down, Ordering::SeqCst);
     }
 
+    /// Every call fails as if an item could not be decoded.
+    pub fn set_corrupt(&self, corrupt: bool) {
+        self.corrupt.store(corrupt, Ordering::SeqCst);
+    }
+
     fn check(&self) -> Result<(), StoreError> {
         if self.down.load(Ordering::SeqCst) {
             Err(StoreError::Unavailable("test store is down".into()))
+        } else if self.corrupt.load(Ordering::SeqCst) {
+            Err(StoreError::Corrupt {
+                key: "CHAT#4242".into(),
+                detail: "test item is corrupt".into(),
+            })
         } else {
             Ok(())
         }

@@ -234,10 +234,8 @@ impl Checker<'_> {
         max: i64,
     ) {
         match state.obj.get(field) {
-            Some(Value::String(_)) if !state.jsonpath() => {
-                if let Some(value) = state.obj.get(field) {
-                    self.jsonata_expression(value, field, &state.obj.at(field));
-                }
+            Some(value @ Value::String(_)) if !state.jsonpath() => {
+                self.jsonata_expression(value, field, &state.obj.at(field));
             }
             Some(_) => {
                 self.integer(state.obj, field, min, max);

@@ -14,6 +14,11 @@ const MAX_SECONDS: i64 = 99_999_999;
 impl Checker<'_> {
     pub(super) fn pass(&mut self, state: State<'_>) {
         self.data_fields(state);
+        if let Some(result) = state.obj.get("Result")
+            && state.jsonpath()
+        {
+            self.static_result(result, &state.obj.at("Result"));
+        }
     }
 
     pub(super) fn task(&mut self, state: State<'_>) {
@@ -39,12 +44,13 @@ impl Checker<'_> {
             );
         }
 
-        if let Some(credentials) = self.object(obj, "Credentials") {
-            let value = Value::Object(credentials.clone());
+        if self.object(obj, "Credentials").is_some()
+            && let Some(credentials) = obj.get("Credentials")
+        {
             if state.jsonpath() {
-                self.payload_template(&value, &obj.at("Credentials"));
+                self.payload_template(credentials, &obj.at("Credentials"));
             } else {
-                self.jsonata_template(&value, "Credentials", &obj.at("Credentials"));
+                self.jsonata_template(credentials, "Credentials", &obj.at("Credentials"));
             }
         }
     }
@@ -60,12 +66,8 @@ impl Checker<'_> {
         self.path_field(obj, "SecondsPath", PathKind::Reference, false);
         self.path_field(obj, "TimestampPath", PathKind::Reference, false);
         match obj.get("Timestamp") {
-            Some(Value::String(text)) if !state.jsonpath() && text.starts_with("{%") => {
-                self.jsonata_expression(
-                    &Value::String(text.clone()),
-                    "Timestamp",
-                    &obj.at("Timestamp"),
-                );
+            Some(value @ Value::String(text)) if !state.jsonpath() && text.starts_with("{%") => {
+                self.jsonata_expression(value, "Timestamp", &obj.at("Timestamp"));
             }
             Some(Value::String(text)) if !is_rfc3339(text) => {
                 self.schema(
@@ -86,10 +88,11 @@ impl Checker<'_> {
         self.at_most_one(obj, &["Error", "ErrorPath"]);
         self.at_most_one(obj, &["Cause", "CausePath"]);
         for field in ["Error", "Cause"] {
-            if let Some(text) = self.string(obj, field)
+            if self.string(obj, field).is_some()
                 && !state.jsonpath()
+                && let Some(value) = obj.get(field)
             {
-                self.jsonata_template(&Value::String(text.to_owned()), field, &obj.at(field));
+                self.jsonata_template(value, field, &obj.at(field));
             }
         }
         self.path_field(obj, "ErrorPath", PathKind::ReferenceOrIntrinsic, false);

@@ -1,0 +1,87 @@
+//! The three task handlers as Lambda functions of the local engine: the definition's function ARNs
+//! resolve to the very handlers the Lambda binaries run.
+
+use std::sync::Arc;
+
+use asl::{TaskCall, TaskFailure, TaskInvoker};
+use async_trait::async_trait;
+use loadshed_core::errors::Named;
+use loadshed_core::tasks::{NotifyTask, ScheduleTask, StageTask, TaskError};
+use serde_json::{Value, json};
+
+pub const STAGE_FUNCTION: &str = "loadshed-stage";
+pub const SCHEDULE_FUNCTION: &str = "loadshed-schedule";
+pub const NOTIFY_FUNCTION: &str = "loadshed-notify";
+
+/// The ARN the local run puts where SAM would put the deployed function's.
+pub fn function_arn(function: &str) -> String {
+    format!("arn:aws:lambda:af-south-1:000000000000:function:{function}")
+}
+
+/// `DefinitionSubstitutions` for the local run, named as in `infra/template.yaml`.
+pub fn substitutions() -> Vec<(&'static str, String)> {
+    vec![
+        ("StageFunctionArn", function_arn(STAGE_FUNCTION)),
+        ("ScheduleFunctionArn", function_arn(SCHEDULE_FUNCTION)),
+        ("NotifyFunctionArn", function_arn(NOTIFY_FUNCTION)),
+    ]
+}
+
+#[derive(Clone)]
+pub struct InProcessTasks {
+    pub stage: Arc<StageTask>,
+    pub schedule: Arc<ScheduleTask>,
+    pub notify: Arc<NotifyTask>,
+}
+
+#[async_trait]
+impl TaskInvoker for InProcessTasks {
+    async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
+        let function = call.resource.rsplit(':').next().unwrap_or_default();
+        let result = match function {
+            STAGE_FUNCTION => self.stage.handle(call.input).await,
+            SCHEDULE_FUNCTION => self.schedule.handle(call.input).await,
+            NOTIFY_FUNCTION => self.notify.handle(call.input).await,
+            other => {
+                return Err(TaskFailure::new(
+                    "Lambda.ResourceNotFoundException",
+                    format!("Function not found: {other} (the local run knows {STAGE_FUNCTION}, {SCHEDULE_FUNCTION}, {NOTIFY_FUNCTION})"),
+                ));
+            }
+        };
+        result.map_err(|error| lambda_failure(&error))
+    }
+}
+
+/// A function error as Step Functions reports it: `Error` is the Lambda `errorType`, `Cause` the
+/// function's error payload.
+pub fn lambda_failure(error: &TaskError) -> TaskFailure {
+    let name = error.error_name().as_str();
+    TaskFailure {
+        error: name.to_owned(),
+        cause: Some(json!({"errorType": name, "errorMessage": error.to_string()}).to_string()),
+    }
+}
+
+/// Replaces SAM's `${Name}` placeholders in every string of the definition, as SAM does on deploy.
+/// An unknown placeholder is an error rather than a string that would fail later at a Task.
+pub fn substitute(definition: &mut Value, substitutions: &[(&str, String)]) -> Result<(), String> {
+    match definition {
+        Value::String(text) => {
+            let names: Vec<String> =
+                asl::validate::placeholders::placeholders(text).into_iter().map(str::to_owned).collect();
+            for placeholder in names {
+                let value = substitutions
+                    .iter()
+                    .find(|(name, _)| *name == placeholder)
+                    .map(|(_, value)| value)
+                    .ok_or_else(|| format!("the definition uses ${{{placeholder}}}, which the local run does not define"))?;
+                *text = text.replace(&format!("${{{placeholder}}}"), value);
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter_mut().try_for_each(|item| substitute(item, substitutions)),
+        Value::Object(fields) => fields.values_mut().try_for_each(|value| substitute(value, substitutions)),
+        _ => Ok(()),
+    }
+}
