@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use asl::mock::{MockConfig, MockError, MockInvoker, task_state_names};
+use asl::model::substitute;
 use asl::{
     Execution, ExecutionStatus, Executor, ModelError, StateMachine, SystemClock, VirtualClock,
 };
@@ -27,9 +28,19 @@ pub struct RunArgs {
     /// The state machine of the mock configuration (needed when it describes more than one).
     #[arg(long, requires = "mock_config")]
     state_machine: Option<String>,
+    /// A SAM DefinitionSubstitutions value, NAME=VALUE, replacing `${NAME}` in the definition (repeatable).
+    #[arg(long = "substitution", value_name = "NAME=VALUE", value_parser = parse_substitution)]
+    substitutions: Vec<(String, String)>,
     /// Wait for Wait states and retry back-off in real time (by default time is virtual and runs instantly).
     #[arg(long)]
     real_time: bool,
+}
+
+fn parse_substitution(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got '{text}'")),
+    }
 }
 
 /// Why a run could not start: all are usage or definition errors (exit code 2).
@@ -46,8 +57,11 @@ enum RunError {
     Definition { path: PathBuf, source: ModelError },
     #[error("{path}: {source}")]
     Mock { path: PathBuf, source: MockError },
-    #[error("Task state(s) without a mocked response: {}; pass --mock-config and --test-case covering them", .0.join(", "))]
-    Unmocked(Vec<String>),
+    #[error(
+        "the definition has Task state(s) ({}); pass --mock-config and --test-case to answer them",
+        .0.join(", ")
+    )]
+    NoMocks(Vec<String>),
 }
 
 fn read(path: &Path) -> Result<String, RunError> {
@@ -66,12 +80,17 @@ fn parse_input(input: &str) -> Result<Value, RunError> {
 }
 
 fn prepare(args: &RunArgs) -> Result<(Executor, Value), RunError> {
-    let machine = StateMachine::from_json(&read(&args.definition)?).map_err(|source| {
-        RunError::Definition {
-            path: args.definition.clone(),
-            source,
-        }
-    })?;
+    let definition_error = |source| RunError::Definition {
+        path: args.definition.clone(),
+        source,
+    };
+    let mut definition: Value = serde_json::from_str(&read(&args.definition)?)
+        .map_err(|e| definition_error(ModelError::Json(e)))?;
+    substitute(
+        &mut definition,
+        &args.substitutions.iter().cloned().collect(),
+    );
+    let machine = StateMachine::from_value(&definition).map_err(definition_error)?;
     let input = parse_input(&args.input)?;
     let invoker = match (&args.mock_config, &args.test_case) {
         (Some(path), Some(case)) => {
@@ -80,19 +99,16 @@ fn prepare(args: &RunArgs) -> Result<(Executor, Value), RunError> {
                 source,
             };
             let config = MockConfig::from_json(&read(path)?).map_err(mock_error)?;
-            let invoker = config
+            // Like Step Functions Local, a test case lists only the states its path reaches; reaching another Task
+            // state fails the execution with an error naming it.
+            config
                 .invoker(args.state_machine.as_deref(), case)
-                .map_err(mock_error)?;
-            let unmocked = invoker.unmocked_states(&machine);
-            if !unmocked.is_empty() {
-                return Err(RunError::Unmocked(unmocked));
-            }
-            invoker
+                .map_err(mock_error)?
         }
         _ => {
             let tasks = task_state_names(&machine);
             if !tasks.is_empty() {
-                return Err(RunError::Unmocked(tasks));
+                return Err(RunError::NoMocks(tasks));
             }
             // No Task states, so nothing will ask.
             MockInvoker::without_mocks()
@@ -155,11 +171,11 @@ pub async fn run(args: RunArgs) -> ExitCode {
         .map_err(std::io::Error::other)
         .and_then(|text| writeln!(std::io::stdout().lock(), "{text}"));
     // A closed pipe (`| head`) is the reader's choice, not a failure of the run.
-    if let Err(error) = &printed {
-        if error.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("loadshed asl run: cannot print the result: {error}");
-            return ExitCode::from(2);
-        }
+    if let Err(error) = &printed
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("loadshed asl run: cannot print the result: {error}");
+        return ExitCode::from(2);
     }
     exit_code(execution.status)
 }
@@ -196,6 +212,7 @@ mod tests {
             mock_config: case.map(|_| mocks),
             test_case: case.map(str::to_owned),
             state_machine: None,
+            substitutions: Vec::new(),
             real_time: false,
         }
     }
@@ -242,12 +259,8 @@ mod tests {
     async fn usage_and_definition_errors_exit_2() {
         let dir = tempfile::tempdir().unwrap();
         assert!(
-            matches!(prepare(&args(&dir, None, "{}")), Err(RunError::Unmocked(states)) if states == ["T"])
+            matches!(prepare(&args(&dir, None, "{}")), Err(RunError::NoMocks(states)) if states == ["T"])
         );
-        assert!(matches!(
-            prepare(&args(&dir, Some("none"), "{}")),
-            Err(RunError::Unmocked(_))
-        ));
         assert!(matches!(
             prepare(&args(&dir, Some("nope"), "{}")),
             Err(RunError::Mock { .. })
@@ -265,6 +278,43 @@ mod tests {
         assert!(matches!(prepare(&broken), Err(RunError::Definition { .. })));
         broken.definition = dir.path().join("missing.json");
         assert_eq!(run(broken).await, ExitCode::from(2));
+    }
+
+    #[tokio::test]
+    async fn reaching_a_task_state_the_test_case_does_not_mock_fails_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (executor, input) = prepare(&args(&dir, Some("none"), "{}")).unwrap();
+        let execution = executor.execute(input).await;
+        assert_eq!(execution.status, ExecutionStatus::Failed);
+        assert!(
+            execution
+                .cause
+                .unwrap()
+                .contains("State 'T' has no mocked response in test case 'none'")
+        );
+    }
+
+    #[tokio::test]
+    async fn substitutions_fill_sam_placeholders() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut run_args = args(&dir, Some("ok"), "{}");
+        std::fs::write(
+            &run_args.definition,
+            DEFINITION.replace("arn:aws:lambda:us-east-1:1:function:f", "${FnArn}"),
+        )
+        .unwrap();
+        run_args.substitutions =
+            vec![parse_substitution("FnArn=arn:aws:lambda:us-east-1:1:function:f").unwrap()];
+        let (executor, input) = prepare(&run_args).unwrap();
+        let execution = executor.execute(input).await;
+        assert!(
+            execution
+                .history
+                .iter()
+                .any(|e| e.event_type == "LambdaFunctionScheduled")
+        );
+        assert!(parse_substitution("no-equals").is_err());
+        assert!(parse_substitution("=value").is_err());
     }
 
     #[tokio::test]

@@ -50,6 +50,12 @@ impl OfflineEskom {
         OfflineEskom { server }
     }
 
+    /// The server, for tests that script extra answers on top of the recording (mount them with a
+    /// priority below wiremock's default of 5 so they win).
+    pub fn server(&self) -> &MockServer {
+        &self.server
+    }
+
     /// The base URL the Eskom adapter takes.
     pub fn base_url(&self) -> String {
         format!("{}/LoadShedding/", self.server.uri())

@@ -49,7 +49,7 @@ pub mod path;
 pub mod validate;
 
 pub use exec::{
-    Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, HistoryEvent, HistoryListener, Integration,
-    SystemClock, TaskCall, TaskFailure, TaskInvoker, VirtualClock,
+    Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, HistoryEvent, HistoryListener,
+    Integration, SystemClock, TaskCall, TaskFailure, TaskInvoker, VirtualClock,
 };
 pub use model::{ModelError, StateMachine};

@@ -104,7 +104,7 @@ mod machine {
             &definition,
             Code::SchemaValidationFailed,
             "/",
-            "The field \"Bogus\" is not supported",
+            "Field 'Bogus' is not supported",
         );
         let mut definition = single(json!({"Type": "Succeed"}));
         definition["TimeoutSeconds"] = json!(0);
@@ -175,11 +175,26 @@ mod machine {
             "A": {"Type": "Pass", "Next": "B"},
             "B": {"Type": "Pass", "Next": "A"}
         }});
+        let report = check(&definition);
+        let errors: Vec<_> = report.errors().collect();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!(errors[0].code, Code::MissingEndState);
+        assert_eq!(errors[0].message, "Workflow has no terminal state");
+        assert_eq!(
+            errors[0].location, None,
+            "AWS locates the top-level machine's at null"
+        );
+
+        let nested = single(
+            json!({"Type": "Parallel", "End": true, "Branches": [{"StartAt": "L", "States": {
+                "L": {"Type": "Pass", "Next": "L"}
+            }}]}),
+        );
         assert_error(
-            &definition,
+            &nested,
             Code::MissingEndState,
-            "/States",
-            "no terminal state",
+            "/States/S/Branches/0/States",
+            "Workflow has no terminal state",
         );
     }
 
@@ -306,8 +321,9 @@ mod states {
             state[field] = json!("$.x");
             let report = check(&single(state));
             assert!(
-                report.errors().any(|d| d.message
-                    == format!("The field \"{field}\" is not supported by Step Functions")),
+                report
+                    .errors()
+                    .any(|d| d.message == format!("Field '{field}' is not supported")),
                 "{kind}.{field}: {report:#?}"
             );
         }
@@ -731,7 +747,7 @@ mod choice {
             ),
             Code::SchemaValidationFailed,
             "/States/C/Choices/0/Not",
-            "\"Next\" is not supported",
+            "Field 'Next' is not supported",
         );
         assert_error(
             &choice(json!([{"Variable": "$.a", "IsNull": true}])),
@@ -743,7 +759,7 @@ mod choice {
             &choice(json!([{"Variable": "$.a", "IsNull": true, "End": true}])),
             Code::SchemaValidationFailed,
             "/States/C/Choices/0",
-            "\"End\" is not supported",
+            "Field 'End' is not supported",
         );
     }
 
@@ -803,7 +819,7 @@ mod choice {
             ),
             Code::SchemaValidationFailed,
             "/States/S",
-            "\"End\" is not supported",
+            "Field 'End' is not supported",
         );
     }
 
@@ -819,7 +835,7 @@ mod choice {
         assert!(
             report
                 .errors()
-                .any(|d| d.message.contains("\"Variable\" is not supported")),
+                .any(|d| d.message.contains("Field 'Variable' is not supported")),
             "{report:#?}"
         );
         assert!(
@@ -1152,14 +1168,16 @@ mod jsonata {
                 &jsonata(state),
                 Code::SchemaValidationFailed,
                 "/States/S",
-                &format!("The field \"{field}\" is not supported when QueryLanguage is JSONata"),
+                &format!(
+                    "The QueryLanguage is set to 'JSONata', but field '{field}' is only supported for the 'JSONPath' QueryLanguage"
+                ),
             );
         }
         assert_error(
             &single(json!({"Type": "Pass", "End": true, "Output": {}})),
             Code::SchemaValidationFailed,
             "/States/S",
-            "\"Output\" is not supported when QueryLanguage is JSONPath",
+            "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage",
         );
     }
 

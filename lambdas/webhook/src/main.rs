@@ -15,8 +15,6 @@
 //! - `TELEGRAM_API_BASE_URL`, `ESKOM_BASE_URL`, `ESKOMSEPUSH_BASE_URL` (optional): other servers
 //!   for the APIs, e.g. local fakes
 
-mod secrets;
-
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -30,16 +28,21 @@ use loadshed_core::adapters::telegram::{
     BotToken, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TelegramClient,
 };
 use loadshed_core::clock::SystemClock;
-use loadshed_core::runtime::upstream::{ESKOM_BASE_URL, ESKOMSEPUSH_BASE_URL};
+use loadshed_core::runtime::secrets::{SecretError, SecretReader, SecretSource, SecretVar};
+use loadshed_core::runtime::telegram::BOT_TOKEN;
+use loadshed_core::runtime::upstream::{ESKOM_BASE_URL, ESKOMSEPUSH_BASE_URL, SEPUSH_TOKEN};
 use loadshed_core::runtime::{self, ConfigError, Upstream, env};
 use loadshed_core::webhook::{Endpoint, Webhook, WebhookPorts, WebhookSecret, WebhookSettings};
 use tokio::sync::OnceCell;
 use tracing::error;
 
-use secrets::{SecretError, SecretReader, SecretSource};
-
 const REFRESH_COOLDOWN_SECONDS: &str = "REFRESH_COOLDOWN_SECONDS";
 const TELEGRAM_API_BASE_URL: &str = "TELEGRAM_API_BASE_URL";
+const WEBHOOK_SECRET: SecretVar = SecretVar {
+    name: "TELEGRAM_WEBHOOK_SECRET",
+    parameter: "TELEGRAM_WEBHOOK_SECRET_PARAMETER",
+    purpose: "the setWebhook secret_token (or the SSM parameter holding it, in TELEGRAM_WEBHOOK_SECRET_PARAMETER)",
+};
 
 #[derive(Debug)]
 struct Config {
@@ -61,20 +64,9 @@ impl Config {
             WebhookSettings::DEFAULT_REFRESH_COOLDOWN_SECONDS as u32,
         )?;
         Ok(Config {
-            bot_token: SecretSource::required(
-                "TELEGRAM_BOT_TOKEN",
-                "TELEGRAM_BOT_TOKEN_PARAMETER",
-                "the bot token (or the SSM parameter holding it, in TELEGRAM_BOT_TOKEN_PARAMETER)",
-            )?,
-            webhook_secret: SecretSource::required(
-                "TELEGRAM_WEBHOOK_SECRET",
-                "TELEGRAM_WEBHOOK_SECRET_PARAMETER",
-                "the setWebhook secret_token (or the SSM parameter holding it, in TELEGRAM_WEBHOOK_SECRET_PARAMETER)",
-            )?,
-            sepush_token: SecretSource::from_env(
-                "ESKOMSEPUSH_TOKEN",
-                "ESKOMSEPUSH_TOKEN_PARAMETER",
-            )?,
+            bot_token: BOT_TOKEN.required_source()?,
+            webhook_secret: WEBHOOK_SECRET.required_source()?,
+            sepush_token: SEPUSH_TOKEN.source()?,
             bot_username: env::required(
                 "BOT_USERNAME",
                 "the bot's username, to ignore commands addressed to other bots",
@@ -178,7 +170,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     ));
     // Building the client costs no network call; it is used only for `..._PARAMETER` secrets.
     let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    let secrets = SecretReader::new(aws_sdk_ssm::Client::new(&aws));
+    let secrets = SecretReader::with_client(aws_sdk_ssm::Client::new(&aws));
     let wiring = Arc::new(Wiring {
         config,
         store,

@@ -23,6 +23,11 @@ pub trait Clock: Send + Sync {
     fn advance_when_idle(&self) -> bool {
         false
     }
+
+    /// How many sleeps are waiting on this clock (virtual clocks only; a real clock reports 0).
+    fn pending_sleeps(&self) -> usize {
+        0
+    }
 }
 
 /// Wall-clock time and tokio timers.
@@ -44,8 +49,10 @@ impl Clock for SystemClock {
 /// the earliest wake-up. So a machine with hours of Wait runs in microseconds, and races such as a task against its
 /// `TimeoutSeconds` still resolve in virtual-time order.
 ///
-/// Virtual time assumes the task invoker does not wait on real I/O: while an invocation is pending on something
-/// outside the execution, the clock treats the execution as idle and moves on.
+/// Task invocations may do real I/O: while one is in flight and nothing but the executor's own timers (Wait,
+/// back-off, timeouts) is asleep, the executor holds virtual time still until the invocation makes progress, so a
+/// `TimeoutSeconds` does not fire just because a handler awaits a socket. An invoker that sleeps on this clock
+/// itself (a simulated latency) lets time move again.
 #[derive(Debug, Clone)]
 pub struct VirtualClock {
     inner: Arc<Mutex<VirtualState>>,
@@ -155,6 +162,10 @@ impl Clock for VirtualClock {
         .await;
     }
 
+    fn pending_sleeps(&self) -> usize {
+        self.state().timers.len()
+    }
+
     fn advance_when_idle(&self) -> bool {
         let mut state = self.state();
         let Some((&(deadline, _), ())) = state.timers.first_key_value() else {
@@ -179,10 +190,12 @@ impl Clock for VirtualClock {
     }
 }
 
-/// Polls `future` and, whenever nothing inside it was woken, lets the clock advance virtual time.
+/// Polls `future` and, whenever nothing inside it was woken and `may_advance` agrees, lets the clock advance
+/// virtual time.
 pub(crate) struct DriveWithClock<F> {
     future: Pin<Box<F>>,
     clock: Arc<dyn Clock>,
+    may_advance: Box<dyn Fn() -> bool + Send>,
     flag: Arc<WokenFlag>,
 }
 
@@ -209,10 +222,15 @@ impl Wake for WokenFlag {
 }
 
 impl<F: Future> DriveWithClock<F> {
-    pub(crate) fn new(future: F, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        future: F,
+        clock: Arc<dyn Clock>,
+        may_advance: Box<dyn Fn() -> bool + Send>,
+    ) -> Self {
         DriveWithClock {
             future: Box::pin(future),
             clock,
+            may_advance,
             flag: Arc::new(WokenFlag {
                 woken: AtomicBool::new(false),
                 outer: Mutex::new(None),
@@ -242,7 +260,7 @@ impl<F: Future> Future for DriveWithClock<F> {
             if self.flag.woken.load(Ordering::SeqCst) {
                 continue;
             }
-            if !self.clock.advance_when_idle() {
+            if !(self.may_advance)() || !self.clock.advance_when_idle() {
                 return Poll::Pending;
             }
         }

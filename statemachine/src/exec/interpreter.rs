@@ -385,7 +385,7 @@ async fn wait<'m>(
             .to_std()
             .unwrap_or(Duration::ZERO)
     };
-    clock.sleep(delay).await;
+    thread.run.sleep(delay).await;
     let assigned = evaluate_assign(at, s.assign.as_ref(), &scope)?;
     let output = apply_output_path(
         at,

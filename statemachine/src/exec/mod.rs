@@ -11,7 +11,7 @@ pub mod task;
 mod task_state;
 mod vars;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -132,22 +132,26 @@ impl Executor {
             }
         };
         let timeout = self.machine.timeout_seconds;
-        let outcome = clock::DriveWithClock::new(
+        let timed_body = {
+            let run = run.clone();
             async move {
                 match timeout {
                     None => Some(body.await),
                     Some(seconds) => {
-                        let sleep = clock.sleep(std::time::Duration::from_secs(seconds));
-                        match futures::future::select(Box::pin(body), sleep).await {
+                        let sleep = run.sleep(std::time::Duration::from_secs(seconds));
+                        match futures::future::select(Box::pin(body), Box::pin(sleep)).await {
                             futures::future::Either::Left((out, _)) => Some(out),
                             futures::future::Either::Right(((), _)) => None,
                         }
                     }
                 }
-            },
-            self.clock.clone(),
-        )
-        .await;
+            }
+        };
+        let may_advance = {
+            let run = run.clone();
+            Box::new(move || run.may_advance_virtual_time())
+        };
+        let outcome = clock::DriveWithClock::new(timed_body, clock, may_advance).await;
         let (status, output, error, cause) = match outcome {
             Some((Ok(output), prev)) => {
                 run.record(
@@ -247,6 +251,10 @@ pub(crate) struct Run {
     record_history: bool,
     history: Mutex<Vec<HistoryEvent>>,
     next_id: AtomicU64,
+    /// The executor's own sleeps (Wait, retry back-off, timeouts) currently pending.
+    engine_sleeps: AtomicUsize,
+    /// Task invocations currently in flight.
+    invocations: AtomicUsize,
     execution_name: String,
     role_arn: String,
     region: String,
@@ -284,6 +292,8 @@ impl Run {
             record_history: options.record_history,
             history: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            engine_sleeps: AtomicUsize::new(0),
+            invocations: AtomicUsize::new(0),
             execution_context: json!({
                 "Id": execution_arn,
                 "Input": input,
@@ -328,8 +338,44 @@ impl Run {
         self.record_history || self.listener.is_some()
     }
 
+    /// A sleep of the executor's own (Wait, back-off, timeouts), counted so virtual time can tell it apart from an
+    /// invoker's.
+    pub async fn sleep(&self, duration: std::time::Duration) {
+        let _pending = Counted::enter(&self.engine_sleeps);
+        self.clock.sleep(duration).await;
+    }
+
+    /// Runs a task invocation, counted as in flight while it runs.
+    pub async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
+        let _in_flight = Counted::enter(&self.invocations);
+        self.invoker.invoke(call).await
+    }
+
+    /// Virtual time may jump ahead when no invocation is in flight, or when something besides the executor's own
+    /// timers sleeps on the clock (an invoker simulating latency). Otherwise an invocation is waiting on real work.
+    fn may_advance_virtual_time(&self) -> bool {
+        self.invocations.load(Ordering::SeqCst) == 0
+            || self.clock.pending_sleeps() > self.engine_sleeps.load(Ordering::SeqCst)
+    }
+
     fn last_id(&self) -> u64 {
         self.next_id.load(Ordering::Relaxed).saturating_sub(1)
+    }
+}
+
+/// Counts something as pending for as long as the guard lives.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl<'a> Counted<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Counted(counter)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

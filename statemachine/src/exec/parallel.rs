@@ -107,7 +107,7 @@ pub(crate) async fn run_parallel<'m>(
             Ok(value) => return finish(thread, &f, raw, value, &context, at),
             Err(failure) => {
                 if let Some(delay) = retry.next_delay(f.retry, &failure) {
-                    thread.run.clock.sleep(delay).await;
+                    thread.run.sleep(delay).await;
                     continue;
                 }
                 return catch(thread, at, f.catch, failure, raw, &context);
@@ -160,9 +160,15 @@ pub(crate) async fn run_map<'m>(
         retry: &s.retry,
         catch: &s.catch,
     };
-    let distributed = [("ItemReader", &s.item_reader), ("ItemBatcher", &s.item_batcher), ("ResultWriter", &s.result_writer)];
+    let distributed = [
+        ("ItemReader", &s.item_reader),
+        ("ItemBatcher", &s.item_batcher),
+        ("ResultWriter", &s.result_writer),
+    ];
     if let Some((field, _)) = distributed.iter().find(|(_, value)| value.is_some()) {
-        return Err(at.runtime(format!("{field} (distributed Map) is not supported by this engine")));
+        return Err(at.runtime(format!(
+            "{field} (distributed Map) is not supported by this engine"
+        )));
     }
     let context = sr.context(&thread.run, None, None);
     let mut retry = RetryState::new(f.retry);
@@ -172,7 +178,7 @@ pub(crate) async fn run_map<'m>(
             Ok(value) => return finish(thread, &f, raw, value, &context, at),
             Err(failure) => {
                 if let Some(delay) = retry.next_delay(f.retry, &failure) {
-                    thread.run.clock.sleep(delay).await;
+                    thread.run.sleep(delay).await;
                     continue;
                 }
                 return catch(thread, at, f.catch, failure, raw, &context);

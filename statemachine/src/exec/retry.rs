@@ -45,7 +45,12 @@ impl RetryState {
         };
         self.counts[index] += 1;
         self.retry_count += 1;
-        tracing::debug!(error, retry = self.retry_count, delay_seconds = seconds, "retrying after an error");
+        tracing::debug!(
+            error,
+            retry = self.retry_count,
+            delay_seconds = seconds,
+            "retrying after an error"
+        );
         Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
     }
 }

@@ -41,7 +41,7 @@ pub(crate) async fn run<'m>(
             Ok(result) => return finish(thread, s, raw, result, &context, at),
             Err(failure) => {
                 if let Some(delay) = retry.next_delay(&s.retry, &failure) {
-                    thread.run.clock.sleep(delay).await;
+                    thread.run.sleep(delay).await;
                     continue;
                 }
                 return catch(thread, at, &s.catch, failure, raw, &context);
@@ -177,10 +177,10 @@ async fn attempt(
         attempt: retry_count,
         execution_name: thread.run.execution_name.clone(),
     };
-    let invocation = thread.run.invoker.invoke(call);
+    let invocation = Box::pin(thread.run.invoke(call));
     let outcome = match timeout {
         None => Some(invocation.await),
-        Some(limit) => match select(invocation, thread.run.clock.sleep(limit)).await {
+        Some(limit) => match select(invocation, Box::pin(thread.run.sleep(limit))).await {
             Either::Left((result, _)) => Some(result),
             Either::Right(((), _)) => None,
         },

@@ -664,8 +664,14 @@ async fn choice_assigns_state_level_always_and_rule_level_when_the_rule_matches(
         "C": {"Type": "Choice", "Assign": {"via": "state", "seen.$": "$.x"},
               "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Assign": {"via": "rule"}, "Next": "Out"}], "Default": "Out"},
         "Out": {"Type": "Pass", "Parameters": {"via.$": "$via", "seen.$": "$seen"}, "End": true}}});
-    assert_eq!(run_simple(definition.clone(), json!({"x": 1})).await.output, Some(json!({"via": "rule", "seen": 1})));
-    assert_eq!(run_simple(definition, json!({"x": 2})).await.output, Some(json!({"via": "state", "seen": 2})));
+    assert_eq!(
+        run_simple(definition.clone(), json!({"x": 1})).await.output,
+        Some(json!({"via": "rule", "seen": 1}))
+    );
+    assert_eq!(
+        run_simple(definition, json!({"x": 2})).await.output,
+        Some(json!({"via": "state", "seen": 2}))
+    );
 }
 
 #[tokio::test]
@@ -680,8 +686,43 @@ async fn distributed_map_features_are_refused_not_ignored() {
 #[test]
 fn executions_can_be_spawned() {
     fn assert_send<T: Send>(_: &T) {}
-    let machine = StateMachine::from_value(&json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}})).unwrap();
+    let machine = StateMachine::from_value(
+        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    )
+    .unwrap();
     let clock = VirtualClock::starting_at(start_time());
     let executor = Executor::new(machine, recorder(&clock, |_| Ok(Value::Null)));
     assert_send(&executor.execute(json!({})));
+}
+
+/// An invoker doing real asynchronous work (as an in-process handler calling a local server would).
+struct RealWork;
+
+#[async_trait]
+impl TaskInvoker for RealWork {
+    async fn invoke(&self, _call: TaskCall) -> Result<Value, TaskFailure> {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        Ok(json!("worked"))
+    }
+}
+
+#[tokio::test]
+async fn virtual_time_holds_still_while_a_task_does_real_work() {
+    let definition = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN_ARN, "TimeoutSeconds": 1, "End": true}}},
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": true}}}
+    ]}}});
+    let machine = StateMachine::from_value(&definition).unwrap();
+    let clock = VirtualClock::starting_at(start_time());
+    let execution = Executor::new(machine, RealWork)
+        .with_clock(clock.clone())
+        .execute(json!({}))
+        .await;
+    assert_eq!(
+        execution.status,
+        ExecutionStatus::Succeeded,
+        "{execution:?}"
+    );
+    assert_eq!(execution.output, Some(json!(["worked", {}])));
+    assert_eq!((clock.now() - start_time()).num_seconds(), 600);
 }

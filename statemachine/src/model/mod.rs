@@ -7,7 +7,7 @@ pub mod fields;
 pub mod retry;
 pub mod template;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -350,6 +350,28 @@ impl StateMachine {
             }
         }
         Ok(())
+    }
+}
+
+/// Replaces SAM `DefinitionSubstitutions` placeholders (`${Name}`) in every string of a definition, as SAM does
+/// before it creates the state machine. Placeholders without a value are left as they are.
+pub fn substitute(definition: &mut Value, substitutions: &BTreeMap<String, String>) {
+    match definition {
+        Value::String(text) if text.contains("${") => {
+            for (name, value) in substitutions {
+                let placeholder = format!("${{{name}}}");
+                if text.contains(&placeholder) {
+                    *text = text.replace(&placeholder, value);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| substitute(item, substitutions)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|item| substitute(item, substitutions)),
+        _ => {}
     }
 }
 

@@ -141,3 +141,23 @@ fn error_matching_rules() {
     assert!(!retry::error_matches(&task_failed, "States.Timeout"));
     assert!(!retry::error_matches(&["State.ALL".to_owned()], "Anything"));
 }
+
+#[test]
+fn sam_substitutions_replace_placeholders_in_strings() {
+    let mut definition = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "${StageFunctionArn}", "Parameters": {"note": "arn ${StageFunctionArn} and ${Unknown}"}, "End": true}}});
+    let substitutions = [(
+        "StageFunctionArn".to_owned(),
+        "arn:aws:lambda:af-south-1:1:function:stage".to_owned(),
+    )]
+    .into();
+    substitute(&mut definition, &substitutions);
+    assert_eq!(
+        definition["States"]["T"]["Resource"],
+        json!("arn:aws:lambda:af-south-1:1:function:stage")
+    );
+    assert_eq!(
+        definition["States"]["T"]["Parameters"]["note"],
+        json!("arn arn:aws:lambda:af-south-1:1:function:stage and ${Unknown}")
+    );
+}

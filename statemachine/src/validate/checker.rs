@@ -138,10 +138,7 @@ impl<'o> Checker<'o> {
     }
 
     pub(crate) fn unsupported(&mut self, obj: Obj<'_>, field: &str) {
-        self.schema(
-            obj.at,
-            format!("The field \"{field}\" is not supported by Step Functions"),
-        );
+        self.schema(obj.at, format!("Field '{field}' is not supported"));
     }
 
     /// Rejects every field of `obj` not in `allowed`.

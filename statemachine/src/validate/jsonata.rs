@@ -1,8 +1,11 @@
 //! JSONata expressions in JSONata-mode states: strings of the form `{% expression %}`.
 //!
-//! The validator checks the delimiters, not the expression's grammar: JSONata is evaluated by AWS and no Rust JSONata
-//! parser covers the whole language, so a grammar check would reject valid expressions.
+//! AWS parses every expression when the state machine is created, so syntax errors are checked here with jsonata-rs's
+//! parser. Its known gaps are rare in workflows: it rejects the parent operator (`%`), partial application
+//! (`$f(?, 1)`) and function signatures (`function($x)<n:n>`), which valid JSONata allows.
 
+use bumpalo::Bump;
+use jsonata_rs::JsonAta;
 use serde_json::Value;
 
 use super::checker::Checker;
@@ -13,16 +16,29 @@ pub(crate) fn is_expression(text: &str) -> bool {
     text.starts_with("{%") && text.ends_with("%}") && text.len() >= 4
 }
 
-/// A string that opens `{%` must close `%}` around a non-empty expression; other strings are literals.
-fn malformed(text: &str) -> bool {
-    text.starts_with("{%") && (!is_expression(text) || text[2..text.len() - 2].trim().is_empty())
+/// What is wrong with a string that opens `{%`; `None` for a good expression or a plain literal.
+fn expression_problem(text: &str) -> Option<String> {
+    if !text.starts_with("{%") {
+        return None;
+    }
+    if !is_expression(text) {
+        return Some("it does not end with %}".to_owned());
+    }
+    let body = &text[2..text.len() - 2];
+    if body.trim().is_empty() {
+        return Some("the expression is empty".to_owned());
+    }
+    let arena = Bump::new();
+    JsonAta::new(body, &arena)
+        .err()
+        .map(|error| error.to_string())
 }
 
 impl Checker<'_> {
     /// A field that must be a JSONata expression (`Condition`, `Items` as a string).
     pub(crate) fn jsonata_expression(&mut self, value: &Value, field: &str, at: &Pointer) {
         match value {
-            Value::String(text) if is_expression(text) && !malformed(text) => {}
+            Value::String(text) if text.starts_with("{%") => self.jsonata_template(value, field, at),
             _ => self.schema(
                 at,
                 format!("The value for the field '{field}' must be a JSONata expression enclosed in {{% %}}"),
@@ -30,14 +46,18 @@ impl Checker<'_> {
         }
     }
 
-    /// `Arguments`, `Output`, `Assign` values and friends: any JSON, whose strings are literals or well-formed
+    /// `Arguments`, `Output`, `Assign` values and friends: any JSON, whose strings are literals or valid
     /// `{% %}` expressions.
     pub(crate) fn jsonata_template(&mut self, value: &Value, field: &str, at: &Pointer) {
         match value {
-            Value::String(text) if malformed(text) => self.schema(
-                at,
-                format!("The value for the field '{field}' is not a valid JSONata expression enclosed in {{% %}}"),
-            ),
+            Value::String(text) => {
+                if let Some(problem) = expression_problem(text) {
+                    self.schema(
+                        at,
+                        format!("Invalid JSONata expression for the field '{field}': {problem}"),
+                    );
+                }
+            }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     self.jsonata_template(item, field, &at.child(i));
@@ -55,17 +75,37 @@ impl Checker<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_expression, malformed};
+    use super::{expression_problem, is_expression};
 
     #[test]
     fn delimiters() {
         assert!(is_expression("{% $states.input %}"));
         assert!(is_expression("{%10%}"));
         assert!(!is_expression("10 %}"));
-        assert!(malformed("{% 10 %"));
-        assert!(malformed("{%  %}"));
-        assert!(malformed("{%"));
-        assert!(!malformed("plain text"));
-        assert!(!malformed("{% $x %}"));
+        assert_eq!(expression_problem("plain text"), None);
+        assert_eq!(expression_problem("10 %}"), None);
+        assert!(expression_problem("{% 10 %").is_some());
+        assert!(expression_problem("{%  %}").is_some());
+        assert!(expression_problem("{%").is_some());
+    }
+
+    #[test]
+    fn grammar() {
+        for good in [
+            "{% $states.input.list[price > 10].name %}",
+            "{% ($n := $count($states.input.items); $n > 0 ? $n : null) %}",
+            "{% $map($states.input, function($v) { $v * 2 }) %}",
+            "{% $match($states.input.s, /ab+c/i) %}",
+            "{% {\"a\": 1, \"b\": $x} %}",
+        ] {
+            assert_eq!(expression_problem(good), None, "{good}");
+        }
+        for bad in [
+            "{% 10 + * 2 %}",
+            "{% $sum($states.input.items %}",
+            "{% $.store.book[?(@.price < 10)] %}",
+        ] {
+            assert!(expression_problem(bad).is_some(), "{bad}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::checker::{Checker, Obj};
 use super::fields::QueryLanguage;
 use super::pointer::Pointer;
-use super::report::Code;
+use super::report::{Code, Severity};
 use super::states::{Summary, Transition};
 
 /// AWS rejects longer state names with `INVALID_STATE_NAME`.
@@ -100,7 +100,7 @@ impl Checker<'_> {
         }
 
         let start = start_at.map(|name| Transition::new(name, obj.at("StartAt")));
-        self.transitions(states, &states_at, start, &summaries);
+        self.transitions(states, &states_at, start, &summaries, kind);
     }
 
     fn transitions(
@@ -109,6 +109,7 @@ impl Checker<'_> {
         states_at: &Pointer,
         start: Option<Transition>,
         summaries: &[(&str, Summary)],
+        kind: MachineKind,
     ) {
         let mut any_missing = false;
         for transition in start
@@ -156,10 +157,13 @@ impl Checker<'_> {
 
         // A broken state, or a missing target, might have been meant as the end; their own diagnostics say enough.
         if !any_missing && !summaries.iter().any(|(_, s)| s.terminal || s.broken) {
-            self.error(
+            // AWS gives the top-level machine's diagnostic no location (`at null`); a nested machine's says which.
+            let at = (kind != MachineKind::Top).then_some(states_at);
+            self.push(
+                Severity::Error,
                 Code::MissingEndState,
-                states_at,
-                "Workflow has no terminal state",
+                at,
+                "Workflow has no terminal state".to_owned(),
             );
         }
     }

@@ -6,7 +6,8 @@
 //! ```
 //! use asl::validate::{Options, validate_str};
 //!
-//! let report = validate_str(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#, &Options::default());
+//! let definition = r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#;
+//! let report = validate_str(definition, &Options::default());
 //! assert!(!report.is_ok());
 //! assert_eq!(report.diagnostics[0].message, "Missing 'Next' target: B");
 //! assert_eq!(report.diagnostics[0].location.as_deref(), Some("/States/A/Next"));

@@ -112,7 +112,10 @@ impl Checker<'_> {
                 if !matches!(value, Value::String(text) if is_dynamic_value(text)) {
                     self.schema(
                         at,
-                        format!("The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"),
+                        format!(
+                            "The value for the field '{key}' must be a valid JSONPath or a valid intrinsic \
+                             function call"
+                        ),
                     );
                 }
                 // `"a"` and `"a.$"` would both produce the field `a`.
@@ -130,7 +133,10 @@ impl Checker<'_> {
                         Severity::Warning,
                         Code::NoDollar,
                         Some(&at.child(key)),
-                        format!("The value of '{key}' looks like a JSONPath or an intrinsic function call, but '{key}' does not end with '.$', so it is passed on as a string"),
+                        format!(
+                            "The value of '{key}' looks like a JSONPath or an intrinsic function call, but \
+                             '{key}' does not end with '.$', so it is passed on as a string"
+                        ),
                     );
                 }
                 self.payload_template(value, &at.child(key));
@@ -148,7 +154,10 @@ impl Checker<'_> {
                             Severity::Warning,
                             Code::PassResultIsStatic,
                             Some(&at.child(key)),
-                            format!("'{key}' is not evaluated: a Pass state's Result is static (use Parameters for paths)"),
+                            format!(
+                                "'{key}' is not evaluated: a Pass state's Result is static (use \
+                                 Parameters for paths)"
+                            ),
                         );
                     }
                     self.static_result(item, &at.child(key));

@@ -95,7 +95,8 @@ impl Checker<'_> {
         transitions
     }
 
-    /// A non-empty array of error names (its absence is reported by the caller); `States.ALL` must stand alone and in the last retrier or catcher.
+    /// A non-empty array of error names (the caller reports its absence); `States.ALL` must stand alone, and only in
+    /// the last retrier or catcher.
     fn error_equals(&mut self, obj: Obj<'_>, is_last: bool, what: &str) {
         let Some(names) = self.array(obj, "ErrorEquals") else {
             return;

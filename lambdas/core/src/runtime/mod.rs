@@ -2,6 +2,7 @@
 //! adapters, logging, and the Lambda runtime loop. The binaries themselves only pick a handler.
 
 pub mod env;
+pub mod secrets;
 pub mod telegram;
 pub mod upstream;
 

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
+use tokio::sync::OnceCell;
+use tracing::error;
+
 use crate::adapters::eskom::{EskomClient, EskomConfig};
 use crate::adapters::sepush::{ApiToken, SePushClient, SePushConfig};
 use crate::domain::{Area, AreaHandle, Schedule, Stage};
@@ -12,8 +15,17 @@ use crate::errors::UpstreamError;
 use crate::ports::{AreaSearch, ScheduleSource, StageSource};
 
 use super::env::{self, ConfigError};
+use super::secrets::{SecretReader, SecretSource, SecretVar};
 
 pub const ESKOMSEPUSH_TOKEN: &str = "ESKOMSEPUSH_TOKEN";
+pub const ESKOMSEPUSH_TOKEN_PARAMETER: &str = "ESKOMSEPUSH_TOKEN_PARAMETER";
+
+/// The EskomSePush API token (optional): its value, or the SSM parameter holding it.
+pub const SEPUSH_TOKEN: SecretVar = SecretVar {
+    name: ESKOMSEPUSH_TOKEN,
+    parameter: ESKOMSEPUSH_TOKEN_PARAMETER,
+    purpose: "the EskomSePush API token (or, in ESKOMSEPUSH_TOKEN_PARAMETER, the SSM parameter holding it)",
+};
 pub const ESKOM_BASE_URL: &str = "ESKOM_BASE_URL";
 pub const ESKOMSEPUSH_BASE_URL: &str = "ESKOMSEPUSH_BASE_URL";
 
@@ -31,15 +43,24 @@ impl Upstream {
     /// EskomSePush when a token is configured, Eskom's own site otherwise. Schedules always go to
     /// the API the area was found with, so switching providers keeps existing subscriptions working.
     pub fn new(eskom: EskomConfig, sepush: Option<SePushConfig>) -> Result<Self, ConfigError> {
-        let eskom = Arc::new(EskomClient::new(eskom).map_err(|e| client_error("Eskom", e))?);
         let sepush = sepush
             .map(SePushClient::new)
             .transpose()
             .map_err(|e| client_error("EskomSePush", e))?
             .map(Arc::new);
+        Upstream::wire(eskom, sepush)
+    }
+
+    fn wire<S>(eskom: EskomConfig, sepush: Option<Arc<S>>) -> Result<Self, ConfigError>
+    where
+        S: StageSource + ScheduleSource + AreaSearch + 'static,
+    {
+        let eskom = Arc::new(EskomClient::new(eskom).map_err(|e| client_error("Eskom", e))?);
         let schedules = Arc::new(ByProvider {
             eskom: eskom.clone(),
-            sepush: sepush.clone(),
+            sepush: sepush
+                .clone()
+                .map(|s| -> Arc<dyn ScheduleSource> { s }),
         });
         Ok(match sepush {
             Some(sepush) => Upstream {
@@ -57,21 +78,99 @@ impl Upstream {
         })
     }
 
-    /// From `ESKOMSEPUSH_TOKEN` (optional), `ESKOM_BASE_URL` and `ESKOMSEPUSH_BASE_URL` (optional
-    /// overrides). Makes no network call.
+    /// From `ESKOMSEPUSH_TOKEN` or `ESKOMSEPUSH_TOKEN_PARAMETER` (optional), `ESKOM_BASE_URL` and
+    /// `ESKOMSEPUSH_BASE_URL` (optional overrides). Makes no network call: a token in SSM is read
+    /// on the first EskomSePush request.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut eskom = EskomConfig::default();
         if let Some(url) = env::optional(ESKOM_BASE_URL) {
             eskom.base_url = url;
         }
-        let sepush = env::optional(ESKOMSEPUSH_TOKEN).map(|token| {
-            let mut config = SePushConfig::new(ApiToken::new(token));
-            if let Some(url) = env::optional(ESKOMSEPUSH_BASE_URL) {
-                config.base_url = url;
+        let base_url = env::optional(ESKOMSEPUSH_BASE_URL);
+        match SEPUSH_TOKEN.source()? {
+            None => Upstream::new(eskom, None),
+            Some(SecretSource::Value(token)) => {
+                Upstream::new(eskom, Some(sepush_config(token, base_url)))
             }
-            config
-        });
-        Upstream::new(eskom, sepush)
+            Some(token @ SecretSource::Parameter(_)) => {
+                let lazy = LazySePush::new(token, base_url, SecretReader::new());
+                Upstream::wire(eskom, Some(Arc::new(lazy)))
+            }
+        }
+    }
+}
+
+fn sepush_config(token: String, base_url: Option<String>) -> SePushConfig {
+    let mut config = SePushConfig::new(ApiToken::new(token));
+    if let Some(url) = base_url {
+        config.base_url = url;
+    }
+    config
+}
+
+/// The EskomSePush client for a token in SSM: built on the first request, which reads the token.
+pub struct LazySePush {
+    token: SecretSource,
+    base_url: Option<String>,
+    secrets: SecretReader,
+    client: OnceCell<SePushClient>,
+}
+
+impl LazySePush {
+    pub fn new(token: SecretSource, base_url: Option<String>, secrets: SecretReader) -> Self {
+        LazySePush {
+            token,
+            base_url,
+            secrets,
+            client: OnceCell::new(),
+        }
+    }
+
+    /// The client, reading the token the first time. Failures are not kept.
+    async fn client(&self) -> Result<&SePushClient, UpstreamError> {
+        self.client
+            .get_or_try_init(|| async {
+                let service = crate::adapters::sepush::SERVICE;
+                let token = self.secrets.read(&self.token).await.map_err(|e| {
+                    error!(error = %e, "cannot read the EskomSePush token");
+                    match e.is_permanent() {
+                        // Without a token every call would be refused: a person must fix it.
+                        true => UpstreamError::Unauthorized { service },
+                        false => UpstreamError::Unavailable {
+                            service,
+                            detail: e.to_string(),
+                        },
+                    }
+                })?;
+                SePushClient::new(sepush_config(token, self.base_url.clone())).map_err(|e| {
+                    UpstreamError::Unavailable {
+                        service,
+                        detail: e.to_string(),
+                    }
+                })
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl StageSource for LazySePush {
+    async fn current_stage(&self) -> Result<Stage, UpstreamError> {
+        self.client().await?.current_stage().await
+    }
+}
+
+#[async_trait]
+impl ScheduleSource for LazySePush {
+    async fn schedule(&self, area: &Area, stage: Stage, today: NaiveDate) -> Result<Schedule, UpstreamError> {
+        self.client().await?.schedule(area, stage, today).await
+    }
+}
+
+#[async_trait]
+impl AreaSearch for LazySePush {
+    async fn search(&self, text: &str, limit: usize) -> Result<Vec<Area>, UpstreamError> {
+        self.client().await?.search(text, limit).await
     }
 }
 
@@ -85,7 +184,7 @@ fn client_error(what: &'static str, error: impl std::fmt::Display) -> ConfigErro
 /// Sends each area's schedule request to the API its handle belongs to.
 struct ByProvider {
     eskom: Arc<EskomClient>,
-    sepush: Option<Arc<SePushClient>>,
+    sepush: Option<Arc<dyn ScheduleSource>>,
 }
 
 #[async_trait]

@@ -1,9 +1,13 @@
 //! One state: its type, query language and fields, then the checks of its type.
 
 mod choice;
+mod fail;
 mod map;
+mod parallel;
+mod pass;
 mod resource;
-mod simple;
+mod task;
+mod wait;
 
 use serde_json::Value;
 
@@ -11,6 +15,9 @@ use super::checker::{Checker, Obj};
 use super::fields::{QueryLanguage, STATE_TYPES, StateType, Support, support};
 use super::paths::PathKind;
 use super::pointer::Pointer;
+
+/// AWS's ceiling for `Seconds`, `TimeoutSeconds` and `HeartbeatSeconds`.
+const MAX_SECONDS: i64 = 99_999_999;
 
 /// An edge of the transition graph: a state name and the field that names it.
 #[derive(Debug, Clone)]
@@ -148,7 +155,8 @@ impl Checker<'_> {
                 Some(Support::Only(language)) if language != state.language => self.schema(
                     state.obj.at,
                     format!(
-                        "The field \"{field}\" is not supported when QueryLanguage is {}",
+                        "The QueryLanguage is set to '{}', but field '{field}' is only supported for \
+                         the '{language}' QueryLanguage",
                         state.language
                     ),
                 ),

@@ -1,0 +1,257 @@
+//! Secrets (bot token, webhook secret, EskomSePush token) given either as their value or as the
+//! name of an SSM SecureString parameter.
+//!
+//! A deployed function gets `NAME_PARAMETER`, the parameter's name: CloudFormation cannot resolve
+//! `ssm-secure` references into Lambda environment variables, and a value there would show in the
+//! console and in `GetFunctionConfiguration`. Local runs and tests set `NAME`, the value itself.
+//!
+//! Parameters are read on first use, never at start: the guide allows no network call before the
+//! first invocation, and a read during the init phase would lengthen every cold start and turn an
+//! SSM hiccup into a failed start (retried by nobody) instead of one failed, retried invocation.
+//! A value read once is kept for the life of the execution environment; rotating a secret takes
+//! effect on the next cold start (or a function update, which forces one).
+
+use std::fmt;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::operation::get_parameter::GetParameterError;
+use tokio::sync::OnceCell;
+
+use super::env::{self, ConfigError};
+
+/// `NAME` + this suffix names the variable holding the SSM parameter's name.
+pub const PARAMETER_SUFFIX: &str = "_PARAMETER";
+
+/// One secret the code reads: the variable for its value, the variable for its SSM parameter's
+/// name, and what it is for (shown when both are missing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretVar {
+    pub name: &'static str,
+    pub parameter: &'static str,
+    pub purpose: &'static str,
+}
+
+impl SecretVar {
+    /// Where this secret comes from, if anywhere. Setting both variables is an error: which one
+    /// wins would be a guess.
+    pub fn source(&self) -> Result<Option<SecretSource>, ConfigError> {
+        match (env::optional(self.name), env::optional(self.parameter)) {
+            (Some(_), Some(_)) => Err(ConfigError::Invalid {
+                name: self.parameter,
+                reason: format!("set either {} or {}, not both", self.name, self.parameter),
+            }),
+            (Some(value), None) => Ok(Some(SecretSource::Value(value))),
+            (None, Some(parameter)) => Ok(Some(SecretSource::Parameter(parameter))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// As [`SecretVar::source`], but one of the two variables must be set.
+    pub fn required_source(&self) -> Result<SecretSource, ConfigError> {
+        self.source()?.ok_or(ConfigError::Missing {
+            name: self.name,
+            purpose: self.purpose,
+        })
+    }
+}
+
+/// Where one secret comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Value(String),
+    /// The name of an SSM SecureString parameter holding the value.
+    Parameter(String),
+}
+
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Value(_) => f.write_str("Value(<redacted>)"),
+            SecretSource::Parameter(name) => f.debug_tuple("Parameter").field(name).finish(),
+        }
+    }
+}
+
+impl SecretSource {
+    /// The value, when it is at hand without a network call.
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            SecretSource::Value(value) => Some(value),
+            SecretSource::Parameter(_) => None,
+        }
+    }
+}
+
+/// Why a secret could not be read from SSM. `is_permanent` tells a missing parameter or a
+/// missing permission (a person must fix the deployment) from a failure that may pass.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("cannot read SSM parameter {parameter}: {detail}")]
+    Unreadable {
+        parameter: String,
+        detail: String,
+        permanent: bool,
+    },
+    #[error("SSM parameter {parameter} has no value")]
+    Empty { parameter: String },
+}
+
+impl SecretError {
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            SecretError::Unreadable { permanent, .. } => *permanent,
+            SecretError::Empty { .. } => true,
+        }
+    }
+}
+
+/// SSM error codes that retrying cannot fix.
+const PERMANENT_CODES: &[&str] = &[
+    "ParameterNotFound",
+    "ParameterVersionNotFound",
+    "AccessDeniedException",
+    "InvalidKeyId",
+    "KMSAccessDeniedException",
+    "UnrecognizedClientException",
+];
+
+/// Reads secrets, from SSM when they are given as parameter names. The SSM client itself is built
+/// on the first such read, so a function whose secrets are all values never loads it.
+#[derive(Debug, Default)]
+pub struct SecretReader {
+    ssm: OnceCell<aws_sdk_ssm::Client>,
+}
+
+impl SecretReader {
+    /// Loads the SSM client from the standard AWS configuration when first needed.
+    pub fn new() -> Self {
+        SecretReader::default()
+    }
+
+    /// Uses `client` (e.g. one pointed at moto).
+    pub fn with_client(client: aws_sdk_ssm::Client) -> Self {
+        SecretReader {
+            ssm: OnceCell::new_with(Some(client)),
+        }
+    }
+
+    /// The secret's value: as given, or the decrypted parameter, trimmed.
+    pub async fn read(&self, source: &SecretSource) -> Result<String, SecretError> {
+        let parameter = match source {
+            SecretSource::Value(value) => return Ok(value.clone()),
+            SecretSource::Parameter(parameter) => parameter,
+        };
+        let ssm = self
+            .ssm
+            .get_or_init(|| async {
+                let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+                aws_sdk_ssm::Client::new(&shared)
+            })
+            .await;
+        let answer = ssm
+            .get_parameter()
+            .name(parameter)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|error| unreadable(parameter, error))?;
+        answer
+            .parameter()
+            .and_then(|p| p.value())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| SecretError::Empty {
+                parameter: parameter.clone(),
+            })
+    }
+}
+
+fn unreadable(parameter: &str, error: SdkError<GetParameterError>) -> SecretError {
+    let permanent = error
+        .as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| PERMANENT_CODES.contains(&code));
+    SecretError::Unreadable {
+        parameter: parameter.to_owned(),
+        detail: DisplayErrorContext(&error).to_string(),
+        permanent,
+    }
+}
+
+/// A secret resolved once, on first use, then kept.
+#[derive(Debug)]
+pub struct LazySecret {
+    source: SecretSource,
+    value: OnceCell<String>,
+}
+
+impl LazySecret {
+    pub fn new(source: SecretSource) -> Self {
+        let value = match source.value() {
+            Some(value) => OnceCell::new_with(Some(value.to_owned())),
+            None => OnceCell::new(),
+        };
+        LazySecret { source, value }
+    }
+
+    pub fn source(&self) -> &SecretSource {
+        &self.source
+    }
+
+    /// The value, reading it through `reader` the first time. A failed read is not kept: the next
+    /// call tries again.
+    pub async fn get(&self, reader: &SecretReader) -> Result<&str, SecretError> {
+        self.value
+            .get_or_try_init(|| reader.read(&self.source))
+            .await
+            .map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VAR: SecretVar = SecretVar {
+        name: "LOADSHED_SECRETS_UNIT_TEST",
+        parameter: "LOADSHED_SECRETS_UNIT_TEST_PARAMETER",
+        purpose: "a test secret",
+    };
+
+    #[test]
+    fn values_never_print() {
+        let source = SecretSource::Value("123:very-secret".into());
+        assert_eq!(format!("{source:?}"), "Value(<redacted>)");
+        let parameter = SecretSource::Parameter("/loadshed/token".into());
+        assert_eq!(format!("{parameter:?}"), "Parameter(\"/loadshed/token\")");
+    }
+
+    #[test]
+    fn parameter_variable_is_the_name_with_the_suffix() {
+        assert_eq!(VAR.parameter, format!("{}{PARAMETER_SUFFIX}", VAR.name));
+    }
+
+    #[tokio::test]
+    async fn a_value_is_read_without_any_client() {
+        let reader = SecretReader::new();
+        let secret = LazySecret::new(SecretSource::Value("abc".into()));
+        assert_eq!(secret.get(&reader).await.expect("value"), "abc");
+        assert!(reader.ssm.get().is_none(), "no SSM client was built");
+    }
+
+    #[test]
+    fn permanence_follows_the_error() {
+        let empty = SecretError::Empty {
+            parameter: "/x".into(),
+        };
+        assert!(empty.is_permanent());
+        let throttled = SecretError::Unreadable {
+            parameter: "/x".into(),
+            detail: "ThrottlingException".into(),
+            permanent: false,
+        };
+        assert!(!throttled.is_permanent());
+    }
+}

@@ -1,0 +1,155 @@
+//! Secrets given as SSM SecureString parameter names, read from moto's SSM (`scripts/with-moto`
+//! sets `LOADSHED_TEST_AWS_ENDPOINT`), and the clients that read them on first use.
+
+use aws_config::BehaviorVersion;
+use aws_sdk_ssm::types::ParameterType;
+use loadshed_core::domain::{Area, ChatId};
+use loadshed_core::ports::{AreaSearch, Message, Messenger, SendError};
+use loadshed_core::runtime::secrets::{LazySecret, SecretError, SecretReader, SecretSource};
+use loadshed_core::runtime::telegram::TelegramMessenger;
+use loadshed_core::runtime::upstream::LazySePush;
+use serde_json::json;
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const ENDPOINT_ENV: &str = "LOADSHED_TEST_AWS_ENDPOINT";
+
+async fn ssm() -> aws_sdk_ssm::Client {
+    let endpoint = std::env::var(ENDPOINT_ENV).unwrap_or_else(|_| {
+        panic!(
+            "{ENDPOINT_ENV} is not set, so there is no SSM-compatible server to test against: run \
+             `make test`, or `scripts/with-moto cargo test -p loadshed-core --test secrets_ssm`"
+        )
+    });
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    aws_sdk_ssm::Client::new(&shared)
+}
+
+/// A SecureString parameter under a name no other test uses.
+async fn secure_parameter(ssm: &aws_sdk_ssm::Client, value: &str) -> String {
+    let name = format!("/loadshed-test/{}", uuid::Uuid::new_v4());
+    ssm.put_parameter()
+        .name(&name)
+        .value(value)
+        .r#type(ParameterType::SecureString)
+        .send()
+        .await
+        .expect("put the test parameter");
+    name
+}
+
+#[tokio::test]
+async fn reads_and_trims_a_secure_string() {
+    let ssm = ssm().await;
+    let name = secure_parameter(&ssm, "  123:from-ssm \n").await;
+    let reader = SecretReader::with_client(ssm);
+    let value = reader
+        .read(&SecretSource::Parameter(name))
+        .await
+        .expect("read the parameter");
+    assert_eq!(value, "123:from-ssm");
+}
+
+#[tokio::test]
+async fn a_missing_parameter_is_a_permanent_error_naming_it() {
+    let reader = SecretReader::with_client(ssm().await);
+    let error = reader
+        .read(&SecretSource::Parameter("/loadshed-test/absent".into()))
+        .await
+        .expect_err("no such parameter");
+    assert!(
+        matches!(&error, SecretError::Unreadable { parameter, .. } if parameter == "/loadshed-test/absent"),
+        "{error:?}"
+    );
+    assert!(error.is_permanent(), "{error}");
+    assert!(error.to_string().contains("/loadshed-test/absent"), "{error}");
+}
+
+#[tokio::test]
+async fn a_lazy_secret_reads_once_and_keeps_the_value() {
+    let ssm = ssm().await;
+    let name = secure_parameter(&ssm, "first").await;
+    let reader = SecretReader::with_client(ssm.clone());
+    let secret = LazySecret::new(SecretSource::Parameter(name.clone()));
+    assert_eq!(secret.get(&reader).await.expect("first read"), "first");
+    ssm.delete_parameter()
+        .name(&name)
+        .send()
+        .await
+        .expect("delete the parameter");
+    assert_eq!(
+        secret.get(&reader).await.expect("kept, not read again"),
+        "first"
+    );
+}
+
+#[tokio::test]
+async fn the_telegram_messenger_sends_with_the_token_from_ssm() {
+    let ssm = ssm().await;
+    let name = secure_parameter(&ssm, "4242:token_from-ssm").await;
+    let telegram = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/bot4242:token_from-ssm/sendMessage"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true,
+            "result": {"message_id": 7, "date": 1, "chat": {"id": 42, "type": "private"}, "text": "hi"}
+        })))
+        .expect(1)
+        .mount(&telegram)
+        .await;
+    let messenger = TelegramMessenger::new(
+        SecretSource::Parameter(name),
+        telegram.uri(),
+        SecretReader::with_client(ssm),
+    )
+    .expect("nothing is read at construction");
+    let sent = messenger
+        .send(ChatId(42), &Message::plain("hi"))
+        .await
+        .expect("sent");
+    assert_eq!(sent.message_id, 7);
+}
+
+#[tokio::test]
+async fn the_telegram_messenger_without_its_parameter_is_unauthorized() {
+    let telegram = MockServer::start().await;
+    let messenger = TelegramMessenger::new(
+        SecretSource::Parameter("/loadshed-test/no-token".into()),
+        telegram.uri(),
+        SecretReader::with_client(ssm().await),
+    )
+    .expect("nothing is read at construction");
+    let error = messenger
+        .send(ChatId(42), &Message::plain("hi"))
+        .await
+        .expect_err("no token");
+    assert_eq!(error, SendError::Unauthorized);
+    assert!(telegram.received_requests().await.unwrap_or_default().is_empty());
+}
+
+#[tokio::test]
+async fn eskomsepush_gets_the_token_from_ssm() {
+    let ssm = ssm().await;
+    let name = secure_parameter(&ssm, "ESP-TOKEN-1").await;
+    let sepush = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/areas_search"))
+        .and(query_param("text", "milnerton"))
+        .and(header("Token", "ESP-TOKEN-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "areas": [{"id": "eskde-14-milnerton", "name": "Milnerton (14)", "region": "Eskom Direct, City of Cape Town"}]
+        })))
+        .expect(1)
+        .mount(&sepush)
+        .await;
+    let lazy = LazySePush::new(
+        SecretSource::Parameter(name),
+        Some(format!("{}/", sepush.uri())),
+        SecretReader::with_client(ssm),
+    );
+    let areas: Vec<Area> = lazy.search("milnerton", 5).await.expect("search");
+    assert_eq!(areas.len(), 1, "{areas:?}");
+}
