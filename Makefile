@@ -11,7 +11,18 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 CARGO ?= cargo
 
+# Deploy tools (SAM CLI, cargo-lambda, zig) share .venv but have their own pins and stamp.
+DEPLOY_STAMP := $(VENV)/.deploy-$(shell sha1sum requirements-dev.txt requirements-deploy.txt | sha1sum | cut -c1-12)
+NODE_STAMP := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
+# SAM runs from infra/, next to template.yaml and samconfig.toml.
+SAM := cd infra && SAM_CLI_TELEMETRY=0 sam
+# A region for the offline checks; deploys use the profile's or samconfig.toml's.
+CHECK_REGION ?= af-south-1
+STACK ?= loadshed
+LAMBDA_BINS := loadshed-stage loadshed-schedule loadshed-notify loadshed-webhook
+
 .PHONY: help run test lint fmt build bench tools clean
+.PHONY: deploy-tools check-infra lambdas sam-build deploy set-webhook
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,10 +34,43 @@ $(VENV_STAMP): requirements-dev.txt
 
 tools: $(VENV_STAMP) ## Install the test tools (moto, cfn-lint) into .venv
 
+# Installed together with requirements-dev.txt so pip resolves one consistent set.
+$(DEPLOY_STAMP): requirements-dev.txt requirements-deploy.txt $(VENV_STAMP)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -r requirements-deploy.txt
+	rm -f $(VENV)/.deploy-* && touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	rm -f node_modules/.installed-* && touch $@
+
+deploy-tools: $(DEPLOY_STAMP) $(NODE_STAMP) ## Install SAM CLI, cargo-lambda, zig (.venv) and asl-validator (npm)
+
+check-infra: $(VENV_STAMP) $(DEPLOY_STAMP) $(NODE_STAMP) ## Lint the SAM template and the state machines (no AWS account)
+	cfn-lint infra/template.yaml
+	$(SAM) validate --lint --region $(CHECK_REGION)
+	$(CARGO) run --quiet --bin loadshed -- asl validate statemachine/refresh.asl.json --substitutions infra/template.yaml
+	scripts/check-asl statemachine/*.asl.json
+
+lambdas: $(DEPLOY_STAMP) ## Release builds of the four Lambda binaries for arm64 (cargo lambda)
+	$(CARGO) lambda build --release --arm64 $(addprefix --bin ,$(LAMBDA_BINS))
+
+sam-build: $(DEPLOY_STAMP) ## sam build: the functions as SAM deploys them (release builds, 10+ minutes)
+	$(SAM) build
+
+deploy: sam-build ## Deploy to AWS (guided the first time: asks for the parameters, saves them in infra/samconfig.toml)
+	@if grep -q '^parameter_overrides' infra/samconfig.toml; then \
+	  $(SAM) deploy; \
+	else \
+	  $(SAM) deploy --guided; \
+	fi
+
+set-webhook: ## Register the deployed webhook with Telegram and set the bot's commands (STACK=loadshed)
+	$(CARGO) run --quiet --bin loadshed -- set-webhook --stack $(STACK)
+
 run: ## The refresh workflow offline: real definition and handlers, recorded upstream, dry-run Telegram
 	$(CARGO) run --quiet --bin loadshed -- refresh --offline
 
-test: tools ## Install what the tests need and run them all (unit, contract, corpus, conformance)
+test: tools check-infra ## Install what the tests need and run them all (unit, contract, corpus, conformance)
 	scripts/with-moto $(CARGO) nextest run --workspace --no-fail-fast --failure-output final
 
 lint: ## cargo fmt --check and clippy with warnings as errors

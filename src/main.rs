@@ -1,6 +1,7 @@
 //! `loadshed`: run the refresh workflow locally, validate and run ASL, on-call commands.
 
 mod asl_cmd;
+mod oncall;
 mod refresh_cmd;
 
 use std::process::ExitCode;
@@ -8,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "loadshed", version, about = "Loadshedding alerts: local workflow runner and tools")]
+#[command(
+    name = "loadshed",
+    version,
+    about = "Loadshedding alerts: local workflow runner and tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,6 +27,15 @@ enum Command {
     /// Validate and run Amazon States Language definitions offline.
     #[command(subcommand)]
     Asl(asl_cmd::AslCommand),
+    /// Start an execution of the deployed refresh workflow; prints its ARN and console link.
+    Start(oncall::StartArgs),
+    /// Print an execution's history as it happens until it ends. Exit status: 0 succeeded,
+    /// 1 failed, 3 timed out, 4 aborted, 2 when it cannot be followed.
+    Follow(oncall::FollowArgs),
+    /// Redrive a failed, timed-out or aborted execution from the state that failed.
+    Redrive(oncall::RedriveArgs),
+    /// Register the deployed webhook with Telegram and set the bot's command menu.
+    SetWebhook(oncall::SetWebhookArgs),
 }
 
 #[tokio::main]
@@ -37,5 +51,9 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Refresh(args) => refresh_cmd::run(args).await,
         Command::Asl(cmd) => asl_cmd::run(cmd).await,
+        Command::Start(args) => oncall::start(args).await,
+        Command::Follow(args) => oncall::follow(args).await,
+        Command::Redrive(args) => oncall::redrive(args).await,
+        Command::SetWebhook(args) => oncall::set_webhook(args).await,
     }
 }

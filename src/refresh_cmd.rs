@@ -48,7 +48,10 @@ pub struct RefreshArgs {
 #[derive(Debug, thiserror::Error)]
 enum SetupError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the input is not JSON: {0}")]
     Input(serde_json::Error),
     #[error(transparent)]
@@ -117,9 +120,19 @@ async fn refresh(args: RefreshArgs) -> Result<ExecutionStatus, SetupError> {
     println!(
         "Running statemachine/refresh.asl.json locally ({} upstream{}).",
         upstream.provider,
-        if args.offline { ", recorded responses" } else { "" }
+        if args.offline {
+            ", recorded responses"
+        } else {
+            ""
+        }
     );
-    let tasks = local::in_process_tasks(store.clone(), &upstream, messenger, clock.clone(), NotifyConfig::default());
+    let tasks = local::in_process_tasks(
+        store.clone(),
+        &upstream,
+        messenger,
+        clock.clone(),
+        NotifyConfig::default(),
+    );
     let name = format!("local-{}", clock.now().format("%Y%m%dT%H%M%S"));
     let execution = local::executor(machine, tasks)
         .with_listener(HistoryPrinter::default())
@@ -153,13 +166,20 @@ async fn subscribe(
         text: text.to_owned(),
         detail,
     };
-    let found = upstream.search.search(text, 5).await.map_err(|e| search_error(e.to_string()))?;
+    let found = upstream
+        .search
+        .search(text, 5)
+        .await
+        .map_err(|e| search_error(e.to_string()))?;
     let area = found
         .into_iter()
         .next()
         .ok_or_else(|| search_error("no area found".to_owned()))?;
     store.subscribe(chat, &area, clock.now()).await?;
-    println!("Chat {chat} follows {} ({}) [{}].", area.name, area.region, area.id);
+    println!(
+        "Chat {chat} follows {} ({}) [{}].",
+        area.name, area.region, area.id
+    );
     Ok(())
 }
 

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use asl::{Execution, ExecutionStatus, Executor, HistoryEvent, TaskCall, TaskFailure, TaskInvoker, VirtualClock};
+use asl::{
+    Execution, ExecutionStatus, Executor, HistoryEvent, TaskCall, TaskFailure, TaskInvoker,
+    VirtualClock,
+};
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use loadshed::local::offline::OfflineEskom;
@@ -21,7 +24,9 @@ use loadshed_core::notify::BroadcastConfig;
 use loadshed_core::ports::{Message, Messenger, SendError, Sent, StageStore, SubscriptionStore};
 use loadshed_core::runtime::Upstream;
 use loadshed_core::tasks::NotifyConfig;
-use loadshed_core::webhook::{Endpoint, SECRET_HEADER, Webhook, WebhookPorts, WebhookSecret, WebhookSettings};
+use loadshed_core::webhook::{
+    Endpoint, SECRET_HEADER, Webhook, WebhookPorts, WebhookSecret, WebhookSettings,
+};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 use wiremock::matchers::{body_partial_json, method, path, path_regex};
@@ -57,14 +62,24 @@ async fn world() -> World {
         .respond_with(telegram_ok())
         .mount(&telegram)
         .await;
-    let upstream = Upstream::new(EskomConfig::with_base_url(eskom.base_url()), None).expect("upstream");
+    let upstream =
+        Upstream::new(EskomConfig::with_base_url(eskom.base_url()), None).expect("upstream");
     let store = Arc::new(MemoryStore::new());
     let now = clock.now();
     let bertiburg = Area::eskom(64106, "Bertiburg", "Swartland", "Western Cape", 9, 0);
     let ashton = Area::eskom(9811, "Ashton", "Senqu", "Eastern Cape", 1, 538);
-    store.subscribe(ChatId(ASKING_CHAT), &bertiburg, now).await.expect("subscribe");
-    store.subscribe(ChatId(ASKING_CHAT), &ashton, now).await.expect("subscribe");
-    store.subscribe(ChatId(OTHER_CHAT), &bertiburg, now).await.expect("subscribe");
+    store
+        .subscribe(ChatId(ASKING_CHAT), &bertiburg, now)
+        .await
+        .expect("subscribe");
+    store
+        .subscribe(ChatId(ASKING_CHAT), &ashton, now)
+        .await
+        .expect("subscribe");
+    store
+        .subscribe(ChatId(OTHER_CHAT), &bertiburg, now)
+        .await
+        .expect("subscribe");
     let telegram_client = Arc::new(
         TelegramClient::with_base_url(
             BotToken::new("123456:e2e-token").expect("token"),
@@ -109,12 +124,23 @@ impl World {
 
     fn executor(&self, invoker: impl TaskInvoker + 'static) -> Executor {
         let machine = local::refresh_machine(REFRESH_DEFINITION).expect("the definition runs");
-        let start = Utc.with_ymd_and_hms(2026, 11, 28, 5, 0, 0).single().expect("time");
+        let start = Utc
+            .with_ymd_and_hms(2026, 11, 28, 5, 0, 0)
+            .single()
+            .expect("time");
         Executor::new(machine, invoker).with_clock(VirtualClock::starting_at(start))
     }
 
-    async fn run(&self, invoker: impl TaskInvoker + 'static, name: &str, input: Value) -> Execution {
-        self.executor(invoker).with_options(local::execution_options(name)).execute(input).await
+    async fn run(
+        &self,
+        invoker: impl TaskInvoker + 'static,
+        name: &str,
+        input: Value,
+    ) -> Execution {
+        self.executor(invoker)
+            .with_options(local::execution_options(name))
+            .execute(input)
+            .await
     }
 
     /// (chat, text) of every message Telegram accepted or refused, in order.
@@ -127,22 +153,38 @@ impl World {
             .filter(|r| r.url.path().ends_with("/sendMessage"))
             .map(|r| {
                 let body: Value = serde_json::from_slice(&r.body).expect("JSON body");
-                (body["chat_id"].as_i64().expect("chat"), body["text"].as_str().unwrap_or_default().to_owned())
+                (
+                    body["chat_id"].as_i64().expect("chat"),
+                    body["text"].as_str().unwrap_or_default().to_owned(),
+                )
             })
             .collect()
     }
 
     async fn messages_to(&self, chat: i64) -> Vec<String> {
-        self.messages().await.into_iter().filter(|(c, _)| *c == chat).map(|(_, t)| t).collect()
+        self.messages()
+            .await
+            .into_iter()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, t)| t)
+            .collect()
     }
 }
 
 fn events<'a>(execution: &'a Execution, kind: &str) -> Vec<&'a HistoryEvent> {
-    execution.history.iter().filter(|e| e.event_type == kind).collect()
+    execution
+        .history
+        .iter()
+        .filter(|e| e.event_type == kind)
+        .collect()
 }
 
 fn detail<'a>(event: &'a HistoryEvent, key: &str) -> &'a str {
-    event.details.get(key).and_then(Value::as_str).unwrap_or_default()
+    event
+        .details
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 fn refresh_update(update_id: i64) -> Value {
@@ -188,12 +230,26 @@ async fn a_refresh_from_telegram_runs_the_workflow_and_the_chat_gets_its_status(
         assert_eq!(response.status(), 200);
         let reply: Value = serde_json::from_str(response.body()).expect("a reply in the body");
         assert_eq!(reply["method"], "sendMessage");
-        assert!(reply["text"].as_str().is_some_and(|t| t.to_lowercase().contains("refresh")), "{reply}");
+        assert!(
+            reply["text"]
+                .as_str()
+                .is_some_and(|t| t.to_lowercase().contains("refresh")),
+            "{reply}"
+        );
     }
     assert_eq!(starter.started(), 1);
 
-    let execution = starter.finished("tg-900001").await.expect("the run was started");
-    assert_eq!(execution.status, ExecutionStatus::Succeeded, "{:?} {:?}", execution.error, execution.cause);
+    let execution = starter
+        .finished("tg-900001")
+        .await
+        .expect("the run was started");
+    assert_eq!(
+        execution.status,
+        ExecutionStatus::Succeeded,
+        "{:?} {:?}",
+        execution.error,
+        execution.cause
+    );
     let entered: Vec<&str> = execution
         .history
         .iter()
@@ -203,9 +259,18 @@ async fn a_refresh_from_telegram_runs_the_workflow_and_the_chat_gets_its_status(
     assert_eq!(entered, ["ReadStage", "RefreshSchedules", "Notify"]);
 
     let to_asker = w.messages_to(ASKING_CHAT).await;
-    let status = to_asker.iter().find(|t| t.contains("since")).expect("a status message");
-    assert!(status.contains("Stage 4") && status.contains("Bertiburg") && status.contains("Ashton"), "{status}");
-    assert!(status.contains("Today") && status.contains("Tomorrow") && status.contains("06:00"), "{status}");
+    let status = to_asker
+        .iter()
+        .find(|t| t.contains("since"))
+        .expect("a status message");
+    assert!(
+        status.contains("Stage 4") && status.contains("Bertiburg") && status.contains("Ashton"),
+        "{status}"
+    );
+    assert!(
+        status.contains("Today") && status.contains("Tomorrow") && status.contains("06:00"),
+        "{status}"
+    );
     // The stage was new, so every subscriber also hears of it, once.
     let to_other = w.messages_to(OTHER_CHAT).await;
     assert_eq!(to_other.len(), 1);
@@ -223,27 +288,49 @@ async fn eskom_failing_twice_is_retried_with_backoff_and_the_run_succeeds() {
         .mount(w.eskom.server())
         .await;
     let execution = w.run(w.tasks(), "console-retry", json!({})).await;
-    assert_eq!(execution.status, ExecutionStatus::Succeeded, "{:?}", execution.cause);
+    assert_eq!(
+        execution.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.cause
+    );
 
     let failed = events(&execution, "LambdaFunctionFailed");
     assert_eq!(failed.len(), 2);
-    assert!(failed.iter().all(|e| detail(e, "error") == "UpstreamUnavailable"));
+    assert!(
+        failed
+            .iter()
+            .all(|e| detail(e, "error") == "UpstreamUnavailable")
+    );
     let scheduled: Vec<_> = events(&execution, "LambdaFunctionScheduled")
         .into_iter()
-        .filter(|e| execution.history.iter().any(|s| s.id < e.id && s.state_name() == Some("ReadStage")))
+        .filter(|e| {
+            execution
+                .history
+                .iter()
+                .any(|s| s.id < e.id && s.state_name() == Some("ReadStage"))
+        })
         .collect();
     // The retries wait (virtual time) after each failure: at most 2 s, then at most 4 s (interval 2,
     // backoff 2, FULL jitter), and never longer than MaxDelaySeconds.
     let delays: Vec<f64> = failed
         .iter()
         .map(|f| {
-            let next = scheduled.iter().find(|s| s.id > f.id).expect("a retry follows each failure");
+            let next = scheduled
+                .iter()
+                .find(|s| s.id > f.id)
+                .expect("a retry follows each failure");
             (next.timestamp - f.timestamp).num_milliseconds() as f64 / 1000.0
         })
         .collect();
     assert_eq!(delays.len(), 2);
     assert!(delays[0] <= 2.0 && delays[1] <= 4.0, "{delays:?}");
-    let stored = w.store.current_stage().await.expect("read").expect("stored");
+    let stored = w
+        .store
+        .current_stage()
+        .await
+        .expect("read")
+        .expect("stored");
     assert_eq!(stored.stage.number(), 4);
 }
 
@@ -258,7 +345,8 @@ async fn a_refused_token_is_not_retried_and_the_chat_is_told() {
         .await;
     let mut config = SePushConfig::new(ApiToken::new("rejected-token"));
     config.base_url = format!("{}/", sepush.uri());
-    let upstream = Upstream::new(EskomConfig::with_base_url(w.eskom.base_url()), Some(config)).expect("upstream");
+    let upstream = Upstream::new(EskomConfig::with_base_url(w.eskom.base_url()), Some(config))
+        .expect("upstream");
     let tasks = local::in_process_tasks(
         w.store.clone(),
         &upstream,
@@ -271,12 +359,27 @@ async fn a_refused_token_is_not_retried_and_the_chat_is_told() {
 
     assert_eq!(execution.status, ExecutionStatus::Failed);
     assert_eq!(execution.error.as_deref(), Some("UpstreamUnauthorized"));
-    assert_eq!(sepush.received_requests().await.unwrap_or_default().len(), 1, "permanent: no retry");
-    let entered: Vec<&str> = execution.history.iter().filter_map(HistoryEvent::state_name).collect();
-    assert!(entered.contains(&"ReportFailure") && !entered.contains(&"RefreshSchedules"), "{entered:?}");
+    assert_eq!(
+        sepush.received_requests().await.unwrap_or_default().len(),
+        1,
+        "permanent: no retry"
+    );
+    let entered: Vec<&str> = execution
+        .history
+        .iter()
+        .filter_map(HistoryEvent::state_name)
+        .collect();
+    assert!(
+        entered.contains(&"ReportFailure") && !entered.contains(&"RefreshSchedules"),
+        "{entered:?}"
+    );
     let told = w.messages_to(ASKING_CHAT).await;
     assert_eq!(told.len(), 1);
-    assert!(told[0].contains("refresh failed") && told[0].contains("refused"), "{}", told[0]);
+    assert!(
+        told[0].contains("refresh failed") && told[0].contains("refused"),
+        "{}",
+        told[0]
+    );
 }
 
 /// Telegram through a messenger that kills the notify task once, between two sends: on its
@@ -325,7 +428,10 @@ async fn rate_limits_and_a_crash_mid_broadcast_still_deliver_each_message_exactl
     let w = world().await;
     for chat in 300..306 {
         let area = Area::eskom(64106, "Bertiburg", "Swartland", "Western Cape", 9, 0);
-        w.store.subscribe(ChatId(chat), &area, w.clock.now()).await.expect("subscribe");
+        w.store
+            .subscribe(ChatId(chat), &area, w.clock.now())
+            .await
+            .expect("subscribe");
     }
     // Telegram's flood control refuses chat 300's message once, then accepts it.
     Mock::given(method("POST"))
@@ -347,19 +453,40 @@ async fn rate_limits_and_a_crash_mid_broadcast_still_deliver_each_message_exactl
         armed: AtomicBool::new(true),
         crashed: crashed.clone(),
     });
-    let tasks = local::in_process_tasks(w.store.clone(), &w.upstream, messenger, w.clock.clone(), w.notify_config());
-    let invoker = CrashingNotify { inner: tasks, crashed };
+    let tasks = local::in_process_tasks(
+        w.store.clone(),
+        &w.upstream,
+        messenger,
+        w.clock.clone(),
+        w.notify_config(),
+    );
+    let invoker = CrashingNotify {
+        inner: tasks,
+        crashed,
+    };
     let execution = w.run(invoker, "console-crash", json!({})).await;
-    assert_eq!(execution.status, ExecutionStatus::Succeeded, "{:?}", execution.cause);
+    assert_eq!(
+        execution.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.cause
+    );
     let notify_failures: Vec<_> = events(&execution, "LambdaFunctionFailed")
         .into_iter()
         .filter(|e| detail(e, "error") == "Lambda.ServiceException")
         .collect();
-    assert_eq!(notify_failures.len(), 1, "the crash was retried by the definition");
+    assert_eq!(
+        notify_failures.len(),
+        1,
+        "the crash was retried by the definition"
+    );
 
     let messages = w.messages().await;
     let to_300 = messages.iter().filter(|(chat, _)| *chat == 300).count();
-    assert_eq!(to_300, 2, "chat 300 was refused once with 429, then sent to again");
+    assert_eq!(
+        to_300, 2,
+        "chat 300 was refused once with 429, then sent to again"
+    );
     let mut delivered: Vec<i64> = messages.iter().map(|(chat, _)| *chat).collect();
     if let Some(refused) = delivered.iter().position(|c| *c == 300) {
         delivered.remove(refused);
@@ -367,7 +494,10 @@ async fn rate_limits_and_a_crash_mid_broadcast_still_deliver_each_message_exactl
     delivered.sort_unstable();
     let mut expected = vec![ASKING_CHAT, OTHER_CHAT, 300, 301, 302, 303, 304, 305];
     expected.sort_unstable();
-    assert_eq!(delivered, expected, "every subscriber got the stage change exactly once");
+    assert_eq!(
+        delivered, expected,
+        "every subscriber got the stage change exactly once"
+    );
 }
 
 #[tokio::test]
@@ -376,7 +506,10 @@ async fn a_console_run_with_nothing_changed_sends_nothing() {
     let first = w.run(w.tasks(), "console-1", json!({})).await;
     assert_eq!(first.status, ExecutionStatus::Succeeded);
     let after_first = w.messages().await.len();
-    assert_eq!(after_first, 2, "the first run announces the new stage to both chats");
+    assert_eq!(
+        after_first, 2,
+        "the first run announces the new stage to both chats"
+    );
 
     let second = w.run(w.tasks(), "console-2", json!({})).await;
     assert_eq!(second.status, ExecutionStatus::Succeeded);
@@ -384,5 +517,9 @@ async fn a_console_run_with_nothing_changed_sends_nothing() {
     assert_eq!(output["stage"]["changed"], false);
     assert_eq!(output["schedule"]["changed"], json!([]));
     assert_eq!(output["notify"]["planned"], 0);
-    assert_eq!(w.messages().await.len(), after_first, "nothing new was sent");
+    assert_eq!(
+        w.messages().await.len(),
+        after_first,
+        "nothing new was sent"
+    );
 }

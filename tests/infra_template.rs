@@ -71,7 +71,10 @@ async fn items_by_entity() -> BTreeMap<String, Vec<BTreeMap<String, AttributeVal
 
     store.put_stage(stage, now, None).await.expect("put stage");
     assert!(
-        store.put_schedule(&schedule, now).await.expect("put schedule"),
+        store
+            .put_schedule(&schedule, now)
+            .await
+            .expect("put schedule"),
         "a new schedule is written"
     );
     store
@@ -102,7 +105,10 @@ async fn items_by_entity() -> BTreeMap<String, Vec<BTreeMap<String, AttributeVal
     for item in scanned.items() {
         let entity = match item.get(keys::ENTITY) {
             Some(AttributeValue::S(entity)) => entity.clone(),
-            other => panic!("item without a string {} attribute: {other:?} in {item:?}", keys::ENTITY),
+            other => panic!(
+                "item without a string {} attribute: {other:?} in {item:?}",
+                keys::ENTITY
+            ),
         };
         by_entity
             .entry(entity)
@@ -130,9 +136,21 @@ fn stream_filters(template: &Template) -> Vec<(String, Value)> {
         for (event_id, event) in function.events("DynamoDB") {
             let list = event["Properties"]["FilterCriteria"]["Filters"]
                 .as_array()
-                .unwrap_or_else(|| panic!("{}.{event_id}: a stream event without FilterCriteria", function.id));
-            assert_eq!(list.len(), 1, "{}.{event_id}: one filter per stream", function.id);
-            let text = list[0]["Pattern"].as_str().expect("Pattern is a JSON string");
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}.{event_id}: a stream event without FilterCriteria",
+                        function.id
+                    )
+                });
+            assert_eq!(
+                list.len(),
+                1,
+                "{}.{event_id}: one filter per stream",
+                function.id
+            );
+            let text = list[0]["Pattern"]
+                .as_str()
+                .expect("Pattern is a JSON string");
             let parsed: Value = serde_json::from_str(text)
                 .unwrap_or_else(|e| panic!("{}.{event_id}: Pattern is not JSON: {e}", function.id));
             filters.push((function.id.to_owned(), parsed));
@@ -239,7 +257,10 @@ async fn a_binary_missing_its_table_refuses_to_start() {
     match binaries::start(function.binary(), &env).await {
         Start::Ready => panic!("the stage binary started without {TABLE_ENV}"),
         Start::Exited { stderr, .. } => {
-            assert!(stderr.contains(TABLE_ENV), "the error names the variable: {stderr}")
+            assert!(
+                stderr.contains(TABLE_ENV),
+                "the error names the variable: {stderr}"
+            )
         }
     }
 }
@@ -251,7 +272,11 @@ fn environments_name_the_variables_the_code_reads() {
         ("StageFunction", &[TABLE_ENV], &[]),
         ("ScheduleFunction", &[TABLE_ENV], &[]),
         ("NotifyFunction", &[TABLE_ENV], &[telegram::BOT_TOKEN]),
-        ("WebhookFunction", &[TABLE_ENV], &[telegram::BOT_TOKEN]),
+        (
+            "WebhookFunction",
+            &[TABLE_ENV],
+            &[telegram::BOT_TOKEN, telegram::WEBHOOK_SECRET],
+        ),
     ];
     for (id, plain, secrets) in needs {
         let env = template.function(id).environment();
@@ -270,7 +295,10 @@ fn environments_name_the_variables_the_code_reads() {
     let with_sepush: BTreeSet<&str> = template
         .functions()
         .into_iter()
-        .filter(|f| f.environment().contains_key(upstream::SEPUSH_TOKEN.parameter))
+        .filter(|f| {
+            f.environment()
+                .contains_key(upstream::SEPUSH_TOKEN.parameter)
+        })
         .map(|f| f.id)
         .collect();
     assert_eq!(
@@ -297,9 +325,19 @@ fn secrets_reach_functions_only_as_ssm_parameter_names_they_may_read() {
             // The value is a template parameter naming an SSM parameter, possibly behind a condition.
             let parameter = value
                 .get("Ref")
-                .or_else(|| value.get("Fn::If").and_then(|v| v.get(1)).and_then(|v| v.get("Ref")))
+                .or_else(|| {
+                    value
+                        .get("Fn::If")
+                        .and_then(|v| v.get(1))
+                        .and_then(|v| v.get("Ref"))
+                })
                 .and_then(Value::as_str)
-                .unwrap_or_else(|| panic!("{}: {name} must be a !Ref to a template parameter", function.id));
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: {name} must be a !Ref to a template parameter",
+                        function.id
+                    )
+                });
             assert!(
                 template.doc["Parameters"].get(parameter).is_some(),
                 "{}: {name} refers to {parameter}, which is no template parameter",
@@ -340,7 +378,9 @@ fn every_schedule_targets_a_task_that_accepts_its_input() {
                 function.id
             );
             let input: Value = serde_json::from_str(
-                properties["Input"].as_str().expect("Input is a JSON string"),
+                properties["Input"]
+                    .as_str()
+                    .expect("Input is a JSON string"),
             )
             .unwrap_or_else(|e| panic!("{}.{event_id}: Input is not JSON: {e}", function.id));
             match Invocation::parse(input) {
@@ -352,14 +392,19 @@ fn every_schedule_targets_a_task_that_accepts_its_input() {
             }
             let dead_letters = referenced_id(&properties["DeadLetterConfig"]["Arn"]);
             assert_eq!(
-                dead_letters.and_then(|id| template.resource(id)).map(|r| &r["Type"]),
+                dead_letters
+                    .and_then(|id| template.resource(id))
+                    .map(|r| &r["Type"]),
                 Some(&json!("AWS::SQS::Queue")),
                 "{}.{event_id}: undeliverable invocations go to a queue of this stack",
                 function.id
             );
         }
     }
-    assert_eq!(schedules, 3, "stage poll, daily schedule refresh, reminders");
+    assert_eq!(
+        schedules, 3,
+        "stage poll, daily schedule refresh, reminders"
+    );
 
     // Schedules declared as resources of their own must target something that exists.
     for (id, resource) in template.resources() {
@@ -386,9 +431,16 @@ fn stream_sources_read_the_tables_stream_with_partial_batch_failures() {
                 "{}.{event_id}",
                 function.id
             );
-            assert_eq!(p["FunctionResponseTypes"], json!(["ReportBatchItemFailures"]));
+            assert_eq!(
+                p["FunctionResponseTypes"],
+                json!(["ReportBatchItemFailures"])
+            );
             assert_eq!(p["BisectBatchOnFunctionError"], json!(true));
-            assert!(p["MaximumRetryAttempts"].as_i64().is_some_and(|n| (0..=10).contains(&n)));
+            assert!(
+                p["MaximumRetryAttempts"]
+                    .as_i64()
+                    .is_some_and(|n| (0..=10).contains(&n))
+            );
             assert_eq!(p["DestinationConfig"]["OnFailure"]["Type"], "SQS");
         }
     }
@@ -449,8 +501,8 @@ fn the_state_machine_invokes_exactly_the_three_tasks() {
 
     // Only the webhook may start executions.
     for function in template.functions() {
-        let policies = serde_json::to_string(&function.resource["Properties"]["Policies"])
-            .expect("policies");
+        let policies =
+            serde_json::to_string(&function.resource["Properties"]["Policies"]).expect("policies");
         assert_eq!(
             policies.contains("states:StartExecution"),
             function.id == "WebhookFunction",

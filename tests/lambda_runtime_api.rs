@@ -14,7 +14,10 @@ const API: &str = "/2018-06-01/runtime";
 /// The task binaries sit beside this test's `deps/` directory; `cargo test --workspace` builds them.
 fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target directory");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
     let path = dir.join(name);
     assert!(
         path.exists(),
@@ -43,7 +46,9 @@ async fn invoke(binary_name: &str, payload: Value) -> (String, Value) {
         .mount(&api)
         .await;
     Mock::given(method("POST"))
-        .and(path_regex(format!("^{API}/invocation/req-1/(response|error)$")))
+        .and(path_regex(format!(
+            "^{API}/invocation/req-1/(response|error)$"
+        )))
         .respond_with(ResponseTemplate::new(202))
         .mount(&api)
         .await;
@@ -51,7 +56,10 @@ async fn invoke(binary_name: &str, payload: Value) -> (String, Value) {
     let address = api.address();
     let mut child = tokio::process::Command::new(binary(binary_name))
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", format!("{}:{}", address.ip(), address.port()))
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("{}:{}", address.ip(), address.port()),
+        )
         .env("AWS_LAMBDA_FUNCTION_NAME", binary_name)
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -80,7 +88,13 @@ async fn invoke(binary_name: &str, payload: Value) -> (String, Value) {
     .await
     .expect("the binary answered the invocation within 30 s");
     child.kill().await.ok();
-    let kind = posted.url.path().rsplit('/').next().unwrap_or_default().to_owned();
+    let kind = posted
+        .url
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let body = serde_json::from_slice(&posted.body).expect("JSON body");
     (kind, body)
 }
@@ -92,7 +106,9 @@ async fn invalid_payloads_are_reported_as_invalid_input_by_every_task() {
         assert_eq!(kind, "error", "{binary_name}");
         assert_eq!(body["errorType"], "InvalidInput", "{binary_name}: {body}");
         assert!(
-            body["errorMessage"].as_str().is_some_and(|m| m.contains("workflow")),
+            body["errorMessage"]
+                .as_str()
+                .is_some_and(|m| m.contains("workflow")),
             "{binary_name}: the message names the accepted shapes: {body}"
         );
     }
@@ -103,5 +119,10 @@ async fn upstream_failures_carry_their_catalogue_name() {
     let (kind, body) = invoke("loadshed-stage", json!({"trigger": "schedule"})).await;
     assert_eq!(kind, "error");
     assert_eq!(body["errorType"], "UpstreamUnavailable", "{body}");
-    assert!(!body["errorType"].as_str().unwrap_or_default().contains("::"));
+    assert!(
+        !body["errorType"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("::")
+    );
 }

@@ -21,8 +21,15 @@ fn the_error_table_matches_the_catalogue() {
         .collect();
     assert_eq!(rows.len(), ErrorName::ALL.len(), "README rows: {rows:?}");
     for name in ErrorName::ALL {
-        let kind = if name.is_transient() { "transient" } else { "permanent" };
-        assert!(rows.contains(&(name.as_str(), kind)), "README lacks `{name}` as {kind}");
+        let kind = if name.is_transient() {
+            "transient"
+        } else {
+            "permanent"
+        };
+        assert!(
+            rows.contains(&(name.as_str(), kind)),
+            "README lacks `{name}` as {kind}"
+        );
     }
 }
 

@@ -59,12 +59,21 @@ fn every_transient_name_is_retried_and_no_permanent_one_is() {
         .collect();
     for name in ErrorName::ALL {
         if name.is_transient() {
-            assert!(retried.contains(name.as_str()), "transient {name} is never retried");
+            assert!(
+                retried.contains(name.as_str()),
+                "transient {name} is never retried"
+            );
         } else {
-            assert!(!retried.contains(name.as_str()), "permanent {name} is retried");
+            assert!(
+                !retried.contains(name.as_str()),
+                "permanent {name} is retried"
+            );
         }
     }
-    assert!(!retried.contains("States.ALL"), "a Retry on States.ALL would retry permanent errors");
+    assert!(
+        !retried.contains("States.ALL"),
+        "a Retry on States.ALL would retry permanent errors"
+    );
 }
 
 #[test]
@@ -83,7 +92,10 @@ fn every_task_has_a_timeout_retries_lambda_service_errors_and_is_caught() {
             continue;
         }
         tasks += 1;
-        assert!(state["TimeoutSeconds"].as_u64().is_some_and(|t| t > 0), "{name} has no TimeoutSeconds");
+        assert!(
+            state["TimeoutSeconds"].as_u64().is_some_and(|t| t > 0),
+            "{name} has no TimeoutSeconds"
+        );
         let retried: Vec<&str> = state["Retry"]
             .as_array()
             .into_iter()
@@ -97,16 +109,25 @@ fn every_task_has_a_timeout_retries_lambda_service_errors_and_is_caught() {
         for retrier in state["Retry"].as_array().into_iter().flatten() {
             assert_eq!(retrier["JitterStrategy"], "FULL", "{name}");
             assert!(retrier["MaxDelaySeconds"].as_u64().is_some(), "{name}");
-            assert!(retrier["BackoffRate"].as_f64().is_some_and(|b| b > 1.0), "{name}");
+            assert!(
+                retrier["BackoffRate"].as_f64().is_some_and(|b| b > 1.0),
+                "{name}"
+            );
         }
         let catches_all = state["Catch"]
             .as_array()
             .into_iter()
             .flatten()
             .any(|c| c["ErrorEquals"] == serde_json::json!(["States.ALL"]));
-        assert!(catches_all, "{name} lets an error end the run without telling the chat");
+        assert!(
+            catches_all,
+            "{name} lets an error end the run without telling the chat"
+        );
     }
-    assert_eq!(tasks, 4, "ReadStage, RefreshSchedules, Notify and ReportFailure");
+    assert_eq!(
+        tasks, 4,
+        "ReadStage, RefreshSchedules, Notify and ReportFailure"
+    );
 }
 
 #[test]

@@ -29,7 +29,10 @@ impl PrintingMessenger {
 
     /// Every (chat, text) sent so far, in order, as the reader would see the text.
     pub fn sent(&self) -> Vec<(ChatId, String)> {
-        self.sent.lock().map(|sent| sent.clone()).unwrap_or_default()
+        self.sent
+            .lock()
+            .map(|sent| sent.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -92,7 +95,14 @@ impl HistoryListener for HistoryPrinter {
 
 impl HistoryPrinter {
     fn describe(&self, event: &HistoryEvent) -> Option<String> {
-        let detail = |key: &str| event.details.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let detail = |key: &str| {
+            event
+                .details
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
         let elapsed = {
             let mut started = self.started.lock().ok()?;
             let start = *started.get_or_insert(event.timestamp);
@@ -100,7 +110,10 @@ impl HistoryPrinter {
         };
         let at = format!("[{elapsed:>7.3}s]");
         match event.event_type.as_str() {
-            "ExecutionStarted" => Some(format!("{at} ▶ execution started, input {}", detail("input"))),
+            "ExecutionStarted" => Some(format!(
+                "{at} ▶ execution started, input {}",
+                detail("input")
+            )),
             t if t.ends_with("StateEntered") => Some(format!("{at} → {}", detail("name"))),
             "LambdaFunctionScheduled" | "TaskScheduled" => {
                 let retry = self.last_failure.lock().ok()?.take();
@@ -113,10 +126,18 @@ impl HistoryPrinter {
                 if let Ok(mut last) = self.last_failure.lock() {
                     *last = Some(event.timestamp);
                 }
-                Some(format!("{at}   ✗ {}: {}", detail("error"), short(&detail("cause"))))
+                Some(format!(
+                    "{at}   ✗ {}: {}",
+                    detail("error"),
+                    short(&detail("cause"))
+                ))
             }
             "ExecutionSucceeded" => Some(format!("{at} ✔ SUCCEEDED")),
-            "ExecutionFailed" => Some(format!("{at} ✘ FAILED {}: {}", detail("error"), short(&detail("cause")))),
+            "ExecutionFailed" => Some(format!(
+                "{at} ✘ FAILED {}: {}",
+                detail("error"),
+                short(&detail("cause"))
+            )),
             "ExecutionTimedOut" => Some(format!("{at} ✘ TIMED_OUT")),
             _ => None,
         }
@@ -139,6 +160,9 @@ mod tests {
 
     #[test]
     fn html_reads_as_text() {
-        assert_eq!(html_to_text("<b>Stage 4</b> &lt;Tom &amp; Jerry&gt;"), "Stage 4 <Tom & Jerry>");
+        assert_eq!(
+            html_to_text("<b>Stage 4</b> &lt;Tom &amp; Jerry&gt;"),
+            "Stage 4 <Tom & Jerry>"
+        );
     }
 }

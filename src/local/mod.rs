@@ -47,8 +47,16 @@ pub fn in_process_tasks(
     notify: NotifyConfig,
 ) -> InProcessTasks {
     InProcessTasks {
-        stage: Arc::new(StageTask::new(upstream.stage.clone(), store.clone(), clock.clone())),
-        schedule: Arc::new(ScheduleTask::new(upstream.schedules.clone(), store.clone(), clock.clone())),
+        stage: Arc::new(StageTask::new(
+            upstream.stage.clone(),
+            store.clone(),
+            clock.clone(),
+        )),
+        schedule: Arc::new(ScheduleTask::new(
+            upstream.schedules.clone(),
+            store.clone(),
+            clock.clone(),
+        )),
         notify: Arc::new(NotifyTask::new(store, messenger, clock, notify)),
     }
 }

@@ -13,8 +13,16 @@ const GET_STATUS: &str = include_str!("../../fixtures/offline/eskom/GetStatus.tx
 const FIND_SUBURBS: &str = include_str!("../../fixtures/offline/eskom/FindSuburbs.json");
 /// (suburb id, stage, page): `{{DAYn}}` marks where the page's dates go.
 const SCHEDULE_PAGES: &[(&str, &str, &str)] = &[
-    ("64106", "4", include_str!("../../fixtures/offline/eskom/GetScheduleM_64106_4.html")),
-    ("9811", "4", include_str!("../../fixtures/offline/eskom/GetScheduleM_9811_4.html")),
+    (
+        "64106",
+        "4",
+        include_str!("../../fixtures/offline/eskom/GetScheduleM_64106_4.html"),
+    ),
+    (
+        "9811",
+        "4",
+        include_str!("../../fixtures/offline/eskom/GetScheduleM_9811_4.html"),
+    ),
 ];
 /// The suburb the demo subscription follows.
 pub const DEMO_SEARCH: &str = "Bertiburg";
@@ -71,9 +79,17 @@ struct SchedulePages {
 impl Respond for SchedulePages {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut segments = request.url.path().split('/').skip(3);
-        let (suburb, stage) = (segments.next().unwrap_or_default(), segments.next().unwrap_or_default());
-        match SCHEDULE_PAGES.iter().find(|(s, st, _)| *s == suburb && *st == stage) {
-            Some((_, _, page)) => ResponseTemplate::new(200).set_body_string(dated(page, self.today)),
+        let (suburb, stage) = (
+            segments.next().unwrap_or_default(),
+            segments.next().unwrap_or_default(),
+        );
+        match SCHEDULE_PAGES
+            .iter()
+            .find(|(s, st, _)| *s == suburb && *st == stage)
+        {
+            Some((_, _, page)) => {
+                ResponseTemplate::new(200).set_body_string(dated(page, self.today))
+            }
             None => ResponseTemplate::new(404),
         }
     }
@@ -83,7 +99,10 @@ impl Respond for SchedulePages {
 fn dated(page: &str, today: NaiveDate) -> String {
     (0..7).fold(page.to_owned(), |page, n| {
         let date = today + Duration::days(n);
-        page.replace(&format!("{{{{DAY{n}}}}}"), &date.format("%a, %d %b").to_string())
+        page.replace(
+            &format!("{{{{DAY{n}}}}}"),
+            &date.format("%a, %d %b").to_string(),
+        )
     })
 }
 
@@ -95,7 +114,10 @@ mod tests {
     fn pages_get_dates_from_today() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 30).expect("date");
         let page = dated(SCHEDULE_PAGES[0].2, today);
-        assert!(page.contains("Wed, 30 Dec") && page.contains("Tue, 05 Jan"), "{page}");
+        assert!(
+            page.contains("Wed, 30 Dec") && page.contains("Tue, 05 Jan"),
+            "{page}"
+        );
         assert!(!page.contains("{{"));
     }
 }

@@ -41,7 +41,11 @@ impl LocalStarter {
 
 #[async_trait]
 impl WorkflowStarter for LocalStarter {
-    async fn start(&self, name: &ExecutionName, input: &str) -> Result<StartOutcome, WorkflowError> {
+    async fn start(
+        &self,
+        name: &ExecutionName,
+        input: &str,
+    ) -> Result<StartOutcome, WorkflowError> {
         let input = serde_json::from_str(input).map_err(|e| WorkflowError::Rejected {
             detail: format!("the execution input is not JSON: {e}"),
         })?;
@@ -51,7 +55,10 @@ impl WorkflowStarter for LocalStarter {
         if runs.contains_key(name.as_str()) {
             return Ok(StartOutcome::AlreadyExists);
         }
-        let executor = self.executor.clone().with_options(execution_options(name.as_str()));
+        let executor = self
+            .executor
+            .clone()
+            .with_options(execution_options(name.as_str()));
         runs.insert(
             name.as_str().to_owned(),
             Some(tokio::spawn(async move { executor.execute(input).await })),

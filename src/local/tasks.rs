@@ -45,7 +45,9 @@ impl TaskInvoker for InProcessTasks {
             other => {
                 return Err(TaskFailure::new(
                     "Lambda.ResourceNotFoundException",
-                    format!("Function not found: {other} (the local run knows {STAGE_FUNCTION}, {SCHEDULE_FUNCTION}, {NOTIFY_FUNCTION})"),
+                    format!(
+                        "Function not found: {other} (the local run knows {STAGE_FUNCTION}, {SCHEDULE_FUNCTION}, {NOTIFY_FUNCTION})"
+                    ),
                 ));
             }
         };
@@ -68,8 +70,10 @@ pub fn lambda_failure(error: &TaskError) -> TaskFailure {
 pub fn substitute(definition: &mut Value, substitutions: &[(&str, String)]) -> Result<(), String> {
     match definition {
         Value::String(text) => {
-            let names: Vec<String> =
-                asl::validate::placeholders::placeholders(text).into_iter().map(str::to_owned).collect();
+            let names: Vec<String> = asl::validate::placeholders::placeholders(text)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
             for placeholder in names {
                 let value = substitutions
                     .iter()
@@ -80,8 +84,12 @@ pub fn substitute(definition: &mut Value, substitutions: &[(&str, String)]) -> R
             }
             Ok(())
         }
-        Value::Array(items) => items.iter_mut().try_for_each(|item| substitute(item, substitutions)),
-        Value::Object(fields) => fields.values_mut().try_for_each(|value| substitute(value, substitutions)),
+        Value::Array(items) => items
+            .iter_mut()
+            .try_for_each(|item| substitute(item, substitutions)),
+        Value::Object(fields) => fields
+            .values_mut()
+            .try_for_each(|value| substitute(value, substitutions)),
         _ => Ok(()),
     }
 }

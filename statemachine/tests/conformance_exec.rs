@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use asl::{
     ExecutionOptions, ExecutionStatus, Executor, Integration, StateMachine, TaskCall, TaskFailure,
@@ -105,9 +105,45 @@ fn python_json(value: &Value) -> String {
     out
 }
 
-/// Answers task calls from a run's recorded `task_invocations`, in order.
+/// Answers task calls from a run's recorded `task_invocations`, in order, and notes every call that differs from
+/// the recording (state, or the event the function received).
 struct Scripted {
     calls: Mutex<VecDeque<Value>>,
+    mismatches: Mutex<Vec<String>>,
+}
+
+impl Scripted {
+    fn check(&self, call: &TaskCall, recorded: &Value) {
+        let mut problems = Vec::new();
+        if recorded["state"].as_str() != Some(call.state_name.as_str()) {
+            problems.push(format!(
+                "called state {} where AWS called {}",
+                call.state_name, recorded["state"]
+            ));
+        }
+        // lambda:invoke records the whole Parameters; the function receives its Payload.
+        let expected_input = match call.integration {
+            Integration::LambdaInvoke => recorded["input"]
+                .get("Payload")
+                .cloned()
+                .unwrap_or(Value::Null),
+            _ => recorded["input"].clone(),
+        };
+        if call.integration != Integration::LambdaInvoke
+            || recorded["input"].get("Payload").is_some()
+        {
+            if !loosely_equal(&expected_input, &call.input) {
+                problems.push(format!(
+                    "state {} got input {} where AWS sent {expected_input}",
+                    call.state_name, call.input
+                ));
+            }
+        }
+        self.mismatches
+            .lock()
+            .expect("mismatch lock")
+            .extend(problems);
+    }
 }
 
 #[async_trait]
@@ -115,11 +151,16 @@ impl TaskInvoker for Scripted {
     async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
         let next = self.calls.lock().expect("script lock").pop_front();
         let Some(recorded) = next else {
+            self.mismatches
+                .lock()
+                .expect("mismatch lock")
+                .push(format!("unexpected extra call of {}", call.state_name));
             return Err(TaskFailure::new(
                 "Test.ScriptExhausted",
                 format!("no recorded call left for {}", call.state_name),
             ));
         };
+        self.check(&call, &recorded);
         let result = &recorded["result"];
         if let Some(output) = result.get("output") {
             return Ok(output.clone());
@@ -139,6 +180,60 @@ impl TaskInvoker for Scripted {
         };
         Err(TaskFailure { error, cause })
     }
+}
+
+/// The `*StateEntered` / `*StateExited` events of a history in the corpus' `state_trace` shape.
+fn state_trace(history: &[asl::HistoryEvent]) -> Vec<Value> {
+    history
+        .iter()
+        .filter_map(|event| {
+            let kind = &event.event_type;
+            let mut entry = serde_json::Map::new();
+            entry.insert("event".to_owned(), Value::String(kind.clone()));
+            entry.insert(
+                "state".to_owned(),
+                Value::String(event.state_name()?.to_owned()),
+            );
+            if kind.ends_with("StateEntered") {
+                entry.insert("input".to_owned(), event.json_detail("input")?);
+            } else if kind.ends_with("StateExited") {
+                entry.insert("output".to_owned(), event.json_detail("output")?);
+                if let Some(assigned) = event.details.get("assignedVariables") {
+                    entry.insert("assignedVariables".to_owned(), assigned.clone());
+                }
+            } else {
+                return None;
+            }
+            Some(Value::Object(entry))
+        })
+        .collect()
+}
+
+/// A trace regrouped state by state (each state's events keep their order).
+fn by_state(trace: Vec<Value>) -> Vec<Value> {
+    let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for event in trace {
+        let state = event["state"].as_str().unwrap_or_default().to_owned();
+        groups.entry(state).or_default().push(event);
+    }
+    groups.into_values().flatten().collect()
+}
+
+fn expected_state_trace(run: &Value) -> Vec<Value> {
+    run["state_trace"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .filter(|e| {
+                    e["event"]
+                        .as_str()
+                        .is_some_and(|t| t.ends_with("StateEntered") || t.ends_with("StateExited"))
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Placeholders that stand for run-specific values and match anything.
@@ -172,7 +267,13 @@ fn placeholder_regex(expected: &str) -> Option<regex::Regex> {
 fn loosely_equal(expected: &Value, actual: &Value) -> bool {
     match (expected, actual) {
         (Value::String(e), Value::String(a)) => {
-            e == a || placeholder_regex(e).is_some_and(|re| re.is_match(a))
+            e == a
+                || placeholder_regex(e).is_some_and(|re| re.is_match(a))
+                // JSON text, such as history's assignedVariables values, with placeholders inside.
+                || matches!(
+                    (serde_json::from_str::<Value>(e), serde_json::from_str::<Value>(a)),
+                    (Ok(pe), Ok(pa)) if (pe.is_string() || pe.is_object() || pe.is_array()) && loosely_equal(&pe, &pa)
+                )
         }
         // A cause or payload recorded parsed, produced as JSON text.
         (Value::Object(_) | Value::Array(_), Value::String(a)) => {
@@ -200,37 +301,35 @@ fn replace_generated(value: &mut Value) {
     }
 }
 
-async fn run_case(
-    definition: &Value,
-    input: &Value,
-    calls: Vec<Value>,
-    expected: &Value,
-) -> Result<(), String> {
+async fn run_case(definition: &Value, run: &Value) -> Result<(), String> {
     let mut definition = definition.clone();
     replace_generated(&mut definition);
+    let expected = &run["expected"];
     let expected_status = expected["status"].as_str().unwrap_or_default();
     let machine = match StateMachine::from_value(&definition) {
         Ok(machine) => machine,
         Err(_) if expected_status == "CREATE_OR_START_FAILED" => return Ok(()),
         Err(e) => return Err(format!("definition does not load: {e}")),
     };
-    let executor = Executor::new(
-        machine,
-        Scripted {
-            calls: Mutex::new(calls.into()),
-        },
-    )
-    .with_clock(VirtualClock::starting_at(
-        chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000),
-    ))
-    .with_options(ExecutionOptions {
-        state_machine_name: "ConformanceMachine".to_owned(),
-        // The account the recordings were made in; ARNs in expected outputs spell it out.
-        account: "111111111111".to_owned(),
-        record_history: false,
-        ..ExecutionOptions::default()
+    let calls = run["task_invocations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let script = Arc::new(Scripted {
+        calls: Mutex::new(calls.into()),
+        mismatches: Mutex::new(Vec::new()),
     });
-    let execution = executor.execute(input.clone()).await;
+    let executor = Executor::new(machine, script.clone())
+        .with_clock(VirtualClock::starting_at(
+            chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000),
+        ))
+        .with_options(ExecutionOptions {
+            state_machine_name: "ConformanceMachine".to_owned(),
+            // The account the recordings were made in; ARNs in expected outputs spell it out.
+            account: "111111111111".to_owned(),
+            ..ExecutionOptions::default()
+        });
+    let execution = executor.execute(run["input"].clone()).await;
     let status = match execution.status {
         ExecutionStatus::Succeeded => "SUCCEEDED",
         ExecutionStatus::Failed => "FAILED",
@@ -242,20 +341,58 @@ async fn run_case(
         "error": execution.error,
         "cause": execution.cause,
     });
-    if status != expected_status {
+    let same = status == expected_status
+        && match status {
+            "SUCCEEDED" => loosely_equal(&expected["output"], &actual["output"]),
+            _ => {
+                expected["error"] == actual["error"]
+                    && loosely_equal(&expected["cause"], &actual["cause"])
+            }
+        };
+    if !same {
         return Err(format!("expected {expected}, got {actual}"));
     }
-    let same = match status {
-        "SUCCEEDED" => loosely_equal(&expected["output"], &actual["output"]),
-        _ => {
-            expected["error"] == actual["error"]
-                && loosely_equal(&expected["cause"], &actual["cause"])
-        }
+    let mut problems = std::mem::take(&mut *script.mismatches.lock().expect("mismatch lock"));
+    let left = script.calls.lock().expect("script lock").len();
+    if left > 0 {
+        problems.push(format!(
+            "{left} recorded task call(s) never made (retries or paths differ)"
+        ));
+    }
+    let (expected_trace, actual_trace) =
+        (expected_state_trace(run), state_trace(&execution.history));
+    // Parallel branches interleave differently on every AWS run, so there only each state's own events must
+    // match, in order.
+    let concurrent = definition.to_string().contains(r#""Type":"Parallel""#);
+    let (expected_trace, actual_trace) = if concurrent {
+        (by_state(expected_trace), by_state(actual_trace))
+    } else {
+        (expected_trace, actual_trace)
     };
-    if same {
+    if !expected_trace.is_empty()
+        && !loosely_equal(
+            &Value::Array(expected_trace.clone()),
+            &Value::Array(actual_trace.clone()),
+        )
+    {
+        let first = expected_trace
+            .iter()
+            .zip(&actual_trace)
+            .find(|(e, a)| !loosely_equal(e, a))
+            .map(|(e, a)| format!("first difference: expected {e}, got {a}"))
+            .unwrap_or_else(|| {
+                format!(
+                    "{} state events recorded, {} produced",
+                    expected_trace.len(),
+                    actual_trace.len()
+                )
+            });
+        problems.push(format!("state trace differs; {first}"));
+    }
+    if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("expected {expected}, got {actual}"))
+        Err(problems.join("; "))
     }
 }
 
@@ -307,11 +444,7 @@ async fn localstack_recorded_executions_match() {
         let mut case_ok = true;
         for (index, run) in case["runs"].as_array().expect("runs").iter().enumerate() {
             let definition = run.get("definition").unwrap_or(&case["definition"]);
-            let calls = run["task_invocations"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let outcome = run_case(definition, &run["input"], calls, &run["expected"]).await;
+            let outcome = run_case(definition, run).await;
             case_ok &= outcome.is_ok();
             tally.add(&category, &format!("{id}#{index}"), outcome);
         }
@@ -323,7 +456,7 @@ async fn localstack_recorded_executions_match() {
         let id = case["id"].as_str().expect("case id").to_owned();
         for (index, run) in case["runs"].as_array().expect("runs").iter().enumerate() {
             let definition = run.get("definition").unwrap_or(&case["definition"]);
-            let outcome = run_case(definition, &run["input"], Vec::new(), &run["expected"]).await;
+            let outcome = run_case(definition, run).await;
             tally.add("choice-operators", &format!("{id}#{index}"), outcome);
         }
     }

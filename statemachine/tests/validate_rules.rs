@@ -1189,6 +1189,37 @@ mod jsonata {
             "/States/S/Output/a/0",
             "JSONata",
         );
+        assert_error(
+            &jsonata(
+                json!({"Type": "Pass", "End": true, "Output": "{% $sum($states.input.items %}"}),
+            ),
+            Code::SchemaValidationFailed,
+            "/States/S/Output",
+            "Invalid JSONata expression for the field 'Output'",
+        );
+        assert_has_error(
+            &jsonata(
+                json!({"Type": "Choice", "Choices": [{"Condition": "{% 10 + * 2 %}", "Next": "S"}],
+                "Default": "D"}),
+            ),
+            Code::SchemaValidationFailed,
+            "/States/S/Choices/0/Condition",
+            "Invalid JSONata expression",
+        );
+    }
+
+    #[test]
+    fn nested_states_inherit_the_machine_language_not_the_map_one() {
+        let definition = json!({"StartAt": "M", "States": {"M": {
+            "Type": "Map", "QueryLanguage": "JSONata", "End": true,
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true, "Output": {}}}}
+        }}});
+        assert_error(
+            &definition,
+            Code::SchemaValidationFailed,
+            "/States/M/ItemProcessor/States/P",
+            "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage",
+        );
     }
 
     #[test]

@@ -84,7 +84,9 @@ pub async fn start(binary_name: &str, env: &[(String, String)]) -> Start {
         }
     })
     .await
-    .unwrap_or_else(|_| panic!("{binary_name} neither asked for an invocation nor exited within 30 s"));
+    .unwrap_or_else(|_| {
+        panic!("{binary_name} neither asked for an invocation nor exited within 30 s")
+    });
 
     match outcome {
         None => {

@@ -62,9 +62,7 @@ mod tests {
     #[test]
     fn exact_values_in_nested_objects() {
         let pattern = json!({"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"entity": {"S": ["stage"]}}}});
-        let record = |name: &str, entity: &str| {
-            json!({"eventName": name, "dynamodb": {"NewImage": {"entity": {"S": entity}, "PK": {"S": "X"}}}})
-        };
+        let record = |name: &str, entity: &str| json!({"eventName": name, "dynamodb": {"NewImage": {"entity": {"S": entity}, "PK": {"S": "X"}}}});
         assert_eq!(matches(&pattern, &record("MODIFY", "stage")), Ok(true));
         assert_eq!(matches(&pattern, &record("INSERT", "stage")), Ok(true));
         assert_eq!(matches(&pattern, &record("REMOVE", "stage")), Ok(false));

@@ -96,7 +96,11 @@ impl Template {
         if let Some(parts) = value.get("Fn::GetAtt") {
             return Some(format!("stand-in-for-{parts}"));
         }
-        if let Some([_, then, otherwise]) = value.get("Fn::If").and_then(Value::as_array).map(Vec::as_slice) {
+        if let Some([_, then, otherwise]) = value
+            .get("Fn::If")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
             return match is_no_value(otherwise) {
                 true => None,
                 false => self.stand_in(then),

@@ -65,7 +65,10 @@ async fn a_missing_parameter_is_a_permanent_error_naming_it() {
         "{error:?}"
     );
     assert!(error.is_permanent(), "{error}");
-    assert!(error.to_string().contains("/loadshed-test/absent"), "{error}");
+    assert!(
+        error.to_string().contains("/loadshed-test/absent"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +130,13 @@ async fn the_telegram_messenger_without_its_parameter_is_unauthorized() {
         .await
         .expect_err("no token");
     assert_eq!(error, SendError::Unauthorized);
-    assert!(telegram.received_requests().await.unwrap_or_default().is_empty());
+    assert!(
+        telegram
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -14,7 +14,8 @@ use loadshed_core::domain::{ChatId, Schedule, Slot};
 use loadshed_core::notify::BroadcastConfig;
 use loadshed_core::ports::{ScheduleStore, StageStore, SubscriptionStore};
 use loadshed_core::tasks::{
-    NotifyConfig, NotifyOutcome, NotifyTask, ScheduleOutcome, StageOutcome, WorkflowError, WorkflowState,
+    NotifyConfig, NotifyOutcome, NotifyTask, ScheduleOutcome, StageOutcome, WorkflowError,
+    WorkflowState,
 };
 use serde_json::{Value, json};
 use task_support::{bertiburg, date, milnerton, stage, stage_image, stream_record};
@@ -46,17 +47,35 @@ async fn world() -> World {
     let clock = Arc::new(ManualClock::at_local(2026, 11, 28, 7, 50).expect("valid time"));
     let store = Arc::new(MemoryStore::new());
     let now = clock.now();
-    store.subscribe(ChatId(1), &bertiburg(), now).await.expect("subscribe");
-    store.subscribe(ChatId(2), &milnerton(), now).await.expect("subscribe");
-    store.subscribe(ChatId(3), &bertiburg(), now).await.expect("subscribe");
-    store.subscribe(ChatId(3), &milnerton(), now).await.expect("subscribe");
+    store
+        .subscribe(ChatId(1), &bertiburg(), now)
+        .await
+        .expect("subscribe");
+    store
+        .subscribe(ChatId(2), &milnerton(), now)
+        .await
+        .expect("subscribe");
+    store
+        .subscribe(ChatId(3), &bertiburg(), now)
+        .await
+        .expect("subscribe");
+    store
+        .subscribe(ChatId(3), &milnerton(), now)
+        .await
+        .expect("subscribe");
     store.put_stage(stage(2), now, None).await.expect("stage");
-    for (area, text) in [(bertiburg(), "08:00 - 10:30"), (milnerton(), "16:00 - 18:30")] {
+    for (area, text) in [
+        (bertiburg(), "08:00 - 10:30"),
+        (milnerton(), "16:00 - 18:30"),
+    ] {
         let today = date(2026, 11, 28);
         let schedule = Schedule::from_days(
             area.id.clone(),
             stage(2),
-            [(today, vec![Slot::parse_on(today, text).expect("slot")]), (date(2026, 11, 29), vec![])],
+            [
+                (today, vec![Slot::parse_on(today, text).expect("slot")]),
+                (date(2026, 11, 29), vec![]),
+            ],
         );
         store.put_schedule(&schedule, now).await.expect("schedule");
     }
@@ -90,7 +109,10 @@ async fn sent(telegram: &MockServer) -> Vec<(i64, String)> {
         .iter()
         .map(|r| {
             let body: Value = serde_json::from_slice(&r.body).expect("JSON body");
-            (body["chat_id"].as_i64().expect("chat id"), body["text"].as_str().unwrap_or_default().to_owned())
+            (
+                body["chat_id"].as_i64().expect("chat id"),
+                body["text"].as_str().unwrap_or_default().to_owned(),
+            )
         })
         .collect()
 }
@@ -122,11 +144,22 @@ async fn a_stage_change_reaches_every_subscriber_once_with_their_areas() {
     let messages = sent(&w.telegram).await;
     assert_eq!(chats(&messages), vec![1, 2, 3]);
     let to_three = &messages.iter().find(|(c, _)| *c == 3).expect("chat 3").1;
-    assert!(to_three.contains("Stage 2") && to_three.contains("Bertiburg") && to_three.contains("Milnerton"));
-    assert!(to_three.contains("08:00") && to_three.contains("16:00"), "{to_three}");
+    assert!(
+        to_three.contains("Stage 2")
+            && to_three.contains("Bertiburg")
+            && to_three.contains("Milnerton")
+    );
+    assert!(
+        to_three.contains("08:00") && to_three.contains("16:00"),
+        "{to_three}"
+    );
 
     // A Step Functions retry, or another execution carrying the same change, sends nothing again.
-    let again = w.task.for_workflow(&state, "run-2").await.expect("notify again");
+    let again = w
+        .task
+        .for_workflow(&state, "run-2")
+        .await
+        .expect("notify again");
     assert_eq!((again.sent, again.already_delivered), (0, 3));
     assert_eq!(sent(&w.telegram).await.len(), 3);
 }
@@ -134,7 +167,12 @@ async fn a_stage_change_reaches_every_subscriber_once_with_their_areas() {
 #[tokio::test]
 async fn a_stream_record_of_the_same_change_is_not_announced_twice() {
     let w = world().await;
-    let stored = w.store.current_stage().await.expect("read").expect("stored");
+    let stored = w
+        .store
+        .current_stage()
+        .await
+        .expect("read")
+        .expect("stored");
     let state = WorkflowState {
         stage: Some(StageOutcome {
             updated_at: stored.updated_at,
@@ -142,13 +180,20 @@ async fn a_stream_record_of_the_same_change_is_not_announced_twice() {
         }),
         ..WorkflowState::default()
     };
-    w.task.for_workflow(&state, "run-1").await.expect("orchestration");
+    w.task
+        .for_workflow(&state, "run-1")
+        .await
+        .expect("orchestration");
     let mut image = stage_image(2, stored.version);
     image["updated_at"] = json!({"S": stored.updated_at.to_rfc3339()});
     let batch = json!({"Records": [stream_record("1", "MODIFY", image, stage_image(0, 0))]});
     let response = w.task.handle(batch).await.expect("choreography");
     assert_eq!(response["batchItemFailures"], json!([]));
-    assert_eq!(sent(&w.telegram).await.len(), 3, "both modes, one message per chat");
+    assert_eq!(
+        sent(&w.telegram).await.len(),
+        3,
+        "both modes, one message per chat"
+    );
 }
 
 #[tokio::test]
@@ -171,7 +216,11 @@ async fn a_schedule_change_goes_only_to_that_areas_subscribers() {
     assert_eq!(outcome.sent, 2);
     let messages = sent(&w.telegram).await;
     assert_eq!(chats(&messages), vec![2, 3]);
-    assert!(messages.iter().all(|(_, text)| text.contains("New schedule") && text.contains("Milnerton")));
+    assert!(
+        messages
+            .iter()
+            .all(|(_, text)| text.contains("New schedule") && text.contains("Milnerton"))
+    );
 }
 
 #[tokio::test]
@@ -189,7 +238,11 @@ async fn nothing_changed_sends_nothing_unless_a_chat_asked_or_force_is_set() {
         }),
         ..WorkflowState::default()
     };
-    let outcome = w.task.for_workflow(&quiet, "console-1").await.expect("console {}");
+    let outcome = w
+        .task
+        .for_workflow(&quiet, "console-1")
+        .await
+        .expect("console {}");
     assert_eq!(outcome, NotifyOutcome::default());
     assert!(sent(&w.telegram).await.is_empty());
 
@@ -197,7 +250,10 @@ async fn nothing_changed_sends_nothing_unless_a_chat_asked_or_force_is_set() {
         chat_id: Some(ChatId(3)),
         ..quiet.clone()
     };
-    w.task.for_workflow(&asked, "tg-77").await.expect("refresh from chat 3");
+    w.task
+        .for_workflow(&asked, "tg-77")
+        .await
+        .expect("refresh from chat 3");
     let messages = sent(&w.telegram).await;
     assert_eq!(chats(&messages), vec![3]);
     assert!(messages[0].1.contains("Bertiburg") && messages[0].1.contains("Milnerton"));
@@ -206,7 +262,11 @@ async fn nothing_changed_sends_nothing_unless_a_chat_asked_or_force_is_set() {
         force: true,
         ..quiet
     };
-    let outcome = w.task.for_workflow(&forced, "console-2").await.expect("force");
+    let outcome = w
+        .task
+        .for_workflow(&forced, "console-2")
+        .await
+        .expect("force");
     assert_eq!(outcome.sent, 3);
     assert_eq!(chats(&sent(&w.telegram).await), vec![1, 2, 3, 3]);
 }
@@ -226,13 +286,21 @@ async fn a_failed_run_tells_the_requesting_chat_in_plain_words() {
     let messages = sent(&w.telegram).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].0, 2);
-    assert!(messages[0].1.contains("used up today's allowance"), "{}", messages[0].1);
+    assert!(
+        messages[0].1.contains("used up today's allowance"),
+        "{}",
+        messages[0].1
+    );
 
     let from_console = WorkflowState {
         chat_id: None,
         ..failed
     };
-    let outcome = w.task.for_workflow(&from_console, "console-3").await.expect("report");
+    let outcome = w
+        .task
+        .for_workflow(&from_console, "console-3")
+        .await
+        .expect("report");
     assert_eq!(outcome.planned, 0);
 }
 
@@ -240,12 +308,21 @@ async fn a_failed_run_tells_the_requesting_chat_in_plain_words() {
 async fn reminders_go_out_once_within_the_lead_time() {
     let w = world().await;
     // 07:50: Bertiburg's 08:00 slot is 10 minutes away; Milnerton's 16:00 slot is hours away.
-    let outcome: NotifyOutcome =
-        serde_json::from_value(w.task.handle(json!({"trigger": "schedule"})).await.expect("reminders")).expect("outcome");
+    let outcome: NotifyOutcome = serde_json::from_value(
+        w.task
+            .handle(json!({"trigger": "schedule"}))
+            .await
+            .expect("reminders"),
+    )
+    .expect("outcome");
     assert_eq!(outcome.sent, 2);
     let messages = sent(&w.telegram).await;
     assert_eq!(chats(&messages), vec![1, 3]);
-    assert!(messages.iter().all(|(_, t)| t.contains("10 minutes") && t.contains("Bertiburg")));
+    assert!(
+        messages
+            .iter()
+            .all(|(_, t)| t.contains("10 minutes") && t.contains("Bertiburg"))
+    );
 
     w.clock.advance(chrono::Duration::minutes(5));
     let again = w.task.reminders().await.expect("reminders again");
@@ -253,7 +330,10 @@ async fn reminders_go_out_once_within_the_lead_time() {
 
     w.clock.advance(chrono::Duration::hours(8));
     let afternoon = w.task.reminders().await.expect("afternoon reminders");
-    assert_eq!(afternoon.sent, 2, "Milnerton's 16:00 slot for chats 2 and 3");
+    assert_eq!(
+        afternoon.sent, 2,
+        "Milnerton's 16:00 slot for chats 2 and 3"
+    );
 }
 
 #[tokio::test]
@@ -275,5 +355,8 @@ async fn a_blocked_chat_loses_its_subscriptions() {
     let outcome = w.task.for_workflow(&state, "run-1").await.expect("notify");
     assert_eq!(outcome.removed_chats, vec![ChatId(1)]);
     assert!(w.store.areas_of(ChatId(1)).await.expect("read").is_empty());
-    assert_eq!(w.store.subscribers_of(&bertiburg().id).await.expect("read"), vec![ChatId(3)]);
+    assert_eq!(
+        w.store.subscribers_of(&bertiburg().id).await.expect("read"),
+        vec![ChatId(3)]
+    );
 }

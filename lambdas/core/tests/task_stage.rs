@@ -16,7 +16,10 @@ fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::at_local(2026, 11, 28, 10, 0).expect("valid time"))
 }
 
-fn task(readings: Vec<Result<loadshed_core::domain::Stage, UpstreamError>>, store: Arc<MemoryStore>) -> StageTask {
+fn task(
+    readings: Vec<Result<loadshed_core::domain::Stage, UpstreamError>>,
+    store: Arc<MemoryStore>,
+) -> StageTask {
     StageTask::new(Arc::new(ScriptedStage::new(readings)), store, clock())
 }
 
@@ -30,7 +33,10 @@ async fn first_reading_is_a_change_then_the_same_reading_is_not() {
     let second = task.poll().await.expect("second poll");
     assert!(!second.changed);
     assert_eq!(second.previous, Some(stage(2)));
-    assert_eq!(second.updated_at, first.updated_at, "an unchanged stage is not rewritten");
+    assert_eq!(
+        second.updated_at, first.updated_at,
+        "an unchanged stage is not rewritten"
+    );
     let stored = store.current_stage().await.expect("read").expect("stored");
     assert_eq!(stored.version, 1);
 }
@@ -49,7 +55,10 @@ async fn flapping_readings_are_errors_and_never_change_the_stage() {
     assert!(error.error_name().is_transient());
     let third = task.poll().await.expect("third poll");
     assert!(!third.changed, "stage 4 -> flap -> stage 4 is no change");
-    assert_eq!(store.current_stage().await.expect("read").map(|s| s.stage), Some(stage(4)));
+    assert_eq!(
+        store.current_stage().await.expect("read").map(|s| s.stage),
+        Some(stage(4))
+    );
 }
 
 #[tokio::test]
@@ -58,9 +67,15 @@ async fn a_new_stage_reports_the_previous_one() {
     let task = task(vec![Ok(stage(2)), Ok(stage(6)), Ok(stage(0))], store);
     task.poll().await.expect("poll");
     let up = task.poll().await.expect("poll");
-    assert_eq!((up.stage, up.previous, up.changed), (stage(6), Some(stage(2)), true));
+    assert_eq!(
+        (up.stage, up.previous, up.changed),
+        (stage(6), Some(stage(2)), true)
+    );
     let off = task.poll().await.expect("poll");
-    assert_eq!((off.stage, off.previous, off.changed), (stage(0), Some(stage(6)), true));
+    assert_eq!(
+        (off.stage, off.previous, off.changed),
+        (stage(0), Some(stage(6)), true)
+    );
 }
 
 #[tokio::test]
@@ -69,9 +84,19 @@ async fn two_pollers_racing_report_one_change() {
     let a = task(vec![Ok(stage(5))], store.clone());
     let b = task(vec![Ok(stage(5))], store.clone());
     let (ra, rb) = tokio::join!(a.poll(), b.poll());
-    let changes = [ra.expect("a"), rb.expect("b")].iter().filter(|o| o.changed).count();
+    let changes = [ra.expect("a"), rb.expect("b")]
+        .iter()
+        .filter(|o| o.changed)
+        .count();
     assert_eq!(changes, 1);
-    assert_eq!(store.current_stage().await.expect("read").map(|s| s.version), Some(1));
+    assert_eq!(
+        store
+            .current_stage()
+            .await
+            .expect("read")
+            .map(|s| s.version),
+        Some(1)
+    );
 }
 
 #[tokio::test]
@@ -98,9 +123,17 @@ async fn accepts_every_invocation_shape_it_supports() {
 async fn streams_and_unknown_shapes_are_invalid_input() {
     let store = Arc::new(MemoryStore::new());
     let task = task(vec![], store);
-    for payload in [json!({"Records": []}), json!({}), json!("stage"), json!({"workflow": 1, "execution_id": "x"})] {
+    for payload in [
+        json!({"Records": []}),
+        json!({}),
+        json!("stage"),
+        json!({"workflow": 1, "execution_id": "x"}),
+    ] {
         let error = task.handle(payload.clone()).await.expect_err("rejected");
-        assert!(matches!(error, TaskError::InvalidInput(_)), "{payload}: {error}");
+        assert!(
+            matches!(error, TaskError::InvalidInput(_)),
+            "{payload}: {error}"
+        );
         assert_eq!(error.error_name(), ErrorName::InvalidInput);
     }
 }

@@ -28,8 +28,8 @@ use loadshed_core::adapters::telegram::{
     BotToken, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TelegramClient,
 };
 use loadshed_core::clock::SystemClock;
-use loadshed_core::runtime::secrets::{SecretError, SecretReader, SecretSource, SecretVar};
-use loadshed_core::runtime::telegram::BOT_TOKEN;
+use loadshed_core::runtime::secrets::{SecretError, SecretReader, SecretSource};
+use loadshed_core::runtime::telegram::{BOT_TOKEN, WEBHOOK_SECRET};
 use loadshed_core::runtime::upstream::{ESKOM_BASE_URL, ESKOMSEPUSH_BASE_URL, SEPUSH_TOKEN};
 use loadshed_core::runtime::{self, ConfigError, Upstream, env};
 use loadshed_core::webhook::{Endpoint, Webhook, WebhookPorts, WebhookSecret, WebhookSettings};
@@ -38,11 +38,6 @@ use tracing::error;
 
 const REFRESH_COOLDOWN_SECONDS: &str = "REFRESH_COOLDOWN_SECONDS";
 const TELEGRAM_API_BASE_URL: &str = "TELEGRAM_API_BASE_URL";
-const WEBHOOK_SECRET: SecretVar = SecretVar {
-    name: "TELEGRAM_WEBHOOK_SECRET",
-    parameter: "TELEGRAM_WEBHOOK_SECRET_PARAMETER",
-    purpose: "the setWebhook secret_token (or the SSM parameter holding it, in TELEGRAM_WEBHOOK_SECRET_PARAMETER)",
-};
 
 #[derive(Debug)]
 struct Config {

@@ -150,7 +150,8 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(text).ok()
 }
 
-/// `StringMatches`: `*` matches any run of characters; `\*` and `\\` are a literal `*` and `\`.
+/// `StringMatches`: `*` matches any run of characters; `\*` and `\\` are a literal `*` and `\`. Glob crates treat
+/// `?`, `[` and `{` as special too, which ASL does not, hence this small matcher.
 fn string_matches(value: &str, pattern: &str) -> bool {
     #[derive(PartialEq)]
     enum Token {

@@ -46,7 +46,9 @@ impl Clock for SystemClock {
 }
 
 /// Virtual time: `sleep` parks until every other part of the execution is blocked too, then time jumps forward to
-/// the earliest wake-up. So a machine with hours of Wait runs in microseconds, and races such as a task against its
+/// the earliest wake-up. (tokio's paused test clock does this for a whole runtime, but only on a current-thread
+/// runtime built with `test-util`, and it would also freeze an invoker's real network timeouts; this clock only
+/// governs the executor's own time, on any runtime.) So a machine with hours of Wait runs in microseconds, and races such as a task against its
 /// `TimeoutSeconds` still resolve in virtual-time order.
 ///
 /// Task invocations may do real I/O: while one is in flight and nothing but the executor's own timers (Wait,

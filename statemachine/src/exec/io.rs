@@ -118,42 +118,54 @@ pub(crate) fn render(at: At<'_>, template: &Template, scope: &Scope<'_>) -> Resu
         .map_err(|e| at.render_error(e, scope.input))
 }
 
-/// Whether `value` serialises to more than `limit` bytes; stops counting as soon as it knows.
+/// Whether `value` serialises to more than `limit` bytes. It counts an upper-bound estimate (escapes aside) and stops
+/// as soon as the budget runs out, so small payloads cost little and huge ones are not serialised just to be measured.
 pub(crate) fn exceeds_size(value: &Value, limit: usize) -> bool {
-    fn size(value: &Value, budget: &mut usize) -> bool {
-        let cost = match value {
-            Value::Null | Value::Bool(_) => 5,
-            Value::Number(_) => 8,
-            Value::String(s) => s.len() + 2,
+    /// Takes `cost` out of the budget; true when it does not fit.
+    fn spend(budget: &mut usize, cost: usize) -> bool {
+        match budget.checked_sub(cost) {
+            Some(left) => {
+                *budget = left;
+                false
+            }
+            None => true,
+        }
+    }
+    fn over(value: &Value, budget: &mut usize) -> bool {
+        match value {
+            Value::Null | Value::Bool(_) => spend(budget, 5),
+            Value::Number(_) => spend(budget, 8),
+            Value::String(s) => spend(budget, s.len() + 2),
             Value::Array(items) => {
-                if items.iter().any(|item| size(item, budget)) {
-                    return true;
-                }
-                items.len() + 2
+                spend(budget, items.len() + 2) || items.iter().any(|item| over(item, budget))
             }
             Value::Object(map) => {
-                if map.iter().any(|(k, v)| {
-                    size(v, budget) || {
-                        let key_cost = k.len() + 3;
-                        if *budget < key_cost {
-                            true
-                        } else {
-                            *budget -= key_cost;
-                            false
-                        }
-                    }
-                }) {
-                    return true;
-                }
-                map.len() + 2
+                spend(budget, map.len() + 2)
+                    || map
+                        .iter()
+                        .any(|(key, item)| spend(budget, key.len() + 3) || over(item, budget))
             }
-        };
-        if *budget < cost {
-            return true;
         }
-        *budget -= cost;
-        false
     }
     let mut budget = limit;
-    size(value, &mut budget)
+    over(value, &mut budget)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn size_limit_is_checked_without_serialising() {
+        let limit = MAX_PAYLOAD_BYTES;
+        assert!(!exceeds_size(&json!({"a": "x".repeat(limit - 100)}), limit));
+        assert!(exceeds_size(&json!({"a": "x".repeat(limit)}), limit));
+        assert!(exceeds_size(
+            &json!([["x".repeat(limit / 2)], {"b": "y".repeat(limit / 2)}]),
+            limit
+        ));
+        assert!(!exceeds_size(&json!([1, true, null, "s"]), 64));
+    }
 }

@@ -90,6 +90,14 @@ pub trait TaskInvoker: Send + Sync {
     async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure>;
 }
 
+/// Shared invokers (for example one kept by a test to inspect its calls afterwards) invoke through the `Arc`.
+#[async_trait]
+impl<T: TaskInvoker + ?Sized> TaskInvoker for std::sync::Arc<T> {
+    async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
+        (**self).invoke(call).await
+    }
+}
+
 /// The `lambda:invoke` integration's result around a function response, shaped as AWS returns it.
 pub(crate) fn lambda_invoke_result(payload: Value, request_id: &str) -> Value {
     json!({

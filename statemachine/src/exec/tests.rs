@@ -28,7 +28,7 @@ struct Recorder {
 }
 
 #[async_trait]
-impl TaskInvoker for Arc<Recorder> {
+impl TaskInvoker for Recorder {
     async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
         self.calls
             .lock()

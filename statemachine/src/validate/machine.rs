@@ -44,11 +44,12 @@ impl Checker<'_> {
     pub(crate) fn definition(&mut self, map: &Map<String, Value>) {
         let root = Pointer::root();
         let obj = Obj::new(map, &root);
-        if obj.has("QueryLanguage")
-            && let Some(text) = self.one_of(obj, "QueryLanguage", &["JSONPath", "JSONata"])
-            && let Some(language) = QueryLanguage::parse(text)
-        {
-            self.machine_language = language;
+        if obj.has("QueryLanguage") {
+            let named = self.one_of(obj, "QueryLanguage", &["JSONPath", "JSONata"]);
+            // As for states, anything but the exact `JSONPath` counts as JSONata once reported.
+            self.machine_language = named
+                .and_then(QueryLanguage::parse)
+                .unwrap_or(QueryLanguage::Jsonata);
         }
         self.integer(obj, "TimeoutSeconds", 1, 99_999_999);
         if obj.has("Version") {

@@ -65,14 +65,13 @@ fn looks_dynamic(text: &str) -> bool {
         && is_dynamic_value(text)
 }
 
-/// Workflow variable names, as `Assign` keys: a letter or `_`, then letters, digits and `_`.
+/// Workflow variable names, as `Assign` keys: Unicode identifiers (a letter or `_`, then letters, digits and `_`,
+/// approximating UAX #31's ID_Start/ID_Continue as AWS documents them), at most 80 characters.
 pub(crate) fn is_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 80
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+        && name.chars().count() <= 80
 }
 
 impl Checker<'_> {
@@ -247,6 +246,8 @@ mod tests {
     fn variable_names() {
         assert!(is_variable_name("x_1"));
         assert!(is_variable_name("_private"));
+        assert!(is_variable_name("größe"));
+        assert!(!is_variable_name(&"x".repeat(81)));
         assert!(!is_variable_name("1x"));
         assert!(!is_variable_name("top-level"));
         assert!(!is_variable_name(""));

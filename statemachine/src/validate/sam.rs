@@ -27,9 +27,9 @@ pub enum TemplateError {
     #[error("DefinitionSubstitutions of {logical_id} is not a mapping")]
     BadSubstitutions { logical_id: String },
     #[error(
-        "no state machine in the template has DefinitionUri {definition}, and it defines several: {candidates}"
+        "no state machine in the template has DefinitionUri {definition} (state machines: {candidates})"
     )]
-    Ambiguous {
+    NoMatch {
         definition: String,
         candidates: String,
     },
@@ -91,7 +91,7 @@ fn names(map: &Mapping) -> BTreeSet<String> {
 }
 
 /// The state machine whose `DefinitionUri` (relative to `template_dir`) is `definition`; when none matches, the
-/// template's only state machine.
+/// template's only state machine, provided it names no other file.
 pub fn machine_for<'a>(
     machines: &'a [StateMachineResource],
     template_dir: &Path,
@@ -105,8 +105,9 @@ pub fn machine_for<'a>(
     });
     match (by_uri, machines) {
         (Some(machine), _) => Ok(machine),
-        (None, [only]) => Ok(only),
-        (None, _) => Err(TemplateError::Ambiguous {
+        // A lone machine without a local DefinitionUri (inline `Definition`, S3) may well be this definition.
+        (None, [only]) if only.definition_uri.is_none() => Ok(only),
+        (None, _) => Err(TemplateError::NoMatch {
             definition: definition.display().to_string(),
             candidates: machines
                 .iter()
@@ -175,12 +176,31 @@ Resources:
             Path::new("/repo/infra/../statemachine/refresh.asl.json"),
         );
         assert_eq!(found.expect("found").logical_id, "Refresh");
-        let ambiguous = machine_for(
+        let unmatched = machine_for(
             &machines,
             Path::new("/repo/infra"),
             Path::new("/elsewhere.json"),
         );
-        assert!(matches!(ambiguous, Err(TemplateError::Ambiguous { .. })));
+        assert!(matches!(unmatched, Err(TemplateError::NoMatch { .. })));
+    }
+
+    #[test]
+    fn a_lone_machine_is_used_unless_it_names_another_file() {
+        let inline = state_machines(
+            "Resources:\n  M:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n      \
+             DefinitionSubstitutions:\n        A: x\n",
+        )
+        .expect("template parses");
+        let found = machine_for(&inline, Path::new("/t"), Path::new("/any.json"))
+            .expect("the lone machine");
+        assert_eq!(found.logical_id, "M");
+        let elsewhere = state_machines(
+            "Resources:\n  M:\n    Type: AWS::Serverless::StateMachine\n    Properties:\n      \
+             DefinitionUri: other.json\n",
+        )
+        .expect("template parses");
+        let result = machine_for(&elsewhere, Path::new("/t"), Path::new("/any.json"));
+        assert!(matches!(result, Err(TemplateError::NoMatch { .. })));
     }
 
     #[test]

@@ -251,11 +251,31 @@ mod tests {
 
     #[test]
     fn fingerprints_tell_schedules_apart() {
-        let a = Schedule::from_days(area(), stage(2), [(date(1), vec![slot(1, "08:00 - 10:30")])]);
-        let same = Schedule::from_days(area(), stage(2), [(date(1), vec![slot(1, "08:00 - 10:30")])]);
-        let moved = Schedule::from_days(area(), stage(2), [(date(1), vec![slot(1, "08:30 - 10:30")])]);
-        let other_stage = Schedule::from_days(area(), stage(3), [(date(1), vec![slot(1, "08:00 - 10:30")])]);
-        let longer = Schedule::from_days(area(), stage(2), [(date(1), vec![slot(1, "08:00 - 10:30")]), (date(2), vec![])]);
+        let a = Schedule::from_days(
+            area(),
+            stage(2),
+            [(date(1), vec![slot(1, "08:00 - 10:30")])],
+        );
+        let same = Schedule::from_days(
+            area(),
+            stage(2),
+            [(date(1), vec![slot(1, "08:00 - 10:30")])],
+        );
+        let moved = Schedule::from_days(
+            area(),
+            stage(2),
+            [(date(1), vec![slot(1, "08:30 - 10:30")])],
+        );
+        let other_stage = Schedule::from_days(
+            area(),
+            stage(3),
+            [(date(1), vec![slot(1, "08:00 - 10:30")])],
+        );
+        let longer = Schedule::from_days(
+            area(),
+            stage(2),
+            [(date(1), vec![slot(1, "08:00 - 10:30")]), (date(2), vec![])],
+        );
         assert_eq!(a.fingerprint(), same.fingerprint());
         assert_eq!(a.fingerprint().len(), 32);
         for other in [moved, other_stage, longer] {

@@ -5,7 +5,10 @@ use std::str::FromStr;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {name} is not set: {purpose}")]
-    Missing { name: &'static str, purpose: &'static str },
+    Missing {
+        name: &'static str,
+        purpose: &'static str,
+    },
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
     #[error("cannot set up the {what} client: {reason}")]
@@ -20,7 +23,9 @@ pub fn required(name: &'static str, purpose: &'static str) -> Result<String, Con
 /// A variable that may be absent; empty counts as absent (SAM writes empty strings for unset
 /// parameters).
 pub fn optional(name: &'static str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// A parsed variable with a default when absent.
@@ -31,9 +36,12 @@ where
 {
     match optional(name) {
         None => Ok(default),
-        Some(text) => text.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            reason: format!("{text:?}: {e}"),
-        }),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: format!("{text:?}: {e}"),
+            }),
     }
 }

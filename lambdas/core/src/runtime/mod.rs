@@ -27,10 +27,12 @@ pub fn init_tracing() {
 
 /// The DynamoDB store on the table named by `LOADSHED_TABLE`. Makes no network call.
 pub async fn store_from_env() -> Result<DynamoStore, ConfigError> {
-    DynamoStore::from_env().await.map_err(|_| ConfigError::Missing {
-        name: crate::adapters::dynamo::TABLE_ENV,
-        purpose: "it names the DynamoDB table",
-    })
+    DynamoStore::from_env()
+        .await
+        .map_err(|_| ConfigError::Missing {
+            name: crate::adapters::dynamo::TABLE_ENV,
+            purpose: "it names the DynamoDB table",
+        })
 }
 
 /// Runs the Lambda loop for a task handler taking the raw JSON payload.

@@ -22,6 +22,14 @@ pub const BOT_TOKEN: SecretVar = SecretVar {
     purpose: "the bot token from @BotFather (or, in TELEGRAM_BOT_TOKEN_PARAMETER, the SSM parameter holding it)",
 };
 
+/// The `secret_token` given to `setWebhook`, which Telegram sends back with every update: its
+/// value, or the SSM parameter holding it. Read by the webhook and by `loadshed set-webhook`.
+pub const WEBHOOK_SECRET: SecretVar = SecretVar {
+    name: "TELEGRAM_WEBHOOK_SECRET",
+    parameter: "TELEGRAM_WEBHOOK_SECRET_PARAMETER",
+    purpose: "the setWebhook secret_token (or, in TELEGRAM_WEBHOOK_SECRET_PARAMETER, the SSM parameter holding it)",
+};
+
 /// From `TELEGRAM_BOT_TOKEN` or `TELEGRAM_BOT_TOKEN_PARAMETER`, and the optional
 /// `TELEGRAM_API_BASE_URL`. Makes no network call: a token given as a value is checked now, one
 /// in SSM is read on the first message.

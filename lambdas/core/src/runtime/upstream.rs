@@ -58,9 +58,7 @@ impl Upstream {
         let eskom = Arc::new(EskomClient::new(eskom).map_err(|e| client_error("Eskom", e))?);
         let schedules = Arc::new(ByProvider {
             eskom: eskom.clone(),
-            sepush: sepush
-                .clone()
-                .map(|s| -> Arc<dyn ScheduleSource> { s }),
+            sepush: sepush.clone().map(|s| -> Arc<dyn ScheduleSource> { s }),
         });
         Ok(match sepush {
             Some(sepush) => Upstream {
@@ -162,7 +160,12 @@ impl StageSource for LazySePush {
 
 #[async_trait]
 impl ScheduleSource for LazySePush {
-    async fn schedule(&self, area: &Area, stage: Stage, today: NaiveDate) -> Result<Schedule, UpstreamError> {
+    async fn schedule(
+        &self,
+        area: &Area,
+        stage: Stage,
+        today: NaiveDate,
+    ) -> Result<Schedule, UpstreamError> {
         self.client().await?.schedule(area, stage, today).await
     }
 }
@@ -189,10 +192,17 @@ struct ByProvider {
 
 #[async_trait]
 impl ScheduleSource for ByProvider {
-    async fn schedule(&self, area: &Area, stage: Stage, today: NaiveDate) -> Result<Schedule, UpstreamError> {
+    async fn schedule(
+        &self,
+        area: &Area,
+        stage: Stage,
+        today: NaiveDate,
+    ) -> Result<Schedule, UpstreamError> {
         match (&area.handle, &self.sepush) {
             (AreaHandle::Eskom { .. }, _) => self.eskom.schedule(area, stage, today).await,
-            (AreaHandle::EskomSePush { .. }, Some(sepush)) => sepush.schedule(area, stage, today).await,
+            (AreaHandle::EskomSePush { .. }, Some(sepush)) => {
+                sepush.schedule(area, stage, today).await
+            }
             (AreaHandle::EskomSePush { .. }, None) => Err(UpstreamError::Unauthorized {
                 service: crate::adapters::sepush::SERVICE,
             }),

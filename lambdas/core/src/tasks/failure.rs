@@ -43,8 +43,12 @@ fn plain_words(name: &str) -> &'static str {
         Some(ErrorName::StoreUnavailable | ErrorName::StoreCorrupt) => {
             "our database had a problem. Please try again in a few minutes."
         }
-        Some(ErrorName::TelegramUnavailable) => "Telegram was not taking messages. Please try again later.",
-        Some(ErrorName::InvalidInput) => "the request was not understood. The operators have been alerted.",
+        Some(ErrorName::TelegramUnavailable) => {
+            "Telegram was not taking messages. Please try again later."
+        }
+        Some(ErrorName::InvalidInput) => {
+            "the request was not understood. The operators have been alerted."
+        }
         None if name == "States.Timeout" => "it took too long. Please try again in a few minutes.",
         None => "something went wrong on our side. The operators have been alerted.",
     }
@@ -57,7 +61,11 @@ mod tests {
     #[test]
     fn every_catalogued_error_has_its_own_words_and_the_name_is_escaped() {
         for name in ErrorName::ALL {
-            assert_ne!(plain_words(name.as_str()), plain_words("Something.Else"), "{name}");
+            assert_ne!(
+                plain_words(name.as_str()),
+                plain_words("Something.Else"),
+                "{name}"
+            );
         }
         let message = failure_message(&WorkflowError {
             error: "Lambda.<Unknown>&".into(),

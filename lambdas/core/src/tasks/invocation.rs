@@ -137,7 +137,10 @@ mod tests {
     #[test]
     fn tells_shapes_apart() {
         let stream = json!({"Records": []});
-        assert!(matches!(Invocation::parse(stream), Ok(Invocation::Stream(_))));
+        assert!(matches!(
+            Invocation::parse(stream),
+            Ok(Invocation::Stream(_))
+        ));
         let event = json!({
             "version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
             "account": "123456789012", "time": "2026-11-28T10:00:00Z", "region": "af-south-1",
@@ -145,8 +148,12 @@ mod tests {
         });
         assert!(matches!(Invocation::parse(event), Ok(Invocation::Event(_))));
         let schedule = json!({"trigger": "schedule"});
-        assert!(matches!(Invocation::parse(schedule), Ok(Invocation::Schedule(_))));
-        let workflow = json!({"workflow": {"chat_id": 42, "areas": ["eskom:1"]}, "execution_id": "tg-1"});
+        assert!(matches!(
+            Invocation::parse(schedule),
+            Ok(Invocation::Schedule(_))
+        ));
+        let workflow =
+            json!({"workflow": {"chat_id": 42, "areas": ["eskom:1"]}, "execution_id": "tg-1"});
         match Invocation::parse(workflow) {
             Ok(Invocation::Workflow(w)) => {
                 assert_eq!(w.workflow.chat_id, Some(ChatId(42)));
@@ -178,7 +185,10 @@ mod tests {
             "error": {"Error": "UpstreamUnauthorized", "Cause": "EskomSePush refused the API token"}
         });
         let parsed: WorkflowState = serde_json::from_value(state.clone()).expect("parse");
-        assert_eq!(parsed.error.as_ref().map(|e| e.error.as_str()), Some("UpstreamUnauthorized"));
+        assert_eq!(
+            parsed.error.as_ref().map(|e| e.error.as_str()),
+            Some("UpstreamUnauthorized")
+        );
         assert_eq!(serde_json::to_value(&parsed).expect("serialize"), state);
     }
 }

@@ -10,8 +10,8 @@ pub mod stream;
 
 pub use error::TaskError;
 pub use invocation::{
-    AreaFailure, Invocation, ScheduleInput, ScheduleOutcome, ScheduleTrigger, StageOutcome, WorkflowError,
-    WorkflowInvocation, WorkflowState,
+    AreaFailure, Invocation, ScheduleInput, ScheduleOutcome, ScheduleTrigger, StageOutcome,
+    WorkflowError, WorkflowInvocation, WorkflowState,
 };
 pub use notify::{NotifyConfig, NotifyOutcome, NotifyTask};
 pub use schedule::ScheduleTask;

@@ -90,23 +90,37 @@ impl NotifyTask {
 
     pub async fn handle(&self, payload: Value) -> Result<Value, TaskError> {
         match Invocation::parse(payload)? {
-            Invocation::Workflow(invocation) => {
-                to_value(self.for_workflow(&invocation.workflow, &invocation.execution_id).await?)
-            }
+            Invocation::Workflow(invocation) => to_value(
+                self.for_workflow(&invocation.workflow, &invocation.execution_id)
+                    .await?,
+            ),
             Invocation::Event(_) | Invocation::Schedule(_) => to_value(self.reminders().await?),
             Invocation::Stream(batch) => to_value(
-                stream::for_each_record(batch, |change| async move { self.on_change(change).await.map(drop) }).await,
+                stream::for_each_record(batch, |change| async move {
+                    self.on_change(change).await.map(drop)
+                })
+                .await,
             ),
         }
     }
 
     /// A workflow run: on failure, tell the requesting chat; otherwise announce what changed and
     /// give the requesting chat (or, with `force`, everyone) their status.
-    pub async fn for_workflow(&self, state: &WorkflowState, execution_id: &str) -> Result<NotifyOutcome, TaskError> {
+    pub async fn for_workflow(
+        &self,
+        state: &WorkflowState,
+        execution_id: &str,
+    ) -> Result<NotifyOutcome, TaskError> {
         if let Some(error) = &state.error {
             let batch = state
                 .chat_id
-                .map(|chat| Outgoing::parts(chat, &format!("failed:{execution_id}"), vec![failure_message(error)]))
+                .map(|chat| {
+                    Outgoing::parts(
+                        chat,
+                        &format!("failed:{execution_id}"),
+                        vec![failure_message(error)],
+                    )
+                })
                 .unwrap_or_default();
             return self.send(batch).await;
         }
@@ -135,7 +149,10 @@ impl NotifyTask {
         if !status_to.is_empty() {
             let stored = self.store.current_stage().await?;
             for chat in status_to {
-                batch.extend(self.status(chat, stored.as_ref(), execution_id, now).await?);
+                batch.extend(
+                    self.status(chat, stored.as_ref(), execution_id, now)
+                        .await?,
+                );
             }
         }
         self.send(batch).await
@@ -181,9 +198,11 @@ impl NotifyTask {
             Change::Schedule { schedule, previous } => {
                 let current = self.store.current_stage().await?.map(|s| s.stage);
                 let today = self.clock.today();
-                let noticeable = previous.is_none_or(|previous| schedule.differs_from(&previous, today));
+                let noticeable =
+                    previous.is_none_or(|previous| schedule.differs_from(&previous, today));
                 if current == Some(schedule.stage) && noticeable {
-                    self.schedule_change(&schedule.area_id, schedule.stage, now).await?
+                    self.schedule_change(&schedule.area_id, schedule.stage, now)
+                        .await?
                 } else {
                     Vec::new()
                 }
@@ -199,7 +218,11 @@ impl NotifyTask {
         previous: Option<Stage>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
-        let key = format!("stage:{}@{}", stage.stage.number(), stage.updated_at.to_rfc3339());
+        let key = format!(
+            "stage:{}@{}",
+            stage.stage.number(),
+            stage.updated_at.to_rfc3339()
+        );
         let mut batch = Vec::new();
         for (chat, areas) in self.chats_with_areas().await? {
             let schedules = self.schedules(&areas, stage.stage).await?;
@@ -210,7 +233,12 @@ impl NotifyTask {
         Ok(batch)
     }
 
-    async fn schedule_change(&self, area_id: &AreaId, stage: Stage, now: DateTime<Utc>) -> Result<Vec<Outgoing>, TaskError> {
+    async fn schedule_change(
+        &self,
+        area_id: &AreaId,
+        stage: Stage,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Outgoing>, TaskError> {
         let Some(schedule) = self.store.schedule(area_id, stage).await? else {
             return Ok(Vec::new());
         };
@@ -219,7 +247,13 @@ impl NotifyTask {
             return Ok(Vec::new());
         };
         // The area as the subscriber saw it when subscribing: name and region for the message.
-        let Some(area) = self.store.areas_of(*first).await?.into_iter().find(|a| &a.id == area_id) else {
+        let Some(area) = self
+            .store
+            .areas_of(*first)
+            .await?
+            .into_iter()
+            .find(|a| &a.id == area_id)
+        else {
             return Ok(Vec::new());
         };
         let key = format!("schedule:{area_id}:{}", schedule.fingerprint());
@@ -243,7 +277,11 @@ impl NotifyTask {
             None => BTreeMap::new(),
         };
         let messages = render::status(stored, &outlooks(&areas, &schedules), now);
-        Ok(Outgoing::parts(chat, &format!("status:{execution_id}"), messages))
+        Ok(Outgoing::parts(
+            chat,
+            &format!("status:{execution_id}"),
+            messages,
+        ))
     }
 
     async fn chats_with_areas(&self) -> Result<BTreeMap<ChatId, Vec<Area>>, TaskError> {
@@ -262,7 +300,11 @@ impl NotifyTask {
         Ok(chats)
     }
 
-    async fn schedules(&self, areas: &[Area], stage: Stage) -> Result<BTreeMap<AreaId, Schedule>, TaskError> {
+    async fn schedules(
+        &self,
+        areas: &[Area],
+        stage: Stage,
+    ) -> Result<BTreeMap<AreaId, Schedule>, TaskError> {
         let mut schedules = BTreeMap::new();
         for area in areas {
             if let Some(schedule) = self.store.schedule(&area.id, stage).await? {
@@ -281,14 +323,25 @@ impl NotifyTask {
             self.clock.as_ref(),
             self.config.broadcast.clone(),
         );
-        let report = broadcaster.send(batch).await.map_err(|e| TaskError::named(&e))?;
+        let report = broadcaster
+            .send(batch)
+            .await
+            .map_err(|e| TaskError::named(&e))?;
         let outcome = NotifyOutcome::from_report(planned, &report);
-        info!(planned, sent = outcome.sent, already = outcome.already_delivered, "notify done");
+        info!(
+            planned,
+            sent = outcome.sent,
+            already = outcome.already_delivered,
+            "notify done"
+        );
         Ok(outcome)
     }
 }
 
-fn outlooks<'a>(areas: &'a [Area], schedules: &'a BTreeMap<AreaId, Schedule>) -> Vec<AreaOutlook<'a>> {
+fn outlooks<'a>(
+    areas: &'a [Area],
+    schedules: &'a BTreeMap<AreaId, Schedule>,
+) -> Vec<AreaOutlook<'a>> {
     areas
         .iter()
         .map(|area| AreaOutlook {

@@ -29,17 +29,29 @@ pub struct ScheduleTask {
 }
 
 impl ScheduleTask {
-    pub fn new(source: Arc<dyn ScheduleSource>, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        ScheduleTask { source, store, clock }
+    pub fn new(
+        source: Arc<dyn ScheduleSource>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        ScheduleTask {
+            source,
+            store,
+            clock,
+        }
     }
 
     pub async fn handle(&self, payload: Value) -> Result<Value, TaskError> {
         match Invocation::parse(payload)? {
-            Invocation::Workflow(invocation) => to_value(self.for_workflow(&invocation.workflow).await?),
-            Invocation::Event(_) | Invocation::Schedule(_) => to_value(self.refresh_all(None).await?),
-            Invocation::Stream(batch) => {
-                to_value(super::stream::for_each_record(batch, |change| self.on_change(change)).await)
+            Invocation::Workflow(invocation) => {
+                to_value(self.for_workflow(&invocation.workflow).await?)
             }
+            Invocation::Event(_) | Invocation::Schedule(_) => {
+                to_value(self.refresh_all(None).await?)
+            }
+            Invocation::Stream(batch) => to_value(
+                super::stream::for_each_record(batch, |change| self.on_change(change)).await,
+            ),
         }
     }
 
@@ -66,7 +78,9 @@ impl ScheduleTask {
 
     async fn on_change(&self, change: super::stream::Change) -> Result<(), TaskError> {
         match change {
-            super::stream::Change::Stage { stage, .. } => self.refresh_all(Some(stage.stage)).await.map(drop),
+            super::stream::Change::Stage { stage, .. } => {
+                self.refresh_all(Some(stage.stage)).await.map(drop)
+            }
             // The schedule task writes schedules; it does not react to them.
             super::stream::Change::Schedule { .. } | super::stream::Change::Other => Ok(()),
         }
@@ -77,7 +91,11 @@ impl ScheduleTask {
             .current_stage()
             .await?
             .map(|s| s.stage)
-            .ok_or_else(|| TaskError::invalid_input("no stage is stored yet and none was given; run the stage task first"))
+            .ok_or_else(|| {
+                TaskError::invalid_input(
+                    "no stage is stored yet and none was given; run the stage task first",
+                )
+            })
     }
 
     async fn areas_for(&self, state: &WorkflowState) -> Result<ResolvedAreas, TaskError> {
@@ -86,7 +104,10 @@ impl ScheduleTask {
                 Some(chat) => self.store.areas_of(chat).await?,
                 None => self.store.subscribed_areas().await?,
             };
-            return Ok(ResolvedAreas { found, unknown: Vec::new() });
+            return Ok(ResolvedAreas {
+                found,
+                unknown: Vec::new(),
+            });
         }
         // Named areas must be known to us (subscribed), because only then do we know how to ask
         // upstream for them.
@@ -104,14 +125,21 @@ impl ScheduleTask {
         Ok(resolved)
     }
 
-    async fn refresh(&self, stage: Stage, areas: Vec<Area>, unknown: Vec<AreaId>) -> ScheduleOutcome {
+    async fn refresh(
+        &self,
+        stage: Stage,
+        areas: Vec<Area>,
+        unknown: Vec<AreaId>,
+    ) -> ScheduleOutcome {
         let today = self.clock.today();
         let mut outcome = ScheduleOutcome {
             stage: Some(stage),
             failed: unknown
                 .into_iter()
                 .map(|area| AreaFailure {
-                    message: format!("area {area} has no subscribers, so we do not know how to fetch it"),
+                    message: format!(
+                        "area {area} has no subscribers, so we do not know how to fetch it"
+                    ),
                     error: crate::errors::ErrorName::AreaNotFound,
                     area,
                 })
@@ -151,12 +179,20 @@ impl ScheduleTask {
     }
 
     /// True when the stored schedule changed.
-    async fn refresh_one(&self, area: &Area, stage: Stage, today: NaiveDate) -> Result<bool, TaskError> {
+    async fn refresh_one(
+        &self,
+        area: &Area,
+        stage: Stage,
+        today: NaiveDate,
+    ) -> Result<bool, TaskError> {
         let fresh = if stage.is_loadshedding() {
             self.source.schedule(area, stage, today).await?
         } else {
             // Stage 0 has no slots: nothing to ask upstream, but "no loadshedding" is news worth storing.
-            Schedule::no_loadshedding(area.id.clone(), (0..FREE_DAYS).map(|d| today + Duration::days(d)))
+            Schedule::no_loadshedding(
+                area.id.clone(),
+                (0..FREE_DAYS).map(|d| today + Duration::days(d)),
+            )
         };
         let stored = self.store.schedule(&area.id, stage).await?;
         let changed = stored.is_none_or(|stored| fresh.differs_from(&stored, today));
@@ -194,4 +230,3 @@ fn succeeded_somewhere(outcome: ScheduleOutcome) -> Result<ScheduleOutcome, Task
         _ => Ok(outcome),
     }
 }
-

@@ -21,8 +21,16 @@ pub struct StageTask {
 }
 
 impl StageTask {
-    pub fn new(source: Arc<dyn StageSource>, store: Arc<dyn StageStore>, clock: Arc<dyn Clock>) -> Self {
-        StageTask { source, store, clock }
+    pub fn new(
+        source: Arc<dyn StageSource>,
+        store: Arc<dyn StageStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        StageTask {
+            source,
+            store,
+            clock,
+        }
     }
 
     /// Lambda entry point: any schedule or workflow invocation polls the stage.
@@ -72,8 +80,8 @@ impl StageTask {
                 StageWrite::Conflict => continue,
             }
         }
-        Err(TaskError::Store(crate::errors::StoreError::Unavailable(format!(
-            "the stored stage kept changing under {WRITE_ROUNDS} conditional writes"
-        ))))
+        Err(TaskError::Store(crate::errors::StoreError::Unavailable(
+            format!("the stored stage kept changing under {WRITE_ROUNDS} conditional writes"),
+        )))
     }
 }

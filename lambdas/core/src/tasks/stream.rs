@@ -72,7 +72,9 @@ fn entity_of(image: &serde_dynamo::Item) -> Option<String> {
     struct Entity {
         entity: String,
     }
-    serde_dynamo::from_item::<_, Entity>(image.clone()).ok().map(|e| e.entity)
+    serde_dynamo::from_item::<_, Entity>(image.clone())
+        .ok()
+        .map(|e| e.entity)
 }
 
 /// Processes the batch in order and stops at the first failure, which it reports as a partial
@@ -91,7 +93,11 @@ where
             Err(error) => Err(error),
         };
         if let Err(error) = result {
-            let id = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
+            let id = record
+                .change
+                .sequence_number
+                .clone()
+                .unwrap_or_else(|| record.event_id.clone());
             if error.error_name().is_transient() {
                 warn!(record = %id, name = %error.error_name(), %error, "stream record failed; it will be retried");
             } else {

@@ -56,7 +56,10 @@ impl ScriptedSchedules {
     }
 
     pub fn with(self, area: &Area, days: Days) -> Self {
-        self.slots.lock().expect("lock").insert(area.id.clone(), days);
+        self.slots
+            .lock()
+            .expect("lock")
+            .insert(area.id.clone(), days);
         self
     }
 
@@ -66,7 +69,10 @@ impl ScriptedSchedules {
     }
 
     pub fn set(&self, area: &Area, days: Days) {
-        self.slots.lock().expect("lock").insert(area.id.clone(), days);
+        self.slots
+            .lock()
+            .expect("lock")
+            .insert(area.id.clone(), days);
     }
 
     pub fn calls(&self) -> usize {
@@ -76,7 +82,12 @@ impl ScriptedSchedules {
 
 #[async_trait]
 impl ScheduleSource for ScriptedSchedules {
-    async fn schedule(&self, area: &Area, stage: Stage, _today: NaiveDate) -> Result<Schedule, UpstreamError> {
+    async fn schedule(
+        &self,
+        area: &Area,
+        stage: Stage,
+        _today: NaiveDate,
+    ) -> Result<Schedule, UpstreamError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if let Some(error) = self.failing.get(&area.id) {
             return Err(error());
@@ -118,7 +129,11 @@ pub fn bertiburg() -> Area {
 }
 
 pub fn milnerton() -> Area {
-    Area::sepush("eskde-14-milnerton", "Milnerton (14)", "Eskom Direct, City of Cape Town, Western Cape")
+    Area::sepush(
+        "eskde-14-milnerton",
+        "Milnerton (14)",
+        "Eskom Direct, City of Cape Town, Western Cape",
+    )
 }
 
 /// A DynamoDB Streams record as Lambda delivers it, with images in DynamoDB JSON.

@@ -127,7 +127,8 @@ impl Checker<'_> {
         summary
     }
 
-    /// The state's own `QueryLanguage`, else the machine's. A JSONata machine cannot hold JSONPath states.
+    /// The state's own `QueryLanguage`, else the machine's (nested machines included, as AWS does). A JSONata machine
+    /// cannot hold JSONPath states.
     fn state_language(&mut self, obj: Obj<'_>) -> QueryLanguage {
         if !obj.has("QueryLanguage") {
             return self.machine_language;
@@ -144,7 +145,8 @@ impl Checker<'_> {
                 QueryLanguage::JsonPath
             }
             Some(language) => language,
-            None => self.machine_language,
+            // AWS reads any value but the exact `JSONPath` as JSONata (after reporting the bad value).
+            None => QueryLanguage::Jsonata,
         }
     }
 
