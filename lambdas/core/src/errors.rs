@@ -38,6 +38,8 @@ pub enum ErrorName {
     UpstreamMalformed,
     /// A stored item could not be decoded.
     StoreCorrupt,
+    /// The table does not exist or the credentials are refused.
+    StoreMisconfigured,
     /// Telegram refused the bot token.
     TelegramUnauthorized,
     /// The task was invoked with a payload of no known shape, or invalid values.
@@ -58,6 +60,7 @@ impl ErrorName {
         ErrorName::AreaNotFound,
         ErrorName::UpstreamMalformed,
         ErrorName::StoreCorrupt,
+        ErrorName::StoreMisconfigured,
         ErrorName::TelegramUnauthorized,
         ErrorName::InvalidInput,
     ];
@@ -76,6 +79,7 @@ impl ErrorName {
             ErrorName::AreaNotFound => "AreaNotFound",
             ErrorName::UpstreamMalformed => "UpstreamMalformed",
             ErrorName::StoreCorrupt => "StoreCorrupt",
+            ErrorName::StoreMisconfigured => "StoreMisconfigured",
             ErrorName::TelegramUnauthorized => "TelegramUnauthorized",
             ErrorName::InvalidInput => "InvalidInput",
         }
@@ -174,6 +178,8 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored item {key} is corrupt: {detail}")]
     Corrupt { key: String, detail: String },
+    #[error("store misconfigured: {0}")]
+    Misconfigured(String),
 }
 
 impl Named for StoreError {
@@ -181,6 +187,7 @@ impl Named for StoreError {
         match self {
             StoreError::Unavailable(_) => ErrorName::StoreUnavailable,
             StoreError::Corrupt { .. } => ErrorName::StoreCorrupt,
+            StoreError::Misconfigured(_) => ErrorName::StoreMisconfigured,
         }
     }
 }

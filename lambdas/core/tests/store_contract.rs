@@ -390,6 +390,24 @@ mod dynamo_specific {
         }
     }
 
+    #[tokio::test]
+    async fn a_missing_table_is_misconfigured_not_retried() {
+        dynamo_endpoint_or_fail();
+        let endpoint = std::env::var(crate::store_support::ENDPOINT_ENV).unwrap_or_default();
+        let store = DynamoStore::connect(
+            format!("loadshed-missing-{}", uuid::Uuid::new_v4()),
+            &ClientSettings::with_endpoint(endpoint),
+        )
+        .await;
+        match store.current_stage().await {
+            Err(error @ StoreError::Misconfigured(_)) => {
+                assert_eq!(error.error_name(), ErrorName::StoreMisconfigured);
+                assert!(!error.error_name().is_transient());
+            }
+            other => panic!("expected Misconfigured, got {other:?}"),
+        }
+    }
+
     fn dynamo_endpoint_or_fail() {
         assert!(
             std::env::var(crate::store_support::ENDPOINT_ENV).is_ok(),

@@ -360,3 +360,30 @@ async fn a_blocked_chat_loses_its_subscriptions() {
         vec![ChatId(3)]
     );
 }
+
+#[tokio::test]
+async fn a_reminder_crosses_midnight_into_the_new_year() {
+    let w = world().await;
+    w.clock.set(
+        ManualClock::at_local(2026, 12, 31, 23, 50)
+            .expect("valid time")
+            .now(),
+    );
+    let new_year = date(2027, 1, 1);
+    let schedule = Schedule::from_days(
+        bertiburg().id,
+        stage(2),
+        [(
+            new_year,
+            vec![Slot::parse_on(new_year, "00:00 - 02:30").expect("slot")],
+        )],
+    );
+    w.store.put_schedule(&schedule, w.clock.now()).await.expect("schedule");
+    let outcome = w.task.reminders().await.expect("reminders");
+    assert_eq!(outcome.sent, 2, "chats 1 and 3 follow Bertiburg");
+    let messages = sent(&w.telegram).await;
+    assert!(
+        messages.iter().all(|(_, t)| t.contains("10 minutes") && t.contains("00:00")),
+        "{messages:?}"
+    );
+}

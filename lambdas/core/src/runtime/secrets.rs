@@ -180,45 +180,9 @@ fn unreadable(parameter: &str, error: SdkError<GetParameterError>) -> SecretErro
     }
 }
 
-/// A secret resolved once, on first use, then kept.
-#[derive(Debug)]
-pub struct LazySecret {
-    source: SecretSource,
-    value: OnceCell<String>,
-}
-
-impl LazySecret {
-    pub fn new(source: SecretSource) -> Self {
-        let value = match source.value() {
-            Some(value) => OnceCell::new_with(Some(value.to_owned())),
-            None => OnceCell::new(),
-        };
-        LazySecret { source, value }
-    }
-
-    pub fn source(&self) -> &SecretSource {
-        &self.source
-    }
-
-    /// The value, reading it through `reader` the first time. A failed read is not kept: the next
-    /// call tries again.
-    pub async fn get(&self, reader: &SecretReader) -> Result<&str, SecretError> {
-        self.value
-            .get_or_try_init(|| reader.read(&self.source))
-            .await
-            .map(String::as_str)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const VAR: SecretVar = SecretVar {
-        name: "LOADSHED_SECRETS_UNIT_TEST",
-        parameter: "LOADSHED_SECRETS_UNIT_TEST_PARAMETER",
-        purpose: "a test secret",
-    };
 
     #[test]
     fn values_never_print() {
@@ -229,15 +193,25 @@ mod tests {
     }
 
     #[test]
-    fn parameter_variable_is_the_name_with_the_suffix() {
-        assert_eq!(VAR.parameter, format!("{}{PARAMETER_SUFFIX}", VAR.name));
+    fn parameter_variables_are_the_names_with_the_suffix() {
+        // The SAM template and its test rely on `NAME_PARAMETER` naming `NAME`'s parameter.
+        for var in [
+            crate::runtime::telegram::BOT_TOKEN,
+            crate::runtime::telegram::WEBHOOK_SECRET,
+            crate::runtime::upstream::SEPUSH_TOKEN,
+        ] {
+            assert_eq!(var.parameter, format!("{}{PARAMETER_SUFFIX}", var.name));
+        }
     }
 
     #[tokio::test]
     async fn a_value_is_read_without_any_client() {
         let reader = SecretReader::new();
-        let secret = LazySecret::new(SecretSource::Value("abc".into()));
-        assert_eq!(secret.get(&reader).await.expect("value"), "abc");
+        let value = reader
+            .read(&SecretSource::Value("abc".into()))
+            .await
+            .expect("value");
+        assert_eq!(value, "abc");
         assert!(reader.ssm.get().is_none(), "no SSM client was built");
     }
 

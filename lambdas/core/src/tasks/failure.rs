@@ -40,8 +40,11 @@ fn plain_words(name: &str) -> &'static str {
         Some(ErrorName::UpstreamMalformed) => {
             "the schedule service sent something we could not read. The operators have been alerted."
         }
-        Some(ErrorName::StoreUnavailable | ErrorName::StoreCorrupt) => {
-            "our database had a problem. Please try again in a few minutes."
+        Some(ErrorName::StoreUnavailable) => {
+            "our database was not answering. Please try again in a few minutes."
+        }
+        Some(ErrorName::StoreCorrupt | ErrorName::StoreMisconfigured) => {
+            "our database had a problem. The operators have been alerted."
         }
         Some(ErrorName::TelegramUnavailable) => {
             "Telegram was not taking messages. Please try again later."

@@ -243,13 +243,10 @@ impl NotifyTask {
             return Ok(Vec::new());
         };
         let subscribers = self.store.subscribers_of(area_id).await?;
-        let Some(first) = subscribers.first() else {
-            return Ok(Vec::new());
-        };
-        // The area as the subscriber saw it when subscribing: name and region for the message.
+        // The area's name and region for the message, as it was found when people subscribed.
         let Some(area) = self
             .store
-            .areas_of(*first)
+            .subscribed_areas()
             .await?
             .into_iter()
             .find(|a| &a.id == area_id)

@@ -123,7 +123,7 @@ impl From<StoreError> for Failure {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(_) => Failure::Retry(err),
-            StoreError::Corrupt { .. } => Failure::Apologise {
+            StoreError::Corrupt { .. } | StoreError::Misconfigured(_) => Failure::Apologise {
                 name: err.error_name(),
                 detail: err.to_string(),
             },

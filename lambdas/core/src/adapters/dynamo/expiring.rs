@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::DynamoStore;
 use super::items::{DeliveryBody, Item, LeaseBody, encode, with_expiry};
 use super::keys::{self, Key};
-use super::sdk_errors::unavailable;
+use super::sdk_errors::store_error;
 use crate::errors::StoreError;
 use crate::ports::{DeliveryKey, DeliveryLedger, Leases};
 
@@ -49,7 +49,7 @@ impl DynamoStore {
             {
                 Ok(false)
             }
-            Err(error) => Err(unavailable(what, error)),
+            Err(error) => Err(store_error(what, error)),
         }
     }
 

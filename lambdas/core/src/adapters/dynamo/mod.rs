@@ -57,7 +57,7 @@ pub use table::create_table;
 use crate::errors::StoreError;
 use items::Item;
 use keys::Key;
-use sdk_errors::unavailable;
+use sdk_errors::store_error;
 
 /// The environment variable naming the table, read by [`DynamoStore::from_env`].
 pub const TABLE_ENV: &str = "LOADSHED_TABLE";
@@ -117,7 +117,7 @@ impl DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|error| unavailable("GetItem", error))?;
+            .map_err(|error| store_error("GetItem", error))?;
         Ok(output.item)
     }
 
@@ -138,6 +138,6 @@ impl DynamoStore {
             .send()
             .try_collect()
             .await
-            .map_err(|error| unavailable("Query", error))
+            .map_err(|error| store_error("Query", error))
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::DynamoStore;
 use super::items::{SCHEDULE_DIGEST, UPDATED_AT, decode, encode, schedule_digest};
 use super::keys::{self, Key};
-use super::sdk_errors::unavailable;
+use super::sdk_errors::store_error;
 use crate::domain::{AreaId, Schedule, Stage};
 use crate::errors::StoreError;
 use crate::ports::ScheduleStore;
@@ -56,7 +56,7 @@ impl ScheduleStore for DynamoStore {
             {
                 Ok(false)
             }
-            Err(error) => Err(unavailable("PutItem (schedule)", error)),
+            Err(error) => Err(store_error("PutItem (schedule)", error)),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! From SDK errors to [`StoreError`]: every failure to get an answer from DynamoDB (throttling,
+//! From SDK errors to [`StoreError`]: a missing table or refused credentials is `Misconfigured`
+//! (retrying cannot help); every other failure to get an answer from DynamoDB (throttling,
 //! timeouts, connection and service errors) is `Unavailable`, which the workflow retries.
 //! Conditional-check failures are not errors at all: each call site turns them into its answer.
 
@@ -9,7 +10,15 @@ use aws_sdk_dynamodb::types::CancellationReason;
 
 use crate::errors::StoreError;
 
-pub(super) fn unavailable<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
+/// Error codes that mean the store is set up wrong, not that it is busy.
+const MISCONFIGURED: &[&str] = &[
+    "ResourceNotFoundException",
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+];
+
+pub(super) fn store_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
 where
     E: Error + ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -17,7 +26,12 @@ where
     let code = error.code().unwrap_or("no error code").to_owned();
     let detail = DisplayErrorContext(&error).to_string();
     tracing::warn!(operation, code, detail, "DynamoDB call failed");
-    StoreError::Unavailable(format!("DynamoDB {operation} failed ({code}): {detail}"))
+    let message = format!("DynamoDB {operation} failed ({code}): {detail}");
+    if MISCONFIGURED.contains(&code.as_str()) {
+        StoreError::Misconfigured(message)
+    } else {
+        StoreError::Unavailable(message)
+    }
 }
 
 /// Whether a cancelled transaction failed only because of the condition on item `index` (the other

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::DynamoStore;
 use super::items::{decode, encode};
 use super::keys::{self, Key};
-use super::sdk_errors::unavailable;
+use super::sdk_errors::store_error;
 use crate::domain::Stage;
 use crate::errors::StoreError;
 use crate::ports::{StageStore, StageWrite, StoredStage};
@@ -59,7 +59,7 @@ impl StageStore for DynamoStore {
                 tracing::info!(%stage, ?expected, "stage write lost to another writer");
                 Ok(StageWrite::Conflict)
             }
-            Err(error) => Err(unavailable("PutItem (stage)", error)),
+            Err(error) => Err(store_error("PutItem (stage)", error)),
         }
     }
 }

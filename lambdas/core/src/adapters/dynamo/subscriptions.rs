@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::DynamoStore;
 use super::items::{RegistryBody, SubscriberBody, SubscriptionBody, decode, encode};
 use super::keys::{self, Key};
-use super::sdk_errors::{cancelled_by_condition, request_bug, unavailable};
+use super::sdk_errors::{cancelled_by_condition, request_bug, store_error};
 use crate::domain::{Area, AreaId, ChatId};
 use crate::errors::StoreError;
 use crate::ports::SubscriptionStore;
@@ -40,7 +40,7 @@ impl DynamoStore {
                 {
                     Ok(false)
                 }
-                _ => Err(unavailable(what, error)),
+                _ => Err(store_error(what, error)),
             },
         }
     }
@@ -66,7 +66,7 @@ impl DynamoStore {
                     Some(DeleteItemError::ConditionalCheckFailedException(_))
                 ) => {}
             Err(error) => {
-                let error = unavailable("DeleteItem (registry)", error);
+                let error = store_error("DeleteItem (registry)", error);
                 tracing::warn!(%area, %error, "left a zero-count registry item behind");
             }
         }

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::keys;
-use super::sdk_errors::{request_bug, unavailable};
+use super::sdk_errors::{request_bug, store_error};
 use crate::errors::StoreError;
 
 /// How long to wait for a new table to become active (real DynamoDB takes seconds).
@@ -50,7 +50,7 @@ pub async fn create_table(client: &Client, name: &str) -> Result<bool, StoreErro
         {
             return Ok(false);
         }
-        Err(error) => return Err(unavailable("CreateTable", error)),
+        Err(error) => return Err(store_error("CreateTable", error)),
     }
     client
         .wait_until_table_exists()
@@ -75,7 +75,7 @@ pub async fn create_table(client: &Client, name: &str) -> Result<bool, StoreErro
         )
         .send()
         .await
-        .map_err(|error| unavailable("UpdateTimeToLive", error))?;
+        .map_err(|error| store_error("UpdateTimeToLive", error))?;
     tracing::info!(table = name, "created DynamoDB table");
     Ok(true)
 }
