@@ -71,6 +71,8 @@ run: ## The refresh workflow offline: real definition and handlers, recorded ups
 	$(CARGO) run --quiet --bin loadshed -- refresh --offline
 
 test: tools check-infra ## Install what the tests need and run them all (unit, contract, corpus, conformance)
+	@# Tests run the Lambda binaries; `cargo test` builds only their unit-test harnesses.
+	$(CARGO) build --workspace --bins
 	scripts/with-moto $(CARGO) nextest run --workspace --no-fail-fast --failure-output final
 
 lint: ## cargo fmt --check and clippy with warnings as errors

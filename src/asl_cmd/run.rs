@@ -1,7 +1,7 @@
 //! `loadshed asl run`: execute a definition in-process, answering Task states from a Step Functions Local mock
 //! configuration, and print `{"status", "output" | "error" and "cause", "history"}` as JSON.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -62,6 +62,8 @@ enum RunError {
         .0.join(", ")
     )]
     NoMocks(Vec<String>),
+    #[error("state(s) {} use JSONata, which `loadshed asl run` cannot execute yet; only JSONPath runs", .0.join(", "))]
+    Jsonata(Vec<String>),
 }
 
 fn read(path: &Path) -> Result<String, RunError> {
@@ -91,6 +93,10 @@ fn prepare(args: &RunArgs) -> Result<(Executor, Value), RunError> {
         &args.substitutions.iter().cloned().collect(),
     );
     let machine = StateMachine::from_value(&definition).map_err(definition_error)?;
+    let jsonata = machine.jsonata_states();
+    if !jsonata.is_empty() {
+        return Err(RunError::Jsonata(jsonata));
+    }
     let input = parse_input(&args.input)?;
     let invoker = match (&args.mock_config, &args.test_case) {
         (Some(path), Some(case)) => {
@@ -125,11 +131,7 @@ fn prepare(args: &RunArgs) -> Result<(Executor, Value), RunError> {
 
 fn report(execution: &Execution) -> Value {
     let mut out = Map::new();
-    let status = match execution.status {
-        ExecutionStatus::Succeeded => "SUCCEEDED",
-        ExecutionStatus::Failed => "FAILED",
-        ExecutionStatus::TimedOut => "TIMED_OUT",
-    };
+    let status = execution.status.as_str();
     out.insert("status".to_owned(), Value::from(status));
     if execution.status == ExecutionStatus::Succeeded {
         out.insert(
@@ -159,6 +161,11 @@ fn report(execution: &Execution) -> Value {
 }
 
 pub async fn run(args: RunArgs) -> ExitCode {
+    run_into(args, &mut std::io::stdout()).await
+}
+
+/// Runs and writes the report to `out`; usage errors go to stderr.
+async fn run_into(args: RunArgs, out: &mut (dyn Write + Send)) -> ExitCode {
     let (executor, input) = match prepare(&args) {
         Ok(prepared) => prepared,
         Err(error) => {
@@ -169,7 +176,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
     let execution = executor.execute(input).await;
     let printed = serde_json::to_string_pretty(&report(&execution))
         .map_err(std::io::Error::other)
-        .and_then(|text| writeln!(std::io::stdout().lock(), "{text}"));
+        .and_then(|text| writeln!(out, "{text}"));
     // A closed pipe (`| head`) is the reader's choice, not a failure of the run.
     if let Err(error) = &printed
         && error.kind() != std::io::ErrorKind::BrokenPipe
@@ -252,7 +259,11 @@ mod tests {
         );
         assert!(report.get("output").is_none());
         assert_eq!(exit_code(execution.status), ExitCode::from(1));
-        assert_eq!(run(args(&dir, Some("bad"), "{}")).await, ExitCode::from(1));
+        let mut printed = Vec::new();
+        let code = run_into(args(&dir, Some("bad"), "{}"), &mut printed).await;
+        assert_eq!(code, ExitCode::from(1));
+        let printed: Value = serde_json::from_slice(&printed).unwrap();
+        assert_eq!(printed["error"], json!("E"));
     }
 
     #[tokio::test]
@@ -276,8 +287,16 @@ mod tests {
         let mut broken = args(&dir, Some("ok"), "{}");
         std::fs::write(&broken.definition, r#"{"StartAt": "X", "States": {}}"#).unwrap();
         assert!(matches!(prepare(&broken), Err(RunError::Definition { .. })));
+        std::fs::write(
+            &broken.definition,
+            r#"{"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+        )
+        .unwrap();
+        assert!(matches!(prepare(&broken), Err(RunError::Jsonata(states)) if states == ["P"]));
         broken.definition = dir.path().join("missing.json");
-        assert_eq!(run(broken).await, ExitCode::from(2));
+        let mut printed = Vec::new();
+        assert_eq!(run_into(broken, &mut printed).await, ExitCode::from(2));
+        assert!(printed.is_empty());
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@ pub mod history;
 mod interpreter;
 mod io;
 mod parallel;
+mod result;
 mod retry;
 pub mod task;
 mod task_state;
@@ -31,6 +32,17 @@ pub enum ExecutionStatus {
     Succeeded,
     Failed,
     TimedOut,
+}
+
+impl ExecutionStatus {
+    /// The status as AWS writes it: `SUCCEEDED`, `FAILED`, `TIMED_OUT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+        }
+    }
 }
 
 /// What an execution ended with.

@@ -5,51 +5,14 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
-use super::interpreter::{Outcome, StateRun, Thread, evaluate_assign, run_machine};
-use super::io::{At, apply_input_path, apply_output_path, apply_result_path, render};
+use super::interpreter::{Outcome, StateRun, Thread, run_machine};
+use super::io::{At, apply_input_path, render};
+use super::result::ResultFields;
 use super::retry::{RetryState, catch};
 use super::vars::Vars;
 use super::{Failure, details};
 use crate::model::retry::names;
-use crate::model::{Catcher, IoPath, MapState, ParallelState, ResultPath, Retrier, TemplateField};
-
-/// The fields Parallel and Map share after their nested machines have produced a result.
-struct Finish<'m> {
-    next: Option<&'m str>,
-    result_selector: &'m Option<TemplateField>,
-    result_path: &'m ResultPath,
-    output_path: &'m IoPath,
-    assign: Option<&'m TemplateField>,
-    retry: &'m [Retrier],
-    catch: &'m [Catcher],
-}
-
-fn finish<'m>(
-    thread: &Thread,
-    f: &Finish<'m>,
-    raw: Value,
-    result: Value,
-    context: &Value,
-    at: At<'_>,
-) -> Result<Outcome<'m>, Failure> {
-    let result = match f.result_selector {
-        Some(TemplateField(template)) => render(at, template, &thread.scope(&result, context))?,
-        None => result,
-    };
-    let assigned = evaluate_assign(at, f.assign, &thread.scope(&result, context))?;
-    let output = apply_result_path(at, f.result_path, raw, result)?;
-    let output = apply_output_path(
-        at,
-        f.output_path,
-        output,
-        &thread.scope(&Value::Null, context),
-    )?;
-    Ok(Outcome {
-        next: f.next,
-        output,
-        assigned,
-    })
-}
+use crate::model::{MapState, ParallelState, TemplateField};
 
 pub(crate) async fn run_parallel<'m>(
     thread: &mut Thread,
@@ -58,17 +21,15 @@ pub(crate) async fn run_parallel<'m>(
     sr: &StateRun<'_>,
 ) -> Result<Outcome<'m>, Failure> {
     let at = sr.at();
-    let f = Finish {
+    let fields = ResultFields {
         next: s.transition.next.as_deref(),
-        result_selector: &s.result_selector,
+        result_selector: s.result_selector.as_ref(),
         result_path: &s.result_path,
         output_path: &s.output_path,
         assign: s.assign.as_ref(),
-        retry: &s.retry,
-        catch: &s.catch,
     };
     let context = sr.context(&thread.run, None, None);
-    let mut retry = RetryState::new(f.retry);
+    let mut retry = RetryState::new(&s.retry);
     loop {
         let attempt = async {
             let effective = apply_input_path(at, &s.input_path, &thread.scope(&raw, &context))?;
@@ -104,13 +65,13 @@ pub(crate) async fn run_parallel<'m>(
             Err(failure) => Err(failure),
         };
         match result {
-            Ok(value) => return finish(thread, &f, raw, value, &context, at),
+            Ok(value) => return fields.apply(thread, raw, value, &context, at),
             Err(failure) => {
-                if let Some(delay) = retry.next_delay(f.retry, &failure) {
+                if let Some(delay) = retry.next_delay(&s.retry, &failure) {
                     thread.run.sleep(delay).await;
                     continue;
                 }
-                return catch(thread, at, f.catch, failure, raw, &context);
+                return catch(thread, at, &s.catch, failure, raw, &context);
             }
         }
     }
@@ -151,14 +112,12 @@ pub(crate) async fn run_map<'m>(
     sr: &StateRun<'_>,
 ) -> Result<Outcome<'m>, Failure> {
     let at = sr.at();
-    let f = Finish {
+    let fields = ResultFields {
         next: s.transition.next.as_deref(),
-        result_selector: &s.result_selector,
+        result_selector: s.result_selector.as_ref(),
         result_path: &s.result_path,
         output_path: &s.output_path,
         assign: s.assign.as_ref(),
-        retry: &s.retry,
-        catch: &s.catch,
     };
     let distributed = [
         ("ItemReader", &s.item_reader),
@@ -171,17 +130,17 @@ pub(crate) async fn run_map<'m>(
         )));
     }
     let context = sr.context(&thread.run, None, None);
-    let mut retry = RetryState::new(f.retry);
+    let mut retry = RetryState::new(&s.retry);
     loop {
         let result = map_attempt(thread, s, &raw, &context, sr).await;
         match result {
-            Ok(value) => return finish(thread, &f, raw, value, &context, at),
+            Ok(value) => return fields.apply(thread, raw, value, &context, at),
             Err(failure) => {
-                if let Some(delay) = retry.next_delay(f.retry, &failure) {
+                if let Some(delay) = retry.next_delay(&s.retry, &failure) {
                     thread.run.sleep(delay).await;
                     continue;
                 }
-                return catch(thread, at, f.catch, failure, raw, &context);
+                return catch(thread, at, &s.catch, failure, raw, &context);
             }
         }
     }

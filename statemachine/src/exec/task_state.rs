@@ -5,11 +5,9 @@ use std::time::Duration;
 use futures::future::{Either, select};
 use serde_json::{Map, Value};
 
-use super::interpreter::{Outcome, StateRun, Thread, evaluate_assign};
-use super::io::{
-    At, MAX_PAYLOAD_BYTES, apply_input_path, apply_output_path, apply_result_path, exceeds_size,
-    render,
-};
+use super::interpreter::{Outcome, StateRun, Thread};
+use super::io::{At, MAX_PAYLOAD_BYTES, apply_input_path, exceeds_size, render};
+use super::result::ResultFields;
 use super::retry::{RetryState, catch};
 use super::task::{Integration, TaskCall, lambda_invoke_result};
 use super::{Failure, details};
@@ -38,7 +36,16 @@ pub(crate) async fn run<'m>(
         )
         .await;
         match attempt {
-            Ok(result) => return finish(thread, s, raw, result, &context, at),
+            Ok(result) => {
+                let fields = ResultFields {
+                    next: s.transition.next.as_deref(),
+                    result_selector: s.result_selector.as_ref(),
+                    result_path: &s.result_path,
+                    output_path: &s.output_path,
+                    assign: s.assign.as_ref(),
+                };
+                return fields.apply(thread, raw, result, &context, at);
+            }
             Err(failure) => {
                 if let Some(delay) = retry.next_delay(&s.retry, &failure) {
                     thread.run.sleep(delay).await;
@@ -48,34 +55,6 @@ pub(crate) async fn run<'m>(
             }
         }
     }
-}
-
-/// ResultSelector, Assign, ResultPath and OutputPath, in AWS's order.
-fn finish<'m>(
-    thread: &Thread,
-    s: &'m TaskState,
-    raw: Value,
-    result: Value,
-    context: &Value,
-    at: At<'_>,
-) -> Result<Outcome<'m>, Failure> {
-    let result = match &s.result_selector {
-        Some(TemplateField(template)) => render(at, template, &thread.scope(&result, context))?,
-        None => result,
-    };
-    let assigned = evaluate_assign(at, s.assign.as_ref(), &thread.scope(&result, context))?;
-    let output = apply_result_path(at, &s.result_path, raw, result)?;
-    let output = apply_output_path(
-        at,
-        &s.output_path,
-        output,
-        &thread.scope(&Value::Null, context),
-    )?;
-    Ok(Outcome {
-        next: s.transition.next.as_deref(),
-        output,
-        assigned,
-    })
 }
 
 fn seconds_field(at: At<'_>, field: &str, value: &Value) -> Result<Duration, Failure> {

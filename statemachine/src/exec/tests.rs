@@ -726,3 +726,77 @@ async fn virtual_time_holds_still_while_a_task_does_real_work() {
     assert_eq!(execution.output, Some(json!(["worked", {}])));
     assert_eq!((clock.now() - start_time()).num_seconds(), 600);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_time_waits_really_wait_and_executions_run_side_by_side() {
+    let definition = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 0.05, "Next": "P"},
+        "P": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": true}}});
+    let machine = StateMachine::from_value(&definition).unwrap();
+    let clock = VirtualClock::starting_at(start_time());
+    let executor =
+        Executor::new(machine, recorder(&clock, |_| Ok(Value::Null))).with_clock(SystemClock);
+    let runs: Vec<_> = (0..8)
+        .map(|id| {
+            let executor = executor.clone();
+            tokio::spawn(async move { executor.execute(json!({"id": id})).await })
+        })
+        .collect();
+    for (id, run) in runs.into_iter().enumerate() {
+        let execution = run.await.expect("execution task");
+        assert_eq!(execution.output, Some(json!({"id": id})));
+        let entered = execution
+            .history
+            .iter()
+            .find(|e| e.event_type == "WaitStateEntered")
+            .unwrap()
+            .timestamp;
+        let exited = execution
+            .history
+            .iter()
+            .find(|e| e.event_type == "WaitStateExited")
+            .unwrap()
+            .timestamp;
+        assert!(
+            (exited - entered).num_milliseconds() >= 50,
+            "the Wait lasted {}",
+            exited - entered
+        );
+    }
+}
+
+#[tokio::test]
+async fn succeed_applies_input_and_output_paths() {
+    let definition = json!({"StartAt": "S", "States": {"S": {"Type": "Succeed", "InputPath": "$.a", "OutputPath": "$.b"}}});
+    let execution = run_simple(definition, json!({"a": {"b": 7}, "c": 1})).await;
+    assert_eq!(execution.output, Some(json!(7)));
+    assert_eq!(
+        event_types(&execution),
+        vec![
+            "ExecutionStarted",
+            "SucceedStateEntered",
+            "SucceedStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn parallel_retries_rerun_every_branch_and_result_selector_shapes_the_result() {
+    let definition = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 5, "MaxAttempts": 2}],
+    "ResultSelector": {"first.$": "$[0]"},
+    "Branches": [
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN_ARN, "End": true}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": "b", "End": true}}}
+    ]}}});
+    let clock = VirtualClock::starting_at(start_time());
+    let invoker = recorder(&clock, failing_then(2, "Flaky"));
+    let execution = execute(definition, json!({}), invoker.clone(), clock).await;
+    assert_eq!(execution.output, Some(json!({"first": "done"})));
+    assert_eq!(offsets(&invoker), vec![0.0, 5.0, 15.0]);
+    let started = event_types(&execution)
+        .iter()
+        .filter(|t| **t == "ParallelStateStarted")
+        .count();
+    assert_eq!(started, 3);
+}

@@ -304,6 +304,26 @@ impl StateMachine {
         })
     }
 
+    /// Names of the states (nested ones included) that use JSONata, which this engine loads but cannot run.
+    pub fn jsonata_states(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for (name, node) in &self.states {
+            if node.query_language == QueryLanguage::JSONata {
+                names.push(name.clone());
+            }
+            match &node.state {
+                State::Parallel(p) => p
+                    .branches
+                    .iter()
+                    .for_each(|b| names.extend(b.jsonata_states())),
+                State::Map(m) => names.extend(m.item_processor.jsonata_states()),
+                _ => {}
+            }
+        }
+        names.sort();
+        names
+    }
+
     /// Every `StartAt`, `Next`, `Default` and catcher target must name a state of the same machine.
     fn check_transitions(&self) -> Result<(), ModelError> {
         let missing = |target: &str| !self.states.contains_key(target);

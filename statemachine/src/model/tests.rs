@@ -96,6 +96,10 @@ fn jsonata_definitions_load() {
               "Output": "{% $states.result.Payload %}", "End": true}}}))
     .expect("JSONata loads");
     assert_eq!(machine.states["T"].query_language, QueryLanguage::JSONata);
+    assert_eq!(
+        machine.jsonata_states(),
+        vec!["C".to_owned(), "T".to_owned()]
+    );
     let State::Choice(choice) = &machine.states["C"].state else {
         panic!("choice")
     };

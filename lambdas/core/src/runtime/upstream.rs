@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-
 use tokio::sync::OnceCell;
 use tracing::error;
 
@@ -19,6 +18,8 @@ use super::secrets::{SecretReader, SecretSource, SecretVar};
 
 pub const ESKOMSEPUSH_TOKEN: &str = "ESKOMSEPUSH_TOKEN";
 pub const ESKOMSEPUSH_TOKEN_PARAMETER: &str = "ESKOMSEPUSH_TOKEN_PARAMETER";
+pub const ESKOM_BASE_URL: &str = "ESKOM_BASE_URL";
+pub const ESKOMSEPUSH_BASE_URL: &str = "ESKOMSEPUSH_BASE_URL";
 
 /// The EskomSePush API token (optional): its value, or the SSM parameter holding it.
 pub const SEPUSH_TOKEN: SecretVar = SecretVar {
@@ -26,8 +27,6 @@ pub const SEPUSH_TOKEN: SecretVar = SecretVar {
     parameter: ESKOMSEPUSH_TOKEN_PARAMETER,
     purpose: "the EskomSePush API token (or, in ESKOMSEPUSH_TOKEN_PARAMETER, the SSM parameter holding it)",
 };
-pub const ESKOM_BASE_URL: &str = "ESKOM_BASE_URL";
-pub const ESKOMSEPUSH_BASE_URL: &str = "ESKOMSEPUSH_BASE_URL";
 
 /// The upstream ports, wired to Eskom or EskomSePush.
 #[derive(Clone)]
