@@ -33,8 +33,18 @@ pub enum LocalError {
 
 /// The refresh definition with its placeholders filled for the local run, ready to execute.
 pub fn refresh_machine(definition: &str) -> Result<StateMachine, LocalError> {
+    let substitutions = tasks::substitutions();
+    // A placeholder the local run cannot fill would only fail later, at its Task state.
+    if let Some(unknown) = asl::validate::placeholders::placeholders(definition)
+        .into_iter()
+        .find(|name| !substitutions.contains_key(*name))
+    {
+        return Err(LocalError::Definition(format!(
+            "the definition uses ${{{unknown}}}, which the local run does not define"
+        )));
+    }
     let mut value: Value = serde_json::from_str(definition)?;
-    tasks::substitute(&mut value, &tasks::substitutions()).map_err(LocalError::Definition)?;
+    asl::model::substitute(&mut value, &substitutions);
     StateMachine::from_value(&value).map_err(|e| LocalError::Definition(e.to_string()))
 }
 
@@ -75,4 +85,30 @@ pub fn execution_options(execution_name: &str) -> ExecutionOptions {
 /// An executor of the refresh definition over the in-process tasks.
 pub fn executor(machine: StateMachine, tasks: InProcessTasks) -> Executor {
     Executor::new(machine, tasks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refresh_definition_loads_with_every_placeholder_filled() {
+        assert!(refresh_machine(REFRESH_DEFINITION).is_ok());
+        assert!(
+            !tasks::substitutions()
+                .values()
+                .any(|arn| arn.contains("${"))
+        );
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_refused_up_front() {
+        let definition = r#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${Other}", "End": true}}}"#;
+        match refresh_machine(definition) {
+            Err(LocalError::Definition(message)) => {
+                assert!(message.contains("${Other}"), "{message}")
+            }
+            other => panic!("expected a definition error, got {:?}", other.map(|_| ())),
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The three task handlers as Lambda functions of the local engine: the definition's function ARNs
 //! resolve to the very handlers the Lambda binaries run.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use asl::{TaskCall, TaskFailure, TaskInvoker};
@@ -19,12 +20,15 @@ pub fn function_arn(function: &str) -> String {
 }
 
 /// `DefinitionSubstitutions` for the local run, named as in `infra/template.yaml`.
-pub fn substitutions() -> Vec<(&'static str, String)> {
-    vec![
-        ("StageFunctionArn", function_arn(STAGE_FUNCTION)),
-        ("ScheduleFunctionArn", function_arn(SCHEDULE_FUNCTION)),
-        ("NotifyFunctionArn", function_arn(NOTIFY_FUNCTION)),
+pub fn substitutions() -> BTreeMap<String, String> {
+    [
+        ("StageFunctionArn", STAGE_FUNCTION),
+        ("ScheduleFunctionArn", SCHEDULE_FUNCTION),
+        ("NotifyFunctionArn", NOTIFY_FUNCTION),
     ]
+    .into_iter()
+    .map(|(name, function)| (name.to_owned(), function_arn(function)))
+    .collect()
 }
 
 #[derive(Clone)]
@@ -62,34 +66,5 @@ pub fn lambda_failure(error: &TaskError) -> TaskFailure {
     TaskFailure {
         error: name.to_owned(),
         cause: Some(json!({"errorType": name, "errorMessage": error.to_string()}).to_string()),
-    }
-}
-
-/// Replaces SAM's `${Name}` placeholders in every string of the definition, as SAM does on deploy.
-/// An unknown placeholder is an error rather than a string that would fail later at a Task.
-pub fn substitute(definition: &mut Value, substitutions: &[(&str, String)]) -> Result<(), String> {
-    match definition {
-        Value::String(text) => {
-            let names: Vec<String> = asl::validate::placeholders::placeholders(text)
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
-            for placeholder in names {
-                let value = substitutions
-                    .iter()
-                    .find(|(name, _)| *name == placeholder)
-                    .map(|(_, value)| value)
-                    .ok_or_else(|| format!("the definition uses ${{{placeholder}}}, which the local run does not define"))?;
-                *text = text.replace(&format!("${{{placeholder}}}"), value);
-            }
-            Ok(())
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .try_for_each(|item| substitute(item, substitutions)),
-        Value::Object(fields) => fields
-            .values_mut()
-            .try_for_each(|value| substitute(value, substitutions)),
-        _ => Ok(()),
     }
 }

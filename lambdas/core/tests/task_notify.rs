@@ -378,12 +378,17 @@ async fn a_reminder_crosses_midnight_into_the_new_year() {
             vec![Slot::parse_on(new_year, "00:00 - 02:30").expect("slot")],
         )],
     );
-    w.store.put_schedule(&schedule, w.clock.now()).await.expect("schedule");
+    w.store
+        .put_schedule(&schedule, w.clock.now())
+        .await
+        .expect("schedule");
     let outcome = w.task.reminders().await.expect("reminders");
     assert_eq!(outcome.sent, 2, "chats 1 and 3 follow Bertiburg");
     let messages = sent(&w.telegram).await;
     assert!(
-        messages.iter().all(|(_, t)| t.contains("10 minutes") && t.contains("00:00")),
+        messages
+            .iter()
+            .all(|(_, t)| t.contains("10 minutes") && t.contains("00:00")),
         "{messages:?}"
     );
 }

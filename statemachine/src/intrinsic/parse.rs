@@ -183,12 +183,19 @@ fn string_at(cur: &mut Cursor<'_>) -> Result<Vec<TemplatePiece>, IntrinsicError>
         match cur.bump() {
             None => return Err(cur.error("unterminated string literal")),
             Some('\'') => break,
+            // AWS knows exactly these four escapes inside intrinsic string literals and refuses any
+            // other (its recorded verdicts reject `\"`).
             Some('\\') => match cur.peek() {
                 Some(c @ ('\'' | '{' | '}' | '\\')) => {
                     text.push(c);
                     cur.bump();
                 }
-                _ => text.push('\\'),
+                Some(other) => {
+                    return Err(cur.error(format!(
+                        "invalid escape \\{other} in a string literal (only \\', \\{{, \\}} and \\\\ are allowed)"
+                    )));
+                }
+                None => return Err(cur.error("unterminated string literal")),
             },
             Some('{') if cur.peek() == Some('}') => {
                 cur.bump();

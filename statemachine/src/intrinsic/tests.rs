@@ -82,11 +82,9 @@ fn string_escapes_as_aws_defines_them() {
         ok(r"States.Format('it\'s \{\} {} \\', 'x')", &input),
         json!(r"it's {} x \")
     );
-    // Unknown escapes stay verbatim so JSON text survives.
-    assert_eq!(
-        ok(r#"States.StringToJson('{"t":"a \"q\""}')"#, &input),
-        json!({"t": "a \"q\""})
-    );
+    // AWS refuses any other escape, `\"` included (its recorded CreateStateMachine verdicts).
+    assert!(Call::parse(r#"States.StringToJson('{"t":"a \"q\""}')"#).is_err());
+    assert!(Call::parse(r"States.Format('a\tb')").is_err());
     assert_eq!(
         ok("States.StringSplit('Hello\nWorld', '\n')", &input),
         json!(["Hello", "World"])
