@@ -10,6 +10,7 @@
 //! - the table has the key schema, stream and TTL attribute the store is written for.
 
 mod infra_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,16 +1,13 @@
-//! The built binary against a local Lambda Runtime API, served Function URL events: the wiring
+//! The webhook binary against a local Lambda Runtime API, served Function URL events: the wiring
 //! starts with no network, checks the secret, answers in the response, and reads secrets given as
 //! SSM parameter names (from moto's SSM when `scripts/with-moto` runs the tests).
 
-use std::process::Stdio;
-use std::time::Duration;
+mod support;
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use support::runtime_api::{RuntimeApi, binary, vars};
 
-const API: &str = "/2018-06-01/runtime";
-const BINARY: &str = env!("CARGO_BIN_EXE_loadshed-webhook");
+const BINARY: &str = "loadshed-webhook";
 const SECRET: &str = "runtime-test_secret";
 
 /// A Function URL (payload format 2.0) POST with `body` and, if given, the secret header.
@@ -50,95 +47,33 @@ fn help_update() -> Value {
 }
 
 /// The environment of a configured function; nothing it names is reachable.
-fn base_env() -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_LAMBDA_FUNCTION_NAME", "loadshed-webhook".into()),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
-        ("AWS_REGION", "af-south-1".into()),
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-        ("LOADSHED_TABLE", "loadshed-test".into()),
+fn base_env() -> Vec<(String, String)> {
+    vars(&[
+        ("LOADSHED_TABLE", "loadshed-test"),
         (
             "STATE_MACHINE_ARN",
-            "arn:aws:states:af-south-1:123456789012:stateMachine:refresh".into(),
+            "arn:aws:states:af-south-1:123456789012:stateMachine:refresh",
         ),
-        ("BOT_USERNAME", "loadshed_bot".into()),
-        ("TELEGRAM_BOT_TOKEN", "123:test-token".into()),
-        ("TELEGRAM_WEBHOOK_SECRET", SECRET.into()),
-        ("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/".into()),
-        ("ESKOM_BASE_URL", "http://127.0.0.1:9/".into()),
-    ]
-}
-
-struct Running {
-    child: tokio::process::Child,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // The runtime loop never ends by itself.
-        let _ = self.child.start_kill();
-    }
+        ("BOT_USERNAME", "loadshed_bot"),
+        ("TELEGRAM_BOT_TOKEN", "123:test-token"),
+        ("TELEGRAM_WEBHOOK_SECRET", SECRET),
+        ("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/"),
+        ("ESKOM_BASE_URL", "http://127.0.0.1:9/"),
+    ])
 }
 
 /// Serves one invocation with `event` and returns the HTTP response the function sent back.
-async fn invoke(env: &[(&'static str, String)], event: Value) -> Value {
-    let api = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{API}/invocation/next")))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("Lambda-Runtime-Aws-Request-Id", "req-1")
-                .insert_header("Lambda-Runtime-Deadline-Ms", "4102444800000")
-                .insert_header(
-                    "Lambda-Runtime-Invoked-Function-Arn",
-                    "arn:aws:lambda:af-south-1:123456789012:function:loadshed-webhook",
-                )
-                .set_body_json(event),
-        )
-        .up_to_n_times(1)
-        .mount(&api)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(format!(
-            "^{API}/(invocation/req-1/(response|error)|init/error)$"
-        )))
-        .respond_with(ResponseTemplate::new(202))
-        .mount(&api)
-        .await;
-    let address = api.address();
-    let child = tokio::process::Command::new(BINARY)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            format!("{}:{}", address.ip(), address.port()),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the binary");
-    let _running = Running { child };
-    let posted = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let requests = api.received_requests().await.unwrap_or_default();
-            if let Some(post) = requests.into_iter().find(|r| r.method.as_str() == "POST") {
-                break post;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("the function answered within 30 s");
-    assert!(
-        posted.url.path().ends_with("/invocation/req-1/response"),
-        "expected a response, got a POST to {}: {}",
-        posted.url.path(),
-        String::from_utf8_lossy(&posted.body)
+async fn invoke(env: &[(String, String)], event: Value) -> Value {
+    let api = RuntimeApi::serving(Some(event)).await;
+    let mut child = api.spawn(BINARY, env);
+    let posted = api.posted().await;
+    child.kill().await.ok();
+    assert_eq!(
+        posted.kind, "response",
+        "expected a response, got: {}",
+        posted.body
     );
-    serde_json::from_slice(&posted.body).expect("a JSON response")
+    posted.body
 }
 
 #[tokio::test]
@@ -171,11 +106,14 @@ async fn a_missing_variable_stops_the_start_with_its_name() {
     ] {
         let env: Vec<_> = base_env()
             .into_iter()
-            .filter(|(k, _)| *k != missing)
+            .filter(|(k, _)| k != missing)
             .collect();
-        let output = tokio::process::Command::new(BINARY)
+        let output = tokio::process::Command::new(binary(BINARY))
             .env_clear()
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("AWS_LAMBDA_FUNCTION_NAME", BINARY)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             // No Runtime API: a binary that got past its configuration would fail differently.
             .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
             .output()
@@ -192,7 +130,7 @@ async fn secrets_given_as_ssm_parameters_are_read_on_first_use() {
     let endpoint = std::env::var("LOADSHED_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
         panic!(
             "LOADSHED_TEST_AWS_ENDPOINT is not set, so there is no SSM-compatible server to test against: \
-             run `make test`, or `scripts/with-moto cargo test -p loadshed-webhook`"
+             run `make test`, or `scripts/with-moto cargo test -p loadshed --test webhook_binary`"
         )
     });
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -214,18 +152,18 @@ async fn secrets_given_as_ssm_parameters_are_read_on_first_use() {
 
     let mut env: Vec<_> = base_env()
         .into_iter()
-        .filter(|(k, _)| *k != "TELEGRAM_WEBHOOK_SECRET")
+        .filter(|(k, _)| k != "TELEGRAM_WEBHOOK_SECRET")
         .collect();
-    env.push(("TELEGRAM_WEBHOOK_SECRET_PARAMETER", parameter));
-    env.push(("AWS_ENDPOINT_URL_SSM", endpoint.clone()));
+    env.push(("TELEGRAM_WEBHOOK_SECRET_PARAMETER".into(), parameter));
+    env.push(("AWS_ENDPOINT_URL_SSM".into(), endpoint.clone()));
     let response = invoke(&env, function_url_event(Some(SECRET), &help_update())).await;
     assert_eq!(response["statusCode"], 200, "{response}");
 
     // A parameter that does not exist: the function cannot check anyone, and says so with a 5xx
     // that makes Telegram try again later.
-    env.retain(|(k, _)| *k != "TELEGRAM_WEBHOOK_SECRET_PARAMETER");
+    env.retain(|(k, _)| k != "TELEGRAM_WEBHOOK_SECRET_PARAMETER");
     env.push((
-        "TELEGRAM_WEBHOOK_SECRET_PARAMETER",
+        "TELEGRAM_WEBHOOK_SECRET_PARAMETER".into(),
         "/loadshed/absent".into(),
     ));
     let response = invoke(&env, function_url_event(Some(SECRET), &help_update())).await;
