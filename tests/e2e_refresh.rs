@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use asl::{
-    Execution, ExecutionStatus, Executor, HistoryEvent, TaskCall, TaskFailure, TaskInvoker,
-    VirtualClock,
+    Execution, ExecutionOptions, ExecutionStatus, Executor, HistoryEvent, JitterDraw, TaskCall,
+    TaskFailure, TaskInvoker, VirtualClock,
 };
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
@@ -277,8 +277,9 @@ async fn a_refresh_from_telegram_runs_the_workflow_and_the_chat_gets_its_status(
     assert!(to_other[0].contains("Stage 4"));
 }
 
-#[tokio::test]
-async fn eskom_failing_twice_is_retried_with_backoff_and_the_run_succeeds() {
+/// Serves Eskom's GetStatus as 503 twice before the recording answers, runs a console refresh with
+/// `jitter`, and returns the execution and the waits before the two retries of ReadStage.
+async fn eskom_busy_twice(jitter: JitterDraw) -> (World, Execution, Vec<f64>) {
     let w = world().await;
     Mock::given(method("GET"))
         .and(path("/LoadShedding/GetStatus"))
@@ -287,14 +288,40 @@ async fn eskom_failing_twice_is_retried_with_backoff_and_the_run_succeeds() {
         .with_priority(1)
         .mount(w.eskom.server())
         .await;
-    let execution = w.run(w.tasks(), "console-retry", json!({})).await;
+    let options = ExecutionOptions {
+        jitter,
+        ..local::execution_options("console-retry")
+    };
+    let execution = w
+        .executor(w.tasks())
+        .with_options(options)
+        .execute(json!({}))
+        .await;
+    let failed = events(&execution, "LambdaFunctionFailed");
+    let delays = failed
+        .iter()
+        .map(|f| {
+            let retry = execution
+                .history
+                .iter()
+                .find(|e| e.id > f.id && e.event_type == "LambdaFunctionScheduled")
+                .expect("a retry follows each failure");
+            (retry.timestamp - f.timestamp).num_milliseconds() as f64 / 1000.0
+        })
+        .collect();
+    (w, execution, delays)
+}
+
+#[tokio::test]
+async fn eskom_failing_twice_is_retried_with_growing_delays_and_the_run_succeeds() {
+    // FULL jitter pinned at the whole backoff: interval 2 s, backoff rate 2.
+    let (w, execution, delays) = eskom_busy_twice(JitterDraw::Fraction(1.0)).await;
     assert_eq!(
         execution.status,
         ExecutionStatus::Succeeded,
         "{:?}",
         execution.cause
     );
-
     let failed = events(&execution, "LambdaFunctionFailed");
     assert_eq!(failed.len(), 2);
     assert!(
@@ -302,29 +329,11 @@ async fn eskom_failing_twice_is_retried_with_backoff_and_the_run_succeeds() {
             .iter()
             .all(|e| detail(e, "error") == "UpstreamUnavailable")
     );
-    let scheduled: Vec<_> = events(&execution, "LambdaFunctionScheduled")
-        .into_iter()
-        .filter(|e| {
-            execution
-                .history
-                .iter()
-                .any(|s| s.id < e.id && s.state_name() == Some("ReadStage"))
-        })
-        .collect();
-    // The retries wait (virtual time) after each failure: at most 2 s, then at most 4 s (interval 2,
-    // backoff 2, FULL jitter), and never longer than MaxDelaySeconds.
-    let delays: Vec<f64> = failed
-        .iter()
-        .map(|f| {
-            let next = scheduled
-                .iter()
-                .find(|s| s.id > f.id)
-                .expect("a retry follows each failure");
-            (next.timestamp - f.timestamp).num_milliseconds() as f64 / 1000.0
-        })
-        .collect();
-    assert_eq!(delays.len(), 2);
-    assert!(delays[0] <= 2.0 && delays[1] <= 4.0, "{delays:?}");
+    assert_eq!(
+        delays,
+        vec![2.0, 4.0],
+        "the waits grow with the backoff rate"
+    );
     let stored = w
         .store
         .current_stage()
@@ -332,6 +341,22 @@ async fn eskom_failing_twice_is_retried_with_backoff_and_the_run_succeeds() {
         .expect("read")
         .expect("stored");
     assert_eq!(stored.stage.number(), 4);
+}
+
+#[tokio::test]
+async fn with_random_jitter_each_wait_stays_within_its_backoff() {
+    let (_, execution, delays) = eskom_busy_twice(JitterDraw::Random).await;
+    assert_eq!(
+        execution.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        execution.cause
+    );
+    assert_eq!(delays.len(), 2);
+    assert!(
+        (0.0..=2.0).contains(&delays[0]) && (0.0..=4.0).contains(&delays[1]),
+        "{delays:?}"
+    );
 }
 
 #[tokio::test]

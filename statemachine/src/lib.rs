@@ -50,6 +50,6 @@ pub mod validate;
 
 pub use exec::{
     Clock, Execution, ExecutionOptions, ExecutionStatus, Executor, HistoryEvent, HistoryListener,
-    Integration, SystemClock, TaskCall, TaskFailure, TaskInvoker, VirtualClock,
+    Integration, JitterDraw, SystemClock, TaskCall, TaskFailure, TaskInvoker, VirtualClock,
 };
 pub use model::{ModelError, StateMachine};

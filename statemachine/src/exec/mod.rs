@@ -66,6 +66,18 @@ pub struct ExecutionOptions {
     pub role_arn: Option<String>,
     /// Keep every history event in [`Execution::history`]. Listeners get events either way.
     pub record_history: bool,
+    /// How FULL jitter draws retry delays; `JitterDraw::Random` unless a test pins it.
+    pub jitter: JitterDraw,
+}
+
+/// How a `JitterStrategy: FULL` retrier picks its delay in `[0, backoff]`: at random, as AWS does,
+/// or at a fixed fraction of the backoff, so that a test can assert exact delays.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum JitterDraw {
+    #[default]
+    Random,
+    /// `0.0` (no wait) to `1.0` (the whole backoff).
+    Fraction(f64),
 }
 
 impl Default for ExecutionOptions {
@@ -77,6 +89,7 @@ impl Default for ExecutionOptions {
             account: "123456789012".to_owned(),
             role_arn: None,
             record_history: true,
+            jitter: JitterDraw::Random,
         }
     }
 }
@@ -261,6 +274,7 @@ pub(crate) struct Run {
     clock: Arc<dyn Clock>,
     listener: Option<Arc<dyn HistoryListener>>,
     record_history: bool,
+    pub(crate) jitter: JitterDraw,
     history: Mutex<Vec<HistoryEvent>>,
     next_id: AtomicU64,
     /// The executor's own sleeps (Wait, retry back-off, timeouts) currently pending.
@@ -302,6 +316,7 @@ impl Run {
             clock: executor.clock.clone(),
             listener: executor.listener.clone(),
             record_history: options.record_history,
+            jitter: options.jitter,
             history: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             engine_sleeps: AtomicUsize::new(0),

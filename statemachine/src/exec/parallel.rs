@@ -67,7 +67,7 @@ pub(crate) async fn run_parallel<'m>(
         match result {
             Ok(value) => return fields.apply(thread, raw, value, &context, at),
             Err(failure) => {
-                if let Some(delay) = retry.next_delay(&s.retry, &failure) {
+                if let Some(delay) = retry.next_delay(&s.retry, &failure, thread.run.jitter) {
                     thread.run.sleep(delay).await;
                     continue;
                 }
@@ -136,7 +136,7 @@ pub(crate) async fn run_map<'m>(
         match result {
             Ok(value) => return fields.apply(thread, raw, value, &context, at),
             Err(failure) => {
-                if let Some(delay) = retry.next_delay(&s.retry, &failure) {
+                if let Some(delay) = retry.next_delay(&s.retry, &failure, thread.run.jitter) {
                     thread.run.sleep(delay).await;
                     continue;
                 }

@@ -5,9 +5,9 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::Value;
 
-use super::Failure;
 use super::interpreter::{Outcome, Thread, evaluate_assign};
 use super::io::{At, apply_result_path};
+use super::{Failure, JitterDraw};
 use crate::model::retry::error_matches;
 use crate::model::{Catcher, Jitter, Retrier};
 
@@ -28,7 +28,12 @@ impl RetryState {
     }
 
     /// How long to wait before retrying after `failure`, or `None` when it is not to be retried.
-    pub fn next_delay(&mut self, retriers: &[Retrier], failure: &Failure) -> Option<Duration> {
+    pub fn next_delay(
+        &mut self,
+        retriers: &[Retrier],
+        failure: &Failure,
+        draw: JitterDraw,
+    ) -> Option<Duration> {
         let error = failure.error.as_deref().unwrap_or_default();
         let (index, retrier) = retriers
             .iter()
@@ -41,7 +46,10 @@ impl RetryState {
         let base = retrier.base_delay_seconds(done).max(0.0);
         let seconds = match retrier.jitter_strategy {
             Jitter::None => base,
-            Jitter::Full => rand::rng().random_range(0.0..=base),
+            Jitter::Full => match draw {
+                JitterDraw::Random => rand::rng().random_range(0.0..=base),
+                JitterDraw::Fraction(fraction) => base * fraction.clamp(0.0, 1.0),
+            },
         };
         self.counts[index] += 1;
         self.retry_count += 1;

@@ -47,7 +47,7 @@ pub(crate) async fn run<'m>(
                 return fields.apply(thread, raw, result, &context, at);
             }
             Err(failure) => {
-                if let Some(delay) = retry.next_delay(&s.retry, &failure) {
+                if let Some(delay) = retry.next_delay(&s.retry, &failure, thread.run.jitter) {
                     thread.run.sleep(delay).await;
                     continue;
                 }

@@ -293,6 +293,30 @@ async fn full_jitter_waits_between_zero_and_the_computed_interval() {
 }
 
 #[tokio::test]
+async fn a_pinned_jitter_draw_gives_exact_delays() {
+    let definition = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN_ARN, "End": true,
+        "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 2, "BackoffRate": 2.0, "MaxAttempts": 3, "MaxDelaySeconds": 5, "JitterStrategy": "FULL"}]}}});
+    for (fraction, expected) in [
+        (1.0, vec![0.0, 2.0, 6.0, 11.0]),
+        (0.5, vec![0.0, 1.0, 3.0, 5.5]),
+    ] {
+        let clock = VirtualClock::starting_at(start_time());
+        let invoker = recorder(&clock, failing_then(3, "Flaky"));
+        let machine = StateMachine::from_value(&definition).expect("definition loads");
+        let execution = Executor::new(machine, invoker.clone())
+            .with_clock(clock)
+            .with_options(ExecutionOptions {
+                jitter: JitterDraw::Fraction(fraction),
+                ..ExecutionOptions::default()
+            })
+            .execute(json!({}))
+            .await;
+        assert_eq!(execution.status, ExecutionStatus::Succeeded);
+        assert_eq!(offsets(&invoker), expected, "fraction {fraction}");
+    }
+}
+
+#[tokio::test]
 async fn catch_puts_error_and_cause_at_its_result_path() {
     let definition = json!({"StartAt": "T", "States": {
         "T": {"Type": "Task", "Resource": FN_ARN, "Next": "Ok",
