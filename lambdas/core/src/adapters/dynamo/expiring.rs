@@ -6,14 +6,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
 use super::items::{DeliveryBody, Item, LeaseBody, encode, with_expiry};
 use super::keys::{self, Key};
-use super::sdk_errors::store_error;
+use super::sdk_errors::conditional_put;
 use crate::errors::StoreError;
 use crate::ports::{DeliveryKey, DeliveryLedger, Leases};
 
@@ -39,18 +38,7 @@ impl DynamoStore {
             )
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(store_error(what, error)),
-        }
+        conditional_put(what, result)
     }
 
     async fn is_live(&self, key: &Key, now: DateTime<Utc>) -> Result<bool, StoreError> {

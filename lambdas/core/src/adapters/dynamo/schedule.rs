@@ -1,14 +1,13 @@
 //! Schedules: one item per area and stage, under the area's partition.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
 use super::items::{SCHEDULE_DIGEST, UPDATED_AT, decode, encode, schedule_digest};
 use super::keys::{self, Key};
-use super::sdk_errors::store_error;
+use super::sdk_errors::conditional_put;
 use crate::domain::{AreaId, Schedule, Stage};
 use crate::errors::StoreError;
 use crate::ports::ScheduleStore;
@@ -46,17 +45,6 @@ impl ScheduleStore for DynamoStore {
             .expression_attribute_values(":digest", AttributeValue::S(digest))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(store_error("PutItem (schedule)", error)),
-        }
+        conditional_put("PutItem (schedule)", result)
     }
 }

@@ -6,6 +6,7 @@
 use std::error::Error;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::types::CancellationReason;
 
 use crate::errors::StoreError;
@@ -31,6 +32,29 @@ where
         StoreError::Misconfigured(message)
     } else {
         StoreError::Unavailable(message)
+    }
+}
+
+/// A conditional PutItem's answer: `true` when it wrote, `false` when its condition did not hold
+/// (not an error: each caller turns it into its own answer), or the failure.
+pub(super) fn conditional_put<R>(
+    operation: &'static str,
+    result: Result<PutItemOutput, SdkError<PutItemError, R>>,
+) -> Result<bool, StoreError>
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error)
+            if matches!(
+                error.as_service_error(),
+                Some(PutItemError::ConditionalCheckFailedException(_))
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(store_error(operation, error)),
     }
 }
 

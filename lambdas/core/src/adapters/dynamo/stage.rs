@@ -1,14 +1,13 @@
 //! The national stage: one item, written conditionally on its version.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
 use super::items::{decode, encode};
 use super::keys::{self, Key};
-use super::sdk_errors::store_error;
+use super::sdk_errors::conditional_put;
 use crate::domain::Stage;
 use crate::errors::StoreError;
 use crate::ports::{StageStore, StageWrite, StoredStage};
@@ -48,18 +47,11 @@ impl StageStore for DynamoStore {
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_values(":expected", AttributeValue::N(version.to_string())),
         };
-        match request.send().await {
-            Ok(_) => Ok(StageWrite::Written(written)),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                tracing::info!(%stage, ?expected, "stage write lost to another writer");
-                Ok(StageWrite::Conflict)
-            }
-            Err(error) => Err(store_error("PutItem (stage)", error)),
+        if conditional_put("PutItem (stage)", request.send().await)? {
+            Ok(StageWrite::Written(written))
+        } else {
+            tracing::info!(%stage, ?expected, "stage write lost to another writer");
+            Ok(StageWrite::Conflict)
         }
     }
 }
