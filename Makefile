@@ -86,7 +86,7 @@ build: ## Debug build of every crate (the Lambda release build is `make lambdas`
 	$(CARGO) build --workspace
 
 bench: ## Criterion benchmarks (ASL engine and validator)
-	$(CARGO) bench -p asl
+	$(CARGO) bench -p asl --bench engine --bench validate
 
 clean: ## Remove build output and the tool virtualenv
 	$(CARGO) clean
