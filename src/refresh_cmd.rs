@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use asl::ExecutionStatus;
+use asl::{ExecutionStatus, Executor};
 use loadshed::local::console::{HistoryPrinter, PrintingMessenger};
 use loadshed::local::offline::{DEMO_SEARCH, OfflineEskom};
 use loadshed::local::{self, REFRESH_DEFINITION};
@@ -134,7 +134,7 @@ async fn refresh(args: RefreshArgs) -> Result<ExecutionStatus, SetupError> {
         NotifyConfig::default(),
     );
     let name = format!("local-{}", clock.now().format("%Y%m%dT%H%M%S"));
-    let execution = local::executor(machine, tasks)
+    let execution = Executor::new(machine, tasks)
         .with_listener(HistoryPrinter::default())
         .with_options(local::execution_options(&name))
         .execute(input)

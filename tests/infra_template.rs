@@ -17,15 +17,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{NaiveDate, TimeZone, Utc};
 use loadshed_core::adapters::dynamo::{
-    ClientSettings, DynamoStore, TABLE_ENV, create_table, keys, schedule_from_image,
-    stage_from_image,
+    ClientSettings, DynamoStore, create_table, keys, schedule_from_image, stage_from_image,
 };
 use loadshed_core::domain::{Area, ChatId, Schedule, Slot, Stage};
 use loadshed_core::ports::{
     DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageStore, SubscriptionStore,
 };
 use loadshed_core::runtime::secrets::{PARAMETER_SUFFIX, SecretVar};
-use loadshed_core::runtime::{telegram, upstream};
+use loadshed_core::runtime::{TABLE_ENV, telegram, upstream};
 use loadshed_core::tasks::Invocation;
 use serde_json::{Value, json};
 

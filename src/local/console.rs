@@ -10,30 +10,10 @@ use chrono::{DateTime, Utc};
 use loadshed_core::domain::ChatId;
 use loadshed_core::ports::{Message, Messenger, SendError, Sent, TextFormat};
 
-/// Telegram in dry-run: prints each message instead of sending it, and keeps them for inspection.
+/// Telegram in dry-run: prints each message instead of sending it.
 #[derive(Default)]
 pub struct PrintingMessenger {
     next_id: AtomicI64,
-    sent: Mutex<Vec<(ChatId, String)>>,
-    quiet: bool,
-}
-
-impl PrintingMessenger {
-    /// Keeps messages without printing them (for tests).
-    pub fn quiet() -> Self {
-        PrintingMessenger {
-            quiet: true,
-            ..Default::default()
-        }
-    }
-
-    /// Every (chat, text) sent so far, in order, as the reader would see the text.
-    pub fn sent(&self) -> Vec<(ChatId, String)> {
-        self.sent
-            .lock()
-            .map(|sent| sent.clone())
-            .unwrap_or_default()
-    }
 }
 
 #[async_trait]
@@ -43,15 +23,10 @@ impl Messenger for PrintingMessenger {
             TextFormat::Html => html_to_text(&message.text),
             TextFormat::Plain => message.text.clone(),
         };
-        if !self.quiet {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "\n  ✉ to chat {chat} (dry run: not sent)");
-            for line in text.lines() {
-                let _ = writeln!(out, "  │ {line}");
-            }
-        }
-        if let Ok(mut sent) = self.sent.lock() {
-            sent.push((chat, text));
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "\n  ✉ to chat {chat} (dry run: not sent)");
+        for line in text.lines() {
+            let _ = writeln!(out, "  │ {line}");
         }
         Ok(Sent {
             message_id: self.next_id.fetch_add(1, Ordering::SeqCst) + 1,

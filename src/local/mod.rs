@@ -9,7 +9,7 @@ pub mod tasks;
 
 use std::sync::Arc;
 
-use asl::{ExecutionOptions, Executor, StateMachine};
+use asl::{ExecutionOptions, StateMachine};
 use loadshed_core::adapters::memory_store::MemoryStore;
 use loadshed_core::clock::Clock;
 use loadshed_core::ports::Messenger;
@@ -80,11 +80,6 @@ pub fn execution_options(execution_name: &str) -> ExecutionOptions {
         account: "000000000000".to_owned(),
         ..ExecutionOptions::default()
     }
-}
-
-/// An executor of the refresh definition over the in-process tasks.
-pub fn executor(machine: StateMachine, tasks: InProcessTasks) -> Executor {
-    Executor::new(machine, tasks)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub use env::ConfigError;
 pub use telegram::telegram_from_env;
 pub use upstream::Upstream;
 
-use crate::adapters::dynamo::DynamoStore;
+use crate::adapters::dynamo::{ClientSettings, DynamoStore};
 use crate::tasks::TaskError;
 
 /// Logs as Lambda's advanced logging controls ask (`AWS_LAMBDA_LOG_FORMAT=JSON` gives JSON lines,
@@ -25,14 +25,15 @@ pub fn init_tracing() {
     lambda_runtime::tracing::init_default_subscriber();
 }
 
-/// The DynamoDB store on the table named by `LOADSHED_TABLE`. Makes no network call.
+/// The environment variable naming the DynamoDB table.
+pub const TABLE_ENV: &str = "LOADSHED_TABLE";
+
+/// The DynamoDB store on the table named by `LOADSHED_TABLE`, reached through the standard AWS
+/// configuration (so moto or DynamoDB Local is `AWS_ENDPOINT_URL_DYNAMODB=...`). Makes no network
+/// call.
 pub async fn store_from_env() -> Result<DynamoStore, ConfigError> {
-    DynamoStore::from_env()
-        .await
-        .map_err(|_| ConfigError::Missing {
-            name: crate::adapters::dynamo::TABLE_ENV,
-            purpose: "it names the DynamoDB table",
-        })
+    let table = env::required(TABLE_ENV, "it names the DynamoDB table")?;
+    Ok(DynamoStore::connect(table, &ClientSettings::default()).await)
 }
 
 /// Runs the Lambda loop for a task handler taking the raw JSON payload.

@@ -128,12 +128,10 @@ impl NotifyTask {
         let mut batch = Vec::new();
         let stage_changed = state.stage.as_ref().filter(|s| s.changed);
         if let Some(outcome) = stage_changed {
-            let stored = StoredStage {
-                stage: outcome.stage,
-                updated_at: outcome.updated_at,
-                version: 0,
-            };
-            batch.extend(self.stage_change(&stored, outcome.previous, now).await?);
+            batch.extend(
+                self.stage_change(outcome.stage, outcome.updated_at, outcome.previous, now)
+                    .await?,
+            );
         } else if let Some(schedule) = &state.schedule {
             for area in &schedule.changed {
                 if let Some(stage) = schedule.stage {
@@ -194,7 +192,10 @@ impl NotifyTask {
     pub async fn on_change(&self, change: Change) -> Result<NotifyOutcome, TaskError> {
         let now = self.clock.now();
         let batch = match change {
-            Change::Stage { stage, previous } => self.stage_change(&stage, previous, now).await?,
+            Change::Stage { stage, previous } => {
+                self.stage_change(stage.stage, stage.updated_at, previous, now)
+                    .await?
+            }
             Change::Schedule { schedule, previous } => {
                 let current = self.store.current_stage().await?.map(|s| s.stage);
                 let today = self.clock.today();
@@ -212,22 +213,21 @@ impl NotifyTask {
         self.send(batch).await
     }
 
+    /// `updated_at` names the change: the orchestration and the stream carry the same stored time,
+    /// so both build the same delivery key.
     async fn stage_change(
         &self,
-        stage: &StoredStage,
+        stage: Stage,
+        updated_at: DateTime<Utc>,
         previous: Option<Stage>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
-        let key = format!(
-            "stage:{}@{}",
-            stage.stage.number(),
-            stage.updated_at.to_rfc3339()
-        );
+        let key = format!("stage:{}@{}", stage.number(), updated_at.to_rfc3339());
         let mut batch = Vec::new();
         for (chat, areas) in self.chats_with_areas().await? {
-            let schedules = self.schedules(&areas, stage.stage).await?;
+            let schedules = self.schedules(&areas, stage).await?;
             let outlooks = outlooks(&areas, &schedules);
-            let messages = render::stage_change(stage.stage, previous, &outlooks, now);
+            let messages = render::stage_change(stage, previous, &outlooks, now);
             batch.extend(Outgoing::parts(chat, &key, messages));
         }
         Ok(batch)

@@ -99,25 +99,21 @@ impl ScheduleTask {
     }
 
     async fn areas_for(&self, state: &WorkflowState) -> Result<ResolvedAreas, TaskError> {
+        let known = match state.chat_id {
+            Some(chat) => self.store.areas_of(chat).await?,
+            None => self.store.subscribed_areas().await?,
+        };
         if state.areas.is_empty() {
-            let found = match state.chat_id {
-                Some(chat) => self.store.areas_of(chat).await?,
-                None => self.store.subscribed_areas().await?,
-            };
             return Ok(ResolvedAreas {
-                found,
+                found: known,
                 unknown: Vec::new(),
             });
         }
         // Named areas must be known to us (subscribed), because only then do we know how to ask
         // upstream for them.
-        let subscribed = match state.chat_id {
-            Some(chat) => self.store.areas_of(chat).await?,
-            None => self.store.subscribed_areas().await?,
-        };
         let mut resolved = ResolvedAreas::default();
         for id in &state.areas {
-            match subscribed.iter().find(|a| &a.id == id) {
+            match known.iter().find(|a| &a.id == id) {
                 Some(area) => resolved.found.push(area.clone()),
                 None => resolved.unknown.push(id.clone()),
             }

@@ -59,19 +59,10 @@ use items::Item;
 use keys::Key;
 use sdk_errors::store_error;
 
-/// The environment variable naming the table, read by [`DynamoStore::from_env`].
-pub const TABLE_ENV: &str = "LOADSHED_TABLE";
-
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {TABLE_ENV} is not set: it names the DynamoDB table")]
-    MissingTable,
 }
 
 impl DynamoStore {
@@ -86,16 +77,6 @@ impl DynamoStore {
     /// A store on `table`, reached as `settings` say.
     pub async fn connect(table: impl Into<String>, settings: &ClientSettings) -> Self {
         DynamoStore::new(client(settings).await, table)
-    }
-
-    /// The Lambda wiring: the table from `LOADSHED_TABLE`, everything else from the standard AWS
-    /// configuration, so pointing at moto or DynamoDB Local is `AWS_ENDPOINT_URL_DYNAMODB=...`.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let table = std::env::var(TABLE_ENV)
-            .ok()
-            .filter(|name| !name.is_empty())
-            .ok_or(ConfigError::MissingTable)?;
-        Ok(DynamoStore::connect(table, &ClientSettings::default()).await)
     }
 
     pub fn client(&self) -> &Client {
