@@ -21,7 +21,7 @@ CHECK_REGION ?= af-south-1
 STACK ?= loadshed
 LAMBDA_BINS := loadshed-stage loadshed-schedule loadshed-notify loadshed-webhook
 
-.PHONY: help run test lint fmt build bench tools clean
+.PHONY: help run test lint fmt build bench size tools clean
 .PHONY: deploy-tools check-infra lambdas sam-build deploy set-webhook
 
 help: ## List the targets
@@ -78,6 +78,8 @@ test: tools check-infra ## Install what the tests need and run them all (unit, c
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@# Each function alone, with only the loadshed-core features it enables (the workspace run has all).
+	for f in $(LAMBDA_BINS); do $(CARGO) clippy --quiet -p $$f -- -D warnings; done
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
@@ -85,8 +87,17 @@ fmt: ## Format the code
 build: ## Debug build of every crate (the Lambda release build is `make lambdas`)
 	$(CARGO) build --workspace
 
-bench: ## Criterion benchmarks (ASL engine and validator)
+bench: tools ## Criterion benchmarks (ASL engine and validator) and the Lambda functions' cold starts
 	$(CARGO) bench -p asl --bench engine --bench validate
+	@# One function per build, so each links only the loadshed-core features it enables.
+	for f in $(LAMBDA_BINS); do $(CARGO) build --release -p $$f; done
+	scripts/with-moto $(CARGO) run --quiet --example cold_start
+
+# The architecture `make size` builds for: arm64 as deployed, or x86_64 (this machine) to compare.
+ARCH ?= arm64
+
+size: $(DEPLOY_STAMP) ## Release build and deployment zip of each function (ARCH=arm64), against infra/lambda-size-budgets.tsv
+	scripts/lambda-size --arch $(ARCH) $(LAMBDA_BINS)
 
 clean: ## Remove build output and the tool virtualenv
 	$(CARGO) clean

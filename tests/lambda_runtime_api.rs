@@ -1,10 +1,19 @@
-//! The task binaries against a local Lambda Runtime API: what reaches the Runtime API when an
+//! The Lambda binaries against a local Lambda Runtime API: what reaches the Runtime API when an
 //! invocation fails is our catalogue name, never a Rust type name.
 
 mod support;
 
+use loadshed_core::errors::ErrorName;
 use serde_json::{Value, json};
 use support::runtime_api::{Posted, RuntimeApi, vars};
+
+/// Every Lambda binary the stack deploys.
+const FUNCTIONS: [&str; 4] = [
+    "loadshed-stage",
+    "loadshed-schedule",
+    "loadshed-notify",
+    "loadshed-webhook",
+];
 
 /// Serves one invocation with `payload` and returns what the binary posted back.
 async fn invoke(binary_name: &str, payload: Value) -> Posted {
@@ -14,6 +23,14 @@ async fn invoke(binary_name: &str, payload: Value) -> Posted {
         ("TELEGRAM_BOT_TOKEN", "123:test-token"),
         // Nothing listens here: a handler that reached upstream would fail, not hang.
         ("ESKOM_BASE_URL", "http://127.0.0.1:9/"),
+        ("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/"),
+        // The webhook's own configuration; the tasks ignore it.
+        ("BOT_USERNAME", "loadshed_bot"),
+        (
+            "STATE_MACHINE_ARN",
+            "arn:aws:states:af-south-1:123456789012:stateMachine:refresh",
+        ),
+        ("TELEGRAM_WEBHOOK_SECRET", "runtime-test_secret"),
     ]);
     let mut child = api.spawn(binary_name, &env);
     let posted = api.posted().await;
@@ -50,4 +67,58 @@ async fn upstream_failures_carry_their_catalogue_name() {
         "{}",
         posted.body
     );
+}
+
+/// A Function URL request, which only the webhook takes.
+fn function_url_request() -> Value {
+    json!({
+        "version": "2.0",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {"http": {"method": "POST", "path": "/"}, "timeEpoch": 1},
+        "body": "{}",
+        "isBase64Encoded": false
+    })
+}
+
+/// A DynamoDB Streams batch, which only schedule and notify take.
+fn stream_batch() -> Value {
+    json!({"Records": [{"eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb",
+        "awsRegion": "af-south-1", "dynamodb": {"Keys": {}, "NewImage": {}}}]})
+}
+
+#[tokio::test]
+async fn every_function_answers_a_foreign_payload_with_a_catalogue_name() {
+    for binary_name in FUNCTIONS {
+        let mut payloads = vec![
+            json!({"unexpected": "shape"}),
+            json!([]),
+            json!(null),
+            json!("text"),
+            json!(42),
+        ];
+        match binary_name {
+            "loadshed-webhook" => payloads.extend([stream_batch(), json!({"trigger": "schedule"})]),
+            _ => payloads.push(function_url_request()),
+        }
+        for payload in payloads {
+            let posted = invoke(binary_name, payload.clone()).await;
+            assert_eq!(
+                posted.kind, "error",
+                "{binary_name} {payload}: {}",
+                posted.body
+            );
+            let name = posted.body["errorType"].as_str().unwrap_or_default();
+            assert!(
+                ErrorName::from_name(name).is_some(),
+                "{binary_name} {payload}: errorType {name:?} is not in the catalogue"
+            );
+            assert_eq!(
+                name, "InvalidInput",
+                "{binary_name} {payload}: {}",
+                posted.body
+            );
+        }
+    }
 }

@@ -15,17 +15,16 @@
 //! - `TELEGRAM_API_BASE_URL`, `ESKOM_BASE_URL`, `ESKOMSEPUSH_BASE_URL` (optional): other servers
 //!   for the APIs, e.g. local fakes
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
-use lambda_http::{Request, Response, run, service_fn};
+use http::{Request, Response, StatusCode};
 use loadshed_core::adapters::step_functions::{self, StepFunctionsStarter};
 use loadshed_core::clock::SystemClock;
 use loadshed_core::runtime::secrets::{SecretError, SecretReader, SecretSource};
 use loadshed_core::runtime::telegram::WEBHOOK_SECRET;
 use loadshed_core::runtime::{self, Upstream, env};
 use loadshed_core::webhook::{
-    Endpoint, InvalidSecret, Webhook, WebhookPorts, WebhookSecret, WebhookSettings,
+    Endpoint, InvalidSecret, Webhook, WebhookPorts, WebhookSecret, WebhookSettings, function_url,
 };
 use tokio::sync::OnceCell;
 use tracing::error;
@@ -59,7 +58,7 @@ impl Lazy {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::init_tracing();
     let secret = WEBHOOK_SECRET.required_source()?;
     let bot_username = env::required(
@@ -105,22 +104,27 @@ async fn main() -> Result<(), lambda_http::Error> {
         // The secret is at hand: a malformed one fails the start, not the first update.
         lazy.endpoint().await?;
     }
-    run(service_fn(move |request: Request| {
+    // Every payload is answered: a Function URL request with its HTTP response, anything else with
+    // `InvalidInput` (never lambda_runtime's own deserialisation error, named after a Rust type).
+    runtime::run_task(|payload| {
         let lazy = lazy.clone();
-        async move { Ok::<_, Infallible>(serve(&lazy, request).await) }
-    }))
+        async move {
+            let request = function_url::request_of(payload)?;
+            Ok(function_url::response_of(serve(&lazy, &request).await))
+        }
+    })
     .await
 }
 
-async fn serve(lazy: &Lazy, request: Request) -> Response<String> {
+async fn serve(lazy: &Lazy, request: &Request<Vec<u8>>) -> Response<String> {
     match lazy.endpoint().await {
-        Ok(endpoint) => endpoint.serve(&request).await,
+        Ok(endpoint) => endpoint.serve(request).await,
         Err(err) => {
             // Without the secret no request can be checked; a 5xx makes Telegram try again later,
             // and the next invocation retries the setup.
             error!(error = %err, "webhook setup failed");
             let mut response = Response::new(String::new());
-            *response.status_mut() = lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR;
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             response
         }
     }

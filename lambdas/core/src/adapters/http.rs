@@ -1,11 +1,12 @@
-//! What the upstream adapters share about HTTP: building a client with timeouts and a User-Agent,
-//! sending a request, and turning transport failures and HTTP statuses into [`UpstreamError`]s.
+//! What the upstream adapters share about HTTP: a client with timeouts and a User-Agent, sending a
+//! request, and turning transport failures and HTTP statuses into [`UpstreamError`]s.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::DateTime;
-use reqwest::header::{DATE, HeaderMap, RETRY_AFTER};
-use reqwest::{Client, RequestBuilder, StatusCode};
+use reqwest::header::{DATE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use url::Url;
 
 use crate::errors::UpstreamError;
@@ -21,15 +22,59 @@ pub enum ClientSetupError {
     MissingToken { service: &'static str },
     #[error("the {service} API token is not a valid header value")]
     InvalidToken { service: &'static str },
+    #[error("{0:?} is not a valid User-Agent")]
+    InvalidUserAgent(String),
 }
 
+/// An adapter's HTTP client: every request it starts gives up after `timeout` (connecting
+/// included) and names `user_agent`. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: Client,
+    timeout: Duration,
+    user_agent: HeaderValue,
+}
+
+impl HttpClient {
+    pub fn get(&self, url: Url) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+
+    pub fn post(&self, url: Url) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+
+    pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
+        self.client
+            .request(method, url)
+            .timeout(self.timeout)
+            .header(USER_AGENT, self.user_agent.clone())
+    }
+}
+
+/// The process's one `reqwest::Client`: building one loads the TLS roots and sets up a connection
+/// pool, which every adapter of a process (Eskom, EskomSePush, Telegram) can share, so a cold start
+/// pays for it once. Timeouts and the User-Agent go on each request instead ([`HttpClient`]).
+static SHARED: OnceLock<Client> = OnceLock::new();
+
 /// A client whose every request gives up after `timeout` (connecting included).
-pub fn build_client(timeout: Duration, user_agent: &str) -> Result<Client, ClientSetupError> {
-    Ok(Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .user_agent(user_agent)
-        .build()?)
+pub fn build_client(timeout: Duration, user_agent: &str) -> Result<HttpClient, ClientSetupError> {
+    let user_agent = HeaderValue::from_str(user_agent)
+        .map_err(|_| ClientSetupError::InvalidUserAgent(user_agent.to_owned()))?;
+    Ok(HttpClient {
+        client: shared_client()?,
+        timeout,
+        user_agent,
+    })
+}
+
+fn shared_client() -> Result<Client, reqwest::Error> {
+    if let Some(client) = SHARED.get() {
+        return Ok(client.clone());
+    }
+    let built = Client::builder().build()?;
+    // Two threads racing here build two clients and keep the first: harmless, and only at start.
+    Ok(SHARED.get_or_init(|| built).clone())
 }
 
 /// Parses a configured base URL, refusing one that paths cannot be appended to (e.g. `mailto:`), at

@@ -4,6 +4,8 @@ pub mod dynamo;
 pub mod eskom;
 pub mod http;
 pub mod memory_store;
+pub mod sdk_config;
 pub mod sepush;
+#[cfg(feature = "step-functions")]
 pub mod step_functions;
 pub mod telegram;

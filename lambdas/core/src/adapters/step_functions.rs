@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sfn::Client;
@@ -18,7 +17,7 @@ use crate::ports::{ExecutionName, StartOutcome, WorkflowError, WorkflowStarter};
 /// points it at a compatible server (moto in tests). Makes no network call: credentials and the
 /// endpoint are resolved on the first request.
 pub async fn client(endpoint_url: Option<&str>) -> Client {
-    let shared = aws_config::defaults(BehaviorVersion::latest())
+    let mut config = aws_sdk_sfn::config::Builder::from(super::sdk_config::shared().await)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(2))
@@ -26,10 +25,7 @@ pub async fn client(endpoint_url: Option<&str>) -> Client {
                 .operation_timeout(Duration::from_secs(8))
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .load()
-        .await;
-    let mut config = aws_sdk_sfn::config::Builder::from(&shared);
+        .retry_config(RetryConfig::standard().with_max_attempts(3));
     if let Some(url) = endpoint_url {
         config = config.endpoint_url(url);
     }

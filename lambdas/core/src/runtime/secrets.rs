@@ -13,7 +13,6 @@
 
 use std::fmt;
 
-use aws_config::BehaviorVersion;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::operation::get_parameter::GetParameterError;
 use tokio::sync::OnceCell;
@@ -124,7 +123,7 @@ pub struct SecretReader {
 }
 
 impl SecretReader {
-    /// Loads the SSM client from the standard AWS configuration when first needed.
+    /// Builds the SSM client on the process's shared AWS configuration when first needed.
     pub fn new() -> Self {
         SecretReader::default()
     }
@@ -145,8 +144,7 @@ impl SecretReader {
         let ssm = self
             .ssm
             .get_or_init(|| async {
-                let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
-                aws_sdk_ssm::Client::new(&shared)
+                aws_sdk_ssm::Client::new(crate::adapters::sdk_config::shared().await)
             })
             .await;
         let answer = ssm

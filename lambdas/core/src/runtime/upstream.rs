@@ -9,7 +9,9 @@ use tracing::error;
 
 use crate::adapters::eskom::{EskomClient, EskomConfig};
 use crate::adapters::sepush::{ApiToken, SePushClient, SePushConfig};
-use crate::domain::{Area, AreaHandle, Schedule, Stage};
+#[cfg(feature = "schedules")]
+use crate::domain::AreaHandle;
+use crate::domain::{Area, Schedule, Stage};
 use crate::errors::UpstreamError;
 use crate::ports::{AreaSearch, ScheduleSource, StageSource};
 
@@ -32,6 +34,8 @@ pub const SEPUSH_TOKEN: SecretVar = SecretVar {
 #[derive(Clone)]
 pub struct Upstream {
     pub stage: Arc<dyn StageSource>,
+    /// Needs the `schedules` feature (Eskom's schedule pages are HTML, parsed with scraper).
+    #[cfg(feature = "schedules")]
     pub schedules: Arc<dyn ScheduleSource>,
     pub search: Arc<dyn AreaSearch>,
     /// Which API answers stage and search: "Eskom" or "EskomSePush".
@@ -55,6 +59,7 @@ impl Upstream {
         S: StageSource + ScheduleSource + AreaSearch + 'static,
     {
         let eskom = Arc::new(EskomClient::new(eskom).map_err(|e| client_error("Eskom", e))?);
+        #[cfg(feature = "schedules")]
         let schedules = Arc::new(ByProvider {
             eskom: eskom.clone(),
             sepush: sepush.clone().map(|s| -> Arc<dyn ScheduleSource> { s }),
@@ -62,12 +67,14 @@ impl Upstream {
         Ok(match sepush {
             Some(sepush) => Upstream {
                 stage: sepush.clone(),
+                #[cfg(feature = "schedules")]
                 schedules,
                 search: sepush,
                 provider: crate::adapters::sepush::SERVICE,
             },
             None => Upstream {
                 stage: eskom.clone(),
+                #[cfg(feature = "schedules")]
                 schedules,
                 search: eskom,
                 provider: crate::adapters::eskom::SERVICE,
@@ -184,11 +191,13 @@ fn client_error(what: &'static str, error: impl std::fmt::Display) -> ConfigErro
 }
 
 /// Sends each area's schedule request to the API its handle belongs to.
+#[cfg(feature = "schedules")]
 struct ByProvider {
     eskom: Arc<EskomClient>,
     sepush: Option<Arc<dyn ScheduleSource>>,
 }
 
+#[cfg(feature = "schedules")]
 #[async_trait]
 impl ScheduleSource for ByProvider {
     async fn schedule(

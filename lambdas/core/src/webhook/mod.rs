@@ -10,6 +10,7 @@ mod bot_api;
 pub mod callback;
 pub mod command;
 mod endpoint;
+pub mod function_url;
 mod handler;
 pub mod refresh;
 pub mod reply;

@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
+
+use crate::adapters::sdk_config;
 
 /// How to reach DynamoDB.
 #[derive(Debug, Clone)]
@@ -45,10 +46,10 @@ impl ClientSettings {
     }
 }
 
-/// Loads the AWS configuration and builds a client. Makes no network call: credentials and the
-/// endpoint are resolved on the first request.
+/// A client on the process's shared AWS configuration ([`sdk_config::shared`]) with these
+/// settings. Makes no network call: credentials and the endpoint are resolved on the first request.
 pub async fn client(settings: &ClientSettings) -> Client {
-    let shared = aws_config::defaults(BehaviorVersion::latest())
+    let mut config = aws_sdk_dynamodb::config::Builder::from(sdk_config::shared().await)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(settings.connect_timeout)
@@ -56,10 +57,7 @@ pub async fn client(settings: &ClientSettings) -> Client {
                 .operation_timeout(settings.operation_timeout)
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
-        .load()
-        .await;
-    let mut config = aws_sdk_dynamodb::config::Builder::from(&shared);
+        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts));
     if let Some(url) = &settings.endpoint_url {
         config = config.endpoint_url(url);
     }

@@ -2,6 +2,7 @@
 //! bare JSON, a firewall that sometimes answers instead of the site.
 
 mod known_pages;
+#[cfg(feature = "schedules")]
 mod schedule_page;
 mod status;
 mod suburbs;
@@ -9,16 +10,22 @@ mod suburbs;
 use std::time::Duration;
 
 use async_trait::async_trait;
+#[cfg(feature = "schedules")]
 use chrono::NaiveDate;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use url::Url;
 
 use crate::adapters::http::{self, ClientSetupError};
-use crate::domain::{Area, AreaHandle, Schedule, Stage};
+use crate::domain::{Area, Stage};
+#[cfg(feature = "schedules")]
+use crate::domain::{AreaHandle, Schedule};
 use crate::errors::UpstreamError;
-use crate::ports::{AreaSearch, ScheduleSource, StageSource};
+#[cfg(feature = "schedules")]
+use crate::ports::ScheduleSource;
+use crate::ports::{AreaSearch, StageSource};
 
 pub use known_pages::{is_not_supplied, is_request_rejected};
+#[cfg(feature = "schedules")]
 pub use schedule_page::{PageDay, PageError, anchor_date, parse_schedule_page};
 pub use status::parse_status;
 pub use suburbs::{parse_suburbs, province_id};
@@ -68,7 +75,7 @@ impl Default for EskomConfig {
 pub struct EskomClient {
     base_url: Url,
     timeout: Duration,
-    http: Client,
+    http: http::HttpClient,
 }
 
 impl EskomClient {
@@ -143,6 +150,7 @@ impl StageSource for EskomClient {
     }
 }
 
+#[cfg(feature = "schedules")]
 #[async_trait]
 impl ScheduleSource for EskomClient {
     async fn schedule(

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
-use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
@@ -69,7 +69,7 @@ pub struct SePushClient {
     base_url: Url,
     timeout: Duration,
     token: HeaderValue,
-    http: Client,
+    http: http::HttpClient,
 }
 
 /// Which endpoint answered: a 404 means "no such area" only from `/area`.

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::adapters::http::{ClientSetupError, build_client, endpoint, parse_base_url};
+use crate::adapters::http::{ClientSetupError, HttpClient, build_client, endpoint, parse_base_url};
 use crate::domain::ChatId;
 use crate::ports::{Message, Messenger, SendError, Sent};
 
@@ -30,7 +30,7 @@ const USER_AGENT: &str = concat!("loadshed/", env!("CARGO_PKG_VERSION"));
 /// A Bot API client. Cheap to clone (the connection pool is shared); build it once at start.
 #[derive(Clone)]
 pub struct TelegramClient {
-    http: reqwest::Client,
+    http: HttpClient,
     base_url: Url,
     token: BotToken,
     timeout: Duration,
