@@ -52,7 +52,8 @@ check-infra: $(VENV_STAMP) $(DEPLOY_STAMP) $(NODE_STAMP) ## Lint the SAM templat
 	scripts/check-asl statemachine/*.asl.json
 
 lambdas: $(DEPLOY_STAMP) ## Release builds of the four Lambda binaries for arm64 (cargo lambda)
-	$(CARGO) lambda build --release --arm64 $(addprefix --bin ,$(LAMBDA_BINS))
+	@# One function per build: cargo unifies the features of the packages one build names.
+	for f in $(LAMBDA_BINS); do $(CARGO) lambda build --release --arm64 -p $$f --bin $$f; done
 
 sam-build: $(DEPLOY_STAMP) ## sam build: the functions as SAM deploys them (release builds, 10+ minutes)
 	$(SAM) build
