@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::keys::{self, Key};
 use crate::domain::{Area, AreaId, ChatId, Schedule};
 use crate::errors::StoreError;
-use crate::ports::StoredStage;
+use crate::ports::{StageRefresh, StoredStage};
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
@@ -48,12 +48,18 @@ pub(super) struct RegistryBody {
     pub subscribers: i64,
 }
 
+/// A ledger entry: a claim while `owner` is set, a delivered message once it is not.
 #[derive(Debug, Serialize)]
 pub(super) struct DeliveryBody<'a> {
     pub chat: ChatId,
     pub message: &'a str,
     pub delivered_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<&'a str>,
 }
+
+/// The owner attribute of a claimed ledger entry.
+pub(super) const OWNER: &str = "owner";
 
 #[derive(Debug, Serialize)]
 pub(super) struct LeaseBody<'a> {
@@ -127,6 +133,20 @@ pub fn stage_from_image(image: serde_dynamo::Item) -> Result<StoredStage, StoreE
 
 /// Decodes the new image of a schedule item from a DynamoDB stream record.
 pub fn schedule_from_image(image: serde_dynamo::Item) -> Result<Schedule, StoreError> {
+    decode_image(image)
+}
+
+/// When a schedule item was written, from its image.
+pub fn schedule_written_at(image: serde_dynamo::Item) -> Result<DateTime<Utc>, StoreError> {
+    #[derive(Deserialize)]
+    struct Written {
+        updated_at: DateTime<Utc>,
+    }
+    decode_image::<Written>(image).map(|w| w.updated_at)
+}
+
+/// Decodes the new image of a stage-refresh marker from a DynamoDB stream record.
+pub fn stage_refresh_from_image(image: serde_dynamo::Item) -> Result<StageRefresh, StoreError> {
     decode_image(image)
 }
 

@@ -10,7 +10,10 @@ use super::keys::{self, Key};
 use super::sdk_errors::conditional_put;
 use crate::domain::Stage;
 use crate::errors::StoreError;
-use crate::ports::{StageStore, StageWrite, StoredStage};
+use crate::ports::{StageRefresh, StageStore, StageWrite, StoredStage};
+
+/// The marker's `stage_updated_at` in epoch milliseconds: conditions compare numbers, not text.
+const STAGE_UPDATED_AT_MS: &str = "stage_updated_at_ms";
 
 #[async_trait]
 impl StageStore for DynamoStore {
@@ -19,6 +22,35 @@ impl StageStore for DynamoStore {
             .await?
             .map(decode::<StoredStage>)
             .transpose()
+    }
+
+    async fn stage_refresh(&self) -> Result<Option<StageRefresh>, StoreError> {
+        self.get_item(&Key::stage_refresh())
+            .await?
+            .map(decode::<StageRefresh>)
+            .transpose()
+    }
+
+    async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
+        let key = Key::stage_refresh();
+        let millis = marker.stage_updated_at.timestamp_millis().to_string();
+        let mut item = encode(&key, keys::entity::STAGE_REFRESH, marker)?;
+        item.insert(
+            STAGE_UPDATED_AT_MS.to_owned(),
+            AttributeValue::N(millis.clone()),
+        );
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #changed < :changed")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#changed", STAGE_UPDATED_AT_MS)
+            .expression_attribute_values(":changed", AttributeValue::N(millis))
+            .send()
+            .await;
+        conditional_put("PutItem (stage refresh)", result)
     }
 
     async fn put_stage(
