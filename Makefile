@@ -85,8 +85,9 @@ fmt: ## Format the code
 build: ## Debug build of every crate (the Lambda release build is `make lambdas`)
 	$(CARGO) build --workspace
 
-bench: ## Criterion benchmarks (ASL engine and validator)
+bench: tools ## Benchmarks: ASL engine and validator (criterion); notify's broadcast rate (about 15 min)
 	$(CARGO) bench -p asl --bench engine --bench validate
+	scripts/with-moto $(CARGO) bench -p loadshed --bench broadcast
 
 clean: ## Remove build output and the tool virtualenv
 	$(CARGO) clean

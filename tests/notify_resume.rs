@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use asl::{ExecutionStatus, Executor};
+use async_trait::async_trait;
 use chrono::NaiveDate;
 use loadshed::local::{self, REFRESH_DEFINITION};
 use loadshed_core::adapters::memory_store::MemoryStore;
@@ -161,10 +161,7 @@ async fn a_ten_thousand_chat_broadcast_outlasts_one_notify_and_the_workflow_resu
         *per_chat.entry(*chat).or_default() += 1;
     }
     assert_eq!(per_chat.len(), CHATS as usize, "every chat told");
-    assert!(
-        per_chat.values().all(|n| *n == 1),
-        "a chat was told twice"
-    );
+    assert!(per_chat.values().all(|n| *n == 1), "a chat was told twice");
     let times: Vec<Instant> = sends.iter().map(|(at, _, _)| *at).collect();
     let mut busiest = 0;
     for (i, at) in times.iter().enumerate() {
