@@ -312,7 +312,11 @@ impl<'a> Broadcaster<'a> {
             }
             attempts += 1;
             pacer.wait_turn(*target).await;
-            let failure = match self.messenger.send(*target, &outgoing.message).await {
+            let failure = match self
+                .messenger
+                .send_delivery(*target, &key, &outgoing.message)
+                .await
+            {
                 Ok(_) => {
                     self.record(original).await?;
                     if key != *original {

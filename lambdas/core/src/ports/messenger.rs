@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::ChatId;
 use crate::errors::{ErrorName, Named};
+use crate::ports::DeliveryKey;
 
 /// How the receiving app reads `Message::text`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -152,6 +153,18 @@ impl Named for SendError {
 #[async_trait]
 pub trait Messenger: Send + Sync {
     async fn send(&self, chat: ChatId, message: &Message) -> Result<Sent, SendError>;
+
+    /// Sends one message of a broadcast, which knows it under `key`. Telegram has no use for the
+    /// key; a messenger that records what was delivered (the local simulation) does.
+    async fn send_delivery(
+        &self,
+        chat: ChatId,
+        key: &DeliveryKey,
+        message: &Message,
+    ) -> Result<Sent, SendError> {
+        let _ = key;
+        self.send(chat, message).await
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
-use super::items::{DeliveryBody, Item, LeaseBody, encode, with_expiry};
+use super::items::{Item, delivery_item, lease_item};
 use super::keys::{self, Key};
 use super::sdk_errors::conditional_put;
 use crate::errors::StoreError;
@@ -76,14 +76,8 @@ impl DeliveryLedger for DynamoStore {
         at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let body = DeliveryBody {
-            chat: key.chat,
-            message: &key.message,
-            delivered_at: at,
-        };
-        let item = encode(&Key::delivery(key), keys::entity::DELIVERY, &body)?;
-        self.put_unless_live(with_expiry(item, expires_at), at, "PutItem (delivery)")
-            .await
+        let item = delivery_item(key, at, expires_at)?;
+        self.put_unless_live(item, at, "PutItem (delivery)").await
     }
 }
 
@@ -95,12 +89,7 @@ impl Leases for DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let body = LeaseBody {
-            key,
-            claimed_at: now,
-        };
-        let item = encode(&Key::lease(key), keys::entity::LEASE, &body)?;
-        self.put_unless_live(with_expiry(item, until), now, "PutItem (lease)")
-            .await
+        let item = lease_item(key, now, until)?;
+        self.put_unless_live(item, now, "PutItem (lease)").await
     }
 }

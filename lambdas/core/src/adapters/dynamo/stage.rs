@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
-use super::items::{decode, encode};
+use super::items::{decode, stage_item};
 use super::keys::{self, Key};
 use super::sdk_errors::conditional_put;
 use crate::domain::Stage;
@@ -32,12 +32,11 @@ impl StageStore for DynamoStore {
             updated_at: at,
             version: expected.map_or(1, |v| v + 1),
         };
-        let key = Key::stage();
         let request = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(encode(&key, keys::entity::STAGE, &written)?));
+            .set_item(Some(stage_item(&written)?));
         let request = match expected {
             None => request
                 .condition_expression("attribute_not_exists(#pk)")
