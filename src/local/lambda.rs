@@ -56,6 +56,17 @@ impl InvokeError {
     }
 }
 
+tokio::task_local! {
+    /// The running invocation's own kill switch, for code running inside it.
+    static CURRENT: Arc<Notify>;
+}
+
+/// Kills the invocation this is called from, as if its instance died right now; false when not
+/// called from inside an invocation (or from a task the invocation spawned).
+pub fn crash_current_invocation() -> bool {
+    CURRENT.try_with(|switch| switch.notify_one()).is_ok()
+}
+
 /// Counts of what happened to invocations, per function.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct InvocationCounts {
@@ -68,7 +79,6 @@ pub struct InvocationCounts {
 pub struct Lambdas {
     tasks: InProcessTasks,
     timeouts: HashMap<String, Duration>,
-    kill_switches: HashMap<String, Arc<Notify>>,
     counts: Mutex<HashMap<String, InvocationCounts>>,
     in_flight: AtomicUsize,
 }
@@ -82,19 +92,9 @@ impl Lambdas {
                 .iter()
                 .map(|f| (f.name.clone(), f.timeout))
                 .collect(),
-            kill_switches: functions
-                .iter()
-                .map(|f| (f.name.clone(), Arc::new(Notify::new())))
-                .collect(),
             counts: Mutex::new(HashMap::new()),
             in_flight: AtomicUsize::new(0),
         }
-    }
-
-    /// Kills one running invocation of `function` (or, if none runs, the next to start) when
-    /// notified, as when its instance dies.
-    pub fn kill_switch(&self, function: &str) -> Option<Arc<Notify>> {
-        self.kill_switches.get(function).cloned()
     }
 
     pub fn counts(&self) -> HashMap<String, InvocationCounts> {
@@ -121,12 +121,10 @@ impl Lambdas {
                 None => handler.await.map_err(InvokeError::Function),
             }
         };
-        let result = match self.kill_switches.get(&name) {
-            Some(switch) => tokio::select! {
-                result = call => result,
-                () = switch.notified() => Err(InvokeError::Crashed),
-            },
-            None => call.await,
+        let switch = Arc::new(Notify::new());
+        let result = tokio::select! {
+            result = CURRENT.scope(switch.clone(), call) => result,
+            () = switch.notified() => Err(InvokeError::Crashed),
         };
         self.count(&name, &result);
         result
