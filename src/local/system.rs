@@ -175,16 +175,17 @@ impl LocalSystem {
         self.lambdas.in_flight() == 0 && self.backlog.get() == 0 && self.starter.running() == 0
     }
 
-    /// Waits (checking every `step`) until the system is idle, or `limit` passes; true when idle.
+    /// Waits (checking after every `step`) until the system is idle, or `limit` passes; true when idle.
     pub async fn settle(&self, step: Duration, limit: Instant) -> bool {
         loop {
+            // A step first: a record just written is still on its way to the pumps.
+            sleep(step).await;
             if self.is_idle() {
                 return true;
             }
             if Instant::now() >= limit {
                 return false;
             }
-            sleep(step).await;
         }
     }
 }
