@@ -20,7 +20,7 @@ use loadshed_core::adapters::sepush::{ApiToken, SePushConfig};
 use loadshed_core::adapters::telegram::{BotToken, TelegramClient};
 use loadshed_core::clock::{Clock, ManualClock};
 use loadshed_core::domain::{Area, ChatId};
-use loadshed_core::notify::BroadcastConfig;
+use loadshed_core::notify::{BroadcastConfig, PacingLimits};
 use loadshed_core::ports::{Message, Messenger, SendError, Sent, StageStore, SubscriptionStore};
 use loadshed_core::runtime::Upstream;
 use loadshed_core::tasks::NotifyConfig;
@@ -103,10 +103,13 @@ impl World {
     fn notify_config(&self) -> NotifyConfig {
         NotifyConfig {
             broadcast: BroadcastConfig {
-                overall_gap: Duration::from_millis(1),
-                chat_gap: Duration::from_millis(1),
                 backoff: Duration::from_millis(1),
                 ..BroadcastConfig::default()
+            },
+            pacing: PacingLimits {
+                overall_gap: Duration::from_millis(1),
+                chat_gap: Duration::from_millis(1),
+                group_gap: Duration::from_millis(1),
             },
             ..NotifyConfig::default()
         }

@@ -48,11 +48,10 @@ impl InProcessTasks {
         budget: Option<std::time::Duration>,
     ) -> Result<Value, TaskFailure> {
         let function = function.rsplit(':').next().unwrap_or_default();
-        let _ = budget;
         let result = match function {
             STAGE_FUNCTION => self.stage.handle(payload).await,
             SCHEDULE_FUNCTION => self.schedule.handle(payload).await,
-            NOTIFY_FUNCTION => self.notify.handle(payload).await,
+            NOTIFY_FUNCTION => self.notify.handle_within(payload, budget).await,
             other => {
                 return Err(TaskFailure::new(
                     "Lambda.ResourceNotFoundException",

@@ -26,6 +26,8 @@ pub enum ErrorName {
     StoreUnavailable,
     /// Telegram could not be reached, answered 5xx, or kept rate limiting past our patience.
     TelegramUnavailable,
+    /// A notify run reached its deadline with messages left; the next run resumes them.
+    NotifyUnfinished,
 
     // Permanent: retrying cannot help; a person must look.
     /// The API token was refused (HTTP 401/403).
@@ -55,6 +57,7 @@ impl ErrorName {
         ErrorName::StageReadingInvalid,
         ErrorName::StoreUnavailable,
         ErrorName::TelegramUnavailable,
+        ErrorName::NotifyUnfinished,
         ErrorName::UpstreamUnauthorized,
         ErrorName::UpstreamQuotaExceeded,
         ErrorName::AreaNotFound,
@@ -74,6 +77,7 @@ impl ErrorName {
             ErrorName::StageReadingInvalid => "StageReadingInvalid",
             ErrorName::StoreUnavailable => "StoreUnavailable",
             ErrorName::TelegramUnavailable => "TelegramUnavailable",
+            ErrorName::NotifyUnfinished => "NotifyUnfinished",
             ErrorName::UpstreamUnauthorized => "UpstreamUnauthorized",
             ErrorName::UpstreamQuotaExceeded => "UpstreamQuotaExceeded",
             ErrorName::AreaNotFound => "AreaNotFound",
@@ -95,6 +99,7 @@ impl ErrorName {
                 | ErrorName::StageReadingInvalid
                 | ErrorName::StoreUnavailable
                 | ErrorName::TelegramUnavailable
+                | ErrorName::NotifyUnfinished
         )
     }
 

@@ -43,6 +43,9 @@ contract!(
     ledger_first_write_wins,
     ledger_concurrent_records_one_wins,
     leases_expire_and_can_be_reclaimed,
+    ledger_claims_confirm_and_release,
+    ledger_concurrent_claims_one_wins,
+    stage_refresh_marker_moves_forward,
 );
 
 /// What only the in-memory adapter has: its snapshot file, and the failures that come with it.

@@ -11,7 +11,7 @@ use loadshed_core::adapters::memory_store::MemoryStore;
 use loadshed_core::adapters::telegram::{BotToken, TelegramClient};
 use loadshed_core::clock::{Clock, ManualClock};
 use loadshed_core::domain::{ChatId, Schedule, Slot};
-use loadshed_core::notify::BroadcastConfig;
+use loadshed_core::notify::PacingLimits;
 use loadshed_core::ports::{ScheduleStore, StageStore, SubscriptionStore};
 use loadshed_core::tasks::{
     NotifyConfig, NotifyOutcome, NotifyTask, ScheduleOutcome, StageOutcome, WorkflowError,
@@ -86,10 +86,10 @@ async fn world() -> World {
     )
     .expect("client");
     let config = NotifyConfig {
-        broadcast: BroadcastConfig {
+        pacing: PacingLimits {
             overall_gap: Duration::from_millis(1),
             chat_gap: Duration::from_millis(1),
-            ..BroadcastConfig::default()
+            group_gap: Duration::from_millis(1),
         },
         ..NotifyConfig::default()
     };

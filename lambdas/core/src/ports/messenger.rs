@@ -3,9 +3,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::DeliveryKey;
 use crate::domain::ChatId;
 use crate::errors::{ErrorName, Named};
-use crate::ports::DeliveryKey;
 
 /// How the receiving app reads `Message::text`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -154,8 +154,8 @@ impl Named for SendError {
 pub trait Messenger: Send + Sync {
     async fn send(&self, chat: ChatId, message: &Message) -> Result<Sent, SendError>;
 
-    /// Sends one message of a broadcast, which knows it under `key`. Telegram has no use for the
-    /// key; a messenger that records what was delivered (the local simulation) does.
+    /// Sends one delivery of a broadcast: `key` names the event it tells of (Telegram never sees it).
+    /// Messengers that account for deliveries (the simulation, tests) override this.
     async fn send_delivery(
         &self,
         chat: ChatId,

@@ -11,7 +11,7 @@ use tracing::{info, warn};
 use crate::clock::Clock;
 use crate::domain::{Area, AreaId, Schedule, Stage};
 use crate::errors::Named;
-use crate::ports::{ScheduleSource, Store};
+use crate::ports::{ScheduleSource, StageRefresh, Store};
 
 use super::{AreaFailure, Invocation, ScheduleOutcome, TaskError, WorkflowState};
 
@@ -62,27 +62,79 @@ impl ScheduleTask {
             Some(outcome) => outcome.stage,
             None => self.stored_stage().await?,
         };
-        let areas = self.areas_for(state).await?;
-        succeeded_somewhere(self.refresh(stage, areas.found, areas.unknown).await)
+        // A stage change is news for every subscriber, and its announcement shows each their slots
+        // at the new stage: refresh every area then, not only the ones asked for.
+        let stage_changed = state.stage.as_ref().is_some_and(|s| s.changed);
+        let everything = stage_changed || (state.chat_id.is_none() && state.areas.is_empty());
+        let areas = match stage_changed {
+            true => ResolvedAreas {
+                found: self.store.subscribed_areas().await?,
+                unknown: Vec::new(),
+            },
+            false => self.areas_for(state).await?,
+        };
+        let outcome = self.refresh(stage, areas.found, areas.unknown).await;
+        if everything {
+            let previous = state.stage.as_ref().and_then(|s| s.previous);
+            self.mark_refreshed(stage, previous).await?;
+        }
+        succeeded_somewhere(outcome)
     }
 
     /// Refreshes every subscribed area at `stage`, or at the stored stage.
     pub async fn refresh_all(&self, stage: Option<Stage>) -> Result<ScheduleOutcome, TaskError> {
+        self.refresh_everything(stage, None).await
+    }
+
+    async fn refresh_everything(
+        &self,
+        stage: Option<Stage>,
+        previous: Option<Stage>,
+    ) -> Result<ScheduleOutcome, TaskError> {
         let stage = match stage {
             Some(stage) => stage,
             None => self.stored_stage().await?,
         };
         let areas = self.store.subscribed_areas().await?;
-        succeeded_somewhere(self.refresh(stage, areas, Vec::new()).await)
+        let outcome = self.refresh(stage, areas, Vec::new()).await;
+        self.mark_refreshed(stage, previous).await?;
+        succeeded_somewhere(outcome)
+    }
+
+    /// After a refresh at the stored stage, the first one since the stage changed writes the marker
+    /// that lets the choreography announce the change (with the slots just stored). Written even
+    /// when areas failed: a stage change is announced within a minute with the slots we have, and an
+    /// area's schedule stored later is news of its own.
+    async fn mark_refreshed(&self, stage: Stage, previous: Option<Stage>) -> Result<(), TaskError> {
+        let Some(stored) = self.store.current_stage().await? else {
+            return Ok(());
+        };
+        if stored.stage != stage {
+            // The stage moved on while we fetched: the newer change gets its own refresh.
+            return Ok(());
+        }
+        let marker = StageRefresh {
+            stage,
+            stage_updated_at: stored.updated_at,
+            previous,
+            refreshed_at: self.clock.now(),
+        };
+        if self.store.put_stage_refresh(&marker).await? {
+            info!(%stage, changed_at = %stored.updated_at, "schedules refreshed after the stage change");
+        }
+        Ok(())
     }
 
     async fn on_change(&self, change: super::stream::Change) -> Result<(), TaskError> {
         match change {
-            super::stream::Change::Stage { stage, .. } => {
-                self.refresh_all(Some(stage.stage)).await.map(drop)
-            }
-            // The schedule task writes schedules; it does not react to them.
-            super::stream::Change::Schedule { .. } | super::stream::Change::Other => Ok(()),
+            super::stream::Change::Stage { stage, previous } => self
+                .refresh_everything(Some(stage.stage), previous)
+                .await
+                .map(drop),
+            // The schedule task writes schedules and markers; it does not react to them.
+            super::stream::Change::Schedule { .. }
+            | super::stream::Change::StageRefreshed(_)
+            | super::stream::Change::Other => Ok(()),
         }
     }
 

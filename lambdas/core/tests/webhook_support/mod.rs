@@ -16,9 +16,9 @@ use loadshed_core::clock::ManualClock;
 use loadshed_core::domain::{Area, AreaId, ChatId, Schedule, Stage};
 use loadshed_core::errors::{StoreError, UpstreamError};
 use loadshed_core::ports::{
-    AreaSearch, DeliveryKey, DeliveryLedger, ExecutionName, Leases, Message, Messenger,
-    ScheduleStore, SendError, Sent, StageStore, StageWrite, StartOutcome, StoredStage,
-    SubscriptionStore, WorkflowError, WorkflowStarter,
+    AreaSearch, Claim, DeliveryKey, DeliveryLedger, ExecutionName, Leases, Message, Messenger,
+    ScheduleStore, SendError, Sent, StageRefresh, StageStore, StageWrite, StartOutcome,
+    StoredStage, SubscriptionStore, WorkflowError, WorkflowStarter,
 };
 use loadshed_core::webhook::{
     CallbackAnswers, Endpoint, Webhook, WebhookPorts, WebhookSecret, WebhookSettings,
@@ -105,6 +105,14 @@ impl StageStore for TestStore {
         self.write()?;
         self.inner.put_stage(stage, at, expected).await
     }
+    async fn stage_refresh(&self) -> Result<Option<StageRefresh>, StoreError> {
+        self.check()?;
+        self.inner.stage_refresh().await
+    }
+    async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
+        self.write()?;
+        self.inner.put_stage_refresh(marker).await
+    }
 }
 
 #[async_trait]
@@ -183,6 +191,31 @@ impl DeliveryLedger for TestStore {
     ) -> Result<bool, StoreError> {
         self.write()?;
         self.inner.record_delivery(key, at, expires_at).await
+    }
+    async fn claim_delivery(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        self.write()?;
+        self.inner
+            .claim_delivery(key, owner, now, lease_until)
+            .await
+    }
+    async fn confirm_delivery(
+        &self,
+        key: &DeliveryKey,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write()?;
+        self.inner.confirm_delivery(key, at, expires_at).await
+    }
+    async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError> {
+        self.write()?;
+        self.inner.release_delivery(key, owner).await
     }
 }
 

@@ -10,11 +10,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
-use super::items::{Item, delivery_item, lease_item};
+use super::items::{Item, OWNER, delivery_item, lease_item};
 use super::keys::{self, Key};
 use super::sdk_errors::conditional_put;
 use crate::errors::StoreError;
-use crate::ports::{DeliveryKey, DeliveryLedger, Leases};
+use crate::ports::{Claim, DeliveryKey, DeliveryLedger, Leases};
 
 impl DynamoStore {
     /// Puts `item` unless an unexpired item holds its key at `now`; true when it wrote.
@@ -41,11 +41,8 @@ impl DynamoStore {
         conditional_put(what, result)
     }
 
-    async fn is_live(&self, key: &Key, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let Some(item) = self.get_item(key).await? else {
-            return Ok(false);
-        };
-        let expires_at_ms = expires_at_ms(&item).ok_or_else(|| StoreError::Corrupt {
+    fn live_at(key: &Key, item: &Item, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let expires_at_ms = expires_at_ms(item).ok_or_else(|| StoreError::Corrupt {
             key: key.to_string(),
             detail: format!("{} is missing or not a number", keys::EXPIRES_AT_MS),
         })?;
@@ -67,7 +64,12 @@ impl DeliveryLedger for DynamoStore {
         key: &DeliveryKey,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.is_live(&Key::delivery(key), now).await
+        let ledger_key = Key::delivery(key);
+        let Some(item) = self.get_item(&ledger_key).await? else {
+            return Ok(false);
+        };
+        // A claim is not a delivery.
+        Ok(!item.contains_key(OWNER) && Self::live_at(&ledger_key, &item, now)?)
     }
 
     async fn record_delivery(
@@ -76,8 +78,103 @@ impl DeliveryLedger for DynamoStore {
         at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let item = delivery_item(key, at, expires_at)?;
+        let item = delivery_item(key, at, expires_at, None)?;
         self.put_unless_live(item, at, "PutItem (delivery)").await
+    }
+
+    async fn claim_delivery(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let item = delivery_item(key, now, lease_until, Some(owner))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(#pk) OR #expires <= :now OR #owner = :owner",
+            )
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#expires", keys::EXPIRES_AT_MS)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::N(now.timestamp_millis().to_string()),
+            )
+            .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
+            .send()
+            .await;
+        if conditional_put("PutItem (delivery claim)", result)? {
+            return Ok(Claim::Claimed);
+        }
+        // Lost the condition: one more read tells a delivery from someone else's live claim. (If
+        // that entry expired in between, say it is held until now: the caller tries again later.)
+        let ledger_key = Key::delivery(key);
+        let Some(item) = self.get_item(&ledger_key).await? else {
+            return Ok(Claim::HeldBy {
+                owner: String::new(),
+                until: now,
+            });
+        };
+        let until = expires_at_ms(&item)
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .ok_or_else(|| StoreError::Corrupt {
+                key: ledger_key.to_string(),
+                detail: format!("{} is missing or not a number", keys::EXPIRES_AT_MS),
+            })?;
+        Ok(match item.get(OWNER) {
+            Some(AttributeValue::S(holder)) => Claim::HeldBy {
+                owner: holder.clone(),
+                until,
+            },
+            _ => Claim::Delivered,
+        })
+    }
+
+    async fn confirm_delivery(
+        &self,
+        key: &DeliveryKey,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let item = delivery_item(key, at, expires_at, None)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|error| super::sdk_errors::store_error("PutItem (delivery)", error))?;
+        Ok(())
+    }
+
+    async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::delivery(key).to_item()))
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(super::sdk_errors::store_error("DeleteItem (delivery claim)", error)),
+        }
     }
 }
 

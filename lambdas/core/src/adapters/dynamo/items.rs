@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::keys::{self, Key};
 use crate::domain::{Area, AreaId, ChatId, Schedule};
 use crate::errors::StoreError;
-use crate::ports::{DeliveryKey, StoredStage};
+use crate::ports::{DeliveryKey, StageRefresh, StoredStage};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -48,12 +48,18 @@ pub(super) struct RegistryBody {
     pub subscribers: i64,
 }
 
+/// A ledger entry: a claim while `owner` is set, a delivered message once it is not.
 #[derive(Debug, Serialize)]
 pub(super) struct DeliveryBody<'a> {
     pub chat: ChatId,
     pub message: &'a str,
     pub delivered_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<&'a str>,
 }
+
+/// The owner attribute of a claimed ledger entry.
+pub(super) const OWNER: &str = "owner";
 
 #[derive(Debug, Serialize)]
 pub(super) struct LeaseBody<'a> {
@@ -81,6 +87,19 @@ pub(super) fn encode(key: &Key, entity: &str, body: &impl Serialize) -> Result<I
 
 pub(crate) fn stage_item(stored: &StoredStage) -> Result<Item, StoreError> {
     encode(&Key::stage(), keys::entity::STAGE, stored)
+}
+
+/// The stage-refresh marker's `stage_updated_at` in epoch milliseconds: conditions compare
+/// numbers, not text.
+pub(super) const STAGE_UPDATED_AT_MS: &str = "stage_updated_at_ms";
+
+pub(crate) fn stage_refresh_item(marker: &StageRefresh) -> Result<Item, StoreError> {
+    let mut item = encode(&Key::stage_refresh(), keys::entity::STAGE_REFRESH, marker)?;
+    item.insert(
+        STAGE_UPDATED_AT_MS.to_owned(),
+        AttributeValue::N(marker.stage_updated_at.timestamp_millis().to_string()),
+    );
+    Ok(item)
 }
 
 /// `digest` is [`schedule_digest`] of `schedule`, which the write's condition also needs.
@@ -142,15 +161,19 @@ pub(crate) fn registry_item(area: &Area, subscribers: i64) -> Result<Item, Store
     encode(&Key::registry(&area.id), keys::entity::AREA, &body)
 }
 
+/// A delivered message (`owner: None`), or a claim on sending it held by `owner` until
+/// `expires_at`.
 pub(crate) fn delivery_item(
     key: &DeliveryKey,
     at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    owner: Option<&str>,
 ) -> Result<Item, StoreError> {
     let body = DeliveryBody {
         chat: key.chat,
         message: &key.message,
         delivered_at: at,
+        owner,
     };
     let item = encode(&Key::delivery(key), keys::entity::DELIVERY, &body)?;
     Ok(with_expiry(item, expires_at))
@@ -221,6 +244,20 @@ pub fn stage_from_image(image: serde_dynamo::Item) -> Result<StoredStage, StoreE
 
 /// Decodes the new image of a schedule item from a DynamoDB stream record.
 pub fn schedule_from_image(image: serde_dynamo::Item) -> Result<Schedule, StoreError> {
+    decode_image(image)
+}
+
+/// When a schedule item was written, from its image.
+pub fn schedule_written_at(image: serde_dynamo::Item) -> Result<DateTime<Utc>, StoreError> {
+    #[derive(Deserialize)]
+    struct Written {
+        updated_at: DateTime<Utc>,
+    }
+    decode_image::<Written>(image).map(|w| w.updated_at)
+}
+
+/// Decodes the new image of a stage-refresh marker from a DynamoDB stream record.
+pub fn stage_refresh_from_image(image: serde_dynamo::Item) -> Result<StageRefresh, StoreError> {
     decode_image(image)
 }
 

@@ -69,6 +69,7 @@ impl Feed {
 /// The items a write may change, named before it changes them.
 pub(super) enum Touched<'a> {
     Stage,
+    StageRefresh,
     Schedule(&'a AreaId, Stage),
     /// The subscription under the chat, under the area, and the area's registry item.
     Subscription(ChatId, &'a AreaId),
@@ -89,6 +90,7 @@ pub(super) struct Tracked<'a> {
 /// A [`Touched`] kept until the write is over.
 enum Owned {
     Stage,
+    StageRefresh,
     Schedule(AreaId, Stage),
     Subscription(ChatId, AreaId),
     Delivery(DeliveryKey),
@@ -111,6 +113,7 @@ impl<'a> Tracked<'a> {
         }
         let owned = match touched {
             Touched::Stage => Owned::Stage,
+            Touched::StageRefresh => Owned::StageRefresh,
             Touched::Schedule(area, stage) => Owned::Schedule(area.clone(), stage),
             Touched::Subscription(chat, area) => Owned::Subscription(chat, area.clone()),
             Touched::Delivery(key) => Owned::Delivery(key.clone()),
@@ -232,6 +235,13 @@ fn images(state: &State, touched: &Owned) -> Vec<(Key, Option<Item>)> {
                 .as_ref()
                 .and_then(|s| encoded(items::stage_item(s))),
         )],
+        Owned::StageRefresh => vec![(
+            Key::stage_refresh(),
+            state
+                .stage_refresh
+                .as_ref()
+                .and_then(|m| encoded(items::stage_refresh_item(m))),
+        )],
         Owned::Schedule(area, stage) => {
             let image = state
                 .schedules
@@ -258,10 +268,15 @@ fn images(state: &State, touched: &Owned) -> Vec<(Key, Option<Item>)> {
         }
         Owned::Delivery(key) => vec![(
             Key::delivery(key),
-            state
-                .deliveries
-                .get(key)
-                .and_then(|e| encoded(items::delivery_item(key, e.at, e.expires_at))),
+            state.deliveries.get(key).and_then(|d| {
+                let owner = d.owner.as_deref();
+                encoded(items::delivery_item(
+                    key,
+                    d.entry.at,
+                    d.entry.expires_at,
+                    owner,
+                ))
+            }),
         )],
         Owned::Lease(name) => vec![(
             Key::lease(name),

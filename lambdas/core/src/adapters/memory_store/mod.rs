@@ -22,8 +22,8 @@ use crate::clock::Clock;
 use crate::domain::{Area, AreaId, ChatId, Schedule, Stage};
 use crate::errors::StoreError;
 use crate::ports::{
-    DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageStore, StageWrite, StoredStage,
-    SubscriptionStore,
+    Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh, StageStore,
+    StageWrite, StoredStage, SubscriptionStore,
 };
 
 use feed::{Feed, Touched, Tracked};
@@ -40,12 +40,32 @@ pub struct MemoryStore {
 #[derive(Debug, Default, Clone)]
 struct State {
     stage: Option<StoredStage>,
+    stage_refresh: Option<StageRefresh>,
     schedules: BTreeMap<(AreaId, Stage), StoredSchedule>,
     /// Keyed chat first, so one chat's areas are a contiguous range.
     subscriptions: BTreeMap<(ChatId, AreaId), Subscription>,
-    deliveries: BTreeMap<DeliveryKey, Expiring>,
+    deliveries: BTreeMap<DeliveryKey, Delivery>,
+    /// Ledger writes since expired entries were last dropped.
+    deliveries_written: usize,
     leases: BTreeMap<String, Expiring>,
 }
+
+/// A ledger entry: a claim while `owner` is set, a delivered message once it is not.
+#[derive(Debug, Clone)]
+struct Delivery {
+    entry: Expiring,
+    owner: Option<String>,
+}
+
+impl Delivery {
+    fn is_delivered(&self, now: DateTime<Utc>) -> bool {
+        self.owner.is_none() && self.entry.is_live(now)
+    }
+}
+
+/// Dropping expired ledger entries on every write would make a broadcast quadratic; every this many
+/// writes keeps a long-lived local store (and its snapshot) small all the same.
+const PRUNE_EVERY: usize = 4096;
 
 #[derive(Debug, Clone)]
 struct StoredSchedule {
@@ -164,6 +184,24 @@ impl StageStore for MemoryStore {
         state.stage = Some(written.clone());
         Ok(StageWrite::Written(written))
     }
+
+    async fn stage_refresh(&self) -> Result<Option<StageRefresh>, StoreError> {
+        Ok(self.state.read().await.stage_refresh.clone())
+    }
+
+    async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::StageRefresh);
+        if state
+            .stage_refresh
+            .as_ref()
+            .is_some_and(|stored| stored.stage_updated_at >= marker.stage_updated_at)
+        {
+            return Ok(false);
+        }
+        state.stage_refresh = Some(marker.clone());
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -278,6 +316,17 @@ impl SubscriptionStore for MemoryStore {
     }
 }
 
+impl State {
+    fn prune_deliveries(&mut self, now: DateTime<Utc>) {
+        self.deliveries_written += 1;
+        if self.deliveries_written >= PRUNE_EVERY {
+            self.deliveries_written = 0;
+            self.deliveries
+                .retain(|_, delivery| delivery.entry.is_live(now));
+        }
+    }
+}
+
 #[async_trait]
 impl DeliveryLedger for MemoryStore {
     async fn was_delivered(
@@ -286,7 +335,10 @@ impl DeliveryLedger for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let state = self.state.read().await;
-        Ok(state.deliveries.get(key).is_some_and(|e| e.is_live(now)))
+        Ok(state
+            .deliveries
+            .get(key)
+            .is_some_and(|d| d.is_delivered(now)))
     }
 
     async fn record_delivery(
@@ -297,15 +349,88 @@ impl DeliveryLedger for MemoryStore {
     ) -> Result<bool, StoreError> {
         let mut state = self.write().await;
         state.touch(Touched::Delivery(key));
-        // Dropping what has expired keeps a long-lived local store (and its snapshot) small.
-        state.deliveries.retain(|_, entry| entry.is_live(at));
-        match state.deliveries.entry(key.clone()) {
-            Entry::Occupied(_) => Ok(false),
-            Entry::Vacant(vacant) => {
-                vacant.insert(Expiring { at, expires_at });
-                Ok(true)
+        state.prune_deliveries(at);
+        if state
+            .deliveries
+            .get(key)
+            .is_some_and(|d| d.entry.is_live(at))
+        {
+            return Ok(false);
+        }
+        state.deliveries.insert(
+            key.clone(),
+            Delivery {
+                entry: Expiring { at, expires_at },
+                owner: None,
+            },
+        );
+        Ok(true)
+    }
+
+    async fn claim_delivery(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
+        state.prune_deliveries(now);
+        if let Some(live) = state.deliveries.get(key).filter(|d| d.entry.is_live(now)) {
+            match &live.owner {
+                None => return Ok(Claim::Delivered),
+                Some(holder) if holder != owner => {
+                    return Ok(Claim::HeldBy {
+                        owner: holder.clone(),
+                        until: live.entry.expires_at,
+                    });
+                }
+                Some(_) => {}
             }
         }
+        state.deliveries.insert(
+            key.clone(),
+            Delivery {
+                entry: Expiring {
+                    at: now,
+                    expires_at: lease_until,
+                },
+                owner: Some(owner.to_owned()),
+            },
+        );
+        Ok(Claim::Claimed)
+    }
+
+    async fn confirm_delivery(
+        &self,
+        key: &DeliveryKey,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
+        state.deliveries.insert(
+            key.clone(),
+            Delivery {
+                entry: Expiring { at, expires_at },
+                owner: None,
+            },
+        );
+        Ok(())
+    }
+
+    async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
+        if state
+            .deliveries
+            .get(key)
+            .is_some_and(|d| d.owner.as_deref() == Some(owner))
+        {
+            state.deliveries.remove(key);
+        }
+        Ok(())
     }
 }
 
