@@ -173,12 +173,6 @@ pub struct TelegramLog {
     pub crashes: usize,
 }
 
-enum Verdict {
-    RateLimited(Duration),
-    ServerError,
-    Accepted { crash: bool, id: i64 },
-}
-
 impl SimTelegram {
     pub fn new(clock: TokioClock, seed: u64, behaviour: TelegramBehaviour) -> Self {
         SimTelegram {
@@ -205,10 +199,11 @@ impl SimTelegram {
         lock(&self.state).behaviour
     }
 
-    /// The invocation that makes the `after`-th broadcast send from now dies right after Telegram
-    /// accepted it, before it hears back: the window where a message is out but not yet recorded.
+    /// Once `after` more broadcast messages were delivered, the invocation making the next send
+    /// dies as it starts it: its other sends in flight never reach Telegram, and what it claimed is
+    /// left to the retries.
     pub fn arm_crash(&self, after: usize) {
-        lock(&self.state).crash_after = Some(after.max(1));
+        lock(&self.state).crash_after = Some(after);
     }
 
     pub fn log(&self) -> TelegramLog {
@@ -223,63 +218,53 @@ impl SimTelegram {
     }
 
     async fn call(&self, chat: ChatId, key: Option<&DeliveryKey>) -> Result<Sent, SendError> {
-        let latency = {
+        let (latency, crash) = {
             let mut state = lock(&self.state);
-            let now = self.clock.utc_now();
-            state.calls.push((now, chat));
-            state.behaviour.latency
-        };
-        sleep(latency).await;
-        let verdict = {
-            let mut state = lock(&self.state);
-            let behaviour = state.behaviour;
-            let roll: f64 = state.rng.random();
-            if roll < behaviour.rate_limit {
-                state.rate_limited += 1;
-                Verdict::RateLimited(Duration::from_secs(state.rng.random_range(1..=3)))
-            } else if roll < behaviour.rate_limit + behaviour.server_error {
-                state.server_errors += 1;
-                Verdict::ServerError
+            let crash = key.is_some() && state.crash_after == Some(0);
+            if crash {
+                state.crash_after = None;
+                state.crashes += 1;
             } else {
-                let at = self.clock.utc_now();
-                state.delivered.push(Delivered {
-                    at,
-                    chat,
-                    key: key.map(|k| k.message.clone()),
-                });
-                state.next_id += 1;
-                let crash = match (key, state.crash_after) {
-                    (Some(_), Some(1)) => {
-                        state.crash_after = None;
-                        state.crashes += 1;
-                        true
-                    }
-                    (Some(_), Some(n)) => {
-                        state.crash_after = Some(n - 1);
-                        false
-                    }
-                    _ => false,
-                };
-                Verdict::Accepted {
-                    crash,
-                    id: state.next_id,
-                }
+                let now = self.clock.utc_now();
+                state.calls.push((now, chat));
             }
+            (state.behaviour.latency, crash)
         };
-        match verdict {
-            Verdict::RateLimited(retry_after) => Err(SendError::RateLimited { retry_after }),
-            Verdict::ServerError => Err(SendError::Unavailable {
-                detail: "502 Bad Gateway".to_owned(),
-            }),
-            Verdict::Accepted { crash: true, .. } => {
-                if !crash_current_invocation() {
-                    tracing::error!("a crash was due, but the send runs outside any invocation");
-                }
-                // The instance is gone: this call never returns to it.
-                std::future::pending().await
+        if crash {
+            if !crash_current_invocation() {
+                tracing::error!("a crash was due, but the send runs outside any invocation");
             }
-            Verdict::Accepted { id, .. } => Ok(Sent { message_id: id }),
+            // The instance is gone: this call never goes out, nor returns to it.
+            return std::future::pending().await;
         }
+        sleep(latency).await;
+        let mut state = lock(&self.state);
+        let behaviour = state.behaviour;
+        let roll: f64 = state.rng.random();
+        if roll < behaviour.rate_limit {
+            state.rate_limited += 1;
+            let retry_after = Duration::from_secs(state.rng.random_range(1..=3));
+            return Err(SendError::RateLimited { retry_after });
+        }
+        if roll < behaviour.rate_limit + behaviour.server_error {
+            state.server_errors += 1;
+            return Err(SendError::Unavailable {
+                detail: "502 Bad Gateway".to_owned(),
+            });
+        }
+        let at = self.clock.utc_now();
+        state.delivered.push(Delivered {
+            at,
+            chat,
+            key: key.map(|k| k.message.clone()),
+        });
+        if key.is_some() {
+            state.crash_after = state.crash_after.map(|n| n.saturating_sub(1));
+        }
+        state.next_id += 1;
+        Ok(Sent {
+            message_id: state.next_id,
+        })
     }
 }
 
