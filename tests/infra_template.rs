@@ -17,11 +17,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{NaiveDate, TimeZone, Utc};
 use loadshed_core::adapters::dynamo::{
-    ClientSettings, DynamoStore, create_table, keys, schedule_from_image, stage_from_image,
+    ClientSettings, DynamoStore, create_table, keys, schedule_from_image, schedule_written_at,
+    stage_from_image, stage_refresh_from_image,
 };
 use loadshed_core::domain::{Area, ChatId, Schedule, Slot, Stage};
 use loadshed_core::ports::{
-    DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageStore, SubscriptionStore,
+    DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh, StageStore, SubscriptionStore,
 };
 use loadshed_core::runtime::secrets::{PARAMETER_SUFFIX, SecretVar};
 use loadshed_core::runtime::{TABLE_ENV, telegram, upstream};
@@ -93,6 +94,28 @@ async fn items_by_entity() -> BTreeMap<String, Vec<BTreeMap<String, AttributeVal
         .try_claim("refresh:42", now, now + chrono::Duration::minutes(1))
         .await
         .expect("claim lease");
+    let claimed = DeliveryKey {
+        chat: ChatId(43),
+        message: "stage:4@2026-12-01T08:00Z#1".into(),
+    };
+    store
+        .claim_delivery(
+            &claimed,
+            "wf:test",
+            now,
+            now + chrono::Duration::seconds(90),
+        )
+        .await
+        .expect("claim delivery");
+    store
+        .put_stage_refresh(&StageRefresh {
+            stage,
+            stage_updated_at: now,
+            previous: None,
+            refreshed_at: now,
+        })
+        .await
+        .expect("put stage refresh marker");
 
     let scanned = store
         .client()
@@ -171,13 +194,17 @@ async fn stream_filters_match_exactly_the_entities_their_consumers_handle() {
     );
     // What each consumer decodes; every other entity must be filtered out before it.
     let wanted = BTreeMap::from([
-        ("ScheduleFunction", keys::entity::STAGE),
-        ("NotifyFunction", keys::entity::SCHEDULE),
+        ("ScheduleFunction", vec![keys::entity::STAGE]),
+        (
+            "NotifyFunction",
+            vec![keys::entity::SCHEDULE, keys::entity::STAGE_REFRESH],
+        ),
     ]);
 
     let items = items_by_entity().await;
     for entity in [
         keys::entity::STAGE,
+        keys::entity::STAGE_REFRESH,
         keys::entity::SCHEDULE,
         keys::entity::SUBSCRIPTION,
         keys::entity::SUBSCRIBER,
@@ -199,7 +226,8 @@ async fn stream_filters_match_exactly_the_entities_their_consumers_handle() {
                 for (consumer, filter) in &filters {
                     let matched = pattern::matches(filter, &record)
                         .unwrap_or_else(|e| panic!("{consumer}: {e:?}"));
-                    let expected = wanted[consumer.as_str()] == entity && event_name != "REMOVE";
+                    let expected = wanted[consumer.as_str()].contains(&entity.as_str())
+                        && event_name != "REMOVE";
                     assert_eq!(
                         matched, expected,
                         "{consumer}'s filter on a {event_name} of a {entity} item: {record}"
@@ -219,8 +247,32 @@ async fn stream_filters_match_exactly_the_entities_their_consumers_handle() {
     for item in &items[keys::entity::SCHEDULE] {
         let image = stream_record("INSERT", item)["dynamodb"]["NewImage"].clone();
         let image: serde_dynamo::Item = serde_json::from_value(image).expect("image");
-        schedule_from_image(image).expect("the notify task decodes the schedule");
+        schedule_from_image(image.clone()).expect("the notify task decodes the schedule");
+        schedule_written_at(image).expect("and when it was written");
     }
+    for item in &items[keys::entity::STAGE_REFRESH] {
+        let image = stream_record("INSERT", item)["dynamodb"]["NewImage"].clone();
+        let image: serde_dynamo::Item = serde_json::from_value(image).expect("image");
+        let marker = stage_refresh_from_image(image).expect("the notify task decodes the marker");
+        assert_eq!(marker.stage.number(), 4);
+    }
+}
+
+#[test]
+fn the_local_notify_deadline_is_the_functions_timeout() {
+    let template = Template::load();
+    let functions = template.functions();
+    let notify = functions
+        .iter()
+        .find(|f| f.id == "NotifyFunction")
+        .expect("NotifyFunction");
+    let timeout = notify.resource["Properties"]["Timeout"]
+        .as_u64()
+        .expect("NotifyFunction has a Timeout");
+    assert_eq!(
+        std::time::Duration::from_secs(timeout),
+        loadshed::local::tasks::NOTIFY_TIMEOUT
+    );
 }
 
 // ------------------------------------------------------------------------------------------------

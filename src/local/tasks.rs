@@ -14,6 +14,11 @@ pub const STAGE_FUNCTION: &str = "loadshed-stage";
 pub const SCHEDULE_FUNCTION: &str = "loadshed-schedule";
 pub const NOTIFY_FUNCTION: &str = "loadshed-notify";
 
+/// The notify function's `Timeout` in infra/template.yaml (tests/infra_template.rs checks they
+/// agree): each in-process notify invocation gets this deadline, as on Lambda, so a long broadcast
+/// stops in time and the workflow resumes it.
+pub const NOTIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The ARN the local run puts where SAM would put the deployed function's.
 pub fn function_arn(function: &str) -> String {
     format!("arn:aws:lambda:af-south-1:000000000000:function:{function}")
@@ -51,7 +56,11 @@ impl InProcessTasks {
         let result = match function {
             STAGE_FUNCTION => self.stage.handle(payload).await,
             SCHEDULE_FUNCTION => self.schedule.handle(payload).await,
-            NOTIFY_FUNCTION => self.notify.handle_within(payload, budget).await,
+            // Without a deadline from the caller, the function's own (as on Lambda).
+            NOTIFY_FUNCTION => {
+                let budget = budget.or(Some(NOTIFY_TIMEOUT));
+                self.notify.handle_within(payload, budget).await
+            }
             other => {
                 return Err(TaskFailure::new(
                     "Lambda.ResourceNotFoundException",

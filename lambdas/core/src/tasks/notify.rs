@@ -15,6 +15,8 @@
 //! - a reminder, `reminder:<area>:<slot start>`; a status, `status:<execution>`.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use futures::StreamExt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -210,19 +212,30 @@ impl NotifyTask {
                 }
             }
         }
-        let status_to: BTreeSet<ChatId> = if state.force {
-            self.everyone().await?
-        } else {
-            state.chat_id.into_iter().collect()
-        };
-        if !status_to.is_empty() {
-            let stored = self.store.current_stage().await?;
-            for chat in status_to {
-                batch.extend(
-                    self.status(chat, stored.as_ref(), execution_id, now)
-                        .await?,
-                );
+        let stored = self.store.current_stage().await?;
+        if state.force {
+            // Keyed by what the status says, not by the run: forcing again with nothing changed
+            // tells nobody anything twice.
+            let chats = self.chats_with_areas().await?;
+            let schedules = match &stored {
+                Some(stored) => self.all_schedules(stored.stage).await?,
+                None => BTreeMap::new(),
+            };
+            for (chat, areas) in chats {
+                if Some(chat) == state.chat_id {
+                    continue;
+                }
+                let key = status_key(stored.as_ref(), &areas, &schedules);
+                let messages = render::status(stored.as_ref(), &outlooks(&areas, &schedules), now);
+                batch.extend(Outgoing::parts(chat, &key, messages));
             }
+        }
+        if let Some(chat) = state.chat_id {
+            // The chat that asked hears back from this run, changed or not.
+            batch.extend(
+                self.status(chat, stored.as_ref(), execution_id, now)
+                    .await?,
+            );
         }
         self.send(batch, run).await
     }
@@ -320,9 +333,9 @@ impl NotifyTask {
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
         let key = format!("stage:{}@{}", stage.number(), updated_at.to_rfc3339());
+        let schedules = self.all_schedules(stage).await?;
         let mut batch = Vec::new();
         for (chat, areas) in self.chats_with_areas().await? {
-            let schedules = self.schedules(&areas, stage).await?;
             let outlooks = outlooks(&areas, &schedules);
             let messages = render::stage_change(stage, previous, &outlooks, now);
             batch.extend(Outgoing::parts(chat, &key, messages));
@@ -378,12 +391,22 @@ impl NotifyTask {
         ))
     }
 
+    /// Every subscribed chat with its areas. The reads run a few at a time: a broadcast to 10,000
+    /// chats on DynamoDB would otherwise spend most of a minute planning before its first send.
     async fn chats_with_areas(&self) -> Result<BTreeMap<ChatId, Vec<Area>>, TaskError> {
-        let mut chats = BTreeMap::new();
-        for chat in self.everyone().await? {
-            chats.insert(chat, self.store.areas_of(chat).await?);
-        }
-        Ok(chats)
+        let reads: Vec<Result<(ChatId, Vec<Area>), TaskError>> =
+            futures::stream::iter(self.everyone().await?)
+                .map(|chat| async move { Ok((chat, self.store.areas_of(chat).await?)) })
+                .buffer_unordered(PLANNING_READS)
+                .collect()
+                .await;
+        reads.into_iter().collect()
+    }
+
+    /// The schedules at `stage` of every subscribed area, read once for the whole broadcast.
+    async fn all_schedules(&self, stage: Stage) -> Result<BTreeMap<AreaId, Schedule>, TaskError> {
+        self.schedules(&self.store.subscribed_areas().await?, stage)
+            .await
     }
 
     async fn everyone(&self) -> Result<BTreeSet<ChatId>, TaskError> {
@@ -435,21 +458,50 @@ impl NotifyTask {
     }
 }
 
+/// Store reads in flight at once while a broadcast is planned.
+const PLANNING_READS: usize = 16;
+
+/// A forced status's key: the stage change it tells of and the schedules it shows.
+fn status_key(
+    stored: Option<&StoredStage>,
+    areas: &[Area],
+    schedules: &BTreeMap<AreaId, Schedule>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for area in areas {
+        hasher.update(area.id.as_str());
+        hasher.update([0]);
+        if let Some(schedule) = schedules.get(&area.id) {
+            hasher.update(schedule.fingerprint());
+        }
+        hasher.update([0]);
+    }
+    let seen = match stored {
+        Some(stored) => format!(
+            "{}@{}",
+            stored.stage.number(),
+            stored.updated_at.to_rfc3339()
+        ),
+        None => "none".to_owned(),
+    };
+    format!("status:{seen}:{}", hex::encode(&hasher.finalize()[..12]))
+}
+
 /// Whether a schedule written at `written_at` is part of the refresh that follows the current stage
 /// change, which its announcement covers: the refresh is still going (no marker for this change
-/// yet), or the write came before the marker. With no marker at all (a store from before markers
-/// existed) nothing is covered.
+/// yet, or none at all), or the write came before the marker.
 fn covered_by_announcement(
     current: &StoredStage,
     marker: Option<&StageRefresh>,
     written_at: DateTime<Utc>,
 ) -> bool {
     match marker {
-        None => false,
         Some(marker) if marker.stage_updated_at == current.updated_at => {
             written_at <= marker.refreshed_at
         }
         Some(marker) => marker.stage_updated_at < current.updated_at,
+        None => true,
     }
 }
 

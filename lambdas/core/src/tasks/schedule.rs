@@ -65,7 +65,6 @@ impl ScheduleTask {
         // A stage change is news for every subscriber, and its announcement shows each their slots
         // at the new stage: refresh every area then, not only the ones asked for.
         let stage_changed = state.stage.as_ref().is_some_and(|s| s.changed);
-        let everything = stage_changed || (state.chat_id.is_none() && state.areas.is_empty());
         let areas = match stage_changed {
             true => ResolvedAreas {
                 found: self.store.subscribed_areas().await?,
@@ -74,7 +73,7 @@ impl ScheduleTask {
             false => self.areas_for(state).await?,
         };
         let outcome = self.refresh(stage, areas.found, areas.unknown).await;
-        if everything {
+        if stage_changed {
             let previous = state.stage.as_ref().and_then(|s| s.previous);
             self.mark_refreshed(stage, previous).await?;
         }
@@ -83,25 +82,27 @@ impl ScheduleTask {
 
     /// Refreshes every subscribed area at `stage`, or at the stored stage.
     pub async fn refresh_all(&self, stage: Option<Stage>) -> Result<ScheduleOutcome, TaskError> {
-        self.refresh_everything(stage, None).await
-    }
-
-    async fn refresh_everything(
-        &self,
-        stage: Option<Stage>,
-        previous: Option<Stage>,
-    ) -> Result<ScheduleOutcome, TaskError> {
         let stage = match stage {
             Some(stage) => stage,
             None => self.stored_stage().await?,
         };
+        let areas = self.store.subscribed_areas().await?;
+        succeeded_somewhere(self.refresh(stage, areas, Vec::new()).await)
+    }
+
+    /// The refresh a stage change calls for (its stream record): every area, then the marker.
+    async fn refresh_for_change(
+        &self,
+        stage: Stage,
+        previous: Option<Stage>,
+    ) -> Result<ScheduleOutcome, TaskError> {
         let areas = self.store.subscribed_areas().await?;
         let outcome = self.refresh(stage, areas, Vec::new()).await;
         self.mark_refreshed(stage, previous).await?;
         succeeded_somewhere(outcome)
     }
 
-    /// After a refresh at the stored stage, the first one since the stage changed writes the marker
+    /// After the refresh for a stage change, the first one to finish writes the marker
     /// that lets the choreography announce the change (with the slots just stored). Written even
     /// when areas failed: a stage change is announced within a minute with the slots we have, and an
     /// area's schedule stored later is news of its own.
@@ -128,7 +129,7 @@ impl ScheduleTask {
     async fn on_change(&self, change: super::stream::Change) -> Result<(), TaskError> {
         match change {
             super::stream::Change::Stage { stage, previous } => self
-                .refresh_everything(Some(stage.stage), previous)
+                .refresh_for_change(stage.stage, previous)
                 .await
                 .map(drop),
             // The schedule task writes schedules and markers; it does not react to them.
