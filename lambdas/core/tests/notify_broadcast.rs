@@ -495,6 +495,41 @@ async fn what_the_ledger_holds_is_skipped() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_part_held_by_another_run_skips_that_event_only() {
+    let messenger = ScriptedMessenger::default();
+    let store = MemoryStore::new();
+    let clock = clock();
+    // Another live run is sending the schedule change to chat 1 (its first part is claimed).
+    let held = DeliveryKey {
+        chat: ChatId(1),
+        message: "schedule:a:f#1".into(),
+    };
+    store
+        .claim_delivery(
+            &held,
+            "stream:other",
+            clock.now(),
+            clock.now() + chrono::Duration::minutes(5),
+        )
+        .await
+        .expect("claim");
+    let batch = vec![
+        message_for(1, "schedule:a:f#1"),
+        message_for(1, "schedule:a:f#2"),
+        message_for(1, "status:tg-1#1"),
+    ];
+    let report = broadcast(&messenger, &store, &clock, batch)
+        .await
+        .expect("broadcast");
+    assert_eq!((report.held_elsewhere, report.sent), (2, 1), "{report:?}");
+    // The status the chat asked for is no one else's to send.
+    assert_eq!(
+        messenger.delivered(),
+        [(ChatId(1), "status:tg-1#1 to 1".to_owned())]
+    );
+}
+
 fn big_batch() -> Vec<Outgoing> {
     (1..=12)
         .flat_map(|chat| {

@@ -365,11 +365,17 @@ impl<'a> Broadcaster<'a> {
         let mut report = BroadcastReport::default();
         let mut target = chat;
         let total = messages.len();
+        // The event whose parts another run holds: it sends them, this run skips them.
+        let mut held: Option<String> = None;
         for (done, outgoing) in messages.into_iter().enumerate() {
             let left = total - done;
             if state.stopped.load(Ordering::SeqCst) {
                 report.remaining += left;
                 break;
+            }
+            if held.as_deref() == Some(event_of(&outgoing.key.message)) {
+                report.held_elsewhere += 1;
+                continue;
             }
             match self
                 .deliver(&outgoing, &mut target, state, &mut report)
@@ -378,10 +384,11 @@ impl<'a> Broadcaster<'a> {
                 Ok(Outcome::Sent) => report.sent += 1,
                 Ok(Outcome::AlreadyDelivered) => report.already_delivered += 1,
                 Ok(Outcome::HeldElsewhere) => {
-                    // The holder sends this chat's later parts too; sending them here could
-                    // overtake the part it is sending.
-                    report.held_elsewhere += left;
-                    break;
+                    // The holder sends this event's later parts too; sending them here could
+                    // overtake the part it is sending. The chat's other events (say, the status
+                    // a `/refresh` asked for) are no one else's: they still go from here.
+                    report.held_elsewhere += 1;
+                    held = Some(event_of(&outgoing.key.message).to_owned());
                 }
                 Ok(Outcome::Refused(reason)) => {
                     tracing::warn!(chat = %target, message = %outgoing.key.message, %reason, "message refused");
@@ -578,4 +585,9 @@ fn migrated_key(key: &DeliveryKey, to: ChatId) -> DeliveryKey {
         chat: to,
         message: key.message.clone(),
     }
+}
+
+/// The event a delivery key's message names: the key without its `#<part>`.
+fn event_of(message: &str) -> &str {
+    message.split_once('#').map_or(message, |(event, _)| event)
 }

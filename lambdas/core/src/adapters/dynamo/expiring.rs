@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
-use super::items::{DeliveryBody, Item, LeaseBody, OWNER, encode, with_expiry};
+use super::items::{Item, OWNER, delivery_item, lease_item};
 use super::keys::{self, Key};
 use super::sdk_errors::conditional_put;
 use crate::errors::StoreError;
@@ -48,22 +48,6 @@ impl DynamoStore {
         })?;
         Ok(expires_at_ms > now.timestamp_millis())
     }
-}
-
-fn delivery_item(
-    key: &DeliveryKey,
-    at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    owner: Option<&str>,
-) -> Result<Item, StoreError> {
-    let body = DeliveryBody {
-        chat: key.chat,
-        message: &key.message,
-        delivered_at: at,
-        owner,
-    };
-    let item = encode(&Key::delivery(key), keys::entity::DELIVERY, &body)?;
-    Ok(with_expiry(item, expires_at))
 }
 
 fn expires_at_ms(item: &HashMap<String, AttributeValue>) -> Option<i64> {
@@ -202,12 +186,7 @@ impl Leases for DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let body = LeaseBody {
-            key,
-            claimed_at: now,
-        };
-        let item = encode(&Key::lease(key), keys::entity::LEASE, &body)?;
-        self.put_unless_live(with_expiry(item, until), now, "PutItem (lease)")
-            .await
+        let item = lease_item(key, now, until)?;
+        self.put_unless_live(item, now, "PutItem (lease)").await
     }
 }

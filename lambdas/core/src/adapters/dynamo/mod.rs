@@ -43,7 +43,7 @@
 
 mod client;
 mod expiring;
-mod items;
+pub(crate) mod items;
 pub mod keys;
 mod schedule;
 mod sdk_errors;

@@ -5,15 +5,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
-use super::items::{decode, encode};
+use super::items::{STAGE_UPDATED_AT_MS, decode, stage_item, stage_refresh_item};
 use super::keys::{self, Key};
 use super::sdk_errors::conditional_put;
 use crate::domain::Stage;
 use crate::errors::StoreError;
 use crate::ports::{StageRefresh, StageStore, StageWrite, StoredStage};
-
-/// The marker's `stage_updated_at` in epoch milliseconds: conditions compare numbers, not text.
-const STAGE_UPDATED_AT_MS: &str = "stage_updated_at_ms";
 
 #[async_trait]
 impl StageStore for DynamoStore {
@@ -32,13 +29,8 @@ impl StageStore for DynamoStore {
     }
 
     async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
-        let key = Key::stage_refresh();
         let millis = marker.stage_updated_at.timestamp_millis().to_string();
-        let mut item = encode(&key, keys::entity::STAGE_REFRESH, marker)?;
-        item.insert(
-            STAGE_UPDATED_AT_MS.to_owned(),
-            AttributeValue::N(millis.clone()),
-        );
+        let item = stage_refresh_item(marker)?;
         let result = self
             .client
             .put_item()
@@ -64,12 +56,11 @@ impl StageStore for DynamoStore {
             updated_at: at,
             version: expected.map_or(1, |v| v + 1),
         };
-        let key = Key::stage();
         let request = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(encode(&key, keys::entity::STAGE, &written)?));
+            .set_item(Some(stage_item(&written)?));
         let request = match expected {
             None => request
                 .condition_expression("attribute_not_exists(#pk)")

@@ -7,15 +7,18 @@
 //! expired ledger entries and leases count as absent. One lock guards all of it, so every call is
 //! atomic, which is at least as strong as DynamoDB's per-item conditions and transactions.
 
+mod feed;
 mod snapshot;
 
 use std::collections::{BTreeMap, btree_map::Entry};
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::RwLock;
 
+use crate::clock::Clock;
 use crate::domain::{Area, AreaId, ChatId, Schedule, Stage};
 use crate::errors::StoreError;
 use crate::ports::{
@@ -23,11 +26,15 @@ use crate::ports::{
     StageWrite, StoredStage, SubscriptionStore,
 };
 
+use feed::{Feed, Touched, Tracked};
 use snapshot::Snapshot;
+
+pub use feed::{ChangeFeed, STREAM_ARN};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    feed: Feed,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -98,7 +105,21 @@ impl MemoryStore {
         let snapshot = Snapshot::read(path.as_ref().to_owned()).await?;
         Ok(MemoryStore {
             state: RwLock::new(snapshot.into_state()),
+            feed: Feed::default(),
         })
+    }
+
+    /// Turns on the change feed: from now on every write that changes an item emits the stream
+    /// record DynamoDB would (see [`feed`](self)), stamped with `clock`'s time.
+    pub fn with_change_feed(mut self, clock: Arc<dyn Clock>) -> (Self, ChangeFeed) {
+        let (feed, records) = Feed::start(clock);
+        self.feed = feed;
+        (self, records)
+    }
+
+    /// The write lock, tracked for the change feed.
+    async fn write(&self) -> Tracked<'_> {
+        Tracked::new(self.state.write().await, &self.feed)
     }
 
     /// Writes everything to `path` as JSON, atomically (a crash leaves the old file or the new one,
@@ -108,7 +129,13 @@ impl MemoryStore {
         snapshot.write(path.as_ref().to_owned()).await
     }
 
-    fn subscribe_locked(state: &mut State, chat: ChatId, area: &Area, at: DateTime<Utc>) -> bool {
+    fn subscribe_locked(
+        state: &mut Tracked<'_>,
+        chat: ChatId,
+        area: &Area,
+        at: DateTime<Utc>,
+    ) -> bool {
+        state.touch(Touched::Subscription(chat, &area.id));
         match state.subscriptions.entry((chat, area.id.clone())) {
             Entry::Occupied(_) => false,
             Entry::Vacant(vacant) => {
@@ -143,7 +170,8 @@ impl StageStore for MemoryStore {
         at: DateTime<Utc>,
         expected: Option<u64>,
     ) -> Result<StageWrite, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Stage);
         let stored_version = state.stage.as_ref().map(|s| s.version);
         if stored_version != expected {
             return Ok(StageWrite::Conflict);
@@ -162,7 +190,8 @@ impl StageStore for MemoryStore {
     }
 
     async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::StageRefresh);
         if state
             .stage_refresh
             .as_ref()
@@ -190,7 +219,8 @@ impl ScheduleStore for MemoryStore {
         schedule: &Schedule,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Schedule(&schedule.area_id, schedule.stage));
         let key = (schedule.area_id.clone(), schedule.stage);
         if state
             .schedules
@@ -218,12 +248,13 @@ impl SubscriptionStore for MemoryStore {
         area: &Area,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
         Ok(Self::subscribe_locked(&mut state, chat, area, at))
     }
 
     async fn unsubscribe(&self, chat: ChatId, area: &AreaId) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Subscription(chat, area));
         Ok(state.subscriptions.remove(&(chat, area.clone())).is_some())
     }
 
@@ -259,7 +290,10 @@ impl SubscriptionStore for MemoryStore {
     }
 
     async fn remove_chat(&self, chat: ChatId) -> Result<usize, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        for area in Self::areas_locked(&state, chat) {
+            state.touch(Touched::Subscription(chat, &area.id));
+        }
         let before = state.subscriptions.len();
         state.subscriptions.retain(|(c, _), _| *c != chat);
         Ok(before - state.subscriptions.len())
@@ -271,9 +305,10 @@ impl SubscriptionStore for MemoryStore {
         to: ChatId,
         at: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
         let areas = Self::areas_locked(&state, from);
         for area in &areas {
+            state.touch(Touched::Subscription(from, &area.id));
             Self::subscribe_locked(&mut state, to, area, at);
             state.subscriptions.remove(&(from, area.id.clone()));
         }
@@ -312,7 +347,8 @@ impl DeliveryLedger for MemoryStore {
         at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
         state.prune_deliveries(at);
         if state
             .deliveries
@@ -338,7 +374,8 @@ impl DeliveryLedger for MemoryStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
         state.prune_deliveries(now);
         if let Some(live) = state.deliveries.get(key).filter(|d| d.entry.is_live(now)) {
             match &live.owner {
@@ -371,7 +408,8 @@ impl DeliveryLedger for MemoryStore {
         at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
         state.deliveries.insert(
             key.clone(),
             Delivery {
@@ -383,7 +421,8 @@ impl DeliveryLedger for MemoryStore {
     }
 
     async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
         if state
             .deliveries
             .get(key)
@@ -403,7 +442,8 @@ impl Leases for MemoryStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Lease(key));
         state.leases.retain(|_, lease| lease.is_live(now));
         match state.leases.entry(key.to_owned()) {
             Entry::Occupied(_) => Ok(false),
