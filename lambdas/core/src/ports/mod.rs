@@ -12,7 +12,7 @@ pub use messenger::{
 };
 pub use store::{
     DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageStore, StageWrite, Store, StoredStage,
-    SubscriptionStore,
+    SubscriptionStore, refuse_oversized,
 };
 pub use upstream::{AreaSearch, ScheduleSource, StageSource};
 pub use workflow::{

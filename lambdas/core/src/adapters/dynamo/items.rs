@@ -59,6 +59,8 @@ pub(super) struct DeliveryBody<'a> {
 pub(super) struct LeaseBody<'a> {
     pub key: &'a str,
     pub claimed_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<&'a str>,
 }
 
 /// Serialises `body` into an item at `key` of the given entity.

@@ -81,6 +81,7 @@ impl SubscriptionStore for DynamoStore {
         area: &Area,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        crate::ports::refuse_oversized(area)?;
         let under_chat = encode(
             &Key::subscription(chat, &area.id),
             keys::entity::SUBSCRIPTION,
