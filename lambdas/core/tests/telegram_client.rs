@@ -435,3 +435,31 @@ fn a_base_url_that_is_no_http_url_is_refused_at_start() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_token_in_the_path_never_follows_a_redirect_to_another_host() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": true})))
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("Location", format!("{}/stolen", elsewhere.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    let result = client(&server)
+        .answer_callback_query(&AnswerCallbackQuery::new("q"))
+        .await;
+    assert!(result.is_err(), "{result:?}");
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+}

@@ -313,3 +313,68 @@ fn configuration_needs_a_token_and_never_prints_it() {
         Err(ClientSetupError::InvalidToken { .. })
     ));
 }
+
+#[tokio::test]
+async fn the_token_never_follows_a_redirect_to_another_host() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(fixture("sepush_status.json")))
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}status")))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/stolen", elsewhere.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    let result = client(&server).status().await;
+    assert!(
+        result.is_err(),
+        "a cross-host redirect is not followed: {result:?}"
+    );
+    let reached = elsewhere.received_requests().await.unwrap_or_default();
+    assert!(
+        reached.is_empty(),
+        "the other host was sent {} requests",
+        reached.len()
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_on_the_same_host_is_followed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}status")))
+        .respond_with(ResponseTemplate::new(301).insert_header(
+            "Location",
+            format!("{}{BASE}status-moved", server.uri()).as_str(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}status-moved")))
+        .and(header("Token", TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_string(fixture("sepush_status.json")))
+        .mount(&server)
+        .await;
+    assert!(client(&server).status().await.is_ok());
+}
+
+#[tokio::test]
+async fn an_endless_body_is_not_read_past_the_cap() {
+    let server = MockServer::start().await;
+    let huge = format!("{{\"areas\": [{}]}}", "{}, ".repeat(600_000));
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge))
+        .mount(&server)
+        .await;
+    let error = client(&server)
+        .search("milnerton", 5)
+        .await
+        .expect_err("too large");
+    assert_eq!(error.error_name(), ErrorName::UpstreamMalformed);
+    assert!(error.to_string().contains("larger than"), "{error}");
+}

@@ -91,7 +91,7 @@ impl SePushClient {
             .map_err(|_| ClientSetupError::InvalidToken { service: SERVICE })?;
         // Keeps the value out of HTTP/2 header compression tables and out of reqwest's debug output.
         token.set_sensitive(true);
-        let http = http::build_client(config.timeout, SePushConfig::USER_AGENT)?;
+        let http = http::build_secret_client(config.timeout, SePushConfig::USER_AGENT)?;
         Ok(SePushClient {
             base_url,
             timeout: config.timeout,
