@@ -378,3 +378,39 @@ async fn an_endless_body_is_not_read_past_the_cap() {
     assert_eq!(error.error_name(), ErrorName::UpstreamMalformed);
     assert!(error.to_string().contains("larger than"), "{error}");
 }
+
+#[tokio::test]
+async fn searches_stop_while_the_scheduled_work_keeps_its_share_of_the_allowance() {
+    use loadshed_core::adapters::sepush::ShareOfAllowance;
+    for (used, allowed) in [(10, true), (16, false), (49, false)] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(format!("{BASE}api_allowance")))
+            .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+                r#"{{"allowance": {{"count": {used}, "limit": 50, "type": "daily"}}}}"#
+            )))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("{BASE}areas_search")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(fixture("sepush_areas_search.json")),
+            )
+            .mount(&server)
+            .await;
+        let search = ShareOfAllowance::new(std::sync::Arc::new(client(&server)), 1.0 / 3.0);
+        let result = search.search("milnerton", 5).await;
+        let searched = server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.url.path().ends_with("areas_search"));
+        assert_eq!(searched, allowed, "{used} used");
+        if allowed {
+            assert!(result.is_ok(), "{used}: {result:?}");
+        } else {
+            assert_eq!(name(result), ErrorName::UpstreamQuotaExceeded, "{used}");
+        }
+    }
+}

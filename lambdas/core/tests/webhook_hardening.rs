@@ -197,6 +197,29 @@ async fn a_chat_searching_in_a_loop_is_held_back_and_told_why() {
 }
 
 #[tokio::test]
+async fn all_chats_together_have_a_daily_search_budget() {
+    let mut settings = WebhookSettings::new(BOT);
+    settings.searches_per_day = 3;
+    let h = Harness::with_settings(settings);
+    for chat in 1..=3 {
+        let answer = h
+            .post_json(&message_update(chat, chat, 1, "/subscribe a"))
+            .await;
+        assert!(!answer.text().contains("share"), "{}", answer.text());
+    }
+    let refused = h.post_json(&message_update(4, 4, 1, "/subscribe a")).await;
+    assert!(
+        refused.text().contains("try again tomorrow"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(h.search.queries().len(), 3);
+    h.clock.advance(Duration::days(1));
+    let tomorrow = h.post_json(&message_update(5, 4, 1, "/subscribe a")).await;
+    assert!(!tomorrow.text().contains("share"), "{}", tomorrow.text());
+}
+
+#[tokio::test]
 async fn a_chat_follows_at_most_the_cap_of_areas() {
     let areas: Vec<Area> = (0..11)
         .map(|i| Area::eskom(1000 + i, format!("Place{i}"), "M", "Western Cape", 9, 1))

@@ -60,6 +60,9 @@ pub struct WebhookSettings {
     /// [`Self::search_window`].
     pub searches_per_window: u32,
     pub search_window: Duration,
+    /// Upstream searches all chats together may make per day (Johannesburg time): what a flood of
+    /// chats can cost Eskom's firewall's patience or EskomSePush's allowance, whoever sends it.
+    pub searches_per_day: u32,
     /// The most areas one chat may follow.
     pub max_areas_per_chat: usize,
 }
@@ -77,6 +80,7 @@ impl WebhookSettings {
             update_budget: std::time::Duration::from_secs(10),
             searches_per_window: 10,
             search_window: Duration::hours(1),
+            searches_per_day: 500,
             max_areas_per_chat: 10,
         }
     }
@@ -263,6 +267,21 @@ impl Webhook {
                 self.settings.searches_per_window,
                 window.num_minutes(),
             )));
+        }
+        let today = now.with_timezone(&crate::clock::ZONE).date_naive();
+        let allowed = self
+            .ports
+            .store
+            .try_take(
+                &format!("searches:all:{today}"),
+                self.settings.searches_per_day,
+                now,
+                now + Duration::days(2),
+            )
+            .await?;
+        if !allowed {
+            warn!(%chat, "search refused: today's searches for all chats are used up");
+            return Ok(Err(texts::search_quota_used()));
         }
         let search = self.ports.search.search(text, self.settings.search_limit);
         match self.within_budget("search", search).await {
