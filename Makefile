@@ -21,7 +21,7 @@ CHECK_REGION ?= af-south-1
 STACK ?= loadshed
 LAMBDA_BINS := loadshed-stage loadshed-schedule loadshed-notify loadshed-webhook
 
-.PHONY: help run test lint fmt build bench tools clean
+.PHONY: help run test lint fmt build bench fuzz tools clean
 .PHONY: deploy-tools check-infra lambdas sam-build deploy set-webhook
 
 help: ## List the targets
@@ -87,6 +87,9 @@ build: ## Debug build of every crate (the Lambda release build is `make lambdas`
 
 bench: ## Criterion benchmarks (ASL engine and validator)
 	$(CARGO) bench -p asl --bench engine --bench validate
+
+fuzz: ## Every cargo-fuzz target of the repo for SECONDS each (default 60; not in CI): make fuzz SECONDS=600
+	scripts/fuzz $(or $(SECONDS),60)
 
 clean: ## Remove build output and the tool virtualenv
 	$(CARGO) clean
