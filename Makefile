@@ -21,7 +21,7 @@ CHECK_REGION ?= af-south-1
 STACK ?= loadshed
 LAMBDA_BINS := loadshed-stage loadshed-schedule loadshed-notify loadshed-webhook
 
-.PHONY: help run test lint fmt build bench tools clean
+.PHONY: help run test lint fmt build bench fuzz tools clean
 .PHONY: deploy-tools check-infra lambdas sam-build deploy set-webhook
 
 help: ## List the targets
@@ -88,6 +88,9 @@ build: ## Debug build of every crate (the Lambda release build is `make lambdas`
 bench: tools ## Benchmarks: ASL engine and validator (criterion); notify's broadcast rate (about 15 min)
 	$(CARGO) bench -p asl --bench engine --bench validate
 	scripts/with-moto $(CARGO) bench -p loadshed --bench broadcast
+
+fuzz: ## Every cargo-fuzz target of the repo for SECONDS each (default 60; not in CI): make fuzz SECONDS=600
+	scripts/fuzz $(or $(SECONDS),60)
 
 clean: ## Remove build output and the tool virtualenv
 	$(CARGO) clean

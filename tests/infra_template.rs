@@ -599,3 +599,151 @@ fn the_table_is_the_one_the_store_is_written_for() {
         true
     );
 }
+
+// ------------------------------------------------------------------------------------------------
+// Hardening: reserved concurrency, key-scoped table access, the stale-schedule alarm.
+
+#[test]
+fn every_function_has_reserved_concurrency_from_a_documented_parameter() {
+    let template = Template::load();
+    for function in template.functions() {
+        let reserved = &function.resource["Properties"]["ReservedConcurrentExecutions"];
+        let parameter = reserved
+            .get("Fn::If")
+            .and_then(|v| v.get(1))
+            .and_then(|v| v.get("Ref"))
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{}: no reserved concurrency parameter", function.id));
+        let declared = &template.doc["Parameters"][parameter];
+        assert!(
+            declared["Default"].as_i64().is_some_and(|d| d >= 1),
+            "{parameter}: a default of at least 1"
+        );
+        assert!(
+            declared["Description"]
+                .as_str()
+                .is_some_and(|d| d.len() > 40),
+            "{parameter}: documented"
+        );
+    }
+    // One notify at a time is what keeps Telegram's global message rate.
+    assert_eq!(
+        template.doc["Parameters"]["NotifyReservedConcurrency"]["Default"],
+        1
+    );
+}
+
+/// The `dynamodb:LeadingKeys` patterns of each DynamoDB statement of `function`, by action.
+fn leading_keys(
+    function: &infra_support::template::Function<'_>,
+) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut found = Vec::new();
+    for policy in function.resource["Properties"]["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for statement in policy["Statement"].as_array().into_iter().flatten() {
+            let actions: Vec<String> = match &statement["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
+                continue;
+            }
+            let keys: Vec<String> =
+                statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                    .as_array()
+                    .unwrap_or_else(|| {
+                        panic!("{}: a DynamoDB statement without LeadingKeys", function.id)
+                    })
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+            found.push((actions, keys));
+        }
+    }
+    found
+}
+
+#[test]
+fn table_access_is_scoped_to_the_partitions_each_function_uses() {
+    let template = Template::load();
+    // Every pattern names a partition the store really writes: a fixed key, or a prefix with `*`.
+    let known = [keys::STAGE_PK, keys::REGISTRY_PK];
+    let prefixes = [
+        keys::prefix::AREA,
+        keys::prefix::CHAT,
+        keys::prefix::DELIVERY,
+        keys::prefix::LEASE,
+    ];
+    for function in template.functions() {
+        let statements = leading_keys(&function);
+        assert!(!statements.is_empty(), "{}: no table access", function.id);
+        for (_, patterns) in &statements {
+            for pattern in patterns {
+                let ok = known.contains(&pattern.as_str())
+                    || prefixes
+                        .iter()
+                        .any(|p| pattern.starts_with(p) && pattern.ends_with('*'));
+                assert!(
+                    ok,
+                    "{}: {pattern} is no partition of the key design",
+                    function.id
+                );
+            }
+        }
+    }
+    let all_keys = |id: &str| -> BTreeSet<String> {
+        leading_keys(&template.function(id))
+            .into_iter()
+            .flat_map(|(_, k)| k)
+            .collect()
+    };
+    assert_eq!(
+        all_keys("StageFunction"),
+        BTreeSet::from(["STAGE".to_owned()])
+    );
+    // Only notify keeps the delivery ledger; only the webhook its cooldowns and search counts.
+    for id in ["StageFunction", "ScheduleFunction", "WebhookFunction"] {
+        assert!(
+            !all_keys(id)
+                .iter()
+                .any(|k| k.starts_with(keys::prefix::DELIVERY)),
+            "{id}"
+        );
+    }
+    assert!(
+        !all_keys("NotifyFunction")
+            .iter()
+            .any(|k| k.starts_with(keys::prefix::LEASE))
+    );
+    assert!(all_keys("WebhookFunction").contains("LEASE#refresh-cooldown:*"));
+}
+
+#[test]
+fn stale_schedules_raise_an_alarm_from_what_the_schedule_task_logs() {
+    let template = Template::load();
+    let filter = template
+        .resource("StaleSchedulesMetric")
+        .expect("metric filter");
+    let pattern = filter["Properties"]["FilterPattern"]
+        .as_str()
+        .expect("pattern");
+    // The field the schedule task logs after every run (lambdas/core/src/tasks/schedule.rs).
+    assert!(pattern.contains("$.fields.stale_areas"), "{pattern}");
+    assert_eq!(
+        filter["Properties"]["MetricTransformations"][0]["MetricValue"],
+        "$.fields.stale_areas"
+    );
+    let alarm = template.resource("StaleSchedulesAlarm").expect("alarm");
+    assert_eq!(alarm["Properties"]["MetricName"], "StaleAreas");
+    let env = template.function("ScheduleFunction").environment();
+    assert!(env.contains_key("STALE_SCHEDULE_HOURS"));
+}

@@ -185,6 +185,10 @@ pub enum StoreError {
     Corrupt { key: String, detail: String },
     #[error("store misconfigured: {0}")]
     Misconfigured(String),
+    /// The store refused the request itself (a key or item over DynamoDB's size limits): the same
+    /// request can never succeed.
+    #[error("store refused the request: {0}")]
+    Invalid(String),
 }
 
 impl Named for StoreError {
@@ -193,6 +197,7 @@ impl Named for StoreError {
             StoreError::Unavailable(_) => ErrorName::StoreUnavailable,
             StoreError::Corrupt { .. } => ErrorName::StoreCorrupt,
             StoreError::Misconfigured(_) => ErrorName::StoreMisconfigured,
+            StoreError::Invalid(_) => ErrorName::InvalidInput,
         }
     }
 }

@@ -23,13 +23,79 @@ pub enum ClientSetupError {
     InvalidToken { service: &'static str },
 }
 
+/// The most of an answer any upstream body is read to, in bytes. The largest real answers (Eskom's
+/// schedule pages) are tens of KiB; our functions have 128 MB, and a hostile or broken server
+/// must not be able to fill it.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The most redirects followed for one request.
+const MAX_REDIRECTS: usize = 5;
+
 /// A client whose every request gives up after `timeout` (connecting included).
 pub fn build_client(timeout: Duration, user_agent: &str) -> Result<Client, ClientSetupError> {
-    Ok(Client::builder()
+    Ok(client_builder(timeout, user_agent)
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .build()?)
+}
+
+/// A client for requests that carry a secret (EskomSePush's `Token` header, Telegram's token in
+/// the path): it follows a redirect only to the same scheme, host and port. reqwest drops only
+/// `Authorization`, `Cookie` and `Proxy-Authorization` on a cross-host redirect, so any other
+/// redirect would hand the secret to whoever the Location names, or send it in clear over http.
+/// A redirect refused is returned as the 3xx answer it is.
+pub fn build_secret_client(
+    timeout: Duration,
+    user_agent: &str,
+) -> Result<Client, ClientSetupError> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            tracing::warn!(
+                to_host = attempt.url().host_str().unwrap_or_default(),
+                "redirect away from the origin refused: the request carries a secret"
+            );
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    });
+    Ok(client_builder(timeout, user_agent)
+        .redirect(policy)
+        .build()?)
+}
+
+fn client_builder(timeout: Duration, user_agent: &str) -> reqwest::ClientBuilder {
+    Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(user_agent)
-        .build()?)
+}
+
+/// An answer's body, read to at most `limit` bytes: `Ok(None)` when it is longer (by its
+/// `Content-Length` before reading anything, or by what arrived).
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// Parses a configured base URL, refusing one that paths cannot be appended to (e.g. `mailto:`), at
@@ -85,10 +151,15 @@ pub async fn send(
         .map_err(|e| transport_error(service, timeout, e))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .text()
+    let body = read_capped(response, MAX_BODY_BYTES)
         .await
-        .map_err(|e| transport_error(service, timeout, e))?;
+        .map_err(|e| transport_error(service, timeout, e))?
+        .ok_or_else(|| UpstreamError::Malformed {
+            service,
+            detail: format!("answer larger than {MAX_BODY_BYTES} bytes, not read"),
+        })?;
+    // Upstreams send UTF-8; anything else is replaced rather than refused, as `text()` would.
+    let body = String::from_utf8_lossy(&body).into_owned();
     tracing::debug!(
         service,
         status = status.as_u16(),

@@ -184,6 +184,36 @@ pub trait Leases: Send + Sync {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// Claims `key` for `holder` until `until`: true when no claim was live at `now` or `holder`
+    /// already holds it (the same request retried, e.g. a redelivered update), false when another
+    /// holder's claim is live. One conditional write, so a retry after an error sees exactly
+    /// what the first attempt did or did not claim.
+    async fn try_claim_for(
+        &self,
+        key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives `holder`'s claim on `key` up early; a claim held by another holder, or none, is left
+    /// as it is.
+    async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// Whether a claim on `key` is live at `now`.
+    async fn is_claimed(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Takes one of `limit` uses counted under `key`: true (and counted) while fewer than `limit`
+    /// were taken, false once they are all gone. The key names its window (a chat and the hour,
+    /// say), so a new window starts from zero; the count is kept until `until`, its window's end.
+    async fn try_take(
+        &self,
+        key: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Everything the tasks and the webhook keep. Both adapters (in-memory, DynamoDB) implement all of it.
@@ -191,3 +221,17 @@ pub trait Store: StageStore + ScheduleStore + SubscriptionStore + DeliveryLedger
 
 impl<T> Store for T where T: StageStore + ScheduleStore + SubscriptionStore + DeliveryLedger + Leases
 {}
+
+/// Every store refuses to keep an area over [`Area::is_within_limits`]: in DynamoDB it would make
+/// keys or items the service refuses, and the in-memory store keeps the same contract.
+pub fn refuse_oversized(area: &Area) -> Result<(), StoreError> {
+    if area.is_within_limits() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "area id of {} bytes or a text over {} characters",
+            area.id.as_str().len(),
+            Area::TEXT_MAX_CHARS
+        )))
+    }
+}

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use loadshed_core::domain::{AreaId, ChatId};
+use loadshed_core::domain::{Area, AreaId, ChatId};
+use loadshed_core::errors::{ErrorName, Named};
 use loadshed_core::ports::{Claim, DeliveryKey, StageRefresh, StageWrite, Store, StoredStage};
 use pretty_assertions::assert_eq;
 
@@ -643,4 +644,90 @@ pub async fn stage_refresh_marker_moves_forward(store: Arc<dyn Store>) {
     };
     assert!(store.put_stage_refresh(&newer).await.expect("newer change"));
     assert_eq!(store.stage_refresh().await.expect("read"), Some(newer));
+}
+
+pub async fn leases_held_for_a_holder(store: Arc<dyn Store>) {
+    let key = "refresh-cooldown:42";
+    assert!(store.is_claimed(key, at(0)).await.is_ok_and(|held| !held));
+    assert!(
+        store
+            .try_claim_for(key, "tg-update:1", at(0), at(60))
+            .await
+            .expect("claim")
+    );
+    assert!(store.is_claimed(key, at(1)).await.expect("read"));
+    // The same holder again (a redelivery) is let through; another holder is not.
+    assert!(
+        store
+            .try_claim_for(key, "tg-update:1", at(5), at(65))
+            .await
+            .expect("same holder")
+    );
+    assert!(
+        !store
+            .try_claim_for(key, "tg-update:2", at(10), at(70))
+            .await
+            .expect("other holder")
+    );
+    // Only the holder can give it up.
+    store
+        .release(key, "tg-update:2")
+        .await
+        .expect("release by another");
+    assert!(store.is_claimed(key, at(11)).await.expect("read"));
+    store.release(key, "tg-update:1").await.expect("release");
+    assert!(!store.is_claimed(key, at(12)).await.expect("read"));
+    assert!(
+        store
+            .try_claim_for(key, "tg-update:2", at(12), at(72))
+            .await
+            .expect("free again")
+    );
+    // Expired claims count as absent.
+    assert!(!store.is_claimed(key, at(72)).await.expect("read"));
+    store
+        .release("never-claimed", "x")
+        .await
+        .expect("nothing to release");
+}
+
+pub async fn takes_are_counted_to_their_limit(store: Arc<dyn Store>) {
+    let key = "searches:42:0";
+    for taken in 0..3 {
+        assert!(
+            store
+                .try_take(key, 3, at(taken), at(3600))
+                .await
+                .expect("take"),
+            "{taken}"
+        );
+    }
+    assert!(
+        !store
+            .try_take(key, 3, at(10), at(3600))
+            .await
+            .expect("used up")
+    );
+    assert!(
+        !store
+            .try_take(key, 3, at(11), at(3600))
+            .await
+            .expect("still used up")
+    );
+    assert!(
+        store
+            .try_take("searches:43:0", 3, at(12), at(3600))
+            .await
+            .expect("other key")
+    );
+}
+
+pub async fn areas_over_the_limits_are_refused(store: Arc<dyn Store>) {
+    let huge = Area::sepush("x".repeat(3000), "Huge", "Nowhere");
+    let error = store
+        .subscribe(ChatId(42), &huge, at(0))
+        .await
+        .expect_err("refused");
+    assert_eq!(error.error_name(), ErrorName::InvalidInput, "{error}");
+    assert!(store.areas_of(ChatId(42)).await.expect("areas").is_empty());
 }

@@ -6,13 +6,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
-use super::items::{Item, OWNER, delivery_item, lease_item};
+use super::items::{Item, LeaseBody, OWNER, delivery_item, encode, lease_item, with_expiry};
 use super::keys::{self, Key};
-use super::sdk_errors::conditional_put;
+use super::sdk_errors::{conditional_put, store_error};
 use crate::errors::StoreError;
 use crate::ports::{Claim, DeliveryKey, DeliveryLedger, Leases};
 
@@ -39,6 +41,13 @@ impl DynamoStore {
             .send()
             .await;
         conditional_put(what, result)
+    }
+
+    async fn is_live(&self, key: &Key, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let Some(item) = self.get_item(key).await? else {
+            return Ok(false);
+        };
+        Self::live_at(key, &item, now)
     }
 
     fn live_at(key: &Key, item: &Item, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -189,4 +198,124 @@ impl Leases for DynamoStore {
         let item = lease_item(key, now, until)?;
         self.put_unless_live(item, now, "PutItem (lease)").await
     }
+
+    async fn try_claim_for(
+        &self,
+        key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let body = LeaseBody {
+            key,
+            claimed_at: now,
+            holder: Some(holder),
+        };
+        let item = encode(&Key::lease(key), keys::entity::LEASE, &body)?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(with_expiry(item, until)))
+            .condition_expression(
+                "attribute_not_exists(#pk) OR #expires <= :now OR #holder = :holder",
+            )
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#expires", keys::EXPIRES_AT_MS)
+            .expression_attribute_names("#holder", LEASE_HOLDER)
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::N(now.timestamp_millis().to_string()),
+            )
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
+            .send()
+            .await;
+        conditional_put("PutItem (lease)", result)
+    }
+
+    async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::lease(key).to_item()))
+            .condition_expression("#holder = :holder")
+            .expression_attribute_names("#holder", LEASE_HOLDER)
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Someone else's claim, or none: nothing of ours to give up.
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(store_error("DeleteItem (lease)", error)),
+        }
+    }
+
+    async fn is_claimed(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.is_live(&Key::lease(key), now).await
+    }
+
+    /// One UpdateItem: `ADD count 1` under the condition that fewer than `limit` were taken.
+    async fn try_take(
+        &self,
+        key: &str,
+        limit: u32,
+        _now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let item = with_expiry(Item::new(), until);
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::lease(key).to_item()))
+            .update_expression(
+                "SET #entity = :entity, #key = :key, #expires = :expires, #expires_ms = :expires_ms ADD #count :one",
+            )
+            .condition_expression("attribute_not_exists(#pk) OR #count < :limit")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#entity", keys::ENTITY)
+            .expression_attribute_names("#key", "key")
+            .expression_attribute_names("#expires", keys::EXPIRES_AT)
+            .expression_attribute_names("#expires_ms", keys::EXPIRES_AT_MS)
+            .expression_attribute_names("#count", TAKEN)
+            .expression_attribute_values(":entity", AttributeValue::S(keys::entity::LEASE.to_owned()))
+            .expression_attribute_values(":key", AttributeValue::S(key.to_owned()))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()));
+        for (name, placeholder) in [
+            (keys::EXPIRES_AT, ":expires"),
+            (keys::EXPIRES_AT_MS, ":expires_ms"),
+        ] {
+            if let Some(value) = item.get(name) {
+                update = update.expression_attribute_values(placeholder, value.clone());
+            }
+        }
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(store_error("UpdateItem (count)", error)),
+        }
+    }
 }
+
+/// The attribute counting the uses taken ([`Leases::try_take`]).
+const TAKEN: &str = "taken";
+
+/// The lease attribute naming who holds it ([`LeaseBody::holder`]).
+const LEASE_HOLDER: &str = "holder";

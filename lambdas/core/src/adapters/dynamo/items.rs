@@ -65,6 +65,8 @@ pub(super) const OWNER: &str = "owner";
 pub(super) struct LeaseBody<'a> {
     pub key: &'a str,
     pub claimed_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<&'a str>,
 }
 
 /// Serialises `body` into an item at `key` of the given entity.
@@ -187,6 +189,7 @@ pub(crate) fn lease_item(
     let body = LeaseBody {
         key: name,
         claimed_at: at,
+        holder: None,
     };
     let item = encode(&Key::lease(name), keys::entity::LEASE, &body)?;
     Ok(with_expiry(item, until))

@@ -83,6 +83,7 @@ impl SubscriptionStore for DynamoStore {
         area: &Area,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        crate::ports::refuse_oversized(area)?;
         let under_chat = subscription_item(chat, area, at)?;
         let under_area = subscriber_item(chat, &area.id, at)?;
         let registry = Key::registry(&area.id);

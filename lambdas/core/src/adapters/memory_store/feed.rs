@@ -280,10 +280,13 @@ fn images(state: &State, touched: &Owned) -> Vec<(Key, Option<Item>)> {
         )],
         Owned::Lease(name) => vec![(
             Key::lease(name),
-            state
-                .leases
-                .get(name)
-                .and_then(|e| encoded(items::lease_item(name, e.at, e.expires_at))),
+            state.leases.get(name).and_then(|e| {
+                encoded(items::lease_item(
+                    name,
+                    e.expiring.at,
+                    e.expiring.expires_at,
+                ))
+            }),
         )],
     }
 }

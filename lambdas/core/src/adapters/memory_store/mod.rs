@@ -47,7 +47,17 @@ struct State {
     deliveries: BTreeMap<DeliveryKey, Delivery>,
     /// Ledger writes since expired entries were last dropped.
     deliveries_written: usize,
-    leases: BTreeMap<String, Expiring>,
+    leases: BTreeMap<String, Lease>,
+    /// Uses taken under each key of [`Leases::try_take`], until the window's end. Not saved in the
+    /// snapshot: the local mode runs no webhook, the only user.
+    takes: BTreeMap<String, (u32, Expiring)>,
+}
+
+/// A claim, and who holds it (`None` for [`Leases::try_claim`]'s anonymous claims).
+#[derive(Debug, Clone)]
+struct Lease {
+    expiring: Expiring,
+    holder: Option<String>,
 }
 
 /// A ledger entry: a claim while `owner` is set, a delivered message once it is not.
@@ -248,6 +258,7 @@ impl SubscriptionStore for MemoryStore {
         area: &Area,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        crate::ports::refuse_oversized(area)?;
         let mut state = self.write().await;
         Ok(Self::subscribe_locked(&mut state, chat, area, at))
     }
@@ -442,16 +453,90 @@ impl Leases for MemoryStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.claim(key, None, now, until).await
+    }
+
+    async fn try_claim_for(
+        &self,
+        key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.claim(key, Some(holder), now, until).await
+    }
+
+    async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {
         let mut state = self.write().await;
         state.touch(Touched::Lease(key));
-        state.leases.retain(|_, lease| lease.is_live(now));
+        if let Entry::Occupied(lease) = state.leases.entry(key.to_owned())
+            && lease.get().holder.as_deref() == Some(holder)
+        {
+            lease.remove();
+        }
+        Ok(())
+    }
+
+    async fn try_take(
+        &self,
+        key: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state.write().await;
+        state.takes.retain(|_, (_, window)| window.is_live(now));
+        let (taken, _) = state.takes.entry(key.to_owned()).or_insert((
+            0,
+            Expiring {
+                at: now,
+                expires_at: until,
+            },
+        ));
+        if *taken >= limit {
+            return Ok(false);
+        }
+        *taken += 1;
+        Ok(true)
+    }
+
+    async fn is_claimed(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let state = self.state.read().await;
+        Ok(state
+            .leases
+            .get(key)
+            .is_some_and(|lease| lease.expiring.is_live(now)))
+    }
+}
+
+impl MemoryStore {
+    async fn claim(
+        &self,
+        key: &str,
+        holder: Option<&str>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::Lease(key));
+        state.leases.retain(|_, lease| lease.expiring.is_live(now));
+        let lease = Lease {
+            expiring: Expiring {
+                at: now,
+                expires_at: until,
+            },
+            holder: holder.map(str::to_owned),
+        };
         match state.leases.entry(key.to_owned()) {
+            Entry::Occupied(mut held)
+                if holder.is_some() && held.get().holder.as_deref() == holder =>
+            {
+                held.insert(lease);
+                Ok(true)
+            }
             Entry::Occupied(_) => Ok(false),
             Entry::Vacant(vacant) => {
-                vacant.insert(Expiring {
-                    at: now,
-                    expires_at: until,
-                });
+                vacant.insert(lease);
                 Ok(true)
             }
         }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Delivery, Expiring, State, StoredSchedule, Subscription};
+use super::{Delivery, Expiring, Lease, State, StoredSchedule, Subscription};
 use crate::domain::{Area, ChatId, Schedule};
 use crate::errors::StoreError;
 use crate::ports::{DeliveryKey, StageRefresh, StoredStage};
@@ -69,6 +69,8 @@ struct LeaseRecord {
     key: String,
     claimed_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    holder: Option<String>,
 }
 
 impl Snapshot {
@@ -110,8 +112,9 @@ impl Snapshot {
                 .iter()
                 .map(|(key, lease)| LeaseRecord {
                     key: key.clone(),
-                    claimed_at: lease.at,
-                    expires_at: lease.expires_at,
+                    claimed_at: lease.expiring.at,
+                    expires_at: lease.expiring.expires_at,
+                    holder: lease.holder.clone(),
                 })
                 .collect(),
         }
@@ -154,9 +157,12 @@ impl Snapshot {
             state.deliveries.insert(key, delivery);
         }
         for record in self.leases {
-            let lease = Expiring {
-                at: record.claimed_at,
-                expires_at: record.expires_at,
+            let lease = Lease {
+                expiring: Expiring {
+                    at: record.claimed_at,
+                    expires_at: record.expires_at,
+                },
+                holder: record.holder,
             };
             state.leases.insert(record.key, lease);
         }
