@@ -3,6 +3,7 @@
 mod asl_cmd;
 mod oncall;
 mod refresh_cmd;
+mod web_cmd;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,9 @@ enum Command {
     /// Run the refresh workflow on this machine: the real definition, the real task handlers, an
     /// in-memory store, and (with --offline) recorded upstream responses.
     Refresh(refresh_cmd::RefreshArgs),
+    /// Serve the public web pages and calendar feeds on 127.0.0.1, from the offline demo or a
+    /// --state file.
+    Web(web_cmd::WebArgs),
     /// Validate and run Amazon States Language definitions offline.
     #[command(subcommand)]
     Asl(asl_cmd::AslCommand),
@@ -50,6 +54,7 @@ async fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Refresh(args) => refresh_cmd::run(args).await,
+        Command::Web(args) => web_cmd::run(args).await,
         Command::Asl(cmd) => asl_cmd::run(cmd).await,
         Command::Start(args) => oncall::start(args).await,
         Command::Follow(args) => oncall::follow(args).await,

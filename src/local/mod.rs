@@ -6,6 +6,7 @@ pub mod console;
 pub mod offline;
 pub mod starter;
 pub mod tasks;
+pub mod web_server;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! spliced in is HTML-escaped unless marked otherwise (nothing here is). No JavaScript: the pages
 //! are complete as served; the CSS is inline so one request gives the whole page.
 
-use chrono::{DateTime, NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat};
 use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -151,7 +151,7 @@ fn stage_box(stage: Option<&StoredStage>) -> Markup {
                     br;
                     @let since = stored.updated_at.with_timezone(&ZONE);
                     "since "
-                    time datetime=(since.to_rfc3339()) { (since.format("%a %-d %b %Y, %H:%M")) }
+                    time datetime=(since.to_rfc3339_opts(SecondsFormat::Secs, false)) { (since.format("%a %-d %b %Y, %H:%M")) }
                 }
                 None => { strong { "Stage not known yet" } }
             }
