@@ -19,7 +19,7 @@ const STYLE: &str = "\
 :root{color-scheme:light dark;--fg:#1b1b1b;--bg:#fff;--muted:#4a4a4a;--link:#0b57d0;--box:#f3f3f3;--warn:#8a1c00}\
 @media (prefers-color-scheme:dark){:root{--fg:#ececec;--bg:#121212;--muted:#c2c2c2;--link:#8ab4f8;--box:#242424;--warn:#ffb59e}}\
 *{box-sizing:border-box}\
-body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:var(--fg);background:var(--bg)}\
+body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:var(--fg);background:var(--bg);overflow-wrap:anywhere}\
 header,main,footer{max-width:40rem;margin:0 auto;padding:0 1rem}\
 header{padding-top:1rem}\
 a{color:var(--link)}\
