@@ -136,8 +136,8 @@ impl WebSite {
         let now = self.clock.now();
         let rendered = match &route {
             Route::Home => self.home(now).await.map(Some),
-            Route::AreaPage(id) => self.area_page(id, site.as_ref(), now).await,
-            Route::AreaFeed(id) => self.area_feed(id, site.as_ref(), now).await,
+            Route::AreaPage(id) => self.area(id, false, site.as_ref(), now).await,
+            Route::AreaFeed(id) => self.area(id, true, site.as_ref(), now).await,
         };
         let rendered = match rendered {
             Ok(Some(rendered)) => rendered,
@@ -191,44 +191,30 @@ impl WebSite {
         })
     }
 
-    async fn area_page(
+    /// An area's page, or with `as_feed` its calendar feed; `None` when no followed area has `id`.
+    async fn area(
         &self,
         id: &AreaId,
+        as_feed: bool,
         site: Option<&SiteLinks>,
         now: DateTime<Utc>,
     ) -> Result<Option<Rendered>, StoreError> {
         let Some((area, stage, schedule)) = self.area_data(id).await? else {
             return Ok(None);
         };
-        let view = AreaView::new(area, stage, schedule.as_ref(), now);
-        let body = render(pages::area(
-            &view,
-            site,
-            self.settings.bot_username.as_deref(),
-        ));
-        Ok(Some(Rendered {
-            etag: etag(view.stage.as_ref(), schedule.as_ref(), &body),
-            body,
-            content_type: HTML,
-            cache: PAGE_CACHE,
-        }))
-    }
-
-    async fn area_feed(
-        &self,
-        id: &AreaId,
-        site: Option<&SiteLinks>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Rendered>, StoreError> {
-        let Some((area, stage, schedule)) = self.area_data(id).await? else {
-            return Ok(None);
+        let (body, content_type, cache) = if as_feed {
+            let body = feed::feed(&area, stage.as_ref(), schedule.as_ref(), site, now);
+            (body, CALENDAR, FEED_CACHE)
+        } else {
+            let view = AreaView::new(area, stage.clone(), schedule.as_ref(), now);
+            let bot = self.settings.bot_username.as_deref();
+            (render(pages::area(&view, site, bot)), HTML, PAGE_CACHE)
         };
-        let body = feed::feed(&area, stage.as_ref(), schedule.as_ref(), site, now);
         Ok(Some(Rendered {
             etag: etag(stage.as_ref(), schedule.as_ref(), &body),
             body,
-            content_type: CALENDAR,
-            cache: FEED_CACHE,
+            content_type,
+            cache,
         }))
     }
 
