@@ -4,6 +4,7 @@ mod asl_cmd;
 mod oncall;
 mod refresh_cmd;
 mod simulate_cmd;
+mod web_cmd;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,9 @@ enum Command {
     /// of virtual time against simulated Eskom and Telegram; print what every chat was told against
     /// what it should have been. Exit status 1 when a chat was told something twice or not at all.
     Simulate(simulate_cmd::SimulateArgs),
+    /// Serve the public web pages and calendar feeds on 127.0.0.1, from the offline demo or a
+    /// --state file.
+    Web(web_cmd::WebArgs),
     /// Validate and run Amazon States Language definitions offline.
     #[command(subcommand)]
     Asl(asl_cmd::AslCommand),
@@ -75,6 +79,7 @@ async fn run(command: Command) -> ExitCode {
         // Started by `main` on its own paused runtime, never here.
         Command::Simulate(_) => ExitCode::from(2),
         Command::Refresh(args) => refresh_cmd::run(args).await,
+        Command::Web(args) => web_cmd::run(args).await,
         Command::Asl(cmd) => asl_cmd::run(cmd).await,
         Command::Start(args) => oncall::start(args).await,
         Command::Follow(args) => oncall::follow(args).await,

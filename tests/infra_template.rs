@@ -282,7 +282,11 @@ fn the_local_notify_deadline_is_the_functions_timeout() {
 async fn every_binary_starts_with_the_environment_the_template_gives_it() {
     let template = Template::load();
     let functions = template.functions();
-    assert_eq!(functions.len(), 4, "stage, schedule, notify and webhook");
+    assert_eq!(
+        functions.len(),
+        5,
+        "stage, schedule, notify, webhook and web"
+    );
     for function in &functions {
         let env = template.environment_with_stand_ins(function);
         match binaries::start(function.binary(), &env).await {
@@ -326,9 +330,10 @@ fn environments_name_the_variables_the_code_reads() {
         ("NotifyFunction", &[TABLE_ENV], &[telegram::BOT_TOKEN]),
         (
             "WebhookFunction",
-            &[TABLE_ENV],
+            &[TABLE_ENV, "WEB_BASE_URL"],
             &[telegram::BOT_TOKEN, telegram::WEBHOOK_SECRET],
         ),
+        ("WebFunction", &[TABLE_ENV, "BOT_USERNAME"], &[]),
     ];
     for (id, plain, secrets) in needs {
         let env = template.function(id).environment();
@@ -562,6 +567,66 @@ fn the_state_machine_invokes_exactly_the_three_tasks() {
             function.id
         );
     }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The public web pages.
+
+#[test]
+fn the_web_function_only_reads_and_anyone_may_call_its_url() {
+    let template = Template::load();
+    let web = template.function("WebFunction");
+    let properties = &web.resource["Properties"];
+    assert_eq!(web.binary(), "loadshed-web");
+    assert_eq!(properties["FunctionUrlConfig"]["AuthType"], "NONE");
+    // Like every function: arm64 on provided.al2023 (from Globals, not overridden).
+    assert!(properties.get("Architectures").is_none() && properties.get("Runtime").is_none());
+    assert_eq!(
+        template.doc["Globals"]["Function"]["Architectures"],
+        json!(["arm64"])
+    );
+    assert_eq!(
+        template.doc["Globals"]["Function"]["Runtime"],
+        "provided.al2023"
+    );
+    // Its reserved concurrency is a parameter with a bound.
+    let reserved = referenced_id(&properties["ReservedConcurrentExecutions"])
+        .expect("reserved concurrency from a parameter");
+    let parameter = &template.doc["Parameters"][reserved];
+    assert_eq!(parameter["Type"], "Number");
+    assert!(parameter["MinValue"].as_i64().is_some_and(|min| min >= 1));
+    // Its own log group.
+    let group = referenced_id(&properties["LoggingConfig"]["LogGroup"]).expect("a log group");
+    assert_eq!(template.resources()[group]["Type"], "AWS::Logs::LogGroup");
+    let others: Vec<_> = template
+        .functions()
+        .into_iter()
+        .filter(|f| f.id != web.id)
+        .filter_map(|f| referenced_id(&f.resource["Properties"]["LoggingConfig"]["LogGroup"]))
+        .collect();
+    assert!(
+        !others.contains(&group),
+        "{group} is the web function's own"
+    );
+    // Least privilege: one statement, GetItem and Query on the table, nothing else.
+    assert_eq!(
+        properties["Policies"],
+        json!([{"Statement": [{
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+            "Resource": {"Fn::GetAtt": ["Table", "Arn"]}
+        }]}])
+    );
+    assert!(web.events("DynamoDB").is_empty() && web.events("ScheduleV2").is_empty());
+    // The stack outputs its URL, and the bot links it.
+    assert_eq!(
+        template.doc["Outputs"]["WebUrl"]["Value"],
+        json!({"Fn::GetAtt": ["WebFunctionUrl", "FunctionUrl"]})
+    );
+    assert_eq!(
+        *template.function("WebhookFunction").environment()["WEB_BASE_URL"],
+        json!({"Fn::GetAtt": ["WebFunctionUrl", "FunctionUrl"]})
+    );
 }
 
 // ------------------------------------------------------------------------------------------------

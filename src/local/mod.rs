@@ -15,6 +15,7 @@ pub mod streams;
 pub mod system;
 pub mod tasks;
 pub mod template;
+pub mod web_server;
 
 use std::sync::Arc;
 

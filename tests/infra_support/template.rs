@@ -91,6 +91,13 @@ impl Template {
             });
         }
         if let Some(parts) = value.get("Fn::GetAtt") {
+            // A Function URL is read as a URL (the webhook parses the web function's).
+            if parts[1] == "FunctionUrl" {
+                let id = parts[0].as_str().unwrap_or("Function").to_lowercase();
+                return Some(format!(
+                    "https://stand-in-for-{id}.lambda-url.af-south-1.on.aws/"
+                ));
+            }
             return Some(format!("stand-in-for-{parts}"));
         }
         if let Some([_, then, otherwise]) = value

@@ -8,5 +8,7 @@ pub mod errors;
 pub mod notify;
 pub mod ports;
 pub mod runtime;
+pub mod site;
 pub mod tasks;
+pub mod web;
 pub mod webhook;

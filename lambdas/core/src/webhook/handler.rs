@@ -31,10 +31,12 @@ use crate::ports::{
     AreaSearch, InlineButton, InlineKeyboard, Message, Messenger, StartOutcome, Store,
     WorkflowStarter,
 };
+use crate::site::SiteLinks;
 
 use super::bot_api::CallbackAnswers;
 use super::callback::{AreaRef, CallbackAction};
 use super::command::{self, Addressed};
+use super::links;
 use super::refresh::{RefreshInput, execution_name};
 use super::reply::Reply;
 use super::texts;
@@ -65,6 +67,8 @@ pub struct WebhookSettings {
     pub searches_per_day: u32,
     /// The most areas one chat may follow.
     pub max_areas_per_chat: usize,
+    /// The web pages' address, for the links of `/status` and `/calendar`; none: no links.
+    pub site: Option<SiteLinks>,
 }
 
 impl WebhookSettings {
@@ -82,7 +86,13 @@ impl WebhookSettings {
             search_window: Duration::hours(1),
             searches_per_day: 500,
             max_areas_per_chat: 10,
+            site: None,
         }
+    }
+
+    pub fn with_site(mut self, site: Option<SiteLinks>) -> Self {
+        self.site = site;
+        self
     }
 
     pub fn with_refresh_cooldown(mut self, cooldown: Duration) -> Self {
@@ -330,6 +340,7 @@ impl Webhook {
             "subscribe" => self.subscribe_search(chat, message.message_id, &args).await,
             "unsubscribe" => self.unsubscribe_list(chat).await,
             "status" => self.status(chat).await,
+            "calendar" => self.calendar(chat).await,
             "refresh" => self.refresh(update_id, chat, message.message_id).await,
             // A bare `/cmd` in a group may be for another bot there.
             _ if private || mentioned => say(chat, texts::unknown_command()),
@@ -397,8 +408,16 @@ impl Webhook {
             })
             .collect();
         let mut parts = render::status(stage.as_ref(), &outlooks, self.ports.clock.now());
+        if let Some(site) = &self.settings.site {
+            links::append_page_links(&mut parts, site, &areas);
+        }
+        self.send_parts(chat, parts).await
+    }
+
+    /// The last part rides in the response; the response body is performed after we answer, so
+    /// earlier parts go first, directly.
+    async fn send_parts(&self, chat: ChatId, mut parts: Vec<Message>) -> Handled {
         let last = parts.pop();
-        // The response body is performed after we answer, so earlier parts go first, directly.
         for part in &parts {
             match self
                 .within_budget("sendMessage", self.ports.messenger.send(chat, part))
@@ -416,6 +435,18 @@ impl Webhook {
             Some(message) => send(chat, message),
             None => Ok(None),
         }
+    }
+
+    async fn calendar(&self, chat: ChatId) -> Handled {
+        let Some(site) = &self.settings.site else {
+            return say(chat, texts::no_web_pages());
+        };
+        let areas = self.ports.store.areas_of(chat).await?;
+        if areas.is_empty() {
+            return say(chat, texts::no_subscriptions());
+        }
+        let parts = links::calendar(site, &areas);
+        self.send_parts(chat, parts).await
     }
 
     async fn refresh(&self, update_id: i64, chat: ChatId, message_id: i64) -> Handled {

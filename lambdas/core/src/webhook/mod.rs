@@ -11,6 +11,7 @@ pub mod callback;
 pub mod command;
 mod endpoint;
 mod handler;
+mod links;
 pub mod refresh;
 pub mod reply;
 mod secret;

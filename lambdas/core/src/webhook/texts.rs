@@ -17,6 +17,7 @@ pub fn help() -> String {
      /subscribe <place> - follow an area, e.g. /subscribe Fourways\n\
      /unsubscribe - stop following an area\n\
      /status - the stage and your areas' slots for today and tomorrow\n\
+     /calendar - your areas' outages as calendar feeds for your phone\n\
      /refresh - fetch the latest stage and schedules now\n\
      /help - this message"
         .to_owned()
@@ -139,4 +140,8 @@ pub fn area_button(prefix: &str, area: &Area) -> String {
     let mut cut: String = full.chars().take(MAX_CHARS - 1).collect();
     cut.push('…');
     cut
+}
+
+pub fn no_web_pages() -> String {
+    "This bot has no web pages set up, so there are no calendar feeds to offer.".to_owned()
 }
