@@ -43,6 +43,7 @@
 
 pub mod exec;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod mock;
 pub mod model;
 pub mod path;

@@ -198,6 +198,7 @@ pub(crate) fn run_machine<'a>(
                 }
                 None => return Ok(outcome.output),
             }
+            super::clock::yield_now().await;
         }
     })
 }
@@ -339,24 +340,21 @@ async fn wait<'m>(
     let scope = thread.scope(&effective, &context);
     let clock = thread.run.clock.clone();
     let seconds_value = match (&s.seconds, &s.seconds_path) {
-        (Some(v), _) => Some(v.clone()),
-        (None, Some(path)) => Some(
-            path.0
-                .evaluate(&scope)
-                .map_err(|e| at.invalid_path(path.0.as_str(), &e))?,
-        ),
+        (Some(v), _) => Some((v.clone(), "Seconds", None)),
+        (None, Some(path)) => Some((
+            path.0.evaluate(&scope).map_err(|_| {
+                at.runtime(format!(
+                    "The SecondsPath parameter does not reference an input value: {}",
+                    path.0.as_str()
+                ))
+            })?,
+            "SecondsPath",
+            Some(path.0.as_str()),
+        )),
         (None, None) => None,
     };
-    let delay = if let Some(value) = seconds_value {
-        let seconds = value
-            .as_f64()
-            .filter(|s| *s >= 0.0 && s.is_finite())
-            .ok_or_else(|| {
-                at.runtime(format!(
-                    "The Wait seconds must be a non-negative number, got {value}"
-                ))
-            })?;
-        Duration::from_secs_f64(seconds)
+    let delay = if let Some((value, field, path)) = seconds_value {
+        wait_seconds(at, field, path, &value)?
     } else {
         let (text, field) = match (&s.timestamp, &s.timestamp_path) {
             (Some(v), _) => (v.clone(), None),
@@ -398,6 +396,36 @@ async fn wait<'m>(
         output,
         assigned,
     })
+}
+
+/// AWS reads Wait seconds as a Java `long`: a fraction, a number past `i64::MAX` (`1e20`) or a negative number is
+/// `States.Runtime`, never a panic.
+pub(crate) fn wait_seconds(
+    at: At<'_>,
+    name: &str,
+    path: Option<&str>,
+    value: &Value,
+) -> Result<Duration, Failure> {
+    let shown = match path {
+        Some(path) => format!("{path} == {value}"),
+        None => value.to_string(),
+    };
+    // A literal fraction (`"Seconds": 0.05`) is accepted for sub-second tests; the validator rejects it as AWS does.
+    if path.is_none()
+        && let Some(fraction) = value.as_f64().filter(|s| s.fract() != 0.0 && *s >= 0.0)
+        && let Ok(duration) = Duration::try_from_secs_f64(fraction)
+    {
+        return Ok(duration);
+    }
+    match value.as_i64() {
+        Some(seconds) if seconds >= 0 => Ok(Duration::from_secs(seconds.unsigned_abs())),
+        Some(_) => Err(at.runtime(format!(
+            "The {name} parameter references a negative value: {shown}"
+        ))),
+        None => Err(at.runtime(format!(
+            "The {name} parameter cannot be parsed as a long value: {shown}"
+        ))),
+    }
 }
 
 fn succeed<'m>(

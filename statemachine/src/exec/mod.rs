@@ -12,7 +12,7 @@ pub mod task;
 mod task_state;
 mod vars;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -68,7 +68,13 @@ pub struct ExecutionOptions {
     pub record_history: bool,
     /// How FULL jitter draws retry delays; `JitterDraw::Random` unless a test pins it.
     pub jitter: JitterDraw,
+    /// AWS's hard quota of history events per execution ([`MAX_HISTORY_EVENTS`]); an execution that would need
+    /// more fails with event number `max_history_events` as AWS fails it.
+    pub max_history_events: u64,
 }
+
+/// AWS's hard quota: 25,000 events in one execution's history.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 
 /// How a `JitterStrategy: FULL` retrier picks its delay in `[0, backoff]`: at random, as AWS does,
 /// or at a fixed fraction of the backoff, so that a test can assert exact delays.
@@ -90,6 +96,7 @@ impl Default for ExecutionOptions {
             role_arn: None,
             record_history: true,
             jitter: JitterDraw::Random,
+            max_history_events: MAX_HISTORY_EVENTS,
         }
     }
 }
@@ -160,15 +167,27 @@ impl Executor {
         let timed_body = {
             let run = run.clone();
             async move {
-                match timeout {
-                    None => Some(body.await),
-                    Some(seconds) => {
-                        let sleep = run.sleep(std::time::Duration::from_secs(seconds));
-                        match futures::future::select(Box::pin(body), Box::pin(sleep)).await {
-                            futures::future::Either::Left((out, _)) => Some(out),
-                            futures::future::Either::Right(((), _)) => None,
+                // The execution ends early when its TimeoutSeconds elapses or its history is full; the interpreter
+                // yields after every state, so both are noticed even in a loop that never waits.
+                let stop = async {
+                    let timed_out = async {
+                        match timeout {
+                            Some(seconds) => {
+                                run.sleep(std::time::Duration::from_secs(seconds)).await;
+                            }
+                            None => futures::future::pending::<()>().await,
                         }
+                    };
+                    let history_full = run.history_full.notified();
+                    match futures::future::select(Box::pin(timed_out), Box::pin(history_full)).await
+                    {
+                        futures::future::Either::Left(_) => Stop::TimedOut,
+                        futures::future::Either::Right(_) => Stop::HistoryFull,
                     }
+                };
+                match futures::future::select(Box::pin(body), Box::pin(stop)).await {
+                    futures::future::Either::Left((out, _)) => Ok(out),
+                    futures::future::Either::Right((stop, _)) => Err(stop),
                 }
             }
         };
@@ -176,9 +195,13 @@ impl Executor {
             let run = run.clone();
             Box::new(move || run.may_advance_virtual_time())
         };
-        let outcome = clock::DriveWithClock::new(timed_body, clock, may_advance).await;
+        let mut outcome = clock::DriveWithClock::new(timed_body, clock, may_advance).await;
+        if run.is_history_full() {
+            // Events past the quota were dropped: whatever the body did after that, AWS fails the execution.
+            outcome = Err(Stop::HistoryFull);
+        }
         let (status, output, error, cause) = match outcome {
-            Some((Ok(output), prev)) => {
+            Ok((Ok(output), prev)) => {
                 run.record(
                     prev,
                     "ExecutionSucceeded",
@@ -186,11 +209,23 @@ impl Executor {
                 );
                 (ExecutionStatus::Succeeded, Some(output), None, None)
             }
-            Some((Err(failure), prev)) => {
+            Ok((Err(failure), prev)) => {
                 run.record(prev, "ExecutionFailed", failure.details());
                 (ExecutionStatus::Failed, None, failure.error, failure.cause)
             }
-            None => {
+            Err(Stop::HistoryFull) => {
+                let failure = Failure::new(
+                    names::RUNTIME,
+                    Some(format!(
+                        "The execution reached the maximum number of history events ({}).",
+                        run.history_limit
+                    )),
+                );
+                let prev = run.last_id();
+                run.record(prev, "ExecutionFailed", failure.details());
+                (ExecutionStatus::Failed, None, failure.error, failure.cause)
+            }
+            Err(Stop::TimedOut) => {
                 let failure = Failure::new(names::TIMEOUT, None);
                 let prev = run.last_id();
                 run.record(prev, "ExecutionTimedOut", failure.details());
@@ -222,6 +257,12 @@ impl Executor {
             history,
         }
     }
+}
+
+/// Why an execution ended before its states did.
+enum Stop {
+    TimedOut,
+    HistoryFull,
 }
 
 /// An error travelling up through states: what Retry and Catch match on, and what a failed execution reports.
@@ -277,6 +318,10 @@ pub(crate) struct Run {
     pub(crate) jitter: JitterDraw,
     history: Mutex<Vec<HistoryEvent>>,
     next_id: AtomicU64,
+    /// The history quota, and a signal raised once an event past it was refused.
+    history_limit: u64,
+    history_full: tokio::sync::Notify,
+    history_overflowed: AtomicBool,
     /// The executor's own sleeps (Wait, retry back-off, timeouts) currently pending.
     engine_sleeps: AtomicUsize,
     /// Task invocations currently in flight.
@@ -319,6 +364,9 @@ impl Run {
             jitter: options.jitter,
             history: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            history_limit: options.max_history_events.max(2),
+            history_full: tokio::sync::Notify::new(),
+            history_overflowed: AtomicBool::new(false),
             engine_sleeps: AtomicUsize::new(0),
             invocations: AtomicUsize::new(0),
             execution_context: json!({
@@ -336,8 +384,20 @@ impl Run {
         }
     }
 
-    /// Appends an event and returns its id.
+    /// Appends an event and returns its id. The last slot of the history quota is kept for the execution's own end
+    /// (as AWS keeps event 25,000); an event that does not fit is dropped and ends the execution.
     pub fn record(&self, previous: u64, event_type: &str, details: Map<String, Value>) -> u64 {
+        let ends_execution = matches!(
+            event_type,
+            "ExecutionSucceeded" | "ExecutionFailed" | "ExecutionTimedOut"
+        );
+        if !ends_execution && self.next_id.load(Ordering::Relaxed) >= self.history_limit {
+            if !self.history_overflowed.swap(true, Ordering::SeqCst) {
+                // notify_one keeps a permit, so the signal is not lost if nobody waits yet.
+                self.history_full.notify_one();
+            }
+            return self.last_id();
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         if self.record_history || self.listener.is_some() {
             let event = HistoryEvent {
@@ -383,6 +443,10 @@ impl Run {
     fn may_advance_virtual_time(&self) -> bool {
         self.invocations.load(Ordering::SeqCst) == 0
             || self.clock.pending_sleeps() > self.engine_sleeps.load(Ordering::SeqCst)
+    }
+
+    fn is_history_full(&self) -> bool {
+        self.history_overflowed.load(Ordering::SeqCst)
     }
 
     fn last_id(&self) -> u64 {

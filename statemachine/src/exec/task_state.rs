@@ -57,12 +57,18 @@ pub(crate) async fn run<'m>(
     }
 }
 
-fn seconds_field(at: At<'_>, field: &str, value: &Value) -> Result<Duration, Failure> {
+/// `TimeoutSeconds` and friends: a positive whole number of seconds that fits a Java `long`, as AWS reads it. Anything
+/// else (a fraction, `1e20`, zero) is `States.Runtime`, never a panic.
+pub(crate) fn seconds_field(at: At<'_>, field: &str, value: &Value) -> Result<Duration, Failure> {
     value
-        .as_f64()
-        .filter(|s| *s > 0.0 && s.is_finite())
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| at.runtime(format!("{field} must be a positive number, got {value}")))
+        .as_i64()
+        .filter(|s| *s > 0)
+        .map(|s| Duration::from_secs(s.unsigned_abs()))
+        .ok_or_else(|| {
+            at.runtime(format!(
+                "{field} must be a positive integer that fits a long, got {value}"
+            ))
+        })
 }
 
 async fn attempt(
