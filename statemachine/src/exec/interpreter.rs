@@ -210,9 +210,7 @@ async fn run_state<'m>(
     sr: &StateRun<'_>,
 ) -> Result<Outcome<'m>, Failure> {
     if node.query_language == QueryLanguage::JSONata {
-        return Err(sr
-            .at()
-            .runtime("JSONata states are not supported by this engine; use JSONPath"));
+        return super::jsonata_state::run(thread, node, input, sr).await;
     }
     match &node.state {
         State::Pass(s) => pass(thread, s, input, sr),

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod history;
 mod interpreter;
 mod io;
+mod jsonata_state;
 mod parallel;
 mod result;
 mod retry;

@@ -14,6 +14,31 @@ use super::{Failure, details};
 use crate::model::retry::names;
 use crate::model::{MapState, ParallelState, TemplateField};
 
+/// Runs every branch on the same input, each in its own variable scope; the result is their outputs in order.
+pub(crate) async fn run_branches(
+    thread: &mut Thread,
+    s: &ParallelState,
+    input: Value,
+) -> Result<Value, Failure> {
+    let started = thread.record("ParallelStateStarted", Default::default);
+    let outer = Arc::new(thread.vars.clone());
+    let branches = s.branches.iter().map(|branch| {
+        let mut child = Thread::with_vars(thread.run.clone(), Vars::inner(&outer), started);
+        let input = input.clone();
+        async move { run_machine(&mut child, branch, input).await }
+    });
+    let result = futures::future::try_join_all(branches)
+        .await
+        .map(Value::Array);
+    let event = if result.is_ok() {
+        "ParallelStateSucceeded"
+    } else {
+        "ParallelStateFailed"
+    };
+    thread.record(event, Default::default);
+    result
+}
+
 pub(crate) async fn run_parallel<'m>(
     thread: &mut Thread,
     s: &'m ParallelState,
@@ -42,26 +67,7 @@ pub(crate) async fn run_parallel<'m>(
         }
         .await;
         let result = match attempt {
-            Ok(input) => {
-                let started = thread.record("ParallelStateStarted", Default::default);
-                let outer = Arc::new(thread.vars.clone());
-                let branches = s.branches.iter().map(|branch| {
-                    let mut child =
-                        Thread::with_vars(thread.run.clone(), Vars::inner(&outer), started);
-                    let input = input.clone();
-                    async move { run_machine(&mut child, branch, input).await }
-                });
-                let result = futures::future::try_join_all(branches)
-                    .await
-                    .map(Value::Array);
-                let event = if result.is_ok() {
-                    "ParallelStateSucceeded"
-                } else {
-                    "ParallelStateFailed"
-                };
-                thread.record(event, Default::default);
-                result
-            }
+            Ok(input) => run_branches(thread, s, input).await,
             Err(failure) => Err(failure),
         };
         match result {
@@ -214,6 +220,27 @@ async fn map_attempt(
             }
         });
     }
+    run_iterations(
+        thread,
+        s,
+        inputs,
+        max_concurrency,
+        (tolerated_count, tolerated_percentage),
+        sr,
+    )
+    .await
+}
+
+/// Runs the item processor over each prepared input (JSONPath `ItemSelector` or JSONata), with the concurrency and
+/// failure tolerance the state asks for.
+pub(crate) async fn run_iterations(
+    thread: &mut Thread,
+    s: &MapState,
+    inputs: Vec<Value>,
+    max_concurrency: Option<f64>,
+    (tolerated_count, tolerated_percentage): (Option<f64>, Option<f64>),
+    sr: &StateRun<'_>,
+) -> Result<Value, Failure> {
     let length = inputs.len();
     let started = thread.record("MapStateStarted", || {
         details([("length", Value::from(length))])

@@ -96,6 +96,20 @@ async fn attempt(
         Some(TemplateField(template)) => render(at, template, &thread.scope(&effective, context))?,
         None => effective,
     };
+    invoke(thread, s, integration, parameters, timeout, retry_count, at).await
+}
+
+/// Calls the task with its parameters (JSONPath `Parameters` or JSONata `Arguments`), records the task events and
+/// applies the timeout.
+pub(crate) async fn invoke(
+    thread: &mut Thread,
+    s: &TaskState,
+    integration: &Integration,
+    parameters: Value,
+    timeout: Option<Duration>,
+    retry_count: u32,
+    at: At<'_>,
+) -> Result<Value, Failure> {
     let (resource, input) = match integration {
         Integration::LambdaInvoke => {
             let function = parameters
@@ -202,6 +216,9 @@ async fn attempt(
         ),
         Some(Ok(response)) => {
             let result = match integration {
+                // An invoker that answers with Lambda's whole Invoke response (a recording, a real SDK call)
+                // is taken as it is; one that answers with the function's payload gets AWS's envelope around it.
+                Integration::LambdaInvoke if is_invoke_response(&response) => response,
                 Integration::LambdaInvoke => {
                     lambda_invoke_result(response, &uuid::Uuid::new_v4().to_string())
                 }
@@ -221,4 +238,11 @@ async fn attempt(
             Ok(result)
         }
     }
+}
+
+/// Whether a `lambda:invoke` answer is already the integration's envelope rather than the function's payload.
+fn is_invoke_response(response: &Value) -> bool {
+    ["Payload", "StatusCode", "SdkHttpMetadata"]
+        .iter()
+        .all(|key| response.get(key).is_some())
 }

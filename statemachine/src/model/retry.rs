@@ -64,6 +64,8 @@ pub mod names {
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
     pub const BRANCH_FAILED: &str = "States.BranchFailed";
+    /// A JSONata expression failed, returned nothing, or returned the wrong type.
+    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 }
 
 /// Whether an `ErrorEquals` list matches `error`. `States.Runtime` is never retried or caught; `States.ALL` matches
