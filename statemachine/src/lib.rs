@@ -47,6 +47,7 @@ pub mod jsonata;
 pub mod mock;
 pub mod model;
 pub mod path;
+pub mod test_state;
 pub mod validate;
 
 pub use exec::{

@@ -252,11 +252,12 @@ fn pass<'m>(
     let at = sr.at();
     let context = sr.context(&thread.run, None, None);
     let effective = apply_input_path(at, &s.input_path, &thread.scope(&raw, &context))?;
+    // With both, AWS's recorded TestState answers show `Result` winning over `Parameters`.
     let result = match (&s.parameters, &s.result) {
-        (Some(TemplateField(template)), _) => {
+        (_, Some(result)) => result.clone(),
+        (Some(TemplateField(template)), None) => {
             render(at, template, &thread.scope(&effective, &context))?
         }
-        (None, Some(result)) => result.clone(),
         (None, None) => effective,
     };
     if io::exceeds_size(&result, MAX_PAYLOAD_BYTES) {

@@ -65,6 +65,9 @@ pub struct ExecutionOptions {
     pub region: String,
     pub account: String,
     pub role_arn: Option<String>,
+    /// An Express workflow: execution ARNs read `:express:` and the context object has no `RedriveCount`
+    /// (Express executions cannot be redriven). TestState reports its context this way.
+    pub express: bool,
     /// Keep every history event in [`Execution::history`]. Listeners get events either way.
     pub record_history: bool,
     /// How FULL jitter draws retry delays; `JitterDraw::Random` unless a test pins it.
@@ -72,6 +75,8 @@ pub struct ExecutionOptions {
     /// AWS's hard quota of history events per execution ([`MAX_HISTORY_EVENTS`]); an execution that would need
     /// more fails with event number `max_history_events` as AWS fails it.
     pub max_history_events: u64,
+    /// Workflow variables defined before the first state runs (TestState's `variables`).
+    pub variables: Map<String, Value>,
 }
 
 /// AWS's hard quota: 25,000 events in one execution's history.
@@ -98,6 +103,8 @@ impl Default for ExecutionOptions {
             record_history: true,
             jitter: JitterDraw::Random,
             max_history_events: MAX_HISTORY_EVENTS,
+            variables: Map::new(),
+            express: false,
         }
     }
 }
@@ -156,10 +163,12 @@ impl Executor {
         );
         let machine = self.machine.clone();
         let clock = self.clock.clone();
+        let variables = self.options.variables.clone();
         let body = {
             let run = run.clone();
             async move {
                 let mut thread = interpreter::Thread::new(run, started);
+                thread.vars.assign(variables);
                 let result = interpreter::run_machine(&mut thread, &machine, input).await;
                 (result, thread.prev)
             }
@@ -352,11 +361,29 @@ impl Run {
             "arn:aws:states:{}:{}:stateMachine:{}",
             options.region, options.account, options.state_machine_name
         );
+        let kind = if options.express {
+            "express"
+        } else {
+            "execution"
+        };
         let execution_arn = format!(
-            "arn:aws:states:{}:{}:execution:{}:{}",
+            "arn:aws:states:{}:{}:{kind}:{}:{}",
             options.region, options.account, options.state_machine_name, execution_name
         );
         let start = executor.clock.now();
+        let mut execution_context = json!({
+            "Id": execution_arn,
+            "Input": input,
+            "StartTime": timestamp(start),
+            "Name": execution_name,
+            "RoleArn": role_arn,
+            "RedriveCount": 0
+        });
+        if options.express
+            && let Value::Object(map) = &mut execution_context
+        {
+            map.remove("RedriveCount");
+        }
         Run {
             invoker: executor.invoker.clone(),
             clock: executor.clock.clone(),
@@ -370,14 +397,7 @@ impl Run {
             history_overflowed: AtomicBool::new(false),
             engine_sleeps: AtomicUsize::new(0),
             invocations: AtomicUsize::new(0),
-            execution_context: json!({
-                "Id": execution_arn,
-                "Input": input,
-                "StartTime": timestamp(start),
-                "Name": execution_name,
-                "RoleArn": role_arn,
-                "RedriveCount": 0
-            }),
+            execution_context,
             state_machine_context: json!({"Id": machine_arn, "Name": options.state_machine_name}),
             execution_name,
             role_arn,
