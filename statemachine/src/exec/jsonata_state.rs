@@ -10,11 +10,14 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::interpreter::{Outcome, StateRun, Thread, wait_seconds};
-use super::io::At;
+use super::failure::At;
+use super::failure::Failure;
+use super::io::wait_seconds;
 use super::retry::RetryState;
+use super::state::details;
+use super::state::{Outcome, StateRun, Thread};
 use super::task::Integration;
-use super::{Failure, choice, details, parallel, task_state};
+use super::{choice, parallel, task_state};
 use crate::jsonata::{self, Bindings, JsonataError};
 use crate::model::retry::{error_matches, names};
 use crate::model::{Catcher, Retrier, State, StateNode};

@@ -5,12 +5,14 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
-use super::interpreter::{Outcome, StateRun, Thread, run_machine};
-use super::io::{At, apply_input_path, render};
+use super::failure::At;
+use super::failure::Failure;
+use super::io::{apply_input_path, render};
 use super::result::ResultFields;
 use super::retry::{RetryState, catch};
+use super::state::details;
+use super::state::{Outcome, StateRun, Thread};
 use super::vars::Vars;
-use super::{Failure, details};
 use crate::model::retry::names;
 use crate::model::{MapState, ParallelState, TemplateField};
 
@@ -23,9 +25,9 @@ pub(crate) async fn run_branches(
     let started = thread.record("ParallelStateStarted", Default::default);
     let outer = Arc::new(thread.vars.clone());
     let branches = s.branches.iter().map(|branch| {
-        let mut child = Thread::with_vars(thread.run.clone(), Vars::inner(&outer), started);
+        let mut child = thread.child(Vars::inner(&outer), started);
         let input = input.clone();
-        async move { run_machine(&mut child, branch, input).await }
+        async move { (child.nested)(&mut child, branch, input).await }
     });
     let result = futures::future::try_join_all(branches)
         .await
@@ -246,14 +248,12 @@ pub(crate) async fn run_iterations(
         details([("length", Value::from(length))])
     });
     let outer = Arc::new(thread.vars.clone());
-    let run = thread.run.clone();
     let name = sr.name;
     let processor = &s.item_processor;
+    let parent = &*thread;
     let iterations = stream::iter(inputs.into_iter().enumerate()).map(|(index, input)| {
-        let run = run.clone();
-        let vars = Vars::inner(&outer);
+        let mut child = parent.child(Vars::inner(&outer), started);
         async move {
-            let mut child = Thread::with_vars(run, vars, started);
             let iteration = || {
                 details([
                     ("name", Value::String(name.to_owned())),
@@ -261,7 +261,7 @@ pub(crate) async fn run_iterations(
                 ])
             };
             child.record("MapIterationStarted", iteration);
-            let result = run_machine(&mut child, processor, input).await;
+            let result = (child.nested)(&mut child, processor, input).await;
             let event = if result.is_ok() {
                 "MapIterationSucceeded"
             } else {

@@ -5,12 +5,14 @@ use std::time::Duration;
 use futures::future::{Either, select};
 use serde_json::{Map, Value};
 
-use super::interpreter::{Outcome, StateRun, Thread};
-use super::io::{At, MAX_PAYLOAD_BYTES, apply_input_path, exceeds_size, render};
+use super::failure::At;
+use super::failure::Failure;
+use super::io::{MAX_PAYLOAD_BYTES, apply_input_path, exceeds_size, render};
 use super::result::ResultFields;
 use super::retry::{RetryState, catch};
+use super::state::details;
+use super::state::{Outcome, StateRun, Thread};
 use super::task::{Integration, TaskCall, lambda_invoke_result};
-use super::{Failure, details};
 use crate::model::retry::names;
 use crate::model::{TaskState, TemplateField};
 
