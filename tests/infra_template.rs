@@ -608,13 +608,15 @@ fn the_web_function_only_reads_and_anyone_may_call_its_url() {
         !others.contains(&group),
         "{group} is the web function's own"
     );
-    // Least privilege: one statement, GetItem and Query on the table, nothing else.
+    // Least privilege: one statement, GetItem and Query on the table's stage, registry and area
+    // partitions, nothing else.
     assert_eq!(
         properties["Policies"],
         json!([{"Statement": [{
             "Effect": "Allow",
             "Action": ["dynamodb:GetItem", "dynamodb:Query"],
-            "Resource": {"Fn::GetAtt": ["Table", "Arn"]}
+            "Resource": {"Fn::GetAtt": ["Table", "Arn"]},
+            "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STAGE", "AREAS", "AREA#*"]}}
         }]}])
     );
     assert!(web.events("DynamoDB").is_empty() && web.events("ScheduleV2").is_empty());
@@ -673,10 +675,12 @@ fn every_function_has_reserved_concurrency_from_a_documented_parameter() {
     let template = Template::load();
     for function in template.functions() {
         let reserved = &function.resource["Properties"]["ReservedConcurrentExecutions"];
+        // `!If [Reserves…, !Ref Param, !Ref AWS::NoValue]`, or a plain `!Ref Param` (always reserved).
         let parameter = reserved
             .get("Fn::If")
             .and_then(|v| v.get(1))
-            .and_then(|v| v.get("Ref"))
+            .unwrap_or(reserved)
+            .get("Ref")
             .and_then(Value::as_str)
             .unwrap_or_else(|| panic!("{}: no reserved concurrency parameter", function.id));
         let declared = &template.doc["Parameters"][parameter];
