@@ -50,6 +50,39 @@ impl DynamoStore {
         Self::live_at(key, &item, now)
     }
 
+    /// Deletes the item at `key` if its `attribute` still names `holder`. Someone else's claim, or
+    /// none, is nothing of ours to give up: not an error.
+    async fn delete_if_held(
+        &self,
+        key: &Key,
+        attribute: &str,
+        holder: &str,
+        what: &'static str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .condition_expression("#holder = :holder")
+            .expression_attribute_names("#holder", attribute)
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(store_error(what, error)),
+        }
+    }
+
     fn live_at(key: &Key, item: &Item, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let expires_at_ms = expires_at_ms(item).ok_or_else(|| StoreError::Corrupt {
             key: key.to_string(),
@@ -157,33 +190,18 @@ impl DeliveryLedger for DynamoStore {
             .set_item(Some(item))
             .send()
             .await
-            .map_err(|error| super::sdk_errors::store_error("PutItem (delivery)", error))?;
+            .map_err(|error| store_error("PutItem (delivery)", error))?;
         Ok(())
     }
 
     async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::delivery(key).to_item()))
-            .condition_expression("#owner = :owner")
-            .expression_attribute_names("#owner", OWNER)
-            .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(super::sdk_errors::store_error("DeleteItem (delivery claim)", error)),
-        }
+        self.delete_if_held(
+            &Key::delivery(key),
+            OWNER,
+            owner,
+            "DeleteItem (delivery claim)",
+        )
+        .await
     }
 }
 
@@ -234,29 +252,8 @@ impl Leases for DynamoStore {
     }
 
     async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::lease(key).to_item()))
-            .condition_expression("#holder = :holder")
-            .expression_attribute_names("#holder", LEASE_HOLDER)
-            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Someone else's claim, or none: nothing of ours to give up.
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(store_error("DeleteItem (lease)", error)),
-        }
+        self.delete_if_held(&Key::lease(key), LEASE_HOLDER, holder, "DeleteItem (lease)")
+            .await
     }
 
     async fn is_claimed(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
