@@ -19,9 +19,9 @@ SAM := cd infra && SAM_CLI_TELEMETRY=0 sam
 # A region for the offline checks; deploys use the profile's or samconfig.toml's.
 CHECK_REGION ?= af-south-1
 STACK ?= loadshed
-LAMBDA_BINS := loadshed-stage loadshed-schedule loadshed-notify loadshed-webhook
+LAMBDA_BINS := loadshed-stage loadshed-schedule loadshed-notify loadshed-webhook loadshed-web
 
-.PHONY: help run test lint fmt build bench size tools clean
+.PHONY: help run test lint fmt build bench size fuzz tools web-tools web clean
 .PHONY: deploy-tools check-infra lambdas sam-build deploy set-webhook
 
 help: ## List the targets
@@ -43,6 +43,15 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	rm -f node_modules/.installed-* && touch $@
 
+# The web pages' browser test (tests/web_pages.rs): Debian's Chromium, driven by playwright-core from npm.
+CHROMIUM := /usr/bin/chromium
+APT_SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(APT_SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(APT_SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-liberation
+
+web-tools: $(CHROMIUM) $(NODE_STAMP) ## Install headless Chromium (apt) and playwright-core (npm) for the browser test
+
 deploy-tools: $(DEPLOY_STAMP) $(NODE_STAMP) ## Install SAM CLI, cargo-lambda, zig (.venv) and asl-validator (npm)
 
 check-infra: $(VENV_STAMP) $(DEPLOY_STAMP) $(NODE_STAMP) ## Lint the SAM template and the state machines (no AWS account)
@@ -51,9 +60,10 @@ check-infra: $(VENV_STAMP) $(DEPLOY_STAMP) $(NODE_STAMP) ## Lint the SAM templat
 	$(CARGO) run --quiet --bin loadshed -- asl validate statemachine/refresh.asl.json --substitutions infra/template.yaml
 	scripts/check-asl statemachine/*.asl.json
 
-lambdas: $(DEPLOY_STAMP) ## Release builds of the four Lambda binaries for arm64 (cargo lambda)
+lambdas: $(DEPLOY_STAMP) ## Release builds of the five Lambda binaries for arm64 (cargo lambda)
+	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 	@# One function per build: cargo unifies the features of the packages one build names.
-	for f in $(LAMBDA_BINS); do $(CARGO) lambda build --release --arm64 -p $$f --bin $$f; done
+	for f in $(LAMBDA_BINS); do $(CARGO) lambda build --release --arm64 -p $$f --bin $$f || exit 1; done
 
 sam-build: $(DEPLOY_STAMP) ## sam build: the functions as SAM deploys them (release builds, 10+ minutes)
 	$(SAM) build
@@ -71,7 +81,10 @@ set-webhook: ## Register the deployed webhook with Telegram and set the bot's co
 run: ## The refresh workflow offline: real definition and handlers, recorded upstream, dry-run Telegram
 	$(CARGO) run --quiet --bin loadshed -- refresh --offline
 
-test: tools check-infra ## Install what the tests need and run them all (unit, contract, corpus, conformance)
+web: ## The public web pages of the offline demo on http://127.0.0.1:8080/ (PORT=8080)
+	$(CARGO) run --quiet --bin loadshed -- web --offline --port $${PORT:-8080}
+
+test: tools web-tools check-infra ## Install what the tests need and run them all (unit, contract, corpus, conformance)
 	@# Tests run the Lambda binaries; `cargo test` builds only their unit-test harnesses.
 	$(CARGO) build --workspace --bins
 	scripts/with-moto $(CARGO) nextest run --workspace --no-fail-fast --failure-output final
@@ -88,10 +101,11 @@ fmt: ## Format the code
 build: ## Debug build of every crate (the Lambda release build is `make lambdas`)
 	$(CARGO) build --workspace
 
-bench: tools ## Criterion benchmarks (ASL engine and validator) and the Lambda functions' cold starts
+bench: tools ## Benchmarks: ASL engine and validator (criterion); notify's broadcast rate (about 15 min); cold starts
 	$(CARGO) bench -p asl --bench engine --bench validate
+	scripts/with-moto $(CARGO) bench -p loadshed --bench broadcast
 	@# One function per build, so each links only the loadshed-core features it enables.
-	for f in $(LAMBDA_BINS); do $(CARGO) build --release -p $$f; done
+	for f in $(LAMBDA_BINS); do $(CARGO) build --release -p $$f || exit 1; done
 	scripts/with-moto $(CARGO) run --quiet --example cold_start
 
 # The architecture `make size` builds for: arm64 as deployed, or x86_64 (this machine) to compare.
@@ -99,6 +113,9 @@ ARCH ?= arm64
 
 size: $(DEPLOY_STAMP) ## Release build and deployment zip of each function (ARCH=arm64), against infra/lambda-size-budgets.tsv
 	scripts/lambda-size --arch $(ARCH) $(LAMBDA_BINS)
+
+fuzz: ## Every cargo-fuzz target of the repo for SECONDS each (default 60; not in CI): make fuzz SECONDS=600
+	scripts/fuzz $(or $(SECONDS),60)
 
 clean: ## Remove build output and the tool virtualenv
 	$(CARGO) clean

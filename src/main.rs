@@ -3,6 +3,8 @@
 mod asl_cmd;
 mod oncall;
 mod refresh_cmd;
+mod simulate_cmd;
+mod web_cmd;
 
 use std::process::ExitCode;
 
@@ -24,6 +26,13 @@ enum Command {
     /// Run the refresh workflow on this machine: the real definition, the real task handlers, an
     /// in-memory store, and (with --offline) recorded upstream responses.
     Refresh(refresh_cmd::RefreshArgs),
+    /// Run the whole system (workflow, schedules, streams, webhook) for a scripted, seeded stretch
+    /// of virtual time against simulated Eskom and Telegram; print what every chat was told against
+    /// what it should have been. Exit status 1 when a chat was told something twice or not at all.
+    Simulate(simulate_cmd::SimulateArgs),
+    /// Serve the public web pages and calendar feeds on 127.0.0.1, from the offline demo or a
+    /// --state file.
+    Web(web_cmd::WebArgs),
     /// Validate and run Amazon States Language definitions offline.
     #[command(subcommand)]
     Asl(asl_cmd::AslCommand),
@@ -38,8 +47,7 @@ enum Command {
     SetWebhook(oncall::SetWebhookArgs),
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     // Diagnostics to stderr, quiet by default: stdout carries the run and the messages.
     tracing_subscriber::fmt()
@@ -48,8 +56,30 @@ async fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    match cli.command {
+    let command = match cli.command {
+        // Runs on its own runtime, whose clock is paused.
+        Command::Simulate(args) => return simulate_cmd::run(args),
+        command => command,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("loadshed: cannot start the runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run(command))
+}
+
+async fn run(command: Command) -> ExitCode {
+    match command {
+        // Started by `main` on its own paused runtime, never here.
+        Command::Simulate(_) => ExitCode::from(2),
         Command::Refresh(args) => refresh_cmd::run(args).await,
+        Command::Web(args) => web_cmd::run(args).await,
         Command::Asl(cmd) => asl_cmd::run(cmd).await,
         Command::Start(args) => oncall::start(args).await,
         Command::Follow(args) => oncall::follow(args).await,

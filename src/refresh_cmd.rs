@@ -19,7 +19,7 @@ use loadshed_core::tasks::NotifyConfig;
 use serde_json::Value;
 
 /// The chat the demo subscription belongs to.
-const DEMO_CHAT: i64 = 1;
+pub const DEMO_CHAT: i64 = 1;
 
 #[derive(Debug, clap::Args)]
 pub struct RefreshArgs {
@@ -46,7 +46,7 @@ pub struct RefreshArgs {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum SetupError {
+pub enum SetupError {
     #[error("cannot read {path}: {source}")]
     Read {
         path: String,
@@ -155,7 +155,8 @@ async fn refresh(args: RefreshArgs) -> Result<ExecutionStatus, SetupError> {
     Ok(execution.status)
 }
 
-async fn subscribe(
+/// Subscribes `chat` to the first area found for `text` (shared with `loadshed web --offline`).
+pub async fn subscribe(
     upstream: &Upstream,
     store: &MemoryStore,
     chat: ChatId,

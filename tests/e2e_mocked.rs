@@ -79,7 +79,16 @@ fn the_happy_path_succeeds_with_each_result_in_its_place() {
     let (code, run) = run("HappyPath");
     assert_eq!(code, 0);
     assert_eq!(run["status"], "SUCCEEDED");
-    assert_eq!(entered(&run), ["ReadStage", "RefreshSchedules", "Notify"]);
+    assert_eq!(
+        entered(&run),
+        [
+            "ReadStage",
+            "RefreshSchedules",
+            "Notify",
+            "NotifyResumable",
+            "Done"
+        ]
+    );
     assert_eq!(run["output"]["stage"]["stage"], 4);
     assert_eq!(run["output"]["schedule"]["changed"][0], "eskom:64106");
     assert_eq!(run["output"]["notify"]["sent"], 1);
@@ -95,7 +104,16 @@ fn a_transient_error_is_retried_until_it_passes() {
     assert_eq!(code, 0);
     assert_eq!(run["status"], "SUCCEEDED");
     assert_eq!(failures(&run), 2);
-    assert_eq!(entered(&run), ["ReadStage", "RefreshSchedules", "Notify"]);
+    assert_eq!(
+        entered(&run),
+        [
+            "ReadStage",
+            "RefreshSchedules",
+            "Notify",
+            "NotifyResumable",
+            "Done"
+        ]
+    );
 }
 
 #[test]

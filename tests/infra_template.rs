@@ -17,11 +17,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{NaiveDate, TimeZone, Utc};
 use loadshed_core::adapters::dynamo::{
-    ClientSettings, DynamoStore, create_table, keys, schedule_from_image, stage_from_image,
+    ClientSettings, DynamoStore, create_table, keys, schedule_from_image, schedule_written_at,
+    stage_from_image, stage_refresh_from_image,
 };
 use loadshed_core::domain::{Area, ChatId, Schedule, Slot, Stage};
 use loadshed_core::ports::{
-    DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageStore, SubscriptionStore,
+    DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh, StageStore, SubscriptionStore,
 };
 use loadshed_core::runtime::secrets::{PARAMETER_SUFFIX, SecretVar};
 use loadshed_core::runtime::{TABLE_ENV, telegram, upstream};
@@ -93,6 +94,28 @@ async fn items_by_entity() -> BTreeMap<String, Vec<BTreeMap<String, AttributeVal
         .try_claim("refresh:42", now, now + chrono::Duration::minutes(1))
         .await
         .expect("claim lease");
+    let claimed = DeliveryKey {
+        chat: ChatId(43),
+        message: "stage:4@2026-12-01T08:00Z#1".into(),
+    };
+    store
+        .claim_delivery(
+            &claimed,
+            "wf:test",
+            now,
+            now + chrono::Duration::seconds(90),
+        )
+        .await
+        .expect("claim delivery");
+    store
+        .put_stage_refresh(&StageRefresh {
+            stage,
+            stage_updated_at: now,
+            previous: None,
+            refreshed_at: now,
+        })
+        .await
+        .expect("put stage refresh marker");
 
     let scanned = store
         .client()
@@ -171,13 +194,17 @@ async fn stream_filters_match_exactly_the_entities_their_consumers_handle() {
     );
     // What each consumer decodes; every other entity must be filtered out before it.
     let wanted = BTreeMap::from([
-        ("ScheduleFunction", keys::entity::STAGE),
-        ("NotifyFunction", keys::entity::SCHEDULE),
+        ("ScheduleFunction", vec![keys::entity::STAGE]),
+        (
+            "NotifyFunction",
+            vec![keys::entity::SCHEDULE, keys::entity::STAGE_REFRESH],
+        ),
     ]);
 
     let items = items_by_entity().await;
     for entity in [
         keys::entity::STAGE,
+        keys::entity::STAGE_REFRESH,
         keys::entity::SCHEDULE,
         keys::entity::SUBSCRIPTION,
         keys::entity::SUBSCRIBER,
@@ -199,7 +226,8 @@ async fn stream_filters_match_exactly_the_entities_their_consumers_handle() {
                 for (consumer, filter) in &filters {
                     let matched = pattern::matches(filter, &record)
                         .unwrap_or_else(|e| panic!("{consumer}: {e:?}"));
-                    let expected = wanted[consumer.as_str()] == entity && event_name != "REMOVE";
+                    let expected = wanted[consumer.as_str()].contains(&entity.as_str())
+                        && event_name != "REMOVE";
                     assert_eq!(
                         matched, expected,
                         "{consumer}'s filter on a {event_name} of a {entity} item: {record}"
@@ -219,8 +247,32 @@ async fn stream_filters_match_exactly_the_entities_their_consumers_handle() {
     for item in &items[keys::entity::SCHEDULE] {
         let image = stream_record("INSERT", item)["dynamodb"]["NewImage"].clone();
         let image: serde_dynamo::Item = serde_json::from_value(image).expect("image");
-        schedule_from_image(image).expect("the notify task decodes the schedule");
+        schedule_from_image(image.clone()).expect("the notify task decodes the schedule");
+        schedule_written_at(image).expect("and when it was written");
     }
+    for item in &items[keys::entity::STAGE_REFRESH] {
+        let image = stream_record("INSERT", item)["dynamodb"]["NewImage"].clone();
+        let image: serde_dynamo::Item = serde_json::from_value(image).expect("image");
+        let marker = stage_refresh_from_image(image).expect("the notify task decodes the marker");
+        assert_eq!(marker.stage.number(), 4);
+    }
+}
+
+#[test]
+fn the_local_notify_deadline_is_the_functions_timeout() {
+    let template = Template::load();
+    let functions = template.functions();
+    let notify = functions
+        .iter()
+        .find(|f| f.id == "NotifyFunction")
+        .expect("NotifyFunction");
+    let timeout = notify.resource["Properties"]["Timeout"]
+        .as_u64()
+        .expect("NotifyFunction has a Timeout");
+    assert_eq!(
+        std::time::Duration::from_secs(timeout),
+        loadshed::local::tasks::NOTIFY_TIMEOUT
+    );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -230,7 +282,11 @@ async fn stream_filters_match_exactly_the_entities_their_consumers_handle() {
 async fn every_binary_starts_with_the_environment_the_template_gives_it() {
     let template = Template::load();
     let functions = template.functions();
-    assert_eq!(functions.len(), 4, "stage, schedule, notify and webhook");
+    assert_eq!(
+        functions.len(),
+        5,
+        "stage, schedule, notify, webhook and web"
+    );
     for function in &functions {
         let env = template.environment_with_stand_ins(function);
         match binaries::start(function.binary(), &env).await {
@@ -274,9 +330,10 @@ fn environments_name_the_variables_the_code_reads() {
         ("NotifyFunction", &[TABLE_ENV], &[telegram::BOT_TOKEN]),
         (
             "WebhookFunction",
-            &[TABLE_ENV],
+            &[TABLE_ENV, "WEB_BASE_URL"],
             &[telegram::BOT_TOKEN, telegram::WEBHOOK_SECRET],
         ),
+        ("WebFunction", &[TABLE_ENV, "BOT_USERNAME"], &[]),
     ];
     for (id, plain, secrets) in needs {
         let env = template.function(id).environment();
@@ -513,6 +570,68 @@ fn the_state_machine_invokes_exactly_the_three_tasks() {
 }
 
 // ------------------------------------------------------------------------------------------------
+// The public web pages.
+
+#[test]
+fn the_web_function_only_reads_and_anyone_may_call_its_url() {
+    let template = Template::load();
+    let web = template.function("WebFunction");
+    let properties = &web.resource["Properties"];
+    assert_eq!(web.binary(), "loadshed-web");
+    assert_eq!(properties["FunctionUrlConfig"]["AuthType"], "NONE");
+    // Like every function: arm64 on provided.al2023 (from Globals, not overridden).
+    assert!(properties.get("Architectures").is_none() && properties.get("Runtime").is_none());
+    assert_eq!(
+        template.doc["Globals"]["Function"]["Architectures"],
+        json!(["arm64"])
+    );
+    assert_eq!(
+        template.doc["Globals"]["Function"]["Runtime"],
+        "provided.al2023"
+    );
+    // Its reserved concurrency is a parameter with a bound.
+    let reserved = referenced_id(&properties["ReservedConcurrentExecutions"])
+        .expect("reserved concurrency from a parameter");
+    let parameter = &template.doc["Parameters"][reserved];
+    assert_eq!(parameter["Type"], "Number");
+    assert!(parameter["MinValue"].as_i64().is_some_and(|min| min >= 1));
+    // Its own log group.
+    let group = referenced_id(&properties["LoggingConfig"]["LogGroup"]).expect("a log group");
+    assert_eq!(template.resources()[group]["Type"], "AWS::Logs::LogGroup");
+    let others: Vec<_> = template
+        .functions()
+        .into_iter()
+        .filter(|f| f.id != web.id)
+        .filter_map(|f| referenced_id(&f.resource["Properties"]["LoggingConfig"]["LogGroup"]))
+        .collect();
+    assert!(
+        !others.contains(&group),
+        "{group} is the web function's own"
+    );
+    // Least privilege: one statement, GetItem and Query on the table's stage, registry and area
+    // partitions, nothing else.
+    assert_eq!(
+        properties["Policies"],
+        json!([{"Statement": [{
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+            "Resource": {"Fn::GetAtt": ["Table", "Arn"]},
+            "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STAGE", "AREAS", "AREA#*"]}}
+        }]}])
+    );
+    assert!(web.events("DynamoDB").is_empty() && web.events("ScheduleV2").is_empty());
+    // The stack outputs its URL, and the bot links it.
+    assert_eq!(
+        template.doc["Outputs"]["WebUrl"]["Value"],
+        json!({"Fn::GetAtt": ["WebFunctionUrl", "FunctionUrl"]})
+    );
+    assert_eq!(
+        *template.function("WebhookFunction").environment()["WEB_BASE_URL"],
+        json!({"Fn::GetAtt": ["WebFunctionUrl", "FunctionUrl"]})
+    );
+}
+
+// ------------------------------------------------------------------------------------------------
 // The table.
 
 #[test]
@@ -546,4 +665,154 @@ fn the_table_is_the_one_the_store_is_written_for() {
         table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
         true
     );
+}
+
+// ------------------------------------------------------------------------------------------------
+// Hardening: reserved concurrency, key-scoped table access, the stale-schedule alarm.
+
+#[test]
+fn every_function_has_reserved_concurrency_from_a_documented_parameter() {
+    let template = Template::load();
+    for function in template.functions() {
+        let reserved = &function.resource["Properties"]["ReservedConcurrentExecutions"];
+        // `!If [Reserves…, !Ref Param, !Ref AWS::NoValue]`, or a plain `!Ref Param` (always reserved).
+        let parameter = reserved
+            .get("Fn::If")
+            .and_then(|v| v.get(1))
+            .unwrap_or(reserved)
+            .get("Ref")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{}: no reserved concurrency parameter", function.id));
+        let declared = &template.doc["Parameters"][parameter];
+        assert!(
+            declared["Default"].as_i64().is_some_and(|d| d >= 1),
+            "{parameter}: a default of at least 1"
+        );
+        assert!(
+            declared["Description"]
+                .as_str()
+                .is_some_and(|d| d.len() > 40),
+            "{parameter}: documented"
+        );
+    }
+    // One notify at a time is what keeps Telegram's global message rate.
+    assert_eq!(
+        template.doc["Parameters"]["NotifyReservedConcurrency"]["Default"],
+        1
+    );
+}
+
+/// The `dynamodb:LeadingKeys` patterns of each DynamoDB statement of `function`, by action.
+fn leading_keys(
+    function: &infra_support::template::Function<'_>,
+) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut found = Vec::new();
+    for policy in function.resource["Properties"]["Policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for statement in policy["Statement"].as_array().into_iter().flatten() {
+            let actions: Vec<String> = match &statement["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
+                continue;
+            }
+            let keys: Vec<String> =
+                statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                    .as_array()
+                    .unwrap_or_else(|| {
+                        panic!("{}: a DynamoDB statement without LeadingKeys", function.id)
+                    })
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+            found.push((actions, keys));
+        }
+    }
+    found
+}
+
+#[test]
+fn table_access_is_scoped_to_the_partitions_each_function_uses() {
+    let template = Template::load();
+    // Every pattern names a partition the store really writes: a fixed key, or a prefix with `*`.
+    let known = [keys::STAGE_PK, keys::REGISTRY_PK];
+    let prefixes = [
+        keys::prefix::AREA,
+        keys::prefix::CHAT,
+        keys::prefix::DELIVERY,
+        keys::prefix::LEASE,
+    ];
+    for function in template.functions() {
+        let statements = leading_keys(&function);
+        assert!(!statements.is_empty(), "{}: no table access", function.id);
+        for (_, patterns) in &statements {
+            for pattern in patterns {
+                let ok = known.contains(&pattern.as_str())
+                    || prefixes
+                        .iter()
+                        .any(|p| pattern.starts_with(p) && pattern.ends_with('*'));
+                assert!(
+                    ok,
+                    "{}: {pattern} is no partition of the key design",
+                    function.id
+                );
+            }
+        }
+    }
+    let all_keys = |id: &str| -> BTreeSet<String> {
+        leading_keys(&template.function(id))
+            .into_iter()
+            .flat_map(|(_, k)| k)
+            .collect()
+    };
+    assert_eq!(
+        all_keys("StageFunction"),
+        BTreeSet::from(["STAGE".to_owned()])
+    );
+    // Only notify keeps the delivery ledger; only the webhook its cooldowns and search counts.
+    for id in ["StageFunction", "ScheduleFunction", "WebhookFunction"] {
+        assert!(
+            !all_keys(id)
+                .iter()
+                .any(|k| k.starts_with(keys::prefix::DELIVERY)),
+            "{id}"
+        );
+    }
+    assert!(
+        !all_keys("NotifyFunction")
+            .iter()
+            .any(|k| k.starts_with(keys::prefix::LEASE))
+    );
+    assert!(all_keys("WebhookFunction").contains("LEASE#refresh-cooldown:*"));
+}
+
+#[test]
+fn stale_schedules_raise_an_alarm_from_what_the_schedule_task_logs() {
+    let template = Template::load();
+    let filter = template
+        .resource("StaleSchedulesMetric")
+        .expect("metric filter");
+    let pattern = filter["Properties"]["FilterPattern"]
+        .as_str()
+        .expect("pattern");
+    // The field the schedule task logs after every run (lambdas/core/src/tasks/schedule.rs).
+    assert!(pattern.contains("$.fields.stale_areas"), "{pattern}");
+    assert_eq!(
+        filter["Properties"]["MetricTransformations"][0]["MetricValue"],
+        "$.fields.stale_areas"
+    );
+    let alarm = template.resource("StaleSchedulesAlarm").expect("alarm");
+    assert_eq!(alarm["Properties"]["MetricName"], "StaleAreas");
+    let env = template.function("ScheduleFunction").environment();
+    assert!(env.contains_key("STALE_SCHEDULE_HOURS"));
 }

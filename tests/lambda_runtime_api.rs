@@ -8,11 +8,12 @@ use serde_json::{Value, json};
 use support::runtime_api::{Posted, RuntimeApi, vars};
 
 /// Every Lambda binary the stack deploys.
-const FUNCTIONS: [&str; 4] = [
+const FUNCTIONS: [&str; 5] = [
     "loadshed-stage",
     "loadshed-schedule",
     "loadshed-notify",
     "loadshed-webhook",
+    "loadshed-web",
 ];
 
 /// Serves one invocation with `payload` and returns what the binary posted back.
@@ -69,7 +70,7 @@ async fn upstream_failures_carry_their_catalogue_name() {
     );
 }
 
-/// A Function URL request, which only the webhook takes.
+/// A Function URL request, which only the webhook and the web function take.
 fn function_url_request() -> Value {
     json!({
         "version": "2.0",
@@ -99,7 +100,9 @@ async fn every_function_answers_a_foreign_payload_with_a_catalogue_name() {
             json!(42),
         ];
         match binary_name {
-            "loadshed-webhook" => payloads.extend([stream_batch(), json!({"trigger": "schedule"})]),
+            "loadshed-webhook" | "loadshed-web" => {
+                payloads.extend([stream_batch(), json!({"trigger": "schedule"})])
+            }
             _ => payloads.push(function_url_request()),
         }
         for payload in payloads {
@@ -121,4 +124,40 @@ async fn every_function_answers_a_foreign_payload_with_a_catalogue_name() {
             );
         }
     }
+}
+
+/// A Function URL request for the web function: `method` on `raw_path`.
+fn web_request(method: &str, raw_path: &str) -> Value {
+    json!({
+        "version": "2.0",
+        "rawPath": raw_path,
+        "rawQueryString": "",
+        "headers": {"host": "pages.example"},
+        "requestContext": {"http": {"method": method, "path": raw_path}, "timeEpoch": 1},
+        "isBase64Encoded": false
+    })
+}
+
+#[tokio::test]
+async fn the_web_function_answers_function_url_requests_with_http_responses() {
+    // Neither answer reads the store (nothing listens at the table's endpoint).
+    let posted = invoke("loadshed-web", web_request("POST", "/")).await;
+    assert_eq!(posted.kind, "response", "{}", posted.body);
+    assert_eq!(posted.body["statusCode"], 405, "{}", posted.body);
+    assert_eq!(
+        posted.body["headers"]["allow"], "GET, HEAD",
+        "{}",
+        posted.body
+    );
+
+    let posted = invoke("loadshed-web", web_request("GET", "/no/such/page")).await;
+    assert_eq!(posted.kind, "response", "{}", posted.body);
+    assert_eq!(posted.body["statusCode"], 404, "{}", posted.body);
+    assert!(
+        posted.body["headers"]["content-type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{}",
+        posted.body
+    );
 }

@@ -85,7 +85,14 @@ async fn registers_the_given_url_with_the_secret_and_sets_the_menu() {
         .collect();
     assert_eq!(
         commands,
-        ["subscribe", "unsubscribe", "status", "refresh", "help"]
+        [
+            "subscribe",
+            "unsubscribe",
+            "status",
+            "calendar",
+            "refresh",
+            "help"
+        ]
     );
 }
 

@@ -62,8 +62,6 @@ enum RunError {
         .0.join(", ")
     )]
     NoMocks(Vec<String>),
-    #[error("state(s) {} use JSONata, which `loadshed asl run` cannot execute yet; only JSONPath runs", .0.join(", "))]
-    Jsonata(Vec<String>),
 }
 
 fn read(path: &Path) -> Result<String, RunError> {
@@ -93,10 +91,6 @@ fn prepare(args: &RunArgs) -> Result<(Executor, Value), RunError> {
         &args.substitutions.iter().cloned().collect(),
     );
     let machine = StateMachine::from_value(&definition).map_err(definition_error)?;
-    let jsonata = machine.jsonata_states();
-    if !jsonata.is_empty() {
-        return Err(RunError::Jsonata(jsonata));
-    }
     let input = parse_input(&args.input)?;
     let invoker = match (&args.mock_config, &args.test_case) {
         (Some(path), Some(case)) => {
@@ -287,12 +281,6 @@ mod tests {
         let mut broken = args(&dir, Some("ok"), "{}");
         std::fs::write(&broken.definition, r#"{"StartAt": "X", "States": {}}"#).unwrap();
         assert!(matches!(prepare(&broken), Err(RunError::Definition { .. })));
-        std::fs::write(
-            &broken.definition,
-            r#"{"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
-        )
-        .unwrap();
-        assert!(matches!(prepare(&broken), Err(RunError::Jsonata(states)) if states == ["P"]));
         broken.definition = dir.path().join("missing.json");
         let mut printed = Vec::new();
         assert_eq!(run_into(broken, &mut printed).await, ExitCode::from(2));

@@ -1,11 +1,21 @@
 //! The whole system on one machine: the refresh definition run by the `asl` engine in-process,
 //! its Lambda functions resolved to the task handlers, an in-memory store, and (offline) recorded
-//! upstream responses on a local port.
+//! upstream responses on a local port. [`system`] adds the choreography: the template's schedules
+//! and stream event source mappings over the store's change feed.
 
+pub mod clock;
 pub mod console;
+pub mod cron;
+pub mod filter;
+pub mod lambda;
 pub mod offline;
+pub mod schedules;
 pub mod starter;
+pub mod streams;
+pub mod system;
 pub mod tasks;
+pub mod template;
+pub mod web_server;
 
 use std::sync::Arc;
 
@@ -29,6 +39,8 @@ pub enum LocalError {
     NotJson(#[from] serde_json::Error),
     #[error("the definition cannot be run: {0}")]
     Definition(String),
+    #[error("infra/template.yaml: {0}")]
+    Template(#[from] template::TemplateError),
 }
 
 /// The refresh definition with its placeholders filled for the local run, ready to execute.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use asl::{Execution, Executor};
+use asl::{Execution, Executor, JitterDraw};
 use async_trait::async_trait;
 use loadshed_core::ports::{ExecutionName, StartOutcome, WorkflowError, WorkflowStarter};
 use tokio::task::JoinHandle;
@@ -14,6 +14,7 @@ use super::execution_options;
 /// used once.
 pub struct LocalStarter {
     executor: Executor,
+    jitter: JitterDraw,
     /// Every name ever started; the handle is taken once the run is collected.
     runs: Mutex<HashMap<String, Option<JoinHandle<Execution>>>>,
 }
@@ -22,8 +23,50 @@ impl LocalStarter {
     pub fn new(executor: Executor) -> Self {
         LocalStarter {
             executor,
+            jitter: JitterDraw::default(),
             runs: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// How retries draw their FULL jitter (pinned, a simulation repeats exactly).
+    pub fn with_jitter(mut self, jitter: JitterDraw) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Executions started and not yet finished.
+    pub fn running(&self) -> usize {
+        self.runs
+            .lock()
+            .map(|runs| {
+                runs.values()
+                    .flatten()
+                    .filter(|handle| !handle.is_finished())
+                    .count()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Waits for every execution not yet collected, in name order.
+    pub async fn finish_all(&self) -> Vec<(String, Execution)> {
+        let handles: Vec<(String, JoinHandle<Execution>)> = match self.runs.lock() {
+            Ok(mut runs) => {
+                let mut handles: Vec<_> = runs
+                    .iter_mut()
+                    .filter_map(|(name, handle)| handle.take().map(|h| (name.clone(), h)))
+                    .collect();
+                handles.sort_by(|a, b| a.0.cmp(&b.0));
+                handles
+            }
+            Err(_) => Vec::new(),
+        };
+        let mut finished = Vec::with_capacity(handles.len());
+        for (name, handle) in handles {
+            if let Ok(execution) = handle.await {
+                finished.push((name, execution));
+            }
+        }
+        finished
     }
 
     /// Waits for the named execution to finish and returns it; `None` if no such run was started or
@@ -55,10 +98,10 @@ impl WorkflowStarter for LocalStarter {
         if runs.contains_key(name.as_str()) {
             return Ok(StartOutcome::AlreadyExists);
         }
-        let executor = self
-            .executor
-            .clone()
-            .with_options(execution_options(name.as_str()));
+        let executor = self.executor.clone().with_options(asl::ExecutionOptions {
+            jitter: self.jitter,
+            ..execution_options(name.as_str())
+        });
         runs.insert(
             name.as_str().to_owned(),
             Some(tokio::spawn(async move { executor.execute(input).await })),

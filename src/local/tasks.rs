@@ -14,6 +14,11 @@ pub const STAGE_FUNCTION: &str = "loadshed-stage";
 pub const SCHEDULE_FUNCTION: &str = "loadshed-schedule";
 pub const NOTIFY_FUNCTION: &str = "loadshed-notify";
 
+/// The notify function's `Timeout` in infra/template.yaml (tests/infra_template.rs checks they
+/// agree): each in-process notify invocation gets this deadline, as on Lambda, so a long broadcast
+/// stops in time and the workflow resumes it.
+pub const NOTIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The ARN the local run puts where SAM would put the deployed function's.
 pub fn function_arn(function: &str) -> String {
     format!("arn:aws:lambda:af-south-1:000000000000:function:{function}")
@@ -38,14 +43,24 @@ pub struct InProcessTasks {
     pub notify: Arc<NotifyTask>,
 }
 
-#[async_trait]
-impl TaskInvoker for InProcessTasks {
-    async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
-        let function = call.resource.rsplit(':').next().unwrap_or_default();
+impl InProcessTasks {
+    /// Invokes `function` (its name, or an ARN ending in it) with `payload`. `budget` is the time
+    /// left until the invocation's deadline, which the notify task uses to stop in time.
+    pub async fn call(
+        &self,
+        function: &str,
+        payload: Value,
+        budget: Option<std::time::Duration>,
+    ) -> Result<Value, TaskFailure> {
+        let function = function.rsplit(':').next().unwrap_or_default();
         let result = match function {
-            STAGE_FUNCTION => self.stage.handle(call.input).await,
-            SCHEDULE_FUNCTION => self.schedule.handle(call.input).await,
-            NOTIFY_FUNCTION => self.notify.handle(call.input).await,
+            STAGE_FUNCTION => self.stage.handle(payload).await,
+            SCHEDULE_FUNCTION => self.schedule.handle(payload).await,
+            // Without a deadline from the caller, the function's own (as on Lambda).
+            NOTIFY_FUNCTION => {
+                let budget = budget.or(Some(NOTIFY_TIMEOUT));
+                self.notify.handle_within(payload, budget).await
+            }
             other => {
                 return Err(TaskFailure::new(
                     "Lambda.ResourceNotFoundException",
@@ -56,6 +71,13 @@ impl TaskInvoker for InProcessTasks {
             }
         };
         result.map_err(|error| lambda_failure(&error))
+    }
+}
+
+#[async_trait]
+impl TaskInvoker for InProcessTasks {
+    async fn invoke(&self, call: TaskCall) -> Result<Value, TaskFailure> {
+        self.call(&call.resource, call.input, None).await
     }
 }
 

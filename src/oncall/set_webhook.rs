@@ -28,6 +28,10 @@ const MENU: &[(&str, &str)] = &[
         "status",
         "The stage and your areas' slots for today and tomorrow",
     ),
+    (
+        "calendar",
+        "Your areas' outages as calendar feeds for your phone",
+    ),
     ("refresh", "Fetch the latest stage and schedules now"),
     ("help", "What this bot does"),
 ];

@@ -43,9 +43,11 @@
 
 pub mod exec;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod mock;
 pub mod model;
 pub mod path;
+pub mod test_state;
 pub mod validate;
 
 pub use exec::{

@@ -1,5 +1,5 @@
-//! Runs the AWS-recorded executions of LocalStack's Step Functions suite (`../shared/conformance/asl/localstack`
-//! and `localstack-choice-operators`) through the executor and compares status, output, error and cause.
+//! Runs the AWS-recorded executions of LocalStack's Step Functions suite (`../shared/conformance/asl/localstack`,
+//! `localstack-choice-operators` and `localstack-jsonata`) through the executor and compares status, output, error and cause.
 //! Each case's recorded `task_invocations` are the scripted task results. Cases that still differ must be listed,
 //! with a reason, in `tests/conformance_known_gaps.txt`; a listed case that now passes must be removed from it.
 
@@ -18,6 +18,10 @@ const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conforma
 const KNOWN_GAPS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/conformance_known_gaps.txt"
+);
+const JSONATA_KNOWN_GAPS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/conformance_jsonata_known_gaps.txt"
 );
 /// What the DataLimitExceeded cases' Lambda fixtures return: 257 KiB, over the 256 KiB quota.
 const OVERSIZED: usize = 263_168;
@@ -406,8 +410,11 @@ impl Tally {
 }
 
 fn known_gaps() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(KNOWN_GAPS)
-        .unwrap_or_else(|e| panic!("cannot read {KNOWN_GAPS}: {e}"));
+    gaps_in(KNOWN_GAPS)
+}
+
+fn gaps_in(file: &str) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -494,5 +501,47 @@ async fn localstack_recorded_executions_match() {
         cases_passed * 10 >= case_outcomes.len() * 9,
         "only {cases_passed} of {} execution cases pass; the bar is 90%",
         case_outcomes.len()
+    );
+}
+
+/// The JSONata executions (`localstack-jsonata/`, same layout): the issue's bar is 95% of the runs.
+#[tokio::test]
+async fn localstack_recorded_jsonata_executions_match() {
+    let mut failures: BTreeMap<String, String> = BTreeMap::new();
+    let mut total = 0;
+    for file in json_files(&shared_dir("localstack-jsonata")) {
+        let case = read_json(&file);
+        let Some(id) = case["id"].as_str() else {
+            continue; // skipped.json lists what was left out, with reasons
+        };
+        for (index, run) in case["runs"].as_array().expect("runs").iter().enumerate() {
+            let definition = run.get("definition").unwrap_or(&case["definition"]);
+            total += 1;
+            if let Err(why) = run_case(definition, run).await {
+                failures.insert(format!("{id}#{index}"), why);
+            }
+        }
+    }
+    let passed = total - failures.len();
+    println!("JSONata execution conformance: {passed} / {total} recorded runs");
+    let gaps = gaps_in(JSONATA_KNOWN_GAPS);
+    let unexpected: Vec<String> = failures
+        .iter()
+        .filter(|(case, _)| !gaps.contains_key(*case))
+        .map(|(case, why)| format!("{case}: {why}"))
+        .collect();
+    let fixed: Vec<&String> = gaps.keys().filter(|c| !failures.contains_key(*c)).collect();
+    assert!(
+        unexpected.is_empty(),
+        "runs failing that are not in conformance_jsonata_known_gaps.txt:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        fixed.is_empty(),
+        "runs listed in conformance_jsonata_known_gaps.txt now pass; remove them: {fixed:?}"
+    );
+    assert!(
+        passed * 100 >= total * 95,
+        "only {passed} of {total} JSONata runs pass; the bar is 95%"
     );
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 pub fn template_path() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/infra/template.yaml"))
@@ -28,12 +28,9 @@ impl Template {
         let path = template_path();
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let yaml: serde_norway::Value = serde_norway::from_str(&text)
-            .unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()));
-        Template {
-            text,
-            doc: to_json(&yaml),
-        }
+        let doc = loadshed::local::template::template_json(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Template { text, doc }
     }
 
     pub fn resources(&self) -> &Map<String, Value> {
@@ -94,6 +91,13 @@ impl Template {
             });
         }
         if let Some(parts) = value.get("Fn::GetAtt") {
+            // A Function URL is read as a URL (the webhook parses the web function's).
+            if parts[1] == "FunctionUrl" {
+                let id = parts[0].as_str().unwrap_or("Function").to_lowercase();
+                return Some(format!(
+                    "https://stand-in-for-{id}.lambda-url.af-south-1.on.aws/"
+                ));
+            }
             return Some(format!("stand-in-for-{parts}"));
         }
         if let Some([_, then, otherwise]) = value
@@ -158,43 +162,4 @@ pub fn referenced_id(value: &Value) -> Option<&str> {
         .get("Fn::GetAtt")
         .and_then(|parts| parts.get(0))
         .and_then(Value::as_str)
-}
-
-fn to_json(value: &serde_norway::Value) -> Value {
-    use serde_norway::Value as Yaml;
-    match value {
-        Yaml::Null => Value::Null,
-        Yaml::Bool(b) => json!(b),
-        Yaml::Number(n) => serde_json::to_value(n).unwrap_or(Value::Null),
-        Yaml::String(s) => json!(s),
-        Yaml::Sequence(items) => Value::Array(items.iter().map(to_json).collect()),
-        Yaml::Mapping(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Yaml::String(s) => s.clone(),
-                        other => serde_norway::to_string(other)
-                            .unwrap_or_default()
-                            .trim()
-                            .to_owned(),
-                    };
-                    (key, to_json(v))
-                })
-                .collect(),
-        ),
-        Yaml::Tagged(tagged) => {
-            let name = tagged.tag.to_string();
-            let name = name.trim_start_matches('!');
-            let inner = to_json(&tagged.value);
-            match name {
-                "Ref" => json!({ "Ref": inner }),
-                // `!GetAtt A.B` is the string form of `Fn::GetAtt: [A, B]`.
-                "GetAtt" => match inner.as_str().and_then(|s| s.split_once('.')) {
-                    Some((id, attribute)) => json!({ "Fn::GetAtt": [id, attribute] }),
-                    None => json!({ "Fn::GetAtt": inner }),
-                },
-                other => json!({ format!("Fn::{other}"): inner }),
-            }
-        }
-    }
 }

@@ -26,6 +26,8 @@ pub enum ErrorName {
     StoreUnavailable,
     /// Telegram could not be reached, answered 5xx, or kept rate limiting past our patience.
     TelegramUnavailable,
+    /// A notify run reached its deadline with messages left; the next run resumes them.
+    NotifyUnfinished,
 
     // Permanent: retrying cannot help; a person must look.
     /// The API token was refused (HTTP 401/403).
@@ -55,6 +57,7 @@ impl ErrorName {
         ErrorName::StageReadingInvalid,
         ErrorName::StoreUnavailable,
         ErrorName::TelegramUnavailable,
+        ErrorName::NotifyUnfinished,
         ErrorName::UpstreamUnauthorized,
         ErrorName::UpstreamQuotaExceeded,
         ErrorName::AreaNotFound,
@@ -74,6 +77,7 @@ impl ErrorName {
             ErrorName::StageReadingInvalid => "StageReadingInvalid",
             ErrorName::StoreUnavailable => "StoreUnavailable",
             ErrorName::TelegramUnavailable => "TelegramUnavailable",
+            ErrorName::NotifyUnfinished => "NotifyUnfinished",
             ErrorName::UpstreamUnauthorized => "UpstreamUnauthorized",
             ErrorName::UpstreamQuotaExceeded => "UpstreamQuotaExceeded",
             ErrorName::AreaNotFound => "AreaNotFound",
@@ -95,6 +99,7 @@ impl ErrorName {
                 | ErrorName::StageReadingInvalid
                 | ErrorName::StoreUnavailable
                 | ErrorName::TelegramUnavailable
+                | ErrorName::NotifyUnfinished
         )
     }
 
@@ -180,6 +185,10 @@ pub enum StoreError {
     Corrupt { key: String, detail: String },
     #[error("store misconfigured: {0}")]
     Misconfigured(String),
+    /// The store refused the request itself (a key or item over DynamoDB's size limits): the same
+    /// request can never succeed.
+    #[error("store refused the request: {0}")]
+    Invalid(String),
 }
 
 impl Named for StoreError {
@@ -188,6 +197,7 @@ impl Named for StoreError {
             StoreError::Unavailable(_) => ErrorName::StoreUnavailable,
             StoreError::Corrupt { .. } => ErrorName::StoreCorrupt,
             StoreError::Misconfigured(_) => ErrorName::StoreMisconfigured,
+            StoreError::Invalid(_) => ErrorName::InvalidInput,
         }
     }
 }

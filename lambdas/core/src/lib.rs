@@ -8,5 +8,8 @@ pub mod errors;
 pub mod notify;
 pub mod ports;
 pub mod runtime;
+pub mod site;
 pub mod tasks;
+#[cfg(feature = "web")]
+pub mod web;
 pub mod webhook;

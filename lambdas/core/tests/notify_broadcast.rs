@@ -11,9 +11,11 @@ use loadshed_core::adapters::telegram::{BotToken, TelegramClient};
 use loadshed_core::clock::{Clock, ManualClock};
 use loadshed_core::domain::{Area, ChatId};
 use loadshed_core::errors::{ErrorName, Named};
+use std::sync::Arc;
+
 use loadshed_core::notify::{
     BroadcastConfig, BroadcastError, BroadcastReport, Broadcaster, FailedDelivery, Migration,
-    Outgoing,
+    Outgoing, Pacer, PacingLimits, Run,
 };
 use loadshed_core::ports::{
     DeliveryKey, DeliveryLedger, Message, Messenger, SendError, Sent, SubscriptionStore,
@@ -118,9 +120,27 @@ async fn broadcast(
     clock: &ManualClock,
     batch: Vec<Outgoing>,
 ) -> Result<BroadcastReport, BroadcastError> {
-    Broadcaster::new(messenger, store, store, clock, BroadcastConfig::default())
-        .send(batch)
-        .await
+    broadcast_as(messenger, store, clock, batch, &Run::new("test-run")).await
+}
+
+async fn broadcast_as(
+    messenger: &dyn Messenger,
+    store: &MemoryStore,
+    clock: &ManualClock,
+    batch: Vec<Outgoing>,
+    run: &Run,
+) -> Result<BroadcastReport, BroadcastError> {
+    let pacer = Arc::new(Pacer::default());
+    Broadcaster::new(
+        messenger,
+        store,
+        store,
+        clock,
+        pacer,
+        BroadcastConfig::default(),
+    )
+    .send(batch, run)
+    .await
 }
 
 async fn subscribe(store: &MemoryStore, clock: &ManualClock, chat: i64, areas: &[&Area]) {
@@ -226,7 +246,7 @@ async fn one_chat_waits_a_second_between_its_messages_without_holding_up_the_oth
 }
 
 #[tokio::test(start_paused = true)]
-async fn flood_control_waits_retry_after_for_the_whole_bot_and_retries() {
+async fn flood_control_pauses_that_chat_only_and_retries_after_retry_after() {
     let messenger = ScriptedMessenger::default().script(
         1,
         [SendError::RateLimited {
@@ -247,13 +267,17 @@ async fn flood_control_waits_retry_after_for_the_whole_bot_and_retries() {
     assert_eq!(report.sent, 2);
     let attempts = messenger.attempts();
     assert_eq!(attempts.len(), 3);
-    assert!(!attempts[0].delivered);
+    let to = |chat: i64| -> Vec<&Attempt> {
+        attempts.iter().filter(|a| a.chat == ChatId(chat)).collect()
+    };
+    assert!(!to(1)[0].delivered);
+    assert!(to(1)[1].at - start >= Duration::from_secs(9));
+    // The other chat is not held up by chat 1's pause.
     assert!(
-        attempts[1].at - start >= Duration::from_secs(9),
+        to(2)[0].at - start < Duration::from_secs(1),
         "{:?}",
-        attempts[1].at - start
+        to(2)[0].at - start
     );
-    assert!(attempts[2].at - start >= Duration::from_secs(9));
 }
 
 #[tokio::test(start_paused = true)]
@@ -471,6 +495,41 @@ async fn what_the_ledger_holds_is_skipped() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_part_held_by_another_run_skips_that_event_only() {
+    let messenger = ScriptedMessenger::default();
+    let store = MemoryStore::new();
+    let clock = clock();
+    // Another live run is sending the schedule change to chat 1 (its first part is claimed).
+    let held = DeliveryKey {
+        chat: ChatId(1),
+        message: "schedule:a:f#1".into(),
+    };
+    store
+        .claim_delivery(
+            &held,
+            "stream:other",
+            clock.now(),
+            clock.now() + chrono::Duration::minutes(5),
+        )
+        .await
+        .expect("claim");
+    let batch = vec![
+        message_for(1, "schedule:a:f#1"),
+        message_for(1, "schedule:a:f#2"),
+        message_for(1, "status:tg-1#1"),
+    ];
+    let report = broadcast(&messenger, &store, &clock, batch)
+        .await
+        .expect("broadcast");
+    assert_eq!((report.held_elsewhere, report.sent), (2, 1), "{report:?}");
+    // The status the chat asked for is no one else's to send.
+    assert_eq!(
+        messenger.delivered(),
+        [(ChatId(1), "status:tg-1#1 to 1".to_owned())]
+    );
+}
+
 fn big_batch() -> Vec<Outgoing> {
     (1..=12)
         .flat_map(|chat| {
@@ -500,11 +559,11 @@ async fn a_run_failing_halfway_and_run_again_sends_each_message_exactly_once() {
     let store = MemoryStore::new();
     let clock = clock();
     let dying = ScriptedMessenger::failing_after(9);
-    let error = broadcast(&dying, &store, &clock, big_batch())
+    // Some progress is a success that leaves the rest to the next run.
+    let report = broadcast(&dying, &store, &clock, big_batch())
         .await
-        .expect_err("Telegram went away");
-    assert_eq!(error.error_name(), ErrorName::TelegramUnavailable);
-    assert_eq!(error.report().sent, 9);
+        .expect("partial success");
+    assert_eq!((report.sent, report.remaining), (9, 15));
 
     let healthy = ScriptedMessenger::default();
     let report = broadcast(&healthy, &store, &clock, big_batch())
@@ -517,28 +576,147 @@ async fn a_run_failing_halfway_and_run_again_sends_each_message_exactly_once() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_run_killed_mid_flight_and_run_again_sends_each_message_exactly_once() {
+async fn telegram_failing_every_try_is_a_transient_error() {
     let store = MemoryStore::new();
     let clock = clock();
+    let dead = ScriptedMessenger::failing_after(0);
+    let error = broadcast(&dead, &store, &clock, big_batch())
+        .await
+        .expect_err("nothing could be sent");
+    assert_eq!(error.error_name(), ErrorName::TelegramUnavailable);
+    assert_eq!(error.report().remaining, 24);
+    // Nothing is left claimed: the next run sends everything.
+    let healthy = ScriptedMessenger::default();
+    let report = broadcast_as(&healthy, &store, &clock, big_batch(), &Run::new("other"))
+        .await
+        .expect("rerun");
+    assert_eq!(report.sent, 24);
+}
+
+async fn killed_run(store: &MemoryStore, clock: &ManualClock) -> ScriptedMessenger {
     let first = ScriptedMessenger::default();
     // The Lambda is killed (its future dropped) partway through the paced sends.
     let killed = tokio::time::timeout(
         Duration::from_millis(700),
-        broadcast(&first, &store, &clock, big_batch()),
+        broadcast_as(&first, store, clock, big_batch(), &Run::new("first")),
     )
     .await;
     assert!(killed.is_err(), "the run should have been cut short");
-    let sent_before = first.delivered().len();
-    assert!(sent_before > 0 && sent_before < 24, "{sent_before}");
+    let sent = first.delivered().len();
+    assert!(sent > 0 && sent < 24, "{sent}");
+    first
+}
 
+#[tokio::test(start_paused = true)]
+async fn a_killed_run_retried_under_its_name_takes_its_claims_back_and_sends_each_once() {
+    let store = MemoryStore::new();
+    let clock = clock();
+    let first = killed_run(&store, &clock).await;
     let second = ScriptedMessenger::default();
-    let report = broadcast(&second, &store, &clock, big_batch())
+    let report = broadcast_as(&second, &store, &clock, big_batch(), &Run::new("first"))
         .await
         .expect("rerun");
-    assert_eq!(report.already_delivered, sent_before);
+    assert_eq!(report.already_delivered, first.delivered().len());
+    assert_eq!(report.held_elsewhere, 0);
     let mut all = first.delivered();
     all.extend(second.delivered());
     assert_each_sent_once(&all);
+}
+
+#[tokio::test(start_paused = true)]
+async fn another_run_leaves_a_dead_runs_claims_until_their_lease_ends_then_takes_them_over() {
+    let store = MemoryStore::new();
+    let clock = clock();
+    let first = killed_run(&store, &clock).await;
+    let other = ScriptedMessenger::default();
+    let report = broadcast_as(&other, &store, &clock, big_batch(), &Run::new("other"))
+        .await
+        .expect("concurrent run");
+    assert!(report.held_elsewhere > 0, "{report:?}");
+    assert_eq!(
+        report.sent + report.already_delivered + report.held_elsewhere,
+        24
+    );
+    // The dead run's leases run out; the next run takes its claims over.
+    clock.advance(BroadcastConfig::default().claim_lease + chrono::Duration::seconds(1));
+    let late = ScriptedMessenger::default();
+    let report = broadcast_as(&late, &store, &clock, big_batch(), &Run::new("late"))
+        .await
+        .expect("takeover");
+    assert_eq!(report.held_elsewhere, 0);
+    let mut all = first.delivered();
+    all.extend(other.delivered());
+    all.extend(late.delivered());
+    assert_each_sent_once(&all);
+}
+
+/// Answers every send after `latency`, as Telegram does from an AWS region.
+struct SlowMessenger {
+    latency: Duration,
+    sends: Mutex<Vec<(ChatId, Instant)>>,
+}
+
+#[async_trait]
+impl Messenger for SlowMessenger {
+    async fn send(&self, chat: ChatId, _message: &Message) -> Result<Sent, SendError> {
+        self.sends
+            .lock()
+            .expect("lock")
+            .push((chat, Instant::now()));
+        tokio::time::sleep(self.latency).await;
+        Ok(Sent { message_id: 1 })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn sends_overlap_so_latency_does_not_slow_the_broadcast() {
+    let messenger = SlowMessenger {
+        latency: Duration::from_millis(300),
+        sends: Mutex::default(),
+    };
+    let store = MemoryStore::new();
+    let clock = clock();
+    let start = Instant::now();
+    let batch: Vec<Outgoing> = (1..=300).map(|chat| message_for(chat, "stage:4")).collect();
+    let report = broadcast(&messenger, &store, &clock, batch)
+        .await
+        .expect("broadcast");
+    assert_eq!(report.sent, 300);
+    // Sequential sends at 300 ms each would take 90 s; paced at 34.5 ms they take about 10.4.
+    let elapsed = start.elapsed();
+    assert!(elapsed < Duration::from_secs(11), "{elapsed:?}");
+    let sends = messenger.sends.lock().expect("lock").clone();
+    for (i, (_, at)) in sends.iter().enumerate() {
+        let in_window = sends[i..]
+            .iter()
+            .take_while(|(_, later)| *later - *at < Duration::from_secs(1))
+            .count();
+        assert!(in_window <= 30, "{in_window} sends within a second");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_send_starts_past_the_deadline_and_the_rest_is_left_for_the_next_run() {
+    let messenger = ScriptedMessenger::default();
+    let store = MemoryStore::new();
+    let clock = clock();
+    let margin = BroadcastConfig::default().deadline_margin;
+    // One second of sending time: about 30 messages.
+    let run =
+        Run::new("deadline").with_deadline(Some(Instant::now() + margin + Duration::from_secs(1)));
+    let batch: Vec<Outgoing> = (1..=100).map(|chat| message_for(chat, "stage:4")).collect();
+    let report = broadcast_as(&messenger, &store, &clock, batch.clone(), &run)
+        .await
+        .expect("partial");
+    assert!((28..=31).contains(&report.sent), "{report:?}");
+    assert_eq!(report.sent + report.remaining, 100);
+    let next = broadcast_as(&messenger, &store, &clock, batch, &Run::new("next"))
+        .await
+        .expect("resumed");
+    assert_eq!(
+        (next.sent, next.already_delivered),
+        (report.remaining, report.sent)
+    );
 }
 
 /// The broadcaster driving the real client against wiremock, on real time with small gaps (wiremock
@@ -574,19 +752,29 @@ async fn broadcasts_through_the_bot_api_client() {
     let store = MemoryStore::new();
     let clock = clock();
     subscribe(&store, &clock, 11, &[&bertiburg]).await;
-    let config = BroadcastConfig {
+    let pacer = Arc::new(Pacer::new(PacingLimits {
         overall_gap: Duration::from_millis(1),
         chat_gap: Duration::from_millis(20),
-        ..BroadcastConfig::default()
-    };
-    let report = Broadcaster::new(&client, &store, &store, &clock, config)
-        .send(vec![
+        group_gap: Duration::from_millis(20),
+    }));
+    let report = Broadcaster::new(
+        &client,
+        &store,
+        &store,
+        &clock,
+        pacer,
+        BroadcastConfig::default(),
+    )
+    .send(
+        vec![
             message_for(11, "stage:4"),
             message_for(12, "stage:4"),
             message_for(12, "reminder:1"),
-        ])
-        .await
-        .expect("broadcast");
+        ],
+        &Run::new("client"),
+    )
+    .await
+    .expect("broadcast");
     assert_eq!(report.sent, 2);
     assert_eq!(report.removed_chats, [ChatId(11)]);
     assert!(store.areas_of(ChatId(11)).await.expect("store").is_empty());

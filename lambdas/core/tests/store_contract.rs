@@ -43,6 +43,12 @@ contract!(
     ledger_first_write_wins,
     ledger_concurrent_records_one_wins,
     leases_expire_and_can_be_reclaimed,
+    ledger_claims_confirm_and_release,
+    ledger_concurrent_claims_one_wins,
+    stage_refresh_marker_moves_forward,
+    leases_held_for_a_holder,
+    takes_are_counted_to_their_limit,
+    areas_over_the_limits_are_refused,
 );
 
 /// What only the in-memory adapter has: its snapshot file, and the failures that come with it.
@@ -405,6 +411,26 @@ mod dynamo_specific {
                 assert!(!error.error_name().is_transient());
             }
             other => panic!("expected Misconfigured, got {other:?}"),
+        }
+    }
+
+    /// A key over DynamoDB's limit is refused by the service itself: permanent, never retried.
+    #[tokio::test]
+    async fn a_request_dynamodb_refuses_is_invalid_not_unavailable() {
+        dynamo_endpoint_or_fail();
+        let store = crate::store_support::dynamo().await;
+        let huge = loadshed_core::domain::AreaId::new("x".repeat(3000));
+        let plan = crate::store_support::schedule(
+            &huge,
+            crate::store_support::stage(2),
+            &["08:00 - 10:30"],
+        );
+        match store.put_schedule(&plan, at(0)).await {
+            Err(error @ StoreError::Invalid(_)) => {
+                assert_eq!(error.error_name(), ErrorName::InvalidInput);
+                assert!(!error.error_name().is_transient());
+            }
+            other => panic!("expected Invalid, got {other:?}"),
         }
     }
 

@@ -11,14 +11,14 @@ use loadshed_core::adapters::memory_store::MemoryStore;
 use loadshed_core::adapters::telegram::{BotToken, TelegramClient};
 use loadshed_core::clock::{Clock, ManualClock};
 use loadshed_core::domain::{ChatId, Schedule, Slot};
-use loadshed_core::notify::BroadcastConfig;
+use loadshed_core::notify::PacingLimits;
 use loadshed_core::ports::{ScheduleStore, StageStore, SubscriptionStore};
 use loadshed_core::tasks::{
     NotifyConfig, NotifyOutcome, NotifyTask, ScheduleOutcome, StageOutcome, WorkflowError,
     WorkflowState,
 };
 use serde_json::{Value, json};
-use task_support::{bertiburg, date, milnerton, stage, stage_image, stream_record};
+use task_support::{bertiburg, date, marker_image, milnerton, stage, stage_image, stream_record};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -86,10 +86,10 @@ async fn world() -> World {
     )
     .expect("client");
     let config = NotifyConfig {
-        broadcast: BroadcastConfig {
+        pacing: PacingLimits {
             overall_gap: Duration::from_millis(1),
             chat_gap: Duration::from_millis(1),
-            ..BroadcastConfig::default()
+            group_gap: Duration::from_millis(1),
         },
         ..NotifyConfig::default()
     };
@@ -164,9 +164,8 @@ async fn a_stage_change_reaches_every_subscriber_once_with_their_areas() {
     assert_eq!(sent(&w.telegram).await.len(), 3);
 }
 
-#[tokio::test]
-async fn a_stream_record_of_the_same_change_is_not_announced_twice() {
-    let w = world().await;
+/// The stored stage's change as the orchestration reports it, and the marker's stream record.
+async fn stored_change(w: &World) -> (WorkflowState, Value) {
     let stored = w
         .store
         .current_stage()
@@ -174,26 +173,151 @@ async fn a_stream_record_of_the_same_change_is_not_announced_twice() {
         .expect("read")
         .expect("stored");
     let state = WorkflowState {
-        stage: Some(StageOutcome {
-            updated_at: stored.updated_at,
-            ..stage_changed(stored.updated_at)
-        }),
+        stage: Some(stage_changed(stored.updated_at)),
         ..WorkflowState::default()
     };
+    let at = stored.updated_at.to_rfc3339();
+    let marker = stream_record("1", "INSERT", marker_image(2, &at, &at), json!({}));
+    (state, marker)
+}
+
+#[tokio::test]
+async fn a_stream_record_of_the_same_change_is_not_announced_twice() {
+    let w = world().await;
+    let (state, marker) = stored_change(&w).await;
     w.task
         .for_workflow(&state, "run-1")
         .await
         .expect("orchestration");
-    let mut image = stage_image(2, stored.version);
-    image["updated_at"] = json!({"S": stored.updated_at.to_rfc3339()});
-    let batch = json!({"Records": [stream_record("1", "MODIFY", image, stage_image(0, 0))]});
-    let response = w.task.handle(batch).await.expect("choreography");
+    let response = w
+        .task
+        .handle(json!({"Records": [marker]}))
+        .await
+        .expect("choreography");
     assert_eq!(response["batchItemFailures"], json!([]));
     assert_eq!(
         sent(&w.telegram).await.len(),
         3,
         "both modes, one message per chat"
     );
+}
+
+#[tokio::test]
+async fn the_choreography_announces_a_stage_change_when_its_schedules_are_stored() {
+    let w = world().await;
+    let (_, marker) = stored_change(&w).await;
+    // The stage item itself announces nothing: its schedules may not be fetched yet.
+    let mut image = stage_image(2, 1);
+    image["updated_at"] = json!({"S": w.clock.now().to_rfc3339()});
+    let stage_record = stream_record("0", "MODIFY", image, stage_image(0, 0));
+    w.task
+        .handle(json!({"Records": [stage_record]}))
+        .await
+        .expect("stage record");
+    assert!(sent(&w.telegram).await.is_empty());
+    w.task
+        .handle(json!({"Records": [marker]}))
+        .await
+        .expect("marker");
+    let messages = sent(&w.telegram).await;
+    assert_eq!(chats(&messages), vec![1, 2, 3]);
+    assert!(messages.iter().all(|(_, text)| text.contains("Stage 2")));
+}
+
+#[tokio::test]
+async fn both_modes_at_once_tell_each_chat_once() {
+    let w = world().await;
+    let (state, marker) = stored_change(&w).await;
+    let batch = json!({"Records": [marker]});
+    let (workflow, stream) =
+        tokio::join!(w.task.for_workflow(&state, "run-1"), w.task.handle(batch));
+    let workflow = workflow.expect("orchestration");
+    stream.expect("choreography");
+    assert_eq!(sent(&w.telegram).await.len(), 3);
+    assert_eq!(
+        workflow.sent + workflow.already_delivered + workflow.held_elsewhere,
+        3
+    );
+}
+
+/// A schedule record of Milnerton at stage 2 (one slot starting at `slot`), written at
+/// `written_at`, with its image encoded as the store encodes a schedule.
+fn milnerton_schedule_record(seq: &str, written_at: &str, slot: &str) -> Value {
+    let today = date(2026, 11, 28);
+    let schedule = Schedule::from_days(
+        milnerton().id,
+        stage(2),
+        [(today, vec![Slot::parse_on(today, slot).expect("slot")])],
+    );
+    let item: serde_dynamo::Item = serde_dynamo::to_item(&schedule).expect("encode");
+    let mut image = serde_json::to_value(&item).expect("image JSON");
+    image["PK"] = json!({"S": "AREA#eskde-14-milnerton"});
+    image["SK"] = json!({"S": "SCHEDULE#2"});
+    image["entity"] = json!({"S": "schedule"});
+    image["updated_at"] = json!({"S": written_at});
+    stream_record(seq, "MODIFY", image, json!({}))
+}
+
+#[tokio::test]
+async fn a_schedule_written_by_the_stage_changes_refresh_is_left_to_the_announcement() {
+    let w = world().await;
+    let stored = w
+        .store
+        .current_stage()
+        .await
+        .expect("read")
+        .expect("stored");
+    let changed_at = stored.updated_at;
+    let at = |minutes: i64| (changed_at + chrono::Duration::minutes(minutes)).to_rfc3339();
+    // The refresh is still going (no marker yet): the announcement to come covers it.
+    let during = milnerton_schedule_record("5", &at(1), "16:00 - 18:30");
+    let response = w
+        .task
+        .handle(json!({"Records": [during.clone()]}))
+        .await
+        .expect("during the refresh");
+    assert_eq!(response["batchItemFailures"], json!([]));
+    assert!(sent(&w.telegram).await.is_empty());
+    w.store
+        .put_stage_refresh(&loadshed_core::ports::StageRefresh {
+            stage: stage(2),
+            stage_updated_at: changed_at,
+            previous: None,
+            refreshed_at: changed_at + chrono::Duration::minutes(2),
+        })
+        .await
+        .expect("marker");
+    // Written before the marker: still the announcement's.
+    w.task
+        .handle(json!({"Records": [during]}))
+        .await
+        .expect("redelivered");
+    assert!(sent(&w.telegram).await.is_empty());
+    // Written after it (an area fetched again later): news of its own.
+    let later = milnerton_schedule_record("6", &at(30), "17:00 - 19:30");
+    w.task
+        .handle(json!({"Records": [later]}))
+        .await
+        .expect("later change");
+    assert_eq!(chats(&sent(&w.telegram).await), vec![2, 3]);
+}
+
+#[tokio::test]
+async fn a_stream_run_out_of_time_fails_its_record_and_the_redelivery_finishes() {
+    let w = world().await;
+    let (_, marker) = stored_change(&w).await;
+    let batch = json!({"Records": [marker]});
+    // Less time left than the margin: no send may start.
+    let response = w
+        .task
+        .handle_within(batch.clone(), Some(Duration::from_secs(1)))
+        .await
+        .expect("stream");
+    assert_eq!(response["batchItemFailures"][0]["itemIdentifier"], "1");
+    assert!(sent(&w.telegram).await.is_empty());
+    let response = w.task.handle(batch).await.expect("redelivery");
+    assert_eq!(response["batchItemFailures"], json!([]));
+    assert_eq!(chats(&sent(&w.telegram).await), vec![1, 2, 3]);
 }
 
 #[tokio::test]
@@ -269,6 +393,14 @@ async fn nothing_changed_sends_nothing_unless_a_chat_asked_or_force_is_set() {
         .expect("force");
     assert_eq!(outcome.sent, 3);
     assert_eq!(chats(&sent(&w.telegram).await), vec![1, 2, 3, 3]);
+
+    // Forcing again with nothing changed tells nobody anything twice.
+    let again = w
+        .task
+        .for_workflow(&forced, "console-3")
+        .await
+        .expect("force again");
+    assert_eq!((again.sent, again.already_delivered), (0, 3));
 }
 
 #[tokio::test]

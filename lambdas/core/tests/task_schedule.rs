@@ -10,7 +10,7 @@ use loadshed_core::adapters::memory_store::MemoryStore;
 use loadshed_core::clock::{Clock, ManualClock};
 use loadshed_core::domain::{AreaId, ChatId, Stage};
 use loadshed_core::errors::{ErrorName, Named, UpstreamError};
-use loadshed_core::ports::{ScheduleStore, StageStore, SubscriptionStore};
+use loadshed_core::ports::{ScheduleStore, StageStore, StageWrite, SubscriptionStore};
 use loadshed_core::tasks::{ScheduleOutcome, ScheduleTask, StageOutcome, WorkflowState};
 use serde_json::json;
 use task_support::{
@@ -164,17 +164,58 @@ async fn named_areas_and_a_chat_narrow_the_refresh() {
             .with(&milnerton(), two_days()),
     );
     let task = ScheduleTask::new(source, store, clock());
-    let mut by_chat = workflow(2);
+    let unchanged_stage = || {
+        let mut state = workflow(2);
+        if let Some(stage) = state.stage.as_mut() {
+            stage.changed = false;
+        }
+        state
+    };
+    let mut by_chat = unchanged_stage();
     by_chat.chat_id = Some(ChatId(2));
     let outcome = task.for_workflow(&by_chat).await.expect("chat");
     assert_eq!(outcome.changed, vec![milnerton().id]);
-    let mut named = workflow(2);
+    let mut named = unchanged_stage();
     named.areas = vec![bertiburg().id, AreaId::new("eskom:999")];
     let outcome = task.for_workflow(&named).await.expect("named");
     assert_eq!(outcome.unchanged, Vec::<AreaId>::new());
     assert_eq!(outcome.changed, vec![bertiburg().id]);
     assert_eq!(outcome.failed.len(), 1);
     assert_eq!(outcome.failed[0].error, ErrorName::AreaNotFound);
+}
+
+#[tokio::test]
+async fn a_stage_change_refreshes_every_area_whoever_asked_and_marks_the_refresh() {
+    let store = store_with_subscribers().await;
+    let source = Arc::new(
+        ScriptedSchedules::new()
+            .with(&bertiburg(), two_days())
+            .with(&milnerton(), two_days()),
+    );
+    let stored = store
+        .put_stage(stage(2), clock().now(), None)
+        .await
+        .expect("stage");
+    let StageWrite::Written(stored) = stored else {
+        panic!("first write conflicted")
+    };
+    let task = ScheduleTask::new(source, store.clone(), clock());
+    let mut by_chat = workflow(2);
+    by_chat.chat_id = Some(ChatId(2));
+    let outcome = task.for_workflow(&by_chat).await.expect("chat");
+    assert_eq!(outcome.changed, vec![bertiburg().id, milnerton().id]);
+    let marker = store
+        .stage_refresh()
+        .await
+        .expect("marker")
+        .expect("written");
+    assert_eq!(
+        (marker.stage, marker.stage_updated_at),
+        (stage(2), stored.updated_at)
+    );
+    // A second refresh of the same change leaves the marker as the first one wrote it.
+    task.for_workflow(&by_chat).await.expect("again");
+    assert_eq!(store.stage_refresh().await.expect("marker"), Some(marker));
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ mod task_support;
 use std::sync::Arc;
 
 use loadshed_core::adapters::memory_store::MemoryStore;
-use loadshed_core::clock::ManualClock;
+use loadshed_core::clock::{Clock, ManualClock};
 use loadshed_core::errors::{ErrorName, Named, UpstreamError};
 use loadshed_core::ports::StageStore;
 use loadshed_core::tasks::{StageOutcome, StageTask, TaskError};
@@ -136,4 +136,86 @@ async fn streams_and_unknown_shapes_are_invalid_input() {
         );
         assert_eq!(error.error_name(), ErrorName::InvalidInput);
     }
+}
+
+/// A store whose first stage read waits until it is let go: the slow poller.
+struct GatedStore {
+    inner: MemoryStore,
+    first: std::sync::atomic::AtomicBool,
+    gate: tokio::sync::Notify,
+}
+
+#[async_trait::async_trait]
+impl StageStore for GatedStore {
+    async fn current_stage(
+        &self,
+    ) -> Result<Option<loadshed_core::ports::StoredStage>, loadshed_core::errors::StoreError> {
+        if self.first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.gate.notified().await;
+        }
+        self.inner.current_stage().await
+    }
+    async fn put_stage(
+        &self,
+        stage: loadshed_core::domain::Stage,
+        at: chrono::DateTime<chrono::Utc>,
+        expected: Option<u64>,
+    ) -> Result<loadshed_core::ports::StageWrite, loadshed_core::errors::StoreError> {
+        self.inner.put_stage(stage, at, expected).await
+    }
+    async fn stage_refresh(
+        &self,
+    ) -> Result<Option<loadshed_core::ports::StageRefresh>, loadshed_core::errors::StoreError> {
+        self.inner.stage_refresh().await
+    }
+    async fn put_stage_refresh(
+        &self,
+        marker: &loadshed_core::ports::StageRefresh,
+    ) -> Result<bool, loadshed_core::errors::StoreError> {
+        self.inner.put_stage_refresh(marker).await
+    }
+}
+
+#[tokio::test]
+async fn a_slower_pollers_older_reading_never_overwrites_a_newer_one() {
+    let store = Arc::new(GatedStore {
+        inner: MemoryStore::new(),
+        first: std::sync::atomic::AtomicBool::new(true),
+        gate: tokio::sync::Notify::new(),
+    });
+    let clock = clock();
+    store
+        .inner
+        .put_stage(stage(2), clock.now(), None)
+        .await
+        .expect("stage 2 stored");
+    // Poller A reads stage 4 first, then stalls before it reaches the store.
+    let slow = StageTask::new(
+        Arc::new(ScriptedStage::new([Ok(stage(4))])),
+        store.clone(),
+        clock.clone(),
+    );
+    let slow_poll = tokio::spawn(async move { slow.poll().await });
+    tokio::task::yield_now().await;
+    // Poller B reads stage 5 a minute later and stores it.
+    clock.advance(chrono::Duration::minutes(1));
+    let fast = StageTask::new(
+        Arc::new(ScriptedStage::new([Ok(stage(5))])),
+        store.clone(),
+        clock.clone(),
+    );
+    let fast_outcome = fast.poll().await.expect("fast poll");
+    assert!(fast_outcome.changed);
+    // A wakes up with its older reading: it must not write it.
+    store.gate.notify_one();
+    let slow_outcome = slow_poll.await.expect("task").expect("slow poll");
+    assert!(!slow_outcome.changed, "{slow_outcome:?}");
+    assert_eq!(slow_outcome.stage, stage(5));
+    let stored = store
+        .inner
+        .current_stage()
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stored.stage, stage(5));
 }

@@ -167,7 +167,7 @@ async fn group_upgrade_reports_the_new_chat_id() {
 async fn other_client_errors_are_rejections_with_telegrams_reason() {
     let (_server, client) = answer_send_with(
         400,
-        json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}),
+        json!({"ok": false, "error_code": 400, "description": "Bad Request: message is too long"}),
     )
     .await;
     let error = client
@@ -179,10 +179,29 @@ async fn other_client_errors_are_rejections_with_telegrams_reason() {
         TelegramError::Rejected {
             method: "sendMessage",
             status: 400,
-            description: "Bad Request: chat not found".into()
+            description: "Bad Request: message is too long".into()
         }
     );
     assert!(!error.error_name().is_transient());
+}
+
+#[tokio::test]
+async fn a_chat_not_found_is_unreachable_so_notify_unsubscribes_it() {
+    let (_server, client) = answer_send_with(
+        400,
+        json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}),
+    )
+    .await;
+    let error = client
+        .send_message(ChatId(7), &Message::plain("hi"))
+        .await
+        .expect_err("gone");
+    assert_eq!(
+        SendError::from(error),
+        SendError::ChatUnreachable {
+            reason: "Bad Request: chat not found".into()
+        }
+    );
 }
 
 #[tokio::test]
@@ -415,4 +434,32 @@ fn a_base_url_that_is_no_http_url_is_refused_at_start() {
             "{bad}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_token_in_the_path_never_follows_a_redirect_to_another_host() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": true})))
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("Location", format!("{}/stolen", elsewhere.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    let result = client(&server)
+        .answer_callback_query(&AnswerCallbackQuery::new("q"))
+        .await;
+    assert!(result.is_err(), "{result:?}");
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
 }

@@ -398,3 +398,20 @@ fn configuration_defaults_to_production_and_refuses_bad_base_urls() {
     assert!(EskomClient::new(config).is_ok());
     assert!(EskomClient::new(EskomConfig::with_base_url("not a url")).is_err());
 }
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_not_read() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "GetStatus",
+        ResponseTemplate::new(200).set_body_string("1".repeat(2 * 1024 * 1024)),
+    )
+    .await;
+    let error = client(&server)
+        .current_stage()
+        .await
+        .expect_err("too large");
+    assert_eq!(error.error_name(), ErrorName::UpstreamMalformed);
+    assert!(error.to_string().contains("larger than"), "{error}");
+}

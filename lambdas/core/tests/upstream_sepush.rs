@@ -313,3 +313,104 @@ fn configuration_needs_a_token_and_never_prints_it() {
         Err(ClientSetupError::InvalidToken { .. })
     ));
 }
+
+#[tokio::test]
+async fn the_token_never_follows_a_redirect_to_another_host() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(fixture("sepush_status.json")))
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}status")))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/stolen", elsewhere.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    let result = client(&server).status().await;
+    assert!(
+        result.is_err(),
+        "a cross-host redirect is not followed: {result:?}"
+    );
+    let reached = elsewhere.received_requests().await.unwrap_or_default();
+    assert!(
+        reached.is_empty(),
+        "the other host was sent {} requests",
+        reached.len()
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_on_the_same_host_is_followed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}status")))
+        .respond_with(ResponseTemplate::new(301).insert_header(
+            "Location",
+            format!("{}{BASE}status-moved", server.uri()).as_str(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}status-moved")))
+        .and(header("Token", TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_string(fixture("sepush_status.json")))
+        .mount(&server)
+        .await;
+    assert!(client(&server).status().await.is_ok());
+}
+
+#[tokio::test]
+async fn an_endless_body_is_not_read_past_the_cap() {
+    let server = MockServer::start().await;
+    let huge = format!("{{\"areas\": [{}]}}", "{}, ".repeat(600_000));
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge))
+        .mount(&server)
+        .await;
+    let error = client(&server)
+        .search("milnerton", 5)
+        .await
+        .expect_err("too large");
+    assert_eq!(error.error_name(), ErrorName::UpstreamMalformed);
+    assert!(error.to_string().contains("larger than"), "{error}");
+}
+
+#[tokio::test]
+async fn searches_stop_while_the_scheduled_work_keeps_its_share_of_the_allowance() {
+    use loadshed_core::adapters::sepush::ShareOfAllowance;
+    for (used, allowed) in [(10, true), (16, false), (49, false)] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(format!("{BASE}api_allowance")))
+            .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+                r#"{{"allowance": {{"count": {used}, "limit": 50, "type": "daily"}}}}"#
+            )))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("{BASE}areas_search")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(fixture("sepush_areas_search.json")),
+            )
+            .mount(&server)
+            .await;
+        let search = ShareOfAllowance::new(std::sync::Arc::new(client(&server)), 1.0 / 3.0);
+        let result = search.search("milnerton", 5).await;
+        let searched = server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.url.path().ends_with("areas_search"));
+        assert_eq!(searched, allowed, "{used} used");
+        if allowed {
+            assert!(result.is_ok(), "{used}: {result:?}");
+        } else {
+            assert_eq!(name(result), ErrorName::UpstreamQuotaExceeded, "{used}");
+        }
+    }
+}

@@ -50,7 +50,14 @@ async fn start_and_help_explain_the_commands() {
         let answer = h.post_json(&message_update(id, PRIVATE, id, text)).await;
         assert_eq!(answer.method(), "sendMessage", "{text}");
         let reply = answer.text();
-        for command in ["/subscribe", "/unsubscribe", "/status", "/refresh", "/help"] {
+        for command in [
+            "/subscribe",
+            "/unsubscribe",
+            "/status",
+            "/calendar",
+            "/refresh",
+            "/help",
+        ] {
             assert!(
                 reply.contains(command),
                 "{text}: help lacks {command}: {reply}"
@@ -653,4 +660,84 @@ async fn a_bot_blocked_or_removed_drops_the_chat() {
     ))
     .await;
     assert!(areas_of(&h, GROUP).await.is_empty());
+}
+
+// ---- links to the web pages ------------------------------------------------------------------------------
+
+fn with_site() -> Harness {
+    let site = loadshed_core::site::SiteLinks::parse("https://web.example/").expect("site");
+    Harness::with_settings(WebhookSettings::new(BOT).with_site(Some(site)))
+}
+
+#[tokio::test]
+async fn status_ends_with_each_areas_page_when_the_site_is_known() {
+    let h = with_site();
+    subscribe_directly(&h, PRIVATE, &[bertiburg(), ashton()]).await;
+    let text = h
+        .post_json(&message_update(1, PRIVATE, 1, "/status"))
+        .await
+        .text();
+    let links: Vec<&str> = text.lines().rev().take(2).collect();
+    assert_eq!(
+        links,
+        [
+            format!(
+                "<a href=\"https://web.example/areas/{}\">Ashton</a>",
+                ashton().id
+            ),
+            format!(
+                "<a href=\"https://web.example/areas/{}\">Bertiburg</a>",
+                bertiburg().id
+            ),
+        ]
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+        "{text}"
+    );
+
+    // Without the site's address the bot simply leaves the links out.
+    let plain = Harness::new();
+    subscribe_directly(&plain, PRIVATE, &[bertiburg()]).await;
+    let text = plain
+        .post_json(&message_update(1, PRIVATE, 1, "/status"))
+        .await
+        .text();
+    assert!(!text.contains("href"), "{text}");
+}
+
+#[tokio::test]
+async fn calendar_answers_with_each_followed_areas_feeds() {
+    let h = with_site();
+    let none = h
+        .post_json(&message_update(1, PRIVATE, 1, "/calendar"))
+        .await
+        .text();
+    assert!(none.contains("/subscribe"), "{none}");
+    subscribe_directly(&h, PRIVATE, &[bertiburg()]).await;
+    let answer = h
+        .post_json(&message_update(2, PRIVATE, 2, "/calendar"))
+        .await;
+    let reply = answer.reply.expect("reply");
+    assert_eq!(reply["parse_mode"], "HTML");
+    let text = reply["text"].as_str().expect("text");
+    let id = bertiburg().id;
+    assert!(text.contains("Bertiburg"), "{text}");
+    assert!(
+        text.contains(&format!("<code>webcal://web.example/areas/{id}.ics</code>")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("https://web.example/areas/{id}.ics")),
+        "{text}"
+    );
+    assert!(h.search.queries().is_empty(), "no upstream call");
+
+    let plain = Harness::new();
+    subscribe_directly(&plain, PRIVATE, &[bertiburg()]).await;
+    let text = plain
+        .post_json(&message_update(1, PRIVATE, 1, "/calendar"))
+        .await
+        .text();
+    assert!(text.contains("no web pages"), "{text}");
 }

@@ -21,5 +21,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ..NotifyConfig::default()
     };
     let task = NotifyTask::new(store, telegram, Arc::new(SystemClock), config);
-    runtime::run_task(|payload| task.handle(payload)).await
+    runtime::run_task_within(|payload, left| task.handle_within(payload, left)).await
 }

@@ -1,12 +1,13 @@
 //! The schedule Lambda: refreshes the outage slots of every subscribed area at the current stage.
 //!
 //! Configuration: `LOADSHED_TABLE`, optional `ESKOMSEPUSH_TOKEN` (needed for EskomSePush areas),
-//! optional `ESKOM_BASE_URL` / `ESKOMSEPUSH_BASE_URL`.
+//! optional `ESKOM_BASE_URL` / `ESKOMSEPUSH_BASE_URL`, optional `STALE_SCHEDULE_HOURS` (default 36:
+//! an area with no good fetch for longer is counted in the `stale_areas` the alarm watches).
 
 use std::sync::Arc;
 
 use loadshed_core::clock::SystemClock;
-use loadshed_core::runtime::{self, Upstream};
+use loadshed_core::runtime::{self, Upstream, env};
 use loadshed_core::tasks::ScheduleTask;
 
 #[tokio::main]
@@ -14,6 +15,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::init_tracing();
     let upstream = Upstream::from_env()?;
     let store = Arc::new(runtime::store_from_env().await?);
-    let task = ScheduleTask::new(upstream.schedules, store, Arc::new(SystemClock));
+    let stale_hours: u32 = env::parsed_or(
+        "STALE_SCHEDULE_HOURS",
+        ScheduleTask::DEFAULT_STALE_AFTER_HOURS as u32,
+    )?;
+    let task = ScheduleTask::new(upstream.schedules, store, Arc::new(SystemClock))
+        .with_stale_after(chrono::Duration::hours(i64::from(stale_hours)));
     runtime::run_task(|payload| task.handle(payload)).await
 }

@@ -11,6 +11,8 @@
 //! - `STATE_MACHINE_ARN`: the refresh workflow `/refresh` starts
 //! - `ESKOMSEPUSH_TOKEN` or `ESKOMSEPUSH_TOKEN_PARAMETER` (optional): area search through
 //!   EskomSePush; Eskom's own site without it
+//! - `WEB_BASE_URL` (optional): the web function's URL; `/status` and `/calendar` link its pages,
+//!   and without it the bot leaves the links out
 //! - `REFRESH_COOLDOWN_SECONDS` (default 60): one `/refresh` per chat per this many seconds
 //! - `TELEGRAM_API_BASE_URL`, `ESKOM_BASE_URL`, `ESKOMSEPUSH_BASE_URL` (optional): other servers
 //!   for the APIs, e.g. local fakes
@@ -22,12 +24,16 @@ use loadshed_core::adapters::step_functions::{self, StepFunctionsStarter};
 use loadshed_core::clock::SystemClock;
 use loadshed_core::runtime::secrets::{SecretError, SecretReader, SecretSource};
 use loadshed_core::runtime::telegram::WEBHOOK_SECRET;
-use loadshed_core::runtime::{self, Upstream, env};
+use loadshed_core::runtime::{self, Upstream, env, function_url};
+use loadshed_core::site::SiteLinks;
 use loadshed_core::webhook::{
-    Endpoint, InvalidSecret, Webhook, WebhookPorts, WebhookSecret, WebhookSettings, function_url,
+    Endpoint, InvalidSecret, Webhook, WebhookPorts, WebhookSecret, WebhookSettings,
 };
 use tokio::sync::OnceCell;
 use tracing::error;
+
+/// The web pages' address, from the stack (the web function's URL).
+const WEB_BASE_URL: &str = "WEB_BASE_URL";
 
 #[derive(Debug, thiserror::Error)]
 enum SecretSetupError {
@@ -74,6 +80,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "REFRESH_COOLDOWN_SECONDS",
         WebhookSettings::DEFAULT_REFRESH_COOLDOWN_SECONDS as u32,
     )?;
+    let site = env::optional(WEB_BASE_URL)
+        .map(|url| SiteLinks::parse(&url))
+        .transpose()
+        .map_err(|err| env::ConfigError::Invalid {
+            name: WEB_BASE_URL,
+            reason: err.to_string(),
+        })?;
     let upstream = Upstream::from_env()?;
     let telegram = Arc::new(runtime::telegram_from_env()?);
     let store = Arc::new(runtime::store_from_env().await?);
@@ -82,7 +95,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         state_machine_arn,
     ));
     let settings = WebhookSettings::new(bot_username)
-        .with_refresh_cooldown(chrono::Duration::seconds(i64::from(cooldown)));
+        .with_refresh_cooldown(chrono::Duration::seconds(i64::from(cooldown)))
+        .with_site(site);
     let webhook = Webhook::new(
         settings,
         WebhookPorts {

@@ -4,8 +4,8 @@
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
-use super::Failure;
-use super::io::At;
+use super::failure::At;
+use super::failure::Failure;
 use crate::model::{Comparison, Condition, Operand};
 use crate::path::Scope;
 

@@ -269,3 +269,21 @@ impl<F: Future> Future for DriveWithClock<F> {
         Poll::Pending
     }
 }
+
+/// Gives way once: wakes itself and returns pending, so a state loop that never waits still lets the executor notice
+/// a timeout or a full history (any runtime; `tokio::task::yield_now` needs tokio's).
+pub(crate) fn yield_now() -> impl Future<Output = ()> {
+    struct YieldNow(bool);
+    impl Future for YieldNow {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                return Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+    YieldNow(false)
+}

@@ -1,127 +1,23 @@
 //! The state loop, and the simple state types (Pass, Choice, Wait, Succeed, Fail).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
+use super::failure::Failure;
 use super::io::{
-    self, At, MAX_PAYLOAD_BYTES, apply_input_path, apply_output_path, apply_result_path, render,
+    self, MAX_PAYLOAD_BYTES, apply_input_path, apply_output_path, apply_result_path, render,
+    wait_seconds,
 };
-use super::vars::Vars;
-use super::{Failure, Run, choice, details, parallel, task_state, timestamp};
+use super::state::{Outcome, StateRun, Thread, details, evaluate_assign};
+use super::{choice, jsonata_state, parallel, task_state};
 use crate::model::retry::names;
 use crate::model::{
     ChoiceState, FailState, PassState, QueryLanguage, State, StateMachine, StateNode, SucceedState,
     Template, TemplateField, WaitState,
 };
-use crate::path::Scope;
-
-/// One line of control: the top-level machine, a Parallel branch or a Map iteration.
-pub(crate) struct Thread {
-    pub run: Arc<Run>,
-    pub vars: Vars,
-    /// The id of the last event this thread recorded, which AWS records as the next event's `previousEventId`.
-    pub prev: u64,
-}
-
-impl Thread {
-    pub fn new(run: Arc<Run>, prev: u64) -> Self {
-        Thread {
-            run,
-            vars: Vars::default(),
-            prev,
-        }
-    }
-
-    pub fn with_vars(run: Arc<Run>, vars: Vars, prev: u64) -> Self {
-        Thread { run, vars, prev }
-    }
-
-    /// Records an event after this thread's previous one; `details` is only built when someone will see it.
-    pub fn record(
-        &mut self,
-        event_type: &str,
-        details: impl FnOnce() -> Map<String, Value>,
-    ) -> u64 {
-        let details = if self.run.wants_details() {
-            details()
-        } else {
-            Map::new()
-        };
-        let id = self.run.record(self.prev, event_type, details);
-        self.prev = id;
-        id
-    }
-
-    pub fn scope<'a>(&'a self, input: &'a Value, context: &'a Value) -> Scope<'a> {
-        Scope {
-            input,
-            context,
-            variables: &self.vars,
-        }
-    }
-}
-
-/// Facts about the state being run.
-pub(crate) struct StateRun<'a> {
-    pub name: &'a str,
-    pub entered_id: u64,
-    pub entered_time: DateTime<Utc>,
-    pub mentions_context: bool,
-}
-
-impl StateRun<'_> {
-    pub fn at(&self) -> At<'_> {
-        At {
-            state: self.name,
-            entered_id: self.entered_id,
-        }
-    }
-
-    /// The context object `$$`, or `null` when no field of the state refers to it (building it copies the
-    /// execution input).
-    pub fn context(
-        &self,
-        run: &Run,
-        retry_count: Option<u32>,
-        map_item: Option<(usize, &Value)>,
-    ) -> Value {
-        if !self.mentions_context {
-            return Value::Null;
-        }
-        let mut state = Map::new();
-        state.insert("Name".to_owned(), Value::String(self.name.to_owned()));
-        state.insert(
-            "EnteredTime".to_owned(),
-            Value::String(timestamp(self.entered_time)),
-        );
-        if let Some(count) = retry_count {
-            state.insert("RetryCount".to_owned(), Value::from(count));
-        }
-        let mut context = Map::new();
-        context.insert("Execution".to_owned(), run.execution_context.clone());
-        context.insert("StateMachine".to_owned(), run.state_machine_context.clone());
-        context.insert("State".to_owned(), Value::Object(state));
-        if let Some((index, value)) = map_item {
-            let item = details([("Index", Value::from(index)), ("Value", value.clone())]);
-            context.insert(
-                "Map".to_owned(),
-                Value::Object(details([("Item", Value::Object(item))])),
-            );
-        }
-        Value::Object(context)
-    }
-}
-
-/// How a state ended: where to go (none at the end of the machine), its output, and the variables it assigns.
-pub(crate) struct Outcome<'m> {
-    pub next: Option<&'m str>,
-    pub output: Value,
-    pub assigned: Option<Map<String, Value>>,
-}
 
 fn event_names(state: &State) -> (&'static str, &'static str) {
     match state {
@@ -198,6 +94,7 @@ pub(crate) fn run_machine<'a>(
                 }
                 None => return Ok(outcome.output),
             }
+            super::clock::yield_now().await;
         }
     })
 }
@@ -209,9 +106,7 @@ async fn run_state<'m>(
     sr: &StateRun<'_>,
 ) -> Result<Outcome<'m>, Failure> {
     if node.query_language == QueryLanguage::JSONata {
-        return Err(sr
-            .at()
-            .runtime("JSONata states are not supported by this engine; use JSONPath"));
+        return jsonata_state::run(thread, node, input, sr).await;
     }
     match &node.state {
         State::Pass(s) => pass(thread, s, input, sr),
@@ -222,21 +117,6 @@ async fn run_state<'m>(
         State::Fail(s) => Err(fail(thread, s, &input, sr)),
         State::Parallel(s) => parallel::run_parallel(thread, s, input, sr).await,
         State::Map(s) => parallel::run_map(thread, s, input, sr).await,
-    }
-}
-
-/// Evaluates an `Assign` block against the previous variable values; the caller applies it after the state.
-pub(crate) fn evaluate_assign(
-    at: At<'_>,
-    assign: Option<&TemplateField>,
-    scope: &Scope<'_>,
-) -> Result<Option<Map<String, Value>>, Failure> {
-    let Some(TemplateField(template)) = assign else {
-        return Ok(None);
-    };
-    match render(at, template, scope)? {
-        Value::Object(map) => Ok(Some(map)),
-        _ => Err(at.runtime("Assign must be a JSON object")),
     }
 }
 
@@ -253,11 +133,12 @@ fn pass<'m>(
     let at = sr.at();
     let context = sr.context(&thread.run, None, None);
     let effective = apply_input_path(at, &s.input_path, &thread.scope(&raw, &context))?;
+    // With both, AWS's recorded TestState answers show `Result` winning over `Parameters`.
     let result = match (&s.parameters, &s.result) {
-        (Some(TemplateField(template)), _) => {
+        (_, Some(result)) => result.clone(),
+        (Some(TemplateField(template)), None) => {
             render(at, template, &thread.scope(&effective, &context))?
         }
-        (None, Some(result)) => result.clone(),
         (None, None) => effective,
     };
     if io::exceeds_size(&result, MAX_PAYLOAD_BYTES) {
@@ -339,24 +220,21 @@ async fn wait<'m>(
     let scope = thread.scope(&effective, &context);
     let clock = thread.run.clock.clone();
     let seconds_value = match (&s.seconds, &s.seconds_path) {
-        (Some(v), _) => Some(v.clone()),
-        (None, Some(path)) => Some(
-            path.0
-                .evaluate(&scope)
-                .map_err(|e| at.invalid_path(path.0.as_str(), &e))?,
-        ),
+        (Some(v), _) => Some((v.clone(), "Seconds", None)),
+        (None, Some(path)) => Some((
+            path.0.evaluate(&scope).map_err(|_| {
+                at.runtime(format!(
+                    "The SecondsPath parameter does not reference an input value: {}",
+                    path.0.as_str()
+                ))
+            })?,
+            "SecondsPath",
+            Some(path.0.as_str()),
+        )),
         (None, None) => None,
     };
-    let delay = if let Some(value) = seconds_value {
-        let seconds = value
-            .as_f64()
-            .filter(|s| *s >= 0.0 && s.is_finite())
-            .ok_or_else(|| {
-                at.runtime(format!(
-                    "The Wait seconds must be a non-negative number, got {value}"
-                ))
-            })?;
-        Duration::from_secs_f64(seconds)
+    let delay = if let Some((value, field, path)) = seconds_value {
+        wait_seconds(at, field, path, &value)?
     } else {
         let (text, field) = match (&s.timestamp, &s.timestamp_path) {
             (Some(v), _) => (v.clone(), None),

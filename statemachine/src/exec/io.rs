@@ -1,66 +1,15 @@
 //! Input and output processing shared by the state types, and the AWS wording of the errors it raises.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
-use super::Failure;
-use crate::intrinsic::IntrinsicError;
-use crate::model::retry::names;
-use crate::model::template::RenderError;
+use super::failure::{At, Failure};
 use crate::model::{IoPath, ResultPath, Template};
-use crate::path::{PathError, Scope};
+use crate::path::Scope;
 
 /// AWS's payload size quota: 256 KiB of UTF-8 JSON.
 pub(crate) const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
-
-/// Where a state is, for error messages: AWS prefixes run-time errors with the state name and its entered event id.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct At<'a> {
-    pub state: &'a str,
-    pub entered_id: u64,
-}
-
-impl At<'_> {
-    pub fn runtime(&self, detail: impl std::fmt::Display) -> Failure {
-        self.fail(names::RUNTIME, detail)
-    }
-
-    pub fn fail(&self, error: &str, detail: impl std::fmt::Display) -> Failure {
-        Failure::new(
-            error,
-            Some(format!(
-                "An error occurred while executing the state '{}' (entered at the event id #{}). {detail}",
-                self.state, self.entered_id
-            )),
-        )
-    }
-
-    pub fn invalid_path(&self, path: &str, error: &PathError) -> Failure {
-        self.runtime(format!("Invalid path '{path}' : {error}"))
-    }
-
-    pub fn render_error(&self, error: RenderError, input: &Value) -> Failure {
-        match error {
-            RenderError::PathNotFound { field, path } => self.runtime(format!(
-                "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
-            )),
-            RenderError::Intrinsic { field, source: IntrinsicError::PathNotFound { path, .. } } => {
-                self.runtime(format!(
-                    "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{input}'"
-                ))
-            }
-            RenderError::Intrinsic { source, .. } => self.fail(names::INTRINSIC_FAILURE, source),
-        }
-    }
-
-    pub fn data_limit(&self, who: &str) -> Failure {
-        Failure::new(
-            names::DATA_LIMIT_EXCEEDED,
-            Some(format!(
-                "The state/task '{who}' returned a result with a size exceeding the maximum number of bytes service limit."
-            )),
-        )
-    }
-}
 
 pub(crate) fn apply_input_path(
     at: At<'_>,
@@ -149,6 +98,36 @@ pub(crate) fn exceeds_size(value: &Value, limit: usize) -> bool {
     }
     let mut budget = limit;
     over(value, &mut budget)
+}
+
+/// AWS reads Wait seconds as a Java `long`: a fraction, a number past `i64::MAX` (`1e20`) or a negative number is
+/// `States.Runtime`, never a panic.
+pub(crate) fn wait_seconds(
+    at: At<'_>,
+    name: &str,
+    path: Option<&str>,
+    value: &Value,
+) -> Result<Duration, Failure> {
+    let shown = match path {
+        Some(path) => format!("{path} == {value}"),
+        None => value.to_string(),
+    };
+    // A literal fraction (`"Seconds": 0.05`) is accepted for sub-second tests; the validator rejects it as AWS does.
+    if path.is_none()
+        && let Some(fraction) = value.as_f64().filter(|s| s.fract() != 0.0 && *s >= 0.0)
+        && let Ok(duration) = Duration::try_from_secs_f64(fraction)
+    {
+        return Ok(duration);
+    }
+    match value.as_i64() {
+        Some(seconds) if seconds >= 0 => Ok(Duration::from_secs(seconds.unsigned_abs())),
+        Some(_) => Err(at.runtime(format!(
+            "The {name} parameter references a negative value: {shown}"
+        ))),
+        None => Err(at.runtime(format!(
+            "The {name} parameter cannot be parsed as a long value: {shown}"
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -5,14 +5,41 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
-use super::interpreter::{Outcome, StateRun, Thread, run_machine};
-use super::io::{At, apply_input_path, render};
+use super::failure::At;
+use super::failure::Failure;
+use super::io::{apply_input_path, render};
 use super::result::ResultFields;
 use super::retry::{RetryState, catch};
+use super::state::details;
+use super::state::{Outcome, StateRun, Thread};
 use super::vars::Vars;
-use super::{Failure, details};
 use crate::model::retry::names;
 use crate::model::{MapState, ParallelState, TemplateField};
+
+/// Runs every branch on the same input, each in its own variable scope; the result is their outputs in order.
+pub(crate) async fn run_branches(
+    thread: &mut Thread,
+    s: &ParallelState,
+    input: Value,
+) -> Result<Value, Failure> {
+    let started = thread.record("ParallelStateStarted", Default::default);
+    let outer = Arc::new(thread.vars.clone());
+    let branches = s.branches.iter().map(|branch| {
+        let mut child = thread.child(Vars::inner(&outer), started);
+        let input = input.clone();
+        async move { (child.nested)(&mut child, branch, input).await }
+    });
+    let result = futures::future::try_join_all(branches)
+        .await
+        .map(Value::Array);
+    let event = if result.is_ok() {
+        "ParallelStateSucceeded"
+    } else {
+        "ParallelStateFailed"
+    };
+    thread.record(event, Default::default);
+    result
+}
 
 pub(crate) async fn run_parallel<'m>(
     thread: &mut Thread,
@@ -42,26 +69,7 @@ pub(crate) async fn run_parallel<'m>(
         }
         .await;
         let result = match attempt {
-            Ok(input) => {
-                let started = thread.record("ParallelStateStarted", Default::default);
-                let outer = Arc::new(thread.vars.clone());
-                let branches = s.branches.iter().map(|branch| {
-                    let mut child =
-                        Thread::with_vars(thread.run.clone(), Vars::inner(&outer), started);
-                    let input = input.clone();
-                    async move { run_machine(&mut child, branch, input).await }
-                });
-                let result = futures::future::try_join_all(branches)
-                    .await
-                    .map(Value::Array);
-                let event = if result.is_ok() {
-                    "ParallelStateSucceeded"
-                } else {
-                    "ParallelStateFailed"
-                };
-                thread.record(event, Default::default);
-                result
-            }
+            Ok(input) => run_branches(thread, s, input).await,
             Err(failure) => Err(failure),
         };
         match result {
@@ -214,19 +222,38 @@ async fn map_attempt(
             }
         });
     }
+    run_iterations(
+        thread,
+        s,
+        inputs,
+        max_concurrency,
+        (tolerated_count, tolerated_percentage),
+        sr,
+    )
+    .await
+}
+
+/// Runs the item processor over each prepared input (JSONPath `ItemSelector` or JSONata), with the concurrency and
+/// failure tolerance the state asks for.
+pub(crate) async fn run_iterations(
+    thread: &mut Thread,
+    s: &MapState,
+    inputs: Vec<Value>,
+    max_concurrency: Option<f64>,
+    (tolerated_count, tolerated_percentage): (Option<f64>, Option<f64>),
+    sr: &StateRun<'_>,
+) -> Result<Value, Failure> {
     let length = inputs.len();
     let started = thread.record("MapStateStarted", || {
         details([("length", Value::from(length))])
     });
     let outer = Arc::new(thread.vars.clone());
-    let run = thread.run.clone();
     let name = sr.name;
     let processor = &s.item_processor;
+    let parent = &*thread;
     let iterations = stream::iter(inputs.into_iter().enumerate()).map(|(index, input)| {
-        let run = run.clone();
-        let vars = Vars::inner(&outer);
+        let mut child = parent.child(Vars::inner(&outer), started);
         async move {
-            let mut child = Thread::with_vars(run, vars, started);
             let iteration = || {
                 details([
                     ("name", Value::String(name.to_owned())),
@@ -234,7 +261,7 @@ async fn map_attempt(
                 ])
             };
             child.record("MapIterationStarted", iteration);
-            let result = run_machine(&mut child, processor, input).await;
+            let result = (child.nested)(&mut child, processor, input).await;
             let event = if result.is_ok() {
                 "MapIterationSucceeded"
             } else {

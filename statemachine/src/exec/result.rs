@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 
-use super::Failure;
-use super::interpreter::{Outcome, Thread, evaluate_assign};
-use super::io::{At, apply_output_path, apply_result_path, render};
+use super::failure::At;
+use super::failure::Failure;
+use super::io::{apply_output_path, apply_result_path, render};
+use super::state::{Outcome, Thread, evaluate_assign};
 use crate::model::{IoPath, ResultPath, TemplateField};
 
 /// The result-processing fields of a state.

@@ -5,9 +5,11 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::Value;
 
-use super::interpreter::{Outcome, Thread, evaluate_assign};
-use super::io::{At, apply_result_path};
-use super::{Failure, JitterDraw};
+use super::failure::At;
+use super::failure::Failure;
+use super::io::apply_result_path;
+use super::options::JitterDraw;
+use super::state::{Outcome, Thread, evaluate_assign};
 use crate::model::retry::error_matches;
 use crate::model::{Catcher, Jitter, Retrier};
 

@@ -5,12 +5,14 @@ use std::time::Duration;
 use futures::future::{Either, select};
 use serde_json::{Map, Value};
 
-use super::interpreter::{Outcome, StateRun, Thread};
-use super::io::{At, MAX_PAYLOAD_BYTES, apply_input_path, exceeds_size, render};
+use super::failure::At;
+use super::failure::Failure;
+use super::io::{MAX_PAYLOAD_BYTES, apply_input_path, exceeds_size, render};
 use super::result::ResultFields;
 use super::retry::{RetryState, catch};
+use super::state::details;
+use super::state::{Outcome, StateRun, Thread};
 use super::task::{Integration, TaskCall, lambda_invoke_result};
-use super::{Failure, details};
 use crate::model::retry::names;
 use crate::model::{TaskState, TemplateField};
 
@@ -57,12 +59,18 @@ pub(crate) async fn run<'m>(
     }
 }
 
-fn seconds_field(at: At<'_>, field: &str, value: &Value) -> Result<Duration, Failure> {
+/// `TimeoutSeconds` and friends: a positive whole number of seconds that fits a Java `long`, as AWS reads it. Anything
+/// else (a fraction, `1e20`, zero) is `States.Runtime`, never a panic.
+pub(crate) fn seconds_field(at: At<'_>, field: &str, value: &Value) -> Result<Duration, Failure> {
     value
-        .as_f64()
-        .filter(|s| *s > 0.0 && s.is_finite())
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| at.runtime(format!("{field} must be a positive number, got {value}")))
+        .as_i64()
+        .filter(|s| *s > 0)
+        .map(|s| Duration::from_secs(s.unsigned_abs()))
+        .ok_or_else(|| {
+            at.runtime(format!(
+                "{field} must be a positive integer that fits a long, got {value}"
+            ))
+        })
 }
 
 async fn attempt(
@@ -90,6 +98,20 @@ async fn attempt(
         Some(TemplateField(template)) => render(at, template, &thread.scope(&effective, context))?,
         None => effective,
     };
+    invoke(thread, s, integration, parameters, timeout, retry_count, at).await
+}
+
+/// Calls the task with its parameters (JSONPath `Parameters` or JSONata `Arguments`), records the task events and
+/// applies the timeout.
+pub(crate) async fn invoke(
+    thread: &mut Thread,
+    s: &TaskState,
+    integration: &Integration,
+    parameters: Value,
+    timeout: Option<Duration>,
+    retry_count: u32,
+    at: At<'_>,
+) -> Result<Value, Failure> {
     let (resource, input) = match integration {
         Integration::LambdaInvoke => {
             let function = parameters
@@ -196,6 +218,9 @@ async fn attempt(
         ),
         Some(Ok(response)) => {
             let result = match integration {
+                // An invoker that answers with Lambda's whole Invoke response (a recording, a real SDK call)
+                // is taken as it is; one that answers with the function's payload gets AWS's envelope around it.
+                Integration::LambdaInvoke if is_invoke_response(&response) => response,
                 Integration::LambdaInvoke => {
                     lambda_invoke_result(response, &uuid::Uuid::new_v4().to_string())
                 }
@@ -215,4 +240,11 @@ async fn attempt(
             Ok(result)
         }
     }
+}
+
+/// Whether a `lambda:invoke` answer is already the integration's envelope rather than the function's payload.
+fn is_invoke_response(response: &Value) -> bool {
+    ["Payload", "StatusCode", "SdkHttpMetadata"]
+        .iter()
+        .all(|key| response.get(key).is_some())
 }

@@ -674,12 +674,32 @@ async fn listener_sees_events_as_they_happen() {
 }
 
 #[tokio::test]
-async fn jsonata_states_load_but_do_not_run() {
-    let definition = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass",
-        "Output": "{% $states.input %}", "Assign": {"x": "{% 1 %}"}, "End": true}}});
-    let execution = run_simple(definition, json!({})).await;
-    assert_eq!(execution.error.as_deref(), Some("States.Runtime"));
-    assert!(execution.cause.unwrap().contains("JSONata"));
+async fn jsonata_states_run_with_states_variables_and_aws_errors() {
+    let definition = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": {"sum": "{% $sum($states.input.n) %}", "name": "{% $states.context.State.Name %}"},
+              "Assign": {"x": "{% $count($states.input.n) %}"}, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% $x = 3 %}", "Next": "Mixed",
+              "Output": {"sum": "{% $states.input.sum %}", "x": "{% $x %}"}}], "Default": "Broken"},
+        "Mixed": {"Type": "Pass", "QueryLanguage": "JSONPath", "Parameters": {"x.$": "$x", "sum.$": "$.sum"}, "Next": "Broken"},
+        "Broken": {"Type": "Pass", "Output": "{% $nope %}", "End": true}}});
+    let execution = run_simple(definition, json!({"n": [1, 2, 3]})).await;
+    assert_eq!(
+        execution.error.as_deref(),
+        Some("States.QueryEvaluationError")
+    );
+    assert_eq!(
+        execution.cause.as_deref(),
+        Some(
+            "An error occurred while executing the state 'Broken' (entered at the event id #8). The JSONata \
+             expression '$nope' specified for the field 'Output' returned nothing (undefined)."
+        )
+    );
+    let mixed = execution
+        .history
+        .iter()
+        .find(|e| e.event_type == "PassStateExited" && e.state_name() == Some("Mixed"))
+        .and_then(|e| e.json_detail("output"));
+    assert_eq!(mixed, Some(json!({"x": 3, "sum": 6})));
 }
 
 #[tokio::test]

@@ -22,6 +22,13 @@ impl Vars {
         }
     }
 
+    /// Every variable this scope can read, outer scopes first, so a later (inner) binding of a name wins.
+    pub fn visible(&self) -> Vec<(&str, &Value)> {
+        let mut all = self.outer.as_deref().map(Vars::visible).unwrap_or_default();
+        all.extend(self.local.iter().map(|(k, v)| (k.as_str(), v)));
+        all
+    }
+
     /// Sets all `assigned` variables at once (they were all evaluated against the previous values).
     pub fn assign(&mut self, assigned: Map<String, Value>) {
         self.local.extend(assigned);

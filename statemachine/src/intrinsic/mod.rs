@@ -165,6 +165,14 @@ pub enum IntrinsicError {
     Failure(String),
 }
 
+/// Applies an intrinsic to evaluated arguments (JSONata's `$partition` and friends reuse the intrinsics).
+pub(crate) fn apply_function(
+    function: Function,
+    args: Vec<Value>,
+) -> Result<Value, IntrinsicError> {
+    functions::apply(function, None, args)
+}
+
 impl Call {
     /// Parses an intrinsic function call such as `States.Format('Hello {}', $.name)`.
     pub fn parse(text: &str) -> Result<Call, IntrinsicError> {

@@ -25,7 +25,7 @@ pub enum Condition {
         op: Comparison,
         operand: Operand,
     },
-    /// A JSONata `Condition` string (`{% ... %}`); loaded but not executed by this engine.
+    /// A JSONata `Condition` (`{% ... %}` or a literal), run by `exec::jsonata_state` from the state as written.
     Jsonata(String),
 }
 
@@ -142,8 +142,13 @@ pub enum ChoiceError {
 }
 
 fn parse_condition(map: &Map<String, Value>) -> Result<Condition, ChoiceError> {
-    if let Some(Value::String(cond)) = map.get("Condition") {
-        return Ok(Condition::Jsonata(cond.clone()));
+    if let Some(cond) = map.get("Condition") {
+        // `{% ... %}`, or a literal boolean; evaluated from the raw state by the JSONata runner.
+        let text = match cond {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        return Ok(Condition::Jsonata(text));
     }
     if let Some(v) = map.get("And") {
         return Ok(Condition::And(parse_list(v, "And")?));

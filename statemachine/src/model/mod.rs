@@ -36,6 +36,8 @@ pub struct StateMachine {
     pub states: HashMap<String, StateNode>,
     pub timeout_seconds: Option<u64>,
     pub query_language: QueryLanguage,
+    /// The `QueryLanguage` the definition wrote for this machine, if any (nested machines inherit otherwise).
+    declared_language: Option<QueryLanguage>,
 }
 
 /// A state plus facts about it worked out once at load time.
@@ -45,6 +47,11 @@ pub struct StateNode {
     /// Whether any field mentions `$$`, so the context object must be built before the state runs.
     pub mentions_context: bool,
     pub query_language: QueryLanguage,
+    /// The state's own `QueryLanguage`, if it writes one.
+    declared_language: Option<QueryLanguage>,
+    /// The state as written: JSONata fields (`Arguments`, `Output`, `Items`, `{% %}` in any field) are evaluated
+    /// from it.
+    pub raw: Value,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,11 +252,16 @@ struct RawMachine {
     timeout_seconds: Option<u64>,
     #[serde(default)]
     query_language: QueryLanguage,
+    /// Set after loading: whether `QueryLanguage` was written at all.
+    #[serde(skip)]
+    declared_language: bool,
 }
 
 impl<'de> Deserialize<'de> for StateMachine {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = RawMachine::deserialize(d)?;
+        let value = Value::deserialize(d)?;
+        let mut raw = RawMachine::deserialize(&value).map_err(serde::de::Error::custom)?;
+        raw.declared_language = value.get("QueryLanguage").is_some();
         StateMachine::from_raw(raw, QueryLanguage::JSONPath).map_err(serde::de::Error::custom)
     }
 }
@@ -262,25 +274,25 @@ impl StateMachine {
     }
 
     pub fn from_value(value: &Value) -> Result<StateMachine, ModelError> {
-        let raw = RawMachine::deserialize(value).map_err(|e| ModelError::Machine(e.to_string()))?;
+        let mut raw =
+            RawMachine::deserialize(value).map_err(|e| ModelError::Machine(e.to_string()))?;
+        raw.declared_language = value.get("QueryLanguage").is_some();
         let machine = StateMachine::from_raw(raw, QueryLanguage::JSONPath)?;
         machine.check_transitions()?;
         Ok(machine)
     }
 
     fn from_raw(raw: RawMachine, inherited: QueryLanguage) -> Result<StateMachine, ModelError> {
-        let query_language = if raw.query_language == QueryLanguage::JSONata {
-            raw.query_language
-        } else {
-            inherited
-        };
+        let declared_language = raw.declared_language.then_some(raw.query_language);
+        let query_language = declared_language.unwrap_or(inherited);
         let mut states = HashMap::with_capacity(raw.states.len());
         for (name, value) in raw.states {
-            let state_language = match value.get("QueryLanguage").and_then(Value::as_str) {
-                Some("JSONata") => QueryLanguage::JSONata,
-                Some("JSONPath") => QueryLanguage::JSONPath,
-                _ => query_language,
+            let declared = match value.get("QueryLanguage").and_then(Value::as_str) {
+                Some("JSONata") => Some(QueryLanguage::JSONata),
+                Some("JSONPath") => Some(QueryLanguage::JSONPath),
+                _ => None,
             };
+            let state_language = declared.unwrap_or(query_language);
             let state = State::deserialize(&value).map_err(|e| ModelError::State {
                 state: name.clone(),
                 reason: e.to_string(),
@@ -292,19 +304,44 @@ impl StateMachine {
                     state,
                     mentions_context,
                     query_language: state_language,
+                    declared_language: declared,
+                    raw: value,
                 },
             );
         }
-        Ok(StateMachine {
+        let mut machine = StateMachine {
             comment: raw.comment,
             start_at: raw.start_at,
             states,
             timeout_seconds: raw.timeout_seconds,
             query_language,
-        })
+            declared_language,
+        };
+        machine.inherit_language(inherited);
+        Ok(machine)
     }
 
-    /// Names of the states (nested ones included) that use JSONata, which this engine loads but cannot run.
+    /// Settles every state's query language: its own, else its machine's, else the enclosing state's (a Parallel
+    /// branch or Map processor of a JSONata state is JSONata unless it says otherwise).
+    fn inherit_language(&mut self, inherited: QueryLanguage) {
+        self.query_language = self.declared_language.unwrap_or(inherited);
+        for node in self.states.values_mut() {
+            node.query_language = node.declared_language.unwrap_or(self.query_language);
+            // `$states.context` is the context object: JSONata states always get it.
+            node.mentions_context |= node.query_language == QueryLanguage::JSONata;
+            let language = node.query_language;
+            match &mut node.state {
+                State::Parallel(p) => p
+                    .branches
+                    .iter_mut()
+                    .for_each(|b| b.inherit_language(language)),
+                State::Map(m) => m.item_processor.inherit_language(language),
+                _ => {}
+            }
+        }
+    }
+
+    /// Names of the states (nested ones included) that use JSONata.
     pub fn jsonata_states(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for (name, node) in &self.states {

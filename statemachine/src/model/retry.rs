@@ -50,6 +50,9 @@ pub struct Catcher {
     pub assign: Option<TemplateField>,
 }
 
+/// The longest back-off AWS accepts (`MaxDelaySeconds` must be below 31,622,401: one leap year).
+pub const MAX_DELAY_SECONDS: f64 = 31_622_400.0;
+
 /// Error names with special matching rules.
 pub mod names {
     pub const ALL: &str = "States.ALL";
@@ -61,6 +64,8 @@ pub mod names {
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
     pub const EXCEED_TOLERATED_FAILURE_THRESHOLD: &str = "States.ExceedToleratedFailureThreshold";
     pub const BRANCH_FAILED: &str = "States.BranchFailed";
+    /// A JSONata expression failed, returned nothing, or returned the wrong type.
+    pub const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
 }
 
 /// Whether an `ErrorEquals` list matches `error`. `States.Runtime` is never retried or caught; `States.ALL` matches
@@ -79,12 +84,19 @@ pub fn error_matches(error_equals: &[String], error: &str) -> bool {
 impl Retrier {
     /// The wait before retry number `retries_done + 1`, before jitter: `IntervalSeconds × BackoffRate^retries_done`,
     /// capped by `MaxDelaySeconds`.
+    /// The result is always finite and in `[0, MAX_DELAY_SECONDS]`: with a rate above 1 and no `MaxDelaySeconds`,
+    /// `rate^n` overflows to infinity after about a thousand retries, and a FULL jitter draw over an infinite range
+    /// panics.
     pub fn base_delay_seconds(&self, retries_done: u32) -> f64 {
         let exponent = i32::try_from(retries_done).unwrap_or(i32::MAX);
         let delay = self.interval_seconds * self.backoff_rate.powi(exponent);
-        match self.max_delay_seconds {
+        let delay = match self.max_delay_seconds {
             Some(cap) => delay.min(cap),
             None => delay,
+        };
+        if delay.is_nan() {
+            return 0.0;
         }
+        delay.clamp(0.0, MAX_DELAY_SECONDS)
     }
 }

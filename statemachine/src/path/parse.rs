@@ -5,14 +5,39 @@ use serde_json::Value;
 use super::filter::{CompareOp, Filter, Operand};
 use super::{PathError, Root, Segment, Selector};
 
+/// How deeply filter expressions may nest (`!`, parentheses, filters inside filters). The parser recurses once per
+/// level; the bound turns a hostile path into a syntax error instead of a stack overflow.
+pub const MAX_NESTING: usize = 100;
+
 pub(super) struct Cursor<'a> {
     text: &'a str,
     pos: usize,
+    depth: usize,
 }
 
 impl<'a> Cursor<'a> {
     pub(super) fn new(text: &'a str) -> Self {
-        Cursor { text, pos: 0 }
+        Cursor {
+            text,
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    /// Runs one nested level of the grammar, refusing to go past [`MAX_NESTING`].
+    fn nested<T>(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<T, PathError>,
+    ) -> Result<T, PathError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(format!(
+                "filter expressions nest more than {MAX_NESTING} levels deep"
+            )));
+        }
+        self.depth += 1;
+        let result = parse(self);
+        self.depth -= 1;
+        result
     }
 
     fn rest(&self) -> &'a str {
@@ -275,6 +300,10 @@ fn parse_and(cur: &mut Cursor<'_>) -> Result<Filter, PathError> {
 }
 
 fn parse_unary(cur: &mut Cursor<'_>) -> Result<Filter, PathError> {
+    cur.nested(parse_unary_level)
+}
+
+fn parse_unary_level(cur: &mut Cursor<'_>) -> Result<Filter, PathError> {
     cur.skip_ws();
     if cur.peek() == Some('!') && !cur.rest().starts_with("!=") {
         cur.bump();

@@ -1,20 +1,15 @@
 //! JSONata expressions in JSONata-mode states: strings of the form `{% expression %}`.
 //!
-//! AWS parses every expression when the state machine is created, so syntax errors are checked here with jsonata-rs's
-//! parser. Its known gaps are rare in workflows: it rejects the parent operator (`%`), partial application
-//! (`$f(?, 1)`) and function signatures (`function($x)<n:n>`), which valid JSONata allows.
+//! AWS parses every expression when the state machine is created, so syntax errors are checked here with the parser
+//! the engine evaluates with (`crate::jsonata`). Its nesting depth is bounded, so a hostile expression (20,000
+//! nested parentheses) gets a verdict instead of overflowing the stack.
 
-use bumpalo::Bump;
-use jsonata_rs::JsonAta;
 use serde_json::Value;
 
 use super::checker::Checker;
 use super::pointer::Pointer;
 
-/// True for a string AWS evaluates as JSONata.
-pub(crate) fn is_expression(text: &str) -> bool {
-    text.starts_with("{%") && text.ends_with("%}") && text.len() >= 4
-}
+pub(crate) use crate::jsonata::is_expression;
 
 /// What is wrong with a string that opens `{%`; `None` for a good expression or a plain literal.
 fn expression_problem(text: &str) -> Option<String> {
@@ -28,8 +23,7 @@ fn expression_problem(text: &str) -> Option<String> {
     if body.trim().is_empty() {
         return Some("the expression is empty".to_owned());
     }
-    let arena = Bump::new();
-    JsonAta::new(body, &arena)
+    crate::jsonata::check_syntax(body)
         .err()
         .map(|error| error.to_string())
 }
@@ -107,5 +101,7 @@ mod tests {
         ] {
             assert!(expression_problem(bad).is_some(), "{bad}");
         }
+        let deep = format!("{{% {}1{} %}}", "(".repeat(20_000), ")".repeat(20_000));
+        assert!(expression_problem(&deep).is_some());
     }
 }

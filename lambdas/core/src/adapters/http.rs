@@ -52,12 +52,22 @@ impl HttpClient {
     }
 }
 
+/// The most of an answer any upstream body is read to, in bytes. The largest real answers (Eskom's
+/// schedule pages) are tens of KiB; our functions have 128 MB, and a hostile or broken server
+/// must not be able to fill it.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The most redirects followed for one request.
+const MAX_REDIRECTS: usize = 5;
+
 /// The process's one `reqwest::Client`: building one loads the TLS roots and sets up a connection
 /// pool, which every adapter of a process (Eskom, EskomSePush, Telegram) can share, so a cold start
 /// pays for it once. Timeouts and the User-Agent go on each request instead ([`HttpClient`]).
 static SHARED: OnceLock<Client> = OnceLock::new();
 
-/// A client whose every request gives up after `timeout` (connecting included).
+/// A client whose every request gives up after `timeout` (connecting included) and follows a
+/// redirect only to the same scheme, host and port ([`same_origin_redirects`]): safe for requests
+/// that carry a secret (EskomSePush's `Token` header, Telegram's token in the path).
 pub fn build_client(timeout: Duration, user_agent: &str) -> Result<HttpClient, ClientSetupError> {
     let user_agent = HeaderValue::from_str(user_agent)
         .map_err(|_| ClientSetupError::InvalidUserAgent(user_agent.to_owned()))?;
@@ -72,9 +82,60 @@ fn shared_client() -> Result<Client, reqwest::Error> {
     if let Some(client) = SHARED.get() {
         return Ok(client.clone());
     }
-    let built = Client::builder().build()?;
+    let built = Client::builder()
+        .redirect(same_origin_redirects())
+        .build()?;
     // Two threads racing here build two clients and keep the first: harmless, and only at start.
     Ok(SHARED.get_or_init(|| built).clone())
+}
+
+/// Follows a redirect only to the same scheme, host and port, at most [`MAX_REDIRECTS`] times.
+/// reqwest drops only `Authorization`, `Cookie` and `Proxy-Authorization` on a cross-host
+/// redirect, so any other redirect would hand a secret (EskomSePush's `Token` header, Telegram's
+/// token in the path) to whoever the Location names, or send it in clear over http. A redirect
+/// refused is returned as the 3xx answer it is. One policy for every request lets the process
+/// keep one client; the Eskom site needs no other (its captured answers in
+/// ../shared/fixtures/upstream are all direct 200s).
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            tracing::warn!(
+                to_host = attempt.url().host_str().unwrap_or_default(),
+                "redirect away from the origin refused"
+            );
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// An answer's body, read to at most `limit` bytes: `Ok(None)` when it is longer (by its
+/// `Content-Length` before reading anything, or by what arrived).
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// Parses a configured base URL, refusing one that paths cannot be appended to (e.g. `mailto:`), at
@@ -130,10 +191,15 @@ pub async fn send(
         .map_err(|e| transport_error(service, timeout, e))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .text()
+    let body = read_capped(response, MAX_BODY_BYTES)
         .await
-        .map_err(|e| transport_error(service, timeout, e))?;
+        .map_err(|e| transport_error(service, timeout, e))?
+        .ok_or_else(|| UpstreamError::Malformed {
+            service,
+            detail: format!("answer larger than {MAX_BODY_BYTES} bytes, not read"),
+        })?;
+    // Upstreams send UTF-8; anything else is replaced rather than refused, as `text()` would.
+    let body = String::from_utf8_lossy(&body).into_owned();
     tracing::debug!(
         service,
         status = status.as_u16(),

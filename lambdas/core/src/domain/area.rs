@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 pub struct AreaId(String);
 
 impl AreaId {
+    /// The longest id we keep, in bytes. Ids become DynamoDB keys with a short prefix (a sort key
+    /// holds at most 1,024 bytes); real ones are under 100.
+    pub const MAX_BYTES: usize = 512;
+
     pub fn new(id: impl Into<String>) -> Self {
         AreaId(id.into())
     }
@@ -52,6 +56,46 @@ pub struct Area {
 }
 
 impl Area {
+    /// The longest name, region or handle text we keep, in characters. Real ones are under 100;
+    /// each is stored in every subscription item and shown in replies.
+    pub const TEXT_MAX_CHARS: usize = 256;
+
+    /// Whether every value upstream gave this area is within what we store and show: areas over
+    /// the limits are left out of search results rather than refused by the store later.
+    pub fn is_within_limits(&self) -> bool {
+        let handle_texts: Vec<&str> = match &self.handle {
+            AreaHandle::Eskom {
+                municipality,
+                province,
+                ..
+            } => vec![municipality, province],
+            AreaHandle::EskomSePush { area_id } => vec![area_id],
+        };
+        self.id.as_str().len() <= AreaId::MAX_BYTES
+            && [self.name.as_str(), self.region.as_str()]
+                .into_iter()
+                .chain(handle_texts)
+                .all(|text| text.chars().count() <= Self::TEXT_MAX_CHARS)
+    }
+
+    /// Keeps the areas within limits, logging the ones left out.
+    pub fn keep_within_limits(areas: Vec<Area>) -> Vec<Area> {
+        areas
+            .into_iter()
+            .filter(|area| {
+                let fits = area.is_within_limits();
+                if !fits {
+                    tracing::warn!(
+                        id_bytes = area.id.as_str().len(),
+                        name_chars = area.name.chars().count(),
+                        "upstream area over our size limits left out"
+                    );
+                }
+                fits
+            })
+            .collect()
+    }
+
     pub fn eskom(
         suburb_id: u64,
         name: impl Into<String>,

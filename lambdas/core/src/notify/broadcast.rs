@@ -1,22 +1,48 @@
-//! Sends a batch of messages through a [`Messenger`]: paced, retried within bounds, and idempotent
-//! through the [`DeliveryLedger`], so a rerun after a crash or a Step Functions retry sends each
-//! message once.
+//! Sends a batch of messages through a [`Messenger`]: concurrently, paced to Telegram's limits,
+//! retried within bounds, within the invocation's deadline, and exactly once per chat and event
+//! through the [`DeliveryLedger`], whichever run (workflow, stream record, retry, redelivery) carries
+//! the event.
 //!
-//! Exactly once holds except in one window: a send that succeeded but whose ledger write failed (or
-//! the process died in between) is sent again by the rerun. The record is written right after each
-//! send, before the next one, to keep that window to a single message.
+//! # Claim before send
+//!
+//! Each message is *claimed* in the ledger (a conditional write naming this run and a lease) before
+//! it is sent, and *confirmed* (a delivered entry) right after Telegram accepted it. A run that finds
+//! a delivered entry skips the message; one that finds another run's live claim leaves it to that
+//! run; a claim whose owner died is taken over once its lease ends (or at once by a retry of the
+//! same run, which carries the same owner name).
+//!
+//! One window remains, and cannot be closed because Telegram has no idempotency key: a message that
+//! Telegram accepted whose confirmation is lost (the process dies, or the store fails, between the
+//! send's answer and the confirming write, one store round trip of ~10 ms) is sent again by the run
+//! that takes the claim over: at once by a retry of the same run, otherwise when the lease
+//! (`BroadcastConfig::claim_lease`, 90 s) ends.
+//!
+//! # Pacing and concurrency
+//!
+//! Up to `concurrency` chats are served at once, each chat's messages in order; every send takes a
+//! slot from the process-wide [`Pacer`], so ledger round trips overlap with other chats' sends and
+//! never serialise them. A 429 pauses that chat only.
+//!
+//! # Deadline
+//!
+//! No send is started whose slot falls after the deadline less `deadline_margin`; what is left is
+//! counted in [`BroadcastReport::remaining`] and the next run resumes it from the ledger.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use futures::{StreamExt, stream};
 use serde::Serialize;
-use tokio::time::sleep;
+use tokio::sync::Mutex;
+use tokio::time::{Instant, sleep, sleep_until};
 
 use crate::clock::Clock;
 use crate::domain::ChatId;
 use crate::errors::{ErrorName, Named, StoreError};
-use crate::ports::{DeliveryKey, DeliveryLedger, Message, Messenger, SendError, SubscriptionStore};
+use crate::ports::{
+    Claim, DeliveryKey, DeliveryLedger, Message, Messenger, SendError, SubscriptionStore,
+};
 
 use super::pacing::Pacer;
 
@@ -56,31 +82,35 @@ impl Outgoing {
 
 #[derive(Debug, Clone)]
 pub struct BroadcastConfig {
-    /// At most one message per this interval overall (1/30 s: Telegram's ~30 messages per second).
-    pub overall_gap: Duration,
-    /// At most one message per this interval to one chat. (Groups also have a limit of about 20 a
-    /// minute; a notify run sends a group a few messages, and flood control covers the rest.)
-    pub chat_gap: Duration,
-    /// Tries per message for rate limits and transient failures before the broadcast gives up.
+    /// Tries per message for rate limits and transient failures before the run leaves it to the next.
     pub max_attempts: u32,
-    /// A flood-control pause longer than this fails the broadcast at once: better a Step Functions
-    /// retry later than a Lambda sleeping towards its timeout.
+    /// A flood-control pause longer than this leaves the message to the next run rather than holding
+    /// its claim (and a concurrency slot) that long.
     pub max_retry_after: Duration,
     /// First pause after a transient failure; doubles with each attempt.
     pub backoff: Duration,
     /// How long the ledger keeps a delivery: longer than any retry or redelivery can come.
     pub ledger_ttl: chrono::Duration,
+    /// How long a claim holds off other runs: longer than a claimed message can wait for its slot
+    /// and its send (`concurrency` slots ahead, a flood-control pause, a slow Telegram answer).
+    pub claim_lease: chrono::Duration,
+    /// Chats served at once.
+    pub concurrency: usize,
+    /// No send starts later than this before the deadline: room for one slow send and its
+    /// confirmation before the invocation is cut off.
+    pub deadline_margin: Duration,
 }
 
 impl Default for BroadcastConfig {
     fn default() -> Self {
         BroadcastConfig {
-            overall_gap: Duration::from_millis(34),
-            chat_gap: Duration::from_secs(1),
             max_attempts: 4,
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(30),
             backoff: Duration::from_millis(500),
             ledger_ttl: chrono::Duration::days(7),
+            claim_lease: chrono::Duration::seconds(90),
+            concurrency: 128,
+            deadline_margin: Duration::from_secs(15),
         }
     }
 }
@@ -103,8 +133,12 @@ pub struct Migration {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BroadcastReport {
     pub sent: usize,
-    /// Found in the ledger: sent by an earlier run.
+    /// Found in the ledger: sent by an earlier or another run.
     pub already_delivered: usize,
+    /// Claimed by another live run, which sends them (or its retry does).
+    pub held_elsewhere: usize,
+    /// Not sent by this run: out of time, or Telegram kept failing. The next run resumes them.
+    pub remaining: usize,
     pub failed: Vec<FailedDelivery>,
     /// Chats that blocked the bot or are gone; their subscriptions were removed.
     pub removed_chats: Vec<ChatId>,
@@ -113,9 +147,22 @@ pub struct BroadcastReport {
     pub migrated_chats: Vec<Migration>,
 }
 
+impl BroadcastReport {
+    fn absorb(&mut self, other: BroadcastReport) {
+        self.sent += other.sent;
+        self.already_delivered += other.already_delivered;
+        self.held_elsewhere += other.held_elsewhere;
+        self.remaining += other.remaining;
+        self.failed.extend(other.failed);
+        self.removed_chats.extend(other.removed_chats);
+        self.dropped += other.dropped;
+        self.migrated_chats.extend(other.migrated_chats);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BroadcastError {
-    /// The run stopped; a retry skips what the ledger shows as sent. `report` is the work done so far.
+    /// Nothing could be sent: Telegram failed every try. `report` is the work done so far.
     #[error("Telegram unavailable while sending to chat {chat}: {detail}")]
     TelegramUnavailable {
         chat: ChatId,
@@ -152,25 +199,46 @@ impl Named for BroadcastError {
     }
 }
 
-/// Why the run must stop, before the partial report is attached.
+/// Why the whole run must stop.
+#[derive(Debug)]
 enum Stop {
-    Unavailable { chat: ChatId, detail: String },
     Unauthorized,
     Store(StoreError),
-}
-
-impl From<StoreError> for Stop {
-    fn from(error: StoreError) -> Self {
-        Stop::Store(error)
-    }
 }
 
 /// What became of one message.
 enum Outcome {
     Sent,
     AlreadyDelivered,
+    HeldElsewhere,
     Refused(String),
     ChatRemoved,
+    /// Left for the next run: out of time, or Telegram kept failing (the detail says which).
+    Left(Option<String>),
+}
+
+/// Who sends, until when.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Names this run's claims. A retry of the same work must use the same owner (the execution
+    /// name, the stream record's event id), so it takes its own claims back at once.
+    pub owner: String,
+    /// When the invocation is cut off; `None`: no deadline.
+    pub deadline: Option<Instant>,
+}
+
+impl Run {
+    pub fn new(owner: impl Into<String>) -> Self {
+        Run {
+            owner: owner.into(),
+            deadline: None,
+        }
+    }
+
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
 }
 
 pub struct Broadcaster<'a> {
@@ -178,13 +246,19 @@ pub struct Broadcaster<'a> {
     ledger: &'a dyn DeliveryLedger,
     subscriptions: &'a dyn SubscriptionStore,
     clock: &'a dyn Clock,
+    pacer: Arc<Pacer>,
     config: BroadcastConfig,
 }
 
-/// The messages still to send to one chat, in order. `target` follows the chat if it migrates.
-struct ChatQueue {
-    target: ChatId,
-    messages: VecDeque<Outgoing>,
+/// Shared by the chats of one run.
+struct RunState<'r> {
+    run: &'r Run,
+    /// No send starts after this.
+    cutoff: Option<Instant>,
+    stopped: AtomicBool,
+    stop: Mutex<Option<Stop>>,
+    /// The last Telegram failure, for the error when nothing could be sent.
+    last_unavailable: Mutex<Option<(ChatId, String)>>,
 }
 
 impl<'a> Broadcaster<'a> {
@@ -193,6 +267,7 @@ impl<'a> Broadcaster<'a> {
         ledger: &'a dyn DeliveryLedger,
         subscriptions: &'a dyn SubscriptionStore,
         clock: &'a dyn Clock,
+        pacer: Arc<Pacer>,
         config: BroadcastConfig,
     ) -> Self {
         Broadcaster {
@@ -200,19 +275,76 @@ impl<'a> Broadcaster<'a> {
             ledger,
             subscriptions,
             clock,
+            pacer,
             config,
         }
     }
 
-    /// Sends `batch`. Messages to one chat go in batch order; chats take turns, the one allowed
-    /// soonest first, so a chat with several messages does not hold up the others.
-    pub async fn send(&self, batch: Vec<Outgoing>) -> Result<BroadcastReport, BroadcastError> {
+    /// Sends `batch` as `run`. Messages to one chat go in batch order; chats are served
+    /// concurrently, paced by the shared pacer.
+    pub async fn send(
+        &self,
+        batch: Vec<Outgoing>,
+        run: &Run,
+    ) -> Result<BroadcastReport, BroadcastError> {
+        let mut chats: Vec<(ChatId, Vec<Outgoing>)> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for outgoing in batch {
+            let i = *index.entry(outgoing.chat()).or_insert_with(|| {
+                chats.push((outgoing.chat(), Vec::new()));
+                chats.len() - 1
+            });
+            chats[i].1.push(outgoing);
+        }
+        let state = RunState {
+            run,
+            cutoff: run
+                .deadline
+                .map(|d| d.checked_sub(self.config.deadline_margin).unwrap_or(d)),
+            stopped: AtomicBool::new(false),
+            stop: Mutex::new(None),
+            last_unavailable: Mutex::new(None),
+        };
+        let reports: Vec<BroadcastReport> = stream::iter(chats)
+            .map(|(chat, messages)| self.serve_chat(chat, messages, &state))
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect()
+            .await;
         let mut report = BroadcastReport::default();
-        match self.run(batch, &mut report).await {
-            Ok(()) => {
+        for one in reports {
+            report.absorb(one);
+        }
+        let stop = state.stop.lock().await.take();
+        let unavailable = state.last_unavailable.lock().await.take();
+        let error = match (stop, unavailable) {
+            (Some(Stop::Unauthorized), _) => Some(BroadcastError::TelegramUnauthorized {
+                report: Box::new(report.clone()),
+            }),
+            (Some(Stop::Store(source)), _) => Some(BroadcastError::Store {
+                source,
+                report: Box::new(report.clone()),
+            }),
+            // Some progress is a success that reports what is left; none is Telegram's failure.
+            (None, Some((chat, detail))) if report.sent == 0 => {
+                Some(BroadcastError::TelegramUnavailable {
+                    chat,
+                    detail,
+                    report: Box::new(report.clone()),
+                })
+            }
+            _ => None,
+        };
+        match error {
+            Some(error) => {
+                tracing::error!(error = %error, sent = error.report().sent, remaining = error.report().remaining, "broadcast stopped");
+                Err(error)
+            }
+            None => {
                 tracing::info!(
                     sent = report.sent,
                     already_delivered = report.already_delivered,
+                    held_elsewhere = report.held_elsewhere,
+                    remaining = report.remaining,
                     failed = report.failed.len(),
                     removed_chats = report.removed_chats.len(),
                     migrated_chats = report.migrated_chats.len(),
@@ -220,103 +352,121 @@ impl<'a> Broadcaster<'a> {
                 );
                 Ok(report)
             }
-            Err(stop) => {
-                let report = Box::new(report);
-                let error = match stop {
-                    Stop::Unavailable { chat, detail } => BroadcastError::TelegramUnavailable {
-                        chat,
-                        detail,
-                        report,
-                    },
-                    Stop::Unauthorized => BroadcastError::TelegramUnauthorized { report },
-                    Stop::Store(source) => BroadcastError::Store { source, report },
-                };
-                tracing::error!(error = %error, sent = error.report().sent, "broadcast stopped");
-                Err(error)
-            }
         }
     }
 
-    async fn run(&self, batch: Vec<Outgoing>, report: &mut BroadcastReport) -> Result<(), Stop> {
-        let mut queues: Vec<ChatQueue> = Vec::new();
-        let mut index: HashMap<ChatId, usize> = HashMap::new();
-        for outgoing in batch {
-            let chat = outgoing.chat();
-            let i = *index.entry(chat).or_insert_with(|| {
-                queues.push(ChatQueue {
-                    target: chat,
-                    messages: VecDeque::new(),
-                });
-                queues.len() - 1
-            });
-            queues[i].messages.push_back(outgoing);
-        }
-
-        let mut pacer = Pacer::new(self.config.overall_gap, self.config.chat_gap);
-        // Earliest-allowed chat first; ties in order of first appearance.
-        let start = tokio::time::Instant::now();
-        let mut turns: BinaryHeap<Reverse<(tokio::time::Instant, usize)>> =
-            (0..queues.len()).map(|i| Reverse((start, i))).collect();
-        while let Some(Reverse((_, i))) = turns.pop() {
-            let queue = &mut queues[i];
-            let Some(outgoing) = queue.messages.pop_front() else {
+    /// One chat's messages, in order. `target` follows the chat if it migrates.
+    async fn serve_chat(
+        &self,
+        chat: ChatId,
+        messages: Vec<Outgoing>,
+        state: &RunState<'_>,
+    ) -> BroadcastReport {
+        let mut report = BroadcastReport::default();
+        let mut target = chat;
+        let total = messages.len();
+        // The event whose parts another run holds: it sends them, this run skips them.
+        let mut held: Option<String> = None;
+        for (done, outgoing) in messages.into_iter().enumerate() {
+            let left = total - done;
+            if state.stopped.load(Ordering::SeqCst) {
+                report.remaining += left;
+                break;
+            }
+            if held.as_deref() == Some(event_of(&outgoing.key.message)) {
+                report.held_elsewhere += 1;
                 continue;
-            };
+            }
             match self
-                .deliver(&outgoing, &mut queue.target, &mut pacer, report)
-                .await?
+                .deliver(&outgoing, &mut target, state, &mut report)
+                .await
             {
-                Outcome::Sent => report.sent += 1,
-                Outcome::AlreadyDelivered => report.already_delivered += 1,
-                Outcome::Refused(reason) => {
-                    tracing::warn!(chat = %queue.target, message = %outgoing.key.message, %reason, "message refused");
+                Ok(Outcome::Sent) => report.sent += 1,
+                Ok(Outcome::AlreadyDelivered) => report.already_delivered += 1,
+                Ok(Outcome::HeldElsewhere) => {
+                    // The holder sends this event's later parts too; sending them here could
+                    // overtake the part it is sending. The chat's other events (say, the status
+                    // a `/refresh` asked for) are no one else's: they still go from here.
+                    report.held_elsewhere += 1;
+                    held = Some(event_of(&outgoing.key.message).to_owned());
+                }
+                Ok(Outcome::Refused(reason)) => {
+                    tracing::warn!(chat = %target, message = %outgoing.key.message, %reason, "message refused");
                     report.failed.push(FailedDelivery {
-                        chat: queue.target,
+                        chat: target,
                         message: outgoing.key.message.clone(),
                         reason,
                     });
                 }
-                Outcome::ChatRemoved => {
-                    report.dropped += queue.messages.len();
-                    queue.messages.clear();
+                Ok(Outcome::ChatRemoved) => {
+                    report.dropped += left - 1;
+                    break;
+                }
+                Ok(Outcome::Left(detail)) => {
+                    if let Some(detail) = detail {
+                        *state.last_unavailable.lock().await = Some((target, detail));
+                    }
+                    report.remaining += left;
+                    break;
+                }
+                Err(stop) => {
+                    state.stopped.store(true, Ordering::SeqCst);
+                    let mut slot = state.stop.lock().await;
+                    if slot.is_none() {
+                        *slot = Some(stop);
+                    }
+                    report.remaining += left;
+                    break;
                 }
             }
-            if !queue.messages.is_empty() {
-                turns.push(Reverse((pacer.chat_ready_at(queue.target), i)));
-            }
         }
-        Ok(())
+        report
     }
 
-    /// Sends one message to `target` (which it updates when the chat migrates), with its retries.
+    /// Claims, paces, sends and confirms one message to `target` (which it updates when the chat
+    /// migrates), with its retries.
     async fn deliver(
         &self,
         outgoing: &Outgoing,
         target: &mut ChatId,
-        pacer: &mut Pacer,
+        state: &RunState<'_>,
         report: &mut BroadcastReport,
     ) -> Result<Outcome, Stop> {
-        let original = &outgoing.key;
+        let key = &outgoing.key;
+        let owner = state.run.owner.as_str();
         let mut attempts = 0;
         let mut migrated = false;
         loop {
-            let key = DeliveryKey {
-                chat: *target,
-                message: original.message.clone(),
-            };
-            let now = self.clock.now();
-            if self.ledger.was_delivered(original, now).await?
-                || (key != *original && self.ledger.was_delivered(&key, now).await?)
-            {
-                return Ok(Outcome::AlreadyDelivered);
+            if state.cutoff.is_some_and(|cutoff| Instant::now() >= cutoff) {
+                return Ok(Outcome::Left(None));
             }
+            let now = self.clock.now();
+            match self
+                .ledger
+                .claim_delivery(key, owner, now, now + self.config.claim_lease)
+                .await
+                .map_err(Stop::Store)?
+            {
+                Claim::Claimed => {}
+                Claim::Delivered => return Ok(Outcome::AlreadyDelivered),
+                Claim::HeldBy { .. } => return Ok(Outcome::HeldElsewhere),
+            }
+            let Some(slot) = self.pacer.reserve(*target, state.cutoff) else {
+                self.release(key, owner).await?;
+                return Ok(Outcome::Left(None));
+            };
+            sleep_until(slot).await;
             attempts += 1;
-            pacer.wait_turn(*target).await;
-            let failure = match self.messenger.send(*target, &outgoing.message).await {
+            let failure = match self
+                .messenger
+                .send_delivery(*target, key, &outgoing.message)
+                .await
+            {
                 Ok(_) => {
-                    self.record(original).await?;
-                    if key != *original {
-                        self.record(&key).await?;
+                    self.confirm(key).await?;
+                    if *target != key.chat {
+                        // Also under the new id: a run planned after the move skips it too.
+                        self.confirm(&migrated_key(key, *target)).await?;
                     }
                     return Ok(Outcome::Sent);
                 }
@@ -324,65 +474,120 @@ impl<'a> Broadcaster<'a> {
             };
             match failure {
                 SendError::RateLimited { retry_after } => {
+                    self.pacer.pause_chat(*target, retry_after);
                     if retry_after > self.config.max_retry_after
                         || attempts >= self.config.max_attempts
                     {
-                        return Err(Stop::Unavailable {
-                            chat: *target,
-                            detail: format!(
-                                "still rate limited after {attempts} attempts (retry after {}s)",
-                                retry_after.as_secs()
-                            ),
-                        });
+                        self.release(key, owner).await?;
+                        return Ok(Outcome::Left(Some(format!(
+                            "still rate limited after {attempts} attempts (retry after {}s)",
+                            retry_after.as_secs()
+                        ))));
                     }
-                    tracing::warn!(chat = %target, retry_after_s = retry_after.as_secs(), "flood control: pausing");
-                    pacer.pause_all_for(retry_after);
+                    tracing::warn!(chat = %target, retry_after_s = retry_after.as_secs(), "flood control: pausing this chat");
                 }
                 SendError::Unavailable { detail } => {
                     if attempts >= self.config.max_attempts {
-                        return Err(Stop::Unavailable {
-                            chat: *target,
-                            detail: format!("{detail} (after {attempts} attempts)"),
-                        });
+                        self.release(key, owner).await?;
+                        return Ok(Outcome::Left(Some(format!(
+                            "{detail} (after {attempts} attempts)"
+                        ))));
                     }
                     let pause = self.config.backoff * 2u32.saturating_pow(attempts - 1);
                     tracing::warn!(chat = %target, %detail, pause_ms = pause.as_millis() as u64, "send failed, retrying");
                     sleep(pause).await;
                 }
-                SendError::Unauthorized => return Err(Stop::Unauthorized),
+                SendError::Unauthorized => {
+                    self.release(key, owner).await?;
+                    return Err(Stop::Unauthorized);
+                }
                 SendError::ChatUnreachable { reason } => {
-                    let removed = self.subscriptions.remove_chat(*target).await?;
+                    let removed = self
+                        .subscriptions
+                        .remove_chat(*target)
+                        .await
+                        .map_err(Stop::Store)?;
                     tracing::info!(chat = %target, %reason, subscriptions = removed, "chat unreachable: subscriptions removed");
                     report.removed_chats.push(*target);
+                    // Dealt with: no later run should try this chat's message again.
+                    self.confirm(key).await?;
                     return Ok(Outcome::ChatRemoved);
                 }
                 SendError::ChatMigrated { to } if !migrated => {
                     let moved = self
                         .subscriptions
                         .move_chat(*target, to, self.clock.now())
-                        .await?;
+                        .await
+                        .map_err(Stop::Store)?;
                     tracing::info!(from = %target, %to, subscriptions = moved, "chat migrated: following it");
                     report.migrated_chats.push(Migration { from: *target, to });
                     *target = to;
                     migrated = true;
+                    if self
+                        .ledger
+                        .was_delivered(&migrated_key(key, to), self.clock.now())
+                        .await
+                        .map_err(Stop::Store)?
+                    {
+                        self.confirm(key).await?;
+                        return Ok(Outcome::AlreadyDelivered);
+                    }
                 }
                 SendError::ChatMigrated { to } => {
+                    self.confirm(key).await?;
                     return Ok(Outcome::Refused(format!(
                         "chat migrated again, to {to}, right after a migration"
                     )));
                 }
                 SendError::Rejected { status, reason } => {
+                    // Telegram will not take this message however often it is sent: dealt with.
+                    self.confirm(key).await?;
                     return Ok(Outcome::Refused(format!("{status}: {reason}")));
                 }
             }
         }
     }
 
-    async fn record(&self, key: &DeliveryKey) -> Result<(), StoreError> {
-        let at = self.clock.now();
-        self.ledger
-            .record_delivery(key, at, at + self.config.ledger_ttl)
-            .await?;
-        Ok(())
+    /// Marks the delivery done. A failed write is retried briefly: until it succeeds, the message
+    /// is the one that a takeover would send twice.
+    async fn confirm(&self, key: &DeliveryKey) -> Result<(), Stop> {
+        let mut last = None;
+        for attempt in 0..3u32 {
+            if attempt > 0 {
+                sleep(Duration::from_millis(100) * attempt).await;
+            }
+            let at = self.clock.now();
+            match self
+                .ledger
+                .confirm_delivery(key, at, at + self.config.ledger_ttl)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(error) => last = Some(error),
+            }
+        }
+        let error = last.unwrap_or_else(|| StoreError::Unavailable("confirm failed".to_owned()));
+        tracing::error!(chat = %key.chat, message = %key.message, %error, "sent but not confirmed: a takeover will send it again");
+        Err(Stop::Store(error))
     }
+
+    async fn release(&self, key: &DeliveryKey, owner: &str) -> Result<(), Stop> {
+        self.ledger
+            .release_delivery(key, owner)
+            .await
+            .map_err(Stop::Store)
+    }
+}
+
+/// The same delivery, to the chat a group migrated to.
+fn migrated_key(key: &DeliveryKey, to: ChatId) -> DeliveryKey {
+    DeliveryKey {
+        chat: to,
+        message: key.message.clone(),
+    }
+}
+
+/// The event a delivery key's message names: the key without its `#<part>`.
+fn event_of(message: &str) -> &str {
+    message.split_once('#').map_or(message, |(event, _)| event)
 }

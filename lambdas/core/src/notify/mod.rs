@@ -9,5 +9,6 @@ pub mod render;
 
 pub use broadcast::{
     BroadcastConfig, BroadcastError, BroadcastReport, Broadcaster, FailedDelivery, Migration,
-    Outgoing,
+    Outgoing, Run,
 };
+pub use pacing::{Pacer, PacingLimits};

@@ -146,7 +146,8 @@ fn area_title(area: &Area) -> String {
     }
 }
 
-fn shorten(text: &str) -> String {
+/// An upstream name cut to what a message line can carry (the webhook's texts use it too).
+pub(crate) fn shorten(text: &str) -> String {
     let text = text.trim();
     if text.chars().count() <= NAME_MAX_CHARS {
         return text.to_owned();

@@ -3,6 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::DeliveryKey;
 use crate::domain::ChatId;
 use crate::errors::{ErrorName, Named};
 
@@ -152,6 +153,18 @@ impl Named for SendError {
 #[async_trait]
 pub trait Messenger: Send + Sync {
     async fn send(&self, chat: ChatId, message: &Message) -> Result<Sent, SendError>;
+
+    /// Sends one delivery of a broadcast: `key` names the event it tells of (Telegram never sees it).
+    /// Messengers that account for deliveries (the simulation, tests) override this.
+    async fn send_delivery(
+        &self,
+        chat: ChatId,
+        key: &DeliveryKey,
+        message: &Message,
+    ) -> Result<Sent, SendError> {
+        let _ = key;
+        self.send(chat, message).await
+    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ pub use messenger::{
     TextFormat,
 };
 pub use store::{
-    DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageStore, StageWrite, Store, StoredStage,
-    SubscriptionStore,
+    Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh, StageStore,
+    StageWrite, Store, StoredStage, SubscriptionStore, refuse_oversized,
 };
 pub use upstream::{AreaSearch, ScheduleSource, StageSource};
 pub use workflow::{

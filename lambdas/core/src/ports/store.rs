@@ -22,9 +22,31 @@ pub enum StageWrite {
     Conflict,
 }
 
+/// Written by the schedule task once it has refreshed the schedules after a stage change: the
+/// choreography's signal that the change can be announced with the slots at the new stage. It is
+/// written once per stage change (the first refresh to finish writes it), so `refreshed_at` divides
+/// the schedule writes that the announcement covers from later ones, which are news of their own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageRefresh {
+    pub stage: Stage,
+    /// The stored stage's `updated_at`: which change this is (with `stage`, the event's identity).
+    pub stage_updated_at: DateTime<Utc>,
+    /// The stage before the change, when the refresh knew it (for the announcement's wording).
+    #[serde(default)]
+    pub previous: Option<Stage>,
+    pub refreshed_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait StageStore: Send + Sync {
     async fn current_stage(&self) -> Result<Option<StoredStage>, StoreError>;
+
+    async fn stage_refresh(&self) -> Result<Option<StageRefresh>, StoreError>;
+
+    /// Stores the marker unless one for the same or a later stage change is stored (compared on
+    /// `stage_updated_at`); true when it wrote. So a slow refresh of an older change never
+    /// overwrites a newer marker, and a second refresh of the same change writes nothing.
+    async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError>;
 
     /// Writes `stage` only if the stored version is still `expected` (`None`: nothing stored yet), so
     /// two pollers can neither write the same change twice nor regress each other. A write stores
@@ -93,20 +115,56 @@ pub struct DeliveryKey {
     pub message: String,
 }
 
-/// The ledger of messages sent, so retries and redeliveries never send one twice.
+/// What a run found when it tried to claim a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The delivery is this run's to send until the lease it asked for ends.
+    Claimed,
+    /// Already sent (confirmed) by some run.
+    Delivered,
+    /// Another run holds a live claim on it: it is sending, or it died and its lease has not run out.
+    HeldBy { owner: String, until: DateTime<Utc> },
+}
+
+/// The ledger of messages sent, so retries, redeliveries and the two modes never send one twice.
 ///
-/// An entry counts until its `expires_at` (exclusive, to the millisecond); after that it is as if it
-/// had never been written, whether or not the backend has deleted it yet.
+/// A delivery goes through two entries under one key: a *claim* (owner, lease) written before the
+/// send, and a *delivered* entry written over it once Telegram accepted the message. A claim counts
+/// until its lease ends, a delivered entry until its `expires_at`; both exclusive, to the
+/// millisecond; after that the entry is as if it had never been written, whether or not the backend
+/// has deleted it yet.
 #[async_trait]
 pub trait DeliveryLedger: Send + Sync {
-    /// Whether an unexpired entry for `key` exists at `now`.
+    /// Claims `key` for `owner` until `lease_until` (a conditional write). It succeeds when no live
+    /// entry holds the key, or when the live claim is `owner`'s own (a retry of the same run takes its
+    /// claims back at once instead of waiting for their leases).
+    async fn claim_delivery(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError>;
+    /// Turns the claim into a delivered entry kept until `expires_at`. Written whoever holds the key
+    /// by now: the message was sent, and saying so is always right.
+    async fn confirm_delivery(
+        &self,
+        key: &DeliveryKey,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Drops `owner`'s claim (the message was not sent), so another run need not wait out the lease.
+    /// Does nothing when the key is delivered or claimed by someone else.
+    async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError>;
+    /// Whether an unexpired delivered entry for `key` exists at `now` (a claim is not a delivery).
     async fn was_delivered(
         &self,
         key: &DeliveryKey,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// Records a sent message until `expires_at`; false when an entry unexpired at `at` already
-    /// holds the key (first write wins; an expired entry is overwritten).
+    /// Records a sent message until `expires_at` without a claim first; false when an entry (claim
+    /// or delivery) unexpired at `at` already holds the key (first write wins; an expired entry is
+    /// overwritten).
     async fn record_delivery(
         &self,
         key: &DeliveryKey,
@@ -126,6 +184,36 @@ pub trait Leases: Send + Sync {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// Claims `key` for `holder` until `until`: true when no claim was live at `now` or `holder`
+    /// already holds it (the same request retried, e.g. a redelivered update), false when another
+    /// holder's claim is live. One conditional write, so a retry after an error sees exactly
+    /// what the first attempt did or did not claim.
+    async fn try_claim_for(
+        &self,
+        key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives `holder`'s claim on `key` up early; a claim held by another holder, or none, is left
+    /// as it is.
+    async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// Whether a claim on `key` is live at `now`.
+    async fn is_claimed(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Takes one of `limit` uses counted under `key`: true (and counted) while fewer than `limit`
+    /// were taken, false once they are all gone. The key names its window (a chat and the hour,
+    /// say), so a new window starts from zero; the count is kept until `until`, its window's end.
+    async fn try_take(
+        &self,
+        key: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Everything the tasks and the webhook keep. Both adapters (in-memory, DynamoDB) implement all of it.
@@ -133,3 +221,17 @@ pub trait Store: StageStore + ScheduleStore + SubscriptionStore + DeliveryLedger
 
 impl<T> Store for T where T: StageStore + ScheduleStore + SubscriptionStore + DeliveryLedger + Leases
 {}
+
+/// Every store refuses to keep an area over [`Area::is_within_limits`]: in DynamoDB it would make
+/// keys or items the service refuses, and the in-memory store keeps the same contract.
+pub fn refuse_oversized(area: &Area) -> Result<(), StoreError> {
+    if area.is_within_limits() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "area id of {} bytes or a text over {} characters",
+            area.id.as_str().len(),
+            Area::TEXT_MAX_CHARS
+        )))
+    }
+}

@@ -2,6 +2,7 @@
 //! adapters, logging, and the Lambda runtime loop. The binaries themselves only pick a handler.
 
 pub mod env;
+pub mod function_url;
 pub mod secrets;
 pub mod telegram;
 pub mod upstream;
@@ -52,4 +53,32 @@ where
         async move { result.await.map_err(Diagnostic::from) }
     }))
     .await
+}
+
+/// [`run_task`] for a handler that must finish before the invocation's deadline: it is given the
+/// time left, read from the invocation context.
+pub async fn run_task_within<H, Fut, T>(handler: H) -> Result<(), lambda_runtime::Error>
+where
+    H: Fn(Value, Option<std::time::Duration>) -> Fut,
+    Fut: Future<Output = Result<T, TaskError>>,
+    T: Serialize,
+{
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let left = time_left(event.context.deadline);
+        let result = handler(event.payload, left);
+        async move { result.await.map_err(Diagnostic::from) }
+    }))
+    .await
+}
+
+/// The time until `deadline_ms` (epoch milliseconds, as the Runtime API gives it); `None` when the
+/// runtime gave none.
+fn time_left(deadline_ms: u64) -> Option<std::time::Duration> {
+    if deadline_ms == 0 {
+        return None;
+    }
+    let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    Some(std::time::Duration::from_millis(
+        deadline_ms.saturating_sub(now_ms),
+    ))
 }

@@ -8,7 +8,9 @@ use tokio::sync::OnceCell;
 use tracing::error;
 
 use crate::adapters::eskom::{EskomClient, EskomConfig};
-use crate::adapters::sepush::{ApiToken, SePushClient, SePushConfig};
+use crate::adapters::sepush::{
+    Allowance, ApiAllowance, ApiToken, SePushClient, SePushConfig, ShareOfAllowance,
+};
 #[cfg(feature = "schedules")]
 use crate::domain::AreaHandle;
 use crate::domain::{Area, Schedule, Stage};
@@ -56,7 +58,7 @@ impl Upstream {
 
     fn wire<S>(eskom: EskomConfig, sepush: Option<Arc<S>>) -> Result<Self, ConfigError>
     where
-        S: StageSource + ScheduleSource + AreaSearch + 'static,
+        S: StageSource + ScheduleSource + AreaSearch + Allowance + 'static,
     {
         let eskom = Arc::new(EskomClient::new(eskom).map_err(|e| client_error("Eskom", e))?);
         #[cfg(feature = "schedules")]
@@ -69,7 +71,11 @@ impl Upstream {
                 stage: sepush.clone(),
                 #[cfg(feature = "schedules")]
                 schedules,
-                search: sepush,
+                // Searches come from users, any number of them: they get a share of the allowance.
+                search: Arc::new(ShareOfAllowance::new(
+                    sepush,
+                    ShareOfAllowance::<S>::DEFAULT_SHARE,
+                )),
                 provider: crate::adapters::sepush::SERVICE,
             },
             None => Upstream {
@@ -173,6 +179,13 @@ impl ScheduleSource for LazySePush {
         today: NaiveDate,
     ) -> Result<Schedule, UpstreamError> {
         self.client().await?.schedule(area, stage, today).await
+    }
+}
+
+#[async_trait]
+impl Allowance for LazySePush {
+    async fn allowance(&self) -> Result<ApiAllowance, UpstreamError> {
+        self.client().await?.allowance().await
     }
 }
 

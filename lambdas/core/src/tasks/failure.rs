@@ -40,6 +40,9 @@ fn plain_words(name: &str) -> &'static str {
         Some(ErrorName::UpstreamMalformed) => {
             "the schedule service sent something we could not read. The operators have been alerted."
         }
+        Some(ErrorName::NotifyUnfinished) => {
+            "we ran out of time telling everyone; the rest will hear shortly."
+        }
         Some(ErrorName::StoreUnavailable) => {
             "our database was not answering. Please try again in a few minutes."
         }

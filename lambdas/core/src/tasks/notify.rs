@@ -3,9 +3,20 @@
 //! Every message has a delivery key that names the event it tells of, the same in both modes
 //! (a workflow run and a stream record about the same stage change build the same key), so the
 //! ledger lets each subscriber hear of each event once however many runs, retries and
-//! redeliveries carry it.
+//! redeliveries carry it:
+//!
+//! - a stage change, `stage:<n>@<stored updated_at>`: announced by the workflow's Notify after its
+//!   schedule refresh, and in the choreography when the schedule task's marker
+//!   ([`StageRefresh`]) says the schedules at the new stage are stored. The message shows each
+//!   chat's slots at the new stage, so the schedule writes of that refresh are not news of their
+//!   own: a schedule record written up to the marker's `refreshed_at` is left to the announcement;
+//!   one written later (an area that failed and was fetched again, a changed upstream) is.
+//! - a schedule change, `schedule:<area>:<fingerprint>`, for changes people would notice;
+//! - a reminder, `reminder:<area>:<slot start>`; a status, `status:<execution>`.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use futures::StreamExt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -15,9 +26,12 @@ use tracing::info;
 
 use crate::clock::Clock;
 use crate::domain::{Area, AreaId, ChatId, Schedule, Stage};
+use crate::errors::ErrorName;
 use crate::notify::render::{self, AreaOutlook};
-use crate::notify::{BroadcastConfig, BroadcastReport, Broadcaster, Outgoing};
-use crate::ports::{Messenger, Store, StoredStage};
+use crate::notify::{
+    BroadcastConfig, BroadcastReport, Broadcaster, Outgoing, Pacer, PacingLimits, Run,
+};
+use crate::ports::{Messenger, StageRefresh, Store, StoredStage};
 
 use super::failure::failure_message;
 use super::stream::{self, Change};
@@ -31,6 +45,7 @@ pub struct NotifyConfig {
     /// reminder schedule's period, so a late run still reminds ("has started") and none is skipped.
     pub reminder_lookback: Duration,
     pub broadcast: BroadcastConfig,
+    pub pacing: PacingLimits,
 }
 
 impl Default for NotifyConfig {
@@ -39,6 +54,7 @@ impl Default for NotifyConfig {
             reminder_lead: Duration::minutes(15),
             reminder_lookback: Duration::minutes(5),
             broadcast: BroadcastConfig::default(),
+            pacing: PacingLimits::default(),
         }
     }
 }
@@ -50,6 +66,13 @@ pub struct NotifyOutcome {
     pub planned: usize,
     pub sent: usize,
     pub already_delivered: usize,
+    /// Claimed by another run (the other mode, or a concurrent retry), which sends them.
+    #[serde(default)]
+    pub held_elsewhere: usize,
+    /// Left for the next run: the deadline came, or Telegram kept failing. The workflow loops back
+    /// to Notify while this is above 0; a stream record is retried.
+    #[serde(default)]
+    pub remaining: usize,
     pub failed: usize,
     pub removed_chats: Vec<ChatId>,
 }
@@ -60,6 +83,8 @@ impl NotifyOutcome {
             planned,
             sent: report.sent,
             already_delivered: report.already_delivered,
+            held_elsewhere: report.held_elsewhere,
+            remaining: report.remaining,
             failed: report.failed.len(),
             removed_chats: report.removed_chats.clone(),
         }
@@ -70,6 +95,8 @@ pub struct NotifyTask {
     store: Arc<dyn Store>,
     messenger: Arc<dyn Messenger>,
     clock: Arc<dyn Clock>,
+    /// One per process: every run of this task shares Telegram's budget (see `notify::pacing`).
+    pacer: Arc<Pacer>,
     config: NotifyConfig,
 }
 
@@ -81,6 +108,7 @@ impl NotifyTask {
         config: NotifyConfig,
     ) -> Self {
         NotifyTask {
+            pacer: Arc::new(Pacer::new(config.pacing)),
             store,
             messenger,
             clock,
@@ -88,19 +116,54 @@ impl NotifyTask {
         }
     }
 
+    /// An invocation with no deadline (tests, tools).
     pub async fn handle(&self, payload: Value) -> Result<Value, TaskError> {
+        self.handle_within(payload, None).await
+    }
+
+    /// An invocation that is cut off after `budget` (the Lambda deadline): no send starts too close
+    /// to it, and what is left is reported for the next run.
+    pub async fn handle_within(
+        &self,
+        payload: Value,
+        budget: Option<std::time::Duration>,
+    ) -> Result<Value, TaskError> {
+        let deadline = budget.map(|left| tokio::time::Instant::now() + left);
         match Invocation::parse(payload)? {
-            Invocation::Workflow(invocation) => to_value(
-                self.for_workflow(&invocation.workflow, &invocation.execution_id)
-                    .await?,
-            ),
-            Invocation::Event(_) | Invocation::Schedule(_) => to_value(self.reminders().await?),
-            Invocation::Stream(batch) => to_value(
-                stream::for_each_record(batch, |change| async move {
-                    self.on_change(change).await.map(drop)
-                })
-                .await,
-            ),
+            Invocation::Workflow(invocation) => {
+                // The execution's name: a Step Functions retry of this Notify takes its claims back.
+                let run =
+                    Run::new(format!("wf:{}", invocation.execution_id)).with_deadline(deadline);
+                to_value(
+                    self.for_workflow_run(&invocation.workflow, &invocation.execution_id, &run)
+                        .await?,
+                )
+            }
+            Invocation::Event(_) | Invocation::Schedule(_) => {
+                let run =
+                    Run::new(format!("reminders:{}", uuid::Uuid::new_v4())).with_deadline(deadline);
+                to_value(self.reminders_run(&run).await?)
+            }
+            Invocation::Stream(batch) => {
+                to_value(
+                    stream::for_each_record_with_id(batch, |id, change| async move {
+                        // The record's event id: its redelivery takes its claims back.
+                        let run = Run::new(format!("stream:{id}")).with_deadline(deadline);
+                        let outcome = self.on_change_run(change, &run).await?;
+                        if outcome.remaining > 0 {
+                            return Err(TaskError::Named {
+                                name: ErrorName::NotifyUnfinished,
+                                message: format!(
+                                    "{} messages left at the deadline; the retry resumes them",
+                                    outcome.remaining
+                                ),
+                            });
+                        }
+                        Ok(())
+                    })
+                    .await,
+                )
+            }
         }
     }
 
@@ -110,6 +173,16 @@ impl NotifyTask {
         &self,
         state: &WorkflowState,
         execution_id: &str,
+    ) -> Result<NotifyOutcome, TaskError> {
+        let run = Run::new(format!("wf:{execution_id}"));
+        self.for_workflow_run(state, execution_id, &run).await
+    }
+
+    async fn for_workflow_run(
+        &self,
+        state: &WorkflowState,
+        execution_id: &str,
+        run: &Run,
     ) -> Result<NotifyOutcome, TaskError> {
         if let Some(error) = &state.error {
             let batch = state
@@ -122,7 +195,7 @@ impl NotifyTask {
                     )
                 })
                 .unwrap_or_default();
-            return self.send(batch).await;
+            return self.send(batch, run).await;
         }
         let now = self.clock.now();
         let mut batch = Vec::new();
@@ -139,30 +212,46 @@ impl NotifyTask {
                 }
             }
         }
-        let status_to: BTreeSet<ChatId> = if state.force {
-            self.everyone().await?
-        } else {
-            state.chat_id.into_iter().collect()
-        };
-        if !status_to.is_empty() {
-            let stored = self.store.current_stage().await?;
-            for chat in status_to {
-                batch.extend(
-                    self.status(chat, stored.as_ref(), execution_id, now)
-                        .await?,
-                );
+        let stored = self.store.current_stage().await?;
+        if state.force {
+            // Keyed by what the status says, not by the run: forcing again with nothing changed
+            // tells nobody anything twice.
+            let chats = self.chats_with_areas().await?;
+            let schedules = match &stored {
+                Some(stored) => self.all_schedules(stored.stage).await?,
+                None => BTreeMap::new(),
+            };
+            for (chat, areas) in chats {
+                if Some(chat) == state.chat_id {
+                    continue;
+                }
+                let key = status_key(stored.as_ref(), &areas, &schedules);
+                let messages = render::status(stored.as_ref(), &outlooks(&areas, &schedules), now);
+                batch.extend(Outgoing::parts(chat, &key, messages));
             }
         }
-        self.send(batch).await
+        if let Some(chat) = state.chat_id {
+            // The chat that asked hears back from this run, changed or not.
+            batch.extend(
+                self.status(chat, stored.as_ref(), execution_id, now)
+                    .await?,
+            );
+        }
+        self.send(batch, run).await
     }
 
     /// The reminder schedule: slots at the current stage starting within the lead time.
     pub async fn reminders(&self) -> Result<NotifyOutcome, TaskError> {
+        let run = Run::new(format!("reminders:{}", uuid::Uuid::new_v4()));
+        self.reminders_run(&run).await
+    }
+
+    async fn reminders_run(&self, run: &Run) -> Result<NotifyOutcome, TaskError> {
         let Some(stored) = self.store.current_stage().await? else {
-            return self.send(Vec::new()).await;
+            return self.send(Vec::new(), run).await;
         };
         if !stored.stage.is_loadshedding() {
-            return self.send(Vec::new()).await;
+            return self.send(Vec::new(), run).await;
         }
         let now = self.clock.now();
         let from = now - self.config.reminder_lookback;
@@ -184,33 +273,54 @@ impl NotifyTask {
                 }
             }
         }
-        self.send(batch).await
+        self.send(batch, run).await
     }
 
-    /// A stream record: a stage change goes to every subscriber; a schedule change that people
-    /// would notice goes to the area's subscribers.
+    /// A stream record, as its own run (tests and tools; the Lambda names the run by the record).
     pub async fn on_change(&self, change: Change) -> Result<NotifyOutcome, TaskError> {
+        let run = Run::new(format!("stream:{}", uuid::Uuid::new_v4()));
+        self.on_change_run(change, &run).await
+    }
+
+    /// A stream record: the marker of a stage change's refresh announces it to every subscriber; a
+    /// schedule change that people would notice, and that the announcement does not cover, goes to
+    /// the area's subscribers.
+    async fn on_change_run(&self, change: Change, run: &Run) -> Result<NotifyOutcome, TaskError> {
         let now = self.clock.now();
         let batch = match change {
-            Change::Stage { stage, previous } => {
-                self.stage_change(stage.stage, stage.updated_at, previous, now)
+            Change::StageRefreshed(marker) => {
+                self.stage_change(marker.stage, marker.stage_updated_at, marker.previous, now)
                     .await?
             }
-            Change::Schedule { schedule, previous } => {
-                let current = self.store.current_stage().await?.map(|s| s.stage);
+            Change::Schedule {
+                schedule,
+                previous,
+                written_at,
+            } => {
+                let current = self.store.current_stage().await?;
                 let today = self.clock.today();
                 let noticeable =
                     previous.is_none_or(|previous| schedule.differs_from(&previous, today));
-                if current == Some(schedule.stage) && noticeable {
+                let at_current = current.as_ref().map(|s| s.stage) == Some(schedule.stage);
+                let announced = match &current {
+                    Some(current) => covered_by_announcement(
+                        current,
+                        self.store.stage_refresh().await?.as_ref(),
+                        written_at,
+                    ),
+                    None => false,
+                };
+                if at_current && noticeable && !announced {
                     self.schedule_change(&schedule.area_id, schedule.stage, now)
                         .await?
                 } else {
                     Vec::new()
                 }
             }
-            Change::Other => Vec::new(),
+            // The stage item itself feeds the schedule task; its announcement waits for the marker.
+            Change::Stage { .. } | Change::Other => Vec::new(),
         };
-        self.send(batch).await
+        self.send(batch, run).await
     }
 
     /// `updated_at` names the change: the orchestration and the stream carry the same stored time,
@@ -223,9 +333,9 @@ impl NotifyTask {
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
         let key = format!("stage:{}@{}", stage.number(), updated_at.to_rfc3339());
+        let schedules = self.all_schedules(stage).await?;
         let mut batch = Vec::new();
         for (chat, areas) in self.chats_with_areas().await? {
-            let schedules = self.schedules(&areas, stage).await?;
             let outlooks = outlooks(&areas, &schedules);
             let messages = render::stage_change(stage, previous, &outlooks, now);
             batch.extend(Outgoing::parts(chat, &key, messages));
@@ -281,12 +391,22 @@ impl NotifyTask {
         ))
     }
 
+    /// Every subscribed chat with its areas. The reads run a few at a time: a broadcast to 10,000
+    /// chats on DynamoDB would otherwise spend most of a minute planning before its first send.
     async fn chats_with_areas(&self) -> Result<BTreeMap<ChatId, Vec<Area>>, TaskError> {
-        let mut chats = BTreeMap::new();
-        for chat in self.everyone().await? {
-            chats.insert(chat, self.store.areas_of(chat).await?);
-        }
-        Ok(chats)
+        let reads: Vec<Result<(ChatId, Vec<Area>), TaskError>> =
+            futures::stream::iter(self.everyone().await?)
+                .map(|chat| async move { Ok((chat, self.store.areas_of(chat).await?)) })
+                .buffer_unordered(PLANNING_READS)
+                .collect()
+                .await;
+        reads.into_iter().collect()
+    }
+
+    /// The schedules at `stage` of every subscribed area, read once for the whole broadcast.
+    async fn all_schedules(&self, stage: Stage) -> Result<BTreeMap<AreaId, Schedule>, TaskError> {
+        self.schedules(&self.store.subscribed_areas().await?, stage)
+            .await
     }
 
     async fn everyone(&self) -> Result<BTreeSet<ChatId>, TaskError> {
@@ -311,17 +431,18 @@ impl NotifyTask {
         Ok(schedules)
     }
 
-    async fn send(&self, batch: Vec<Outgoing>) -> Result<NotifyOutcome, TaskError> {
+    async fn send(&self, batch: Vec<Outgoing>, run: &Run) -> Result<NotifyOutcome, TaskError> {
         let planned = batch.len();
         let broadcaster = Broadcaster::new(
             self.messenger.as_ref(),
             self.store.as_ref(),
             self.store.as_ref(),
             self.clock.as_ref(),
+            self.pacer.clone(),
             self.config.broadcast.clone(),
         );
         let report = broadcaster
-            .send(batch)
+            .send(batch, run)
             .await
             .map_err(|e| TaskError::named(&e))?;
         let outcome = NotifyOutcome::from_report(planned, &report);
@@ -329,9 +450,58 @@ impl NotifyTask {
             planned,
             sent = outcome.sent,
             already = outcome.already_delivered,
+            held_elsewhere = outcome.held_elsewhere,
+            remaining = outcome.remaining,
             "notify done"
         );
         Ok(outcome)
+    }
+}
+
+/// Store reads in flight at once while a broadcast is planned.
+const PLANNING_READS: usize = 16;
+
+/// A forced status's key: the stage change it tells of and the schedules it shows.
+fn status_key(
+    stored: Option<&StoredStage>,
+    areas: &[Area],
+    schedules: &BTreeMap<AreaId, Schedule>,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for area in areas {
+        hasher.update(area.id.as_str());
+        hasher.update([0]);
+        if let Some(schedule) = schedules.get(&area.id) {
+            hasher.update(schedule.fingerprint());
+        }
+        hasher.update([0]);
+    }
+    let seen = match stored {
+        Some(stored) => format!(
+            "{}@{}",
+            stored.stage.number(),
+            stored.updated_at.to_rfc3339()
+        ),
+        None => "none".to_owned(),
+    };
+    format!("status:{seen}:{}", hex::encode(&hasher.finalize()[..12]))
+}
+
+/// Whether a schedule written at `written_at` is part of the refresh that follows the current stage
+/// change, which its announcement covers: the refresh is still going (no marker for this change
+/// yet, or none at all), or the write came before the marker.
+fn covered_by_announcement(
+    current: &StoredStage,
+    marker: Option<&StageRefresh>,
+    written_at: DateTime<Utc>,
+) -> bool {
+    match marker {
+        Some(marker) if marker.stage_updated_at == current.updated_at => {
+            written_at <= marker.refreshed_at
+        }
+        Some(marker) => marker.stage_updated_at < current.updated_at,
+        None => true,
     }
 }
 

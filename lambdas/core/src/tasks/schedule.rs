@@ -1,9 +1,18 @@
 //! The schedule task: fetch the outage slots at the current stage for every area that matters, and
 //! store each schedule that changed. One area failing never loses the others.
+//!
+//! Retries redo only what failed: each area done is remembered under the run (the workflow
+//! execution, the stage version of a stream record, the hour of a scheduled run), and a retry of
+//! the same run skips it. A stream record or scheduled run with an area failed transiently fails
+//! itself, naming the areas, so its retry (and in the end the dead-letter queue and its alarm)
+//! picks them up; a workflow run reports them in `failed` and goes on to notify. Each invocation
+//! stops starting areas when its time budget is spent, reporting the rest as timed out rather than
+//! being killed with nothing said. And every run logs how many areas have had no good fetch for
+//! longer than `stale_after` (`stale_areas`), which the template turns into an alarm.
 
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, Timelike};
 use futures::{StreamExt, stream};
 use serde_json::Value;
 use tracing::{info, warn};
@@ -11,7 +20,7 @@ use tracing::{info, warn};
 use crate::clock::Clock;
 use crate::domain::{Area, AreaId, Schedule, Stage};
 use crate::errors::Named;
-use crate::ports::{ScheduleSource, Store};
+use crate::ports::{ScheduleSource, StageRefresh, Store};
 
 use super::{AreaFailure, Invocation, ScheduleOutcome, TaskError, WorkflowState};
 
@@ -22,10 +31,19 @@ const CONCURRENT_FETCHES: usize = 4;
 /// How many days a stage-0 schedule speaks for ("no loadshedding" today and tomorrow).
 const FREE_DAYS: i64 = 2;
 
+/// How long an area done in a run is remembered for that run's retries: longer than any chain
+/// of retries (the workflow's, a stream record's, Lambda's for a scheduled run).
+const DONE_FOR_MINUTES: i64 = 60;
+
+/// Who holds the per-area "last good fetch" leases.
+const HOLDER: &str = "schedule-task";
+
 pub struct ScheduleTask {
     source: Arc<dyn ScheduleSource>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    time_budget: std::time::Duration,
+    stale_after: Duration,
 }
 
 impl ScheduleTask {
@@ -38,16 +56,40 @@ impl ScheduleTask {
             source,
             store,
             clock,
+            time_budget: Self::DEFAULT_TIME_BUDGET,
+            stale_after: Duration::hours(Self::DEFAULT_STALE_AFTER_HOURS),
         }
+    }
+
+    /// Below the function's timeout (120 s in `infra/template.yaml`) by more than one upstream
+    /// request's timeout, so the areas in flight finish and the invocation answers.
+    pub const DEFAULT_TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(90);
+    /// The daily refresh fetches every area once a day: a day and a half without a good fetch is
+    /// an area left behind.
+    pub const DEFAULT_STALE_AFTER_HOURS: i64 = 36;
+
+    pub fn with_time_budget(mut self, budget: std::time::Duration) -> Self {
+        self.time_budget = budget;
+        self
+    }
+
+    pub fn with_stale_after(mut self, stale_after: Duration) -> Self {
+        self.stale_after = stale_after;
+        self
     }
 
     pub async fn handle(&self, payload: Value) -> Result<Value, TaskError> {
         match Invocation::parse(payload)? {
-            Invocation::Workflow(invocation) => {
-                to_value(self.for_workflow(&invocation.workflow).await?)
-            }
+            Invocation::Workflow(invocation) => to_value(
+                self.workflow_run(&invocation.workflow, Some(&invocation.execution_id))
+                    .await?,
+            ),
             Invocation::Event(_) | Invocation::Schedule(_) => {
-                to_value(self.refresh_all(None).await?)
+                let now = self.clock.now().with_timezone(&crate::clock::ZONE);
+                let run = format!("scheduled:{}T{:02}", now.date_naive(), now.hour());
+                to_value(retry_transient(
+                    self.refresh_all_in(None, Some(&run)).await?,
+                )?)
             }
             Invocation::Stream(batch) => to_value(
                 super::stream::for_each_record(batch, |change| self.on_change(change)).await,
@@ -58,31 +100,105 @@ impl ScheduleTask {
     /// A workflow run: the stage comes from the stage task's result (or the store), the areas from
     /// the input, the requesting chat, or every subscription.
     pub async fn for_workflow(&self, state: &WorkflowState) -> Result<ScheduleOutcome, TaskError> {
+        self.workflow_run(state, None).await
+    }
+
+    async fn workflow_run(
+        &self,
+        state: &WorkflowState,
+        run: Option<&str>,
+    ) -> Result<ScheduleOutcome, TaskError> {
         let stage = match &state.stage {
             Some(outcome) => outcome.stage,
             None => self.stored_stage().await?,
         };
-        let areas = self.areas_for(state).await?;
-        succeeded_somewhere(self.refresh(stage, areas.found, areas.unknown).await)
+        // A stage change is news for every subscriber, and its announcement shows each their slots
+        // at the new stage: refresh every area then, not only the ones asked for.
+        let stage_changed = state.stage.as_ref().is_some_and(|s| s.changed);
+        let areas = match stage_changed {
+            true => ResolvedAreas {
+                found: self.store.subscribed_areas().await?,
+                unknown: Vec::new(),
+            },
+            false => self.areas_for(state).await?,
+        };
+        let run = run.map(|id| format!("workflow:{id}"));
+        let outcome = self
+            .refresh(stage, areas.found, areas.unknown, run.as_deref())
+            .await;
+        if stage_changed {
+            let previous = state.stage.as_ref().and_then(|s| s.previous);
+            self.mark_refreshed(stage, previous).await?;
+        }
+        succeeded_somewhere(outcome)
     }
 
     /// Refreshes every subscribed area at `stage`, or at the stored stage.
     pub async fn refresh_all(&self, stage: Option<Stage>) -> Result<ScheduleOutcome, TaskError> {
+        self.refresh_all_in(stage, None).await
+    }
+
+    async fn refresh_all_in(
+        &self,
+        stage: Option<Stage>,
+        run: Option<&str>,
+    ) -> Result<ScheduleOutcome, TaskError> {
         let stage = match stage {
             Some(stage) => stage,
             None => self.stored_stage().await?,
         };
         let areas = self.store.subscribed_areas().await?;
-        succeeded_somewhere(self.refresh(stage, areas, Vec::new()).await)
+        succeeded_somewhere(self.refresh(stage, areas, Vec::new(), run).await)
+    }
+
+    /// The refresh a stage change calls for (its stream record): every area, then the marker.
+    async fn refresh_for_change(
+        &self,
+        stage: Stage,
+        previous: Option<Stage>,
+        run: &str,
+    ) -> Result<ScheduleOutcome, TaskError> {
+        let areas = self.store.subscribed_areas().await?;
+        let outcome = self.refresh(stage, areas, Vec::new(), Some(run)).await;
+        self.mark_refreshed(stage, previous).await?;
+        succeeded_somewhere(outcome)
+    }
+
+    /// After the refresh for a stage change, the first one to finish writes the marker
+    /// that lets the choreography announce the change (with the slots just stored). Written even
+    /// when areas failed: a stage change is announced within a minute with the slots we have, and an
+    /// area's schedule stored later is news of its own.
+    async fn mark_refreshed(&self, stage: Stage, previous: Option<Stage>) -> Result<(), TaskError> {
+        let Some(stored) = self.store.current_stage().await? else {
+            return Ok(());
+        };
+        if stored.stage != stage {
+            // The stage moved on while we fetched: the newer change gets its own refresh.
+            return Ok(());
+        }
+        let marker = StageRefresh {
+            stage,
+            stage_updated_at: stored.updated_at,
+            previous,
+            refreshed_at: self.clock.now(),
+        };
+        if self.store.put_stage_refresh(&marker).await? {
+            info!(%stage, changed_at = %stored.updated_at, "schedules refreshed after the stage change");
+        }
+        Ok(())
     }
 
     async fn on_change(&self, change: super::stream::Change) -> Result<(), TaskError> {
         match change {
-            super::stream::Change::Stage { stage, .. } => {
-                self.refresh_all(Some(stage.stage)).await.map(drop)
+            super::stream::Change::Stage { stage, previous } => {
+                let run = format!("stage-v{}", stage.version);
+                let outcome = self.refresh_for_change(stage.stage, previous, &run).await?;
+                retry_transient(outcome).map(drop)
             }
-            // The schedule task writes schedules; it does not react to them.
-            super::stream::Change::Schedule { .. } | super::stream::Change::Other => Ok(()),
+            // The schedule task writes schedules and markers; it does not react to them.
+            super::stream::Change::Schedule { .. }
+            | super::stream::Change::StageRefreshed(_)
+            | super::stream::Change::Other => Ok(()),
         }
     }
 
@@ -126,8 +242,10 @@ impl ScheduleTask {
         stage: Stage,
         areas: Vec<Area>,
         unknown: Vec<AreaId>,
+        run: Option<&str>,
     ) -> ScheduleOutcome {
         let today = self.clock.today();
+        let deadline = tokio::time::Instant::now() + self.time_budget;
         let mut outcome = ScheduleOutcome {
             stage: Some(stage),
             failed: unknown
@@ -142,18 +260,27 @@ impl ScheduleTask {
                 .collect(),
             ..ScheduleOutcome::default()
         };
-        let results: Vec<(AreaId, Result<bool, TaskError>)> = stream::iter(areas)
+        let results: Vec<(AreaId, Result<Done, TaskError>)> = stream::iter(areas)
             .map(|area| async move {
-                let result = self.refresh_one(&area, stage, today).await;
+                let result = self
+                    .refresh_in_run(&area, stage, today, run, deadline)
+                    .await;
                 (area.id, result)
             })
             .buffered(CONCURRENT_FETCHES)
             .collect()
             .await;
+        let mut done_earlier = 0;
         for (area, result) in results {
             match result {
-                Ok(true) => outcome.changed.push(area),
-                Ok(false) => outcome.unchanged.push(area),
+                Ok(Done::Changed) => outcome.changed.push(area),
+                Ok(Done::Unchanged) => outcome.unchanged.push(area),
+                // Its change, if any, was stored by that attempt, and reached notify through the
+                // table's stream; for this attempt it is unchanged.
+                Ok(Done::Earlier) => {
+                    done_earlier += 1;
+                    outcome.unchanged.push(area);
+                }
                 Err(error) => {
                     warn!(%area, error = %error, name = %error.error_name(), "schedule refresh failed for one area");
                     outcome.failed.push(AreaFailure {
@@ -164,14 +291,95 @@ impl ScheduleTask {
                 }
             }
         }
+        let stale = self.stale_areas(&outcome.failed).await;
+        let failed: Vec<&str> = outcome.failed.iter().map(|f| f.area.as_str()).collect();
         info!(
             %stage,
             changed = outcome.changed.len(),
             unchanged = outcome.unchanged.len(),
+            done_earlier,
             failed = outcome.failed.len(),
+            ?failed,
+            stale_areas = stale.len(),
+            ?stale,
             "schedules refreshed"
         );
         outcome
+    }
+
+    /// One area within the run: skipped if an earlier attempt of the run did it, given up on when
+    /// the time budget is spent, remembered when done.
+    async fn refresh_in_run(
+        &self,
+        area: &Area,
+        stage: Stage,
+        today: NaiveDate,
+        run: Option<&str>,
+        deadline: tokio::time::Instant,
+    ) -> Result<Done, TaskError> {
+        let done_key = run.map(|run| format!("schedule-done:{run}:{}:{stage}", area.id));
+        if let Some(key) = &done_key
+            && self.store.is_claimed(key, self.clock.now()).await?
+        {
+            return Ok(Done::Earlier);
+        }
+        let budget_spent = || TaskError::Named {
+            name: crate::errors::ErrorName::UpstreamTimeout,
+            message: format!(
+                "the invocation's time budget ({}s) was spent before area {} was done",
+                self.time_budget.as_secs(),
+                area.id
+            ),
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(budget_spent());
+        }
+        let changed = tokio::time::timeout_at(deadline, self.refresh_one(area, stage, today))
+            .await
+            .map_err(|_| budget_spent())??;
+        let now = self.clock.now();
+        if let Some(key) = &done_key {
+            self.store
+                .try_claim(key, now, now + Duration::minutes(DONE_FOR_MINUTES))
+                .await?;
+        }
+        self.store
+            .try_claim_for(&fetched_key(&area.id), HOLDER, now, now + self.stale_after)
+            .await?;
+        Ok(if changed {
+            Done::Changed
+        } else {
+            Done::Unchanged
+        })
+    }
+
+    /// The failed areas whose last good fetch is older than `stale_after` (or never happened).
+    /// A store error here only costs the count, so it is logged, not fatal.
+    async fn stale_areas(&self, failed: &[AreaFailure]) -> Vec<AreaId> {
+        let now = self.clock.now();
+        let mut stale = Vec::new();
+        for failure in failed {
+            match self
+                .store
+                .is_claimed(&fetched_key(&failure.area), now)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => stale.push(failure.area.clone()),
+                Err(error) => {
+                    warn!(area = %failure.area, %error, "cannot tell whether the area is stale")
+                }
+            }
+        }
+        if !stale.is_empty() {
+            warn!(
+                count = stale.len(),
+                ?stale,
+                hours = self.stale_after.num_hours(),
+                "areas without a good schedule fetch past the threshold"
+            );
+        }
+        stale
     }
 
     /// True when the stored schedule changed.
@@ -199,6 +407,40 @@ impl ScheduleTask {
     }
 }
 
+/// What became of one area.
+enum Done {
+    Changed,
+    Unchanged,
+    /// An earlier attempt of the same run did it.
+    Earlier,
+}
+
+/// The lease renewed at each good fetch of an area: while it lives, the area is not stale.
+fn fetched_key(area: &AreaId) -> String {
+    format!("schedule-fetched:{area}")
+}
+
+/// For runs nobody reads the output of (a stream record, a scheduled run): an area failed with a
+/// transient error fails the run, naming every failed area, so it is retried (the areas done are
+/// skipped) and, if it keeps failing, dead-lettered where the on-call alarm sees it.
+fn retry_transient(outcome: ScheduleOutcome) -> Result<ScheduleOutcome, TaskError> {
+    let Some(first) = outcome.failed.iter().find(|f| f.error.is_transient()) else {
+        return Ok(outcome);
+    };
+    let names: Vec<&str> = outcome.failed.iter().map(|f| f.area.as_str()).collect();
+    Err(TaskError::Named {
+        name: first.error,
+        message: format!(
+            "{} of {} areas failed ({}); first: {}: {}",
+            outcome.failed.len(),
+            outcome.failed.len() + outcome.changed.len() + outcome.unchanged.len(),
+            names.join(", "),
+            first.area,
+            first.message
+        ),
+    })
+}
+
 #[derive(Default)]
 struct ResolvedAreas {
     found: Vec<Area>,
@@ -217,8 +459,14 @@ fn succeeded_somewhere(outcome: ScheduleOutcome) -> Result<ScheduleOutcome, Task
         Some(first) if nothing_worked => Err(TaskError::Named {
             name: first.error,
             message: format!(
-                "all {} areas failed; first: {}: {}",
+                "all {} areas failed ({}); first: {}: {}",
                 outcome.failed.len(),
+                outcome
+                    .failed
+                    .iter()
+                    .map(|f| f.area.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 first.area,
                 first.message
             ),

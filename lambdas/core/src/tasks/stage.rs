@@ -47,24 +47,30 @@ impl StageTask {
     }
 
     /// Reads the stage; an invalid reading is an error (Eskom flaps to 0 and -1), never a change.
+    ///
+    /// The reading is stored with the time it was taken, and never over a reading taken later: of two
+    /// pollers racing, the slower one's older reading loses even when its write comes last.
     pub async fn poll(&self) -> Result<StageOutcome, TaskError> {
         let reading = self.source.current_stage().await?;
+        let observed = self.clock.now();
         for _ in 0..WRITE_ROUNDS {
             let stored = self.store.current_stage().await?;
             if let Some(stored) = &stored
-                && stored.stage == reading
+                && (stored.stage == reading || stored.updated_at > observed)
             {
+                if stored.stage != reading {
+                    info!(stage = %reading, stored = %stored.stage, "a newer reading is stored: keeping it");
+                }
                 return Ok(StageOutcome {
-                    stage: reading,
+                    stage: stored.stage,
                     previous: Some(stored.stage),
                     changed: false,
                     updated_at: stored.updated_at,
                 });
             }
-            let now = self.clock.now();
             match self
                 .store
-                .put_stage(reading, now, stored.as_ref().map(|s| s.version))
+                .put_stage(reading, observed, stored.as_ref().map(|s| s.version))
                 .await?
             {
                 StageWrite::Written(written) => {

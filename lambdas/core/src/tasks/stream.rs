@@ -6,13 +6,16 @@ use aws_lambda_events::dynamodb::{self, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use tracing::{error, warn};
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::adapters::dynamo::keys::{ENTITY, entity};
-use crate::adapters::dynamo::{schedule_from_image, stage_from_image};
+use crate::adapters::dynamo::{
+    schedule_from_image, schedule_written_at, stage_from_image, stage_refresh_from_image,
+};
 use crate::domain::{Schedule, Stage};
 use crate::errors::Named;
-use crate::ports::StoredStage;
+use crate::ports::{StageRefresh, StoredStage};
 
 use super::TaskError;
 
@@ -24,11 +27,14 @@ pub enum Change {
         stage: StoredStage,
         previous: Option<Stage>,
     },
-    /// An area's schedule at a stage was written; `previous` is what it replaced.
+    /// An area's schedule at a stage was written at `written_at`; `previous` is what it replaced.
     Schedule {
         schedule: Box<Schedule>,
         previous: Option<Box<Schedule>>,
+        written_at: DateTime<Utc>,
     },
+    /// The schedules were refreshed after a stage change: time to announce it.
+    StageRefreshed(StageRefresh),
     /// Anything else on the table (subscriptions, ledger, leases, deletions).
     Other,
 }
@@ -53,12 +59,16 @@ pub fn change_of(record: &EventRecord) -> Result<Change, TaskError> {
             },
         }),
         Some(entity::SCHEDULE) => Ok(Change::Schedule {
+            written_at: schedule_written_at(new.clone()).map_err(unreadable)?,
             schedule: Box::new(schedule_from_image(new).map_err(unreadable)?),
             previous: match entity_of(&old) {
                 Some(_) => Some(Box::new(schedule_from_image(old).map_err(unreadable)?)),
                 None => None,
             },
         }),
+        Some(entity::STAGE_REFRESH) => Ok(Change::StageRefreshed(
+            stage_refresh_from_image(new).map_err(unreadable)?,
+        )),
         Some(_) => Ok(Change::Other),
         None => Err(TaskError::invalid_input(format!(
             "stream record {} has no `{ENTITY}` attribute: not an item this store wrote",
@@ -86,10 +96,23 @@ where
     F: FnMut(Change) -> Fut,
     Fut: Future<Output = Result<(), TaskError>>,
 {
+    for_each_record_with_id(batch, |_, change| handle(change)).await
+}
+
+/// [`for_each_record`], also telling the handler each record's event id, which stays the same when
+/// the record is delivered again.
+pub async fn for_each_record_with_id<F, Fut>(
+    batch: dynamodb::Event,
+    mut handle: F,
+) -> DynamoDbEventResponse
+where
+    F: FnMut(String, Change) -> Fut,
+    Fut: Future<Output = Result<(), TaskError>>,
+{
     let mut response = DynamoDbEventResponse::default();
     for record in batch.records {
         let result = match change_of(&record) {
-            Ok(change) => handle(change).await,
+            Ok(change) => handle(record.event_id.clone(), change).await,
             Err(error) => Err(error),
         };
         if let Err(error) = result {

@@ -76,8 +76,15 @@ impl Endpoint {
         let update: Update = match serde_json::from_slice(body) {
             Ok(update) => update,
             Err(err) => {
-                // The body may hold people's messages: log what is wrong, not what it says.
-                warn!(bytes = body.len(), error = %err, "unreadable update ignored");
+                // The body holds people's messages, and serde_json's message quotes the value it
+                // choked on: log only the kind of error and where it is.
+                warn!(
+                    bytes = body.len(),
+                    kind = ?err.classify(),
+                    line = err.line(),
+                    column = err.column(),
+                    "unreadable update ignored"
+                );
                 return status(StatusCode::OK);
             }
         };

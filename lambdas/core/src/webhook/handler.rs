@@ -3,13 +3,23 @@
 //! Redelivery: Telegram sends an update again when it did not get our 200, and then it did not
 //! perform the reply in that response either. So each reply is produced again, and every effect is
 //! idempotent on its own: subscribing twice keeps one subscription, and a refresh starts its
-//! execution by a name taken from the update, which Step Functions accepts once. The update id is
-//! remembered (a lease) only where a redelivery must be told from a new request: the `/refresh`
-//! cooldown must not turn a redelivered refresh into "already refreshing".
+//! execution by a name taken from the update, which Step Functions accepts once. The `/refresh`
+//! cooldown is claimed in the update's name, so a redelivery finds it its own, not "already
+//! refreshing", and one conditional write decides both.
+//!
+//! Time: Telegram waits for our answer, and an invocation that times out answers 5xx, which
+//! Telegram redelivers again and again. So every call out (search, workflow, Telegram) has
+//! [`WebhookSettings::call_budget`], the whole update [`WebhookSettings::update_budget`], both well
+//! inside the Lambda timeout; past them the user is asked to try again and Telegram gets its 200.
+//!
+//! Abuse: searches reach upstream, whose quota and firewall the scheduled work shares, so each
+//! chat has [`WebhookSettings::searches_per_window`], and a chat follows at most
+//! [`WebhookSettings::max_areas_per_chat`] areas.
 
+use std::future::Future;
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{Duration, DurationRound};
 use tracing::{debug, error, info, warn};
 
 use crate::adapters::telegram::AnswerCallbackQuery;
@@ -21,10 +31,12 @@ use crate::ports::{
     AreaSearch, InlineButton, InlineKeyboard, Message, Messenger, StartOutcome, Store,
     WorkflowStarter,
 };
+use crate::site::SiteLinks;
 
 use super::bot_api::CallbackAnswers;
 use super::callback::{AreaRef, CallbackAction};
 use super::command::{self, Addressed};
+use super::links;
 use super::refresh::{RefreshInput, execution_name};
 use super::reply::Reply;
 use super::texts;
@@ -41,8 +53,22 @@ pub struct WebhookSettings {
     pub search_limit: usize,
     /// The longest search text accepted, in characters.
     pub search_max_chars: usize,
-    /// How long an update id is remembered. Telegram gives up redelivering after a day.
-    pub remember_updates_for: Duration,
+    /// Each call out (area search, StartExecution, Telegram) gives up after this.
+    pub call_budget: std::time::Duration,
+    /// One update, all calls included, gives up after this: well inside the Lambda timeout (15 s in
+    /// `infra/template.yaml`), so the user hears "try again" and Telegram gets its 200.
+    pub update_budget: std::time::Duration,
+    /// Upstream searches (a `/subscribe`, or a tap, which searches again) one chat may make per
+    /// [`Self::search_window`].
+    pub searches_per_window: u32,
+    pub search_window: Duration,
+    /// Upstream searches all chats together may make per day (Johannesburg time): what a flood of
+    /// chats can cost Eskom's firewall's patience or EskomSePush's allowance, whoever sends it.
+    pub searches_per_day: u32,
+    /// The most areas one chat may follow.
+    pub max_areas_per_chat: usize,
+    /// The web pages' address, for the links of `/status` and `/calendar`; none: no links.
+    pub site: Option<SiteLinks>,
 }
 
 impl WebhookSettings {
@@ -54,8 +80,19 @@ impl WebhookSettings {
             refresh_cooldown: Duration::seconds(Self::DEFAULT_REFRESH_COOLDOWN_SECONDS),
             search_limit: 8,
             search_max_chars: 64,
-            remember_updates_for: Duration::hours(26),
+            call_budget: std::time::Duration::from_secs(5),
+            update_budget: std::time::Duration::from_secs(10),
+            searches_per_window: 10,
+            search_window: Duration::hours(1),
+            searches_per_day: 500,
+            max_areas_per_chat: 10,
+            site: None,
         }
+    }
+
+    pub fn with_site(mut self, site: Option<SiteLinks>) -> Self {
+        self.site = site;
+        self
     }
 
     pub fn with_refresh_cooldown(mut self, cooldown: Duration) -> Self {
@@ -123,10 +160,13 @@ impl From<StoreError> for Failure {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(_) => Failure::Retry(err),
-            StoreError::Corrupt { .. } | StoreError::Misconfigured(_) => Failure::Apologise {
-                name: err.error_name(),
-                detail: err.to_string(),
-            },
+            // Redelivering a request the store refuses as such would only be refused again.
+            StoreError::Corrupt { .. } | StoreError::Misconfigured(_) | StoreError::Invalid(_) => {
+                Failure::Apologise {
+                    name: err.error_name(),
+                    detail: err.to_string(),
+                }
+            }
         }
     }
 }
@@ -163,7 +203,30 @@ impl Webhook {
 
     /// Handles one update; the reply (if any) belongs in the HTTP response body.
     pub async fn handle(&self, update: &Update) -> Result<Option<Reply>, WebhookError> {
-        let handled = if let Some(message) = &update.message {
+        let budget = self.settings.update_budget;
+        let Ok(handled) = tokio::time::timeout(budget, self.dispatch(update)).await else {
+            warn!(
+                update_id = update.update_id,
+                budget_ms = budget.as_millis() as u64,
+                "update given up on: over its time budget"
+            );
+            return Ok(reply_to(update, texts::too_slow()));
+        };
+        match handled {
+            Ok(reply) => Ok(reply),
+            Err(Failure::Retry(source)) => Err(WebhookError::StoreUnavailable {
+                update_id: update.update_id,
+                source,
+            }),
+            Err(Failure::Apologise { name, detail }) => {
+                error!(update_id = update.update_id, error_name = %name, %detail, "update failed");
+                Ok(reply_to(update, texts::something_failed()))
+            }
+        }
+    }
+
+    async fn dispatch(&self, update: &Update) -> Handled {
+        if let Some(message) = &update.message {
             self.on_message(update.update_id, message).await
         } else if let Some(query) = &update.callback_query {
             self.on_callback(query).await
@@ -175,17 +238,72 @@ impl Webhook {
                 "update of a kind we do not handle"
             );
             Ok(None)
-        };
-        match handled {
-            Ok(reply) => Ok(reply),
-            Err(Failure::Retry(source)) => Err(WebhookError::StoreUnavailable {
-                update_id: update.update_id,
-                source,
-            }),
-            Err(Failure::Apologise { name, detail }) => {
-                error!(update_id = update.update_id, error_name = %name, %detail, "update failed");
-                Ok(apology(update))
+        }
+    }
+
+    /// `call` within [`WebhookSettings::call_budget`]; `None` when it ran out.
+    async fn within_budget<T>(
+        &self,
+        what: &'static str,
+        call: impl Future<Output = T>,
+    ) -> Option<T> {
+        let budget = self.settings.call_budget;
+        let result = tokio::time::timeout(budget, call).await.ok();
+        if result.is_none() {
+            warn!(
+                call = what,
+                budget_ms = budget.as_millis() as u64,
+                "call given up on: over its time budget"
+            );
+        }
+        result
+    }
+
+    /// An upstream search for `chat`, within the chat's allowance and the call budget. `Err` holds
+    /// what to tell the user.
+    async fn search(&self, chat: ChatId, text: &str) -> Result<Result<Vec<Area>, String>, Failure> {
+        let now = self.ports.clock.now();
+        let window = self.settings.search_window;
+        let start = now.duration_trunc(window).unwrap_or(now);
+        let key = format!("searches:{chat}:{}", start.timestamp());
+        let allowed = self
+            .ports
+            .store
+            .try_take(&key, self.settings.searches_per_window, now, start + window)
+            .await?;
+        if !allowed {
+            info!(%chat, "search refused: the chat's searches for this window are used up");
+            return Ok(Err(texts::too_many_searches(
+                self.settings.searches_per_window,
+                window.num_minutes(),
+            )));
+        }
+        let today = now.with_timezone(&crate::clock::ZONE).date_naive();
+        let allowed = self
+            .ports
+            .store
+            .try_take(
+                &format!("searches:all:{today}"),
+                self.settings.searches_per_day,
+                now,
+                now + Duration::days(2),
+            )
+            .await?;
+        if !allowed {
+            warn!(%chat, "search refused: today's searches for all chats are used up");
+            return Ok(Err(texts::search_quota_used()));
+        }
+        let search = self.ports.search.search(text, self.settings.search_limit);
+        match self.within_budget("search", search).await {
+            Some(Ok(areas)) => Ok(Ok(areas)),
+            Some(Err(err)) => {
+                warn!(%chat, error_name = %err.error_name(), error = %err, "area search failed");
+                Ok(Err(match err.error_name() {
+                    ErrorName::UpstreamQuotaExceeded => texts::search_quota_used(),
+                    _ => texts::search_failed(),
+                }))
             }
+            None => Ok(Err(texts::search_failed())),
         }
     }
 
@@ -222,6 +340,7 @@ impl Webhook {
             "subscribe" => self.subscribe_search(chat, message.message_id, &args).await,
             "unsubscribe" => self.unsubscribe_list(chat).await,
             "status" => self.status(chat).await,
+            "calendar" => self.calendar(chat).await,
             "refresh" => self.refresh(update_id, chat, message.message_id).await,
             // A bare `/cmd` in a group may be for another bot there.
             _ if private || mentioned => say(chat, texts::unknown_command()),
@@ -237,17 +356,9 @@ impl Webhook {
             let text = texts::search_too_long(self.settings.search_max_chars);
             return say(chat, text);
         }
-        let areas = match self
-            .ports
-            .search
-            .search(query, self.settings.search_limit)
-            .await
-        {
+        let areas = match self.search(chat, query).await? {
             Ok(areas) => areas,
-            Err(err) => {
-                warn!(%chat, error_name = %err.error_name(), error = %err, "area search failed");
-                return say(chat, texts::search_failed());
-            }
+            Err(text) => return say(chat, text),
         };
         if areas.is_empty() {
             return say(chat, texts::no_matches(query));
@@ -297,12 +408,27 @@ impl Webhook {
             })
             .collect();
         let mut parts = render::status(stage.as_ref(), &outlooks, self.ports.clock.now());
+        if let Some(site) = &self.settings.site {
+            links::append_page_links(&mut parts, site, &areas);
+        }
+        self.send_parts(chat, parts).await
+    }
+
+    /// The last part rides in the response; the response body is performed after we answer, so
+    /// earlier parts go first, directly.
+    async fn send_parts(&self, chat: ChatId, mut parts: Vec<Message>) -> Handled {
         let last = parts.pop();
-        // The response body is performed after we answer, so earlier parts go first, directly.
         for part in &parts {
-            if let Err(err) = self.ports.messenger.send(chat, part).await {
-                error!(%chat, error_name = %err.error_name(), error = %err, "status part not sent");
-                return say(chat, texts::something_failed());
+            match self
+                .within_budget("sendMessage", self.ports.messenger.send(chat, part))
+                .await
+            {
+                Some(Ok(_)) => {}
+                Some(Err(err)) => {
+                    error!(%chat, error_name = %err.error_name(), error = %err, "status part not sent");
+                    return say(chat, texts::something_failed());
+                }
+                None => return say(chat, texts::too_slow()),
             }
         }
         match last {
@@ -311,37 +437,40 @@ impl Webhook {
         }
     }
 
+    async fn calendar(&self, chat: ChatId) -> Handled {
+        let Some(site) = &self.settings.site else {
+            return say(chat, texts::no_web_pages());
+        };
+        let areas = self.ports.store.areas_of(chat).await?;
+        if areas.is_empty() {
+            return say(chat, texts::no_subscriptions());
+        }
+        let parts = links::calendar(site, &areas);
+        self.send_parts(chat, parts).await
+    }
+
     async fn refresh(&self, update_id: i64, chat: ChatId, message_id: i64) -> Handled {
         let areas = self.ports.store.areas_of(chat).await?;
         if areas.is_empty() {
             return say(chat, texts::refresh_needs_area());
         }
         let now = self.ports.clock.now();
-        let first_delivery = self
+        let cooldown = refresh_cooldown_key(chat);
+        let holder = update_holder(update_id);
+        // Free, or already ours (a redelivery of this very update): go on. Another update's: wait.
+        let ours = self
             .ports
             .store
-            .try_claim(
-                &format!("tg-update:{update_id}"),
+            .try_claim_for(
+                &cooldown,
+                &holder,
                 now,
-                now + self.settings.remember_updates_for,
+                now + self.settings.refresh_cooldown,
             )
             .await?;
-        if first_delivery {
-            let free = self
-                .ports
-                .store
-                .try_claim(
-                    &format!("refresh-cooldown:{chat}"),
-                    now,
-                    now + self.settings.refresh_cooldown,
-                )
-                .await?;
-            if !free {
-                let text = texts::already_refreshing(self.settings.refresh_cooldown.num_seconds());
-                return say(chat, text);
-            }
-        } else {
-            info!(update_id, %chat, "redelivered /refresh: starting by the same name again");
+        if !ours {
+            let text = texts::already_refreshing(self.settings.refresh_cooldown.num_seconds());
+            return say(chat, text);
         }
         let invalid = |detail: String| Failure::Apologise {
             name: ErrorName::InvalidInput,
@@ -351,20 +480,37 @@ impl Webhook {
         let input = RefreshInput::new(update_id, chat, message_id, &areas)
             .to_json()
             .map_err(|e| invalid(e.to_string()))?;
-        let started = self.ports.workflow.start(&name, &input).await;
+        let started = self
+            .within_budget("StartExecution", self.ports.workflow.start(&name, &input))
+            .await;
         match started {
-            Ok(StartOutcome::Started { execution_arn }) => {
+            Some(Ok(StartOutcome::Started { execution_arn })) => {
                 info!(%chat, execution = %name, %execution_arn, "refresh started");
             }
-            Ok(StartOutcome::AlreadyExists) => {
+            Some(Ok(StartOutcome::AlreadyExists)) => {
                 info!(%chat, execution = %name, "refresh was already started for this update");
             }
-            Err(err) => {
-                error!(%chat, transient = err.is_transient(), error = %err, "could not start the refresh");
+            failed => {
+                match failed {
+                    Some(Err(err)) => {
+                        error!(%chat, transient = err.is_transient(), error = %err, "could not start the refresh");
+                    }
+                    _ => error!(%chat, "could not start the refresh in time"),
+                }
+                // Nothing is running for the chat, so it may ask again at once. (A start that timed
+                // out may still have begun; a second refresh then costs one more run, no harm.)
+                self.release_cooldown(&cooldown, &holder).await;
                 return say(chat, texts::refresh_failed());
             }
         }
         say(chat, texts::refreshing())
+    }
+
+    /// A failed release leaves the cooldown to expire on its own: logged, not fatal.
+    async fn release_cooldown(&self, key: &str, holder: &str) {
+        if let Err(err) = self.ports.store.release(key, holder).await {
+            warn!(key, error_name = %err.error_name(), error = %err, "cooldown not released");
+        }
     }
 
     async fn on_callback(&self, query: &CallbackQuery) -> Handled {
@@ -400,17 +546,17 @@ impl Webhook {
             }
             _ => return answer(query, texts::choice_expired()),
         };
-        let found = match self
-            .ports
-            .search
-            .search(&search_text, self.settings.search_limit)
-            .await
-        {
+        let followed = self.ports.store.areas_of(chat).await?;
+        let already = followed.iter().any(|a| area.matches(&a.id));
+        if !already && followed.len() >= self.settings.max_areas_per_chat {
+            return answer(
+                query,
+                texts::too_many_areas(self.settings.max_areas_per_chat),
+            );
+        }
+        let found = match self.search(chat, &search_text).await? {
             Ok(found) => found,
-            Err(err) => {
-                warn!(%chat, error_name = %err.error_name(), error = %err, "area search failed");
-                return answer(query, texts::search_failed());
-            }
+            Err(text) => return answer(query, text),
         };
         let Some(chosen) = found.into_iter().find(|a| area.matches(&a.id)) else {
             return answer(query, texts::choice_expired());
@@ -457,7 +603,10 @@ impl Webhook {
     /// failure costs only the toast, so it is logged, not fatal.
     async fn answer_first(&self, query: &CallbackQuery, text: String) {
         let answer = AnswerCallbackQuery::new(&query.id).with_text(text);
-        if let Err(err) = self.ports.answers.answer(&answer).await {
+        let answered = self
+            .within_budget("answerCallbackQuery", self.ports.answers.answer(&answer))
+            .await;
+        if let Some(Err(err)) = answered {
             warn!(callback = %query.id, error_name = %err.error_name(), error = %err, "callback not answered");
         }
     }
@@ -486,18 +635,29 @@ fn keyboard(
     }))
 }
 
-/// Where an update that failed on our side is answered: its chat, or its button.
-fn apology(update: &Update) -> Option<Reply> {
+/// The chat's `/refresh` cooldown lease.
+fn refresh_cooldown_key(chat: ChatId) -> String {
+    format!("refresh-cooldown:{chat}")
+}
+
+/// Who holds a lease taken while handling an update: the update itself, so its redelivery is
+/// recognised as the same request.
+fn update_holder(update_id: i64) -> String {
+    format!("tg-update:{update_id}")
+}
+
+/// Where an update we could not finish is answered (`text`: an apology or "try again"): its chat,
+/// or its button.
+fn reply_to(update: &Update, text: String) -> Option<Reply> {
     if let Some(message) = &update.message {
         return Some(Reply::Send {
             chat: ChatId(message.chat.id),
-            message: Message::plain(texts::something_failed()),
+            message: Message::plain(text),
             reply_to: None,
         });
     }
-    update.callback_query.as_ref().map(|query| {
-        Reply::AnswerCallback(
-            AnswerCallbackQuery::new(&query.id).with_text(texts::something_failed()),
-        )
-    })
+    update
+        .callback_query
+        .as_ref()
+        .map(|query| Reply::AnswerCallback(AnswerCallbackQuery::new(&query.id).with_text(text)))
 }

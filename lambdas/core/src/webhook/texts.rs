@@ -2,6 +2,13 @@
 //! escaping here.
 
 use crate::domain::Area;
+use crate::notify::render::shorten;
+
+/// An area as the texts name it: upstream's name and region, each cut as notify cuts them, so no
+/// upstream value can push a message past Telegram's 4,096 characters or a toast past 200.
+fn named(area: &Area) -> String {
+    format!("{} ({})", shorten(&area.name), shorten(&area.region))
+}
 
 pub fn help() -> String {
     "loadshed tells you when your power goes off: the loadshedding stage, your area's outage \
@@ -10,6 +17,7 @@ pub fn help() -> String {
      /subscribe <place> - follow an area, e.g. /subscribe Fourways\n\
      /unsubscribe - stop following an area\n\
      /status - the stage and your areas' slots for today and tomorrow\n\
+     /calendar - your areas' outages as calendar feeds for your phone\n\
      /refresh - fetch the latest stage and schedules now\n\
      /help - this message"
         .to_owned()
@@ -37,6 +45,25 @@ pub fn pick_area(query: &str) -> String {
     format!("Areas matching \"{query}\". Tap yours:")
 }
 
+pub fn too_many_searches(searches: u32, minutes: i64) -> String {
+    format!(
+        "That is a lot of searching: a chat can search {searches} times every {minutes} minutes. Please try again later."
+    )
+}
+
+pub fn search_quota_used() -> String {
+    "The area search has used its share of today's upstream allowance. Please try again tomorrow."
+        .to_owned()
+}
+
+pub fn too_many_areas(max: usize) -> String {
+    format!("A chat can follow at most {max} areas. /unsubscribe one first.")
+}
+
+pub fn too_slow() -> String {
+    "That took too long on my side. Please try again in a minute.".to_owned()
+}
+
 pub fn search_failed() -> String {
     "The area search is not answering right now. Please try again in a minute.".to_owned()
 }
@@ -48,13 +75,13 @@ pub fn subscribed(area: &Area, new: bool) -> String {
         "This chat was already subscribed"
     };
     format!(
-        "{lead} to {} ({}). /status shows its slots; I will tell you when the stage or its schedule changes.",
-        area.name, area.region
+        "{lead} to {}. /status shows its slots; I will tell you when the stage or its schedule changes.",
+        named(area)
     )
 }
 
 pub fn subscribed_toast(area: &Area) -> String {
-    format!("Subscribed to {}", area.name)
+    format!("Subscribed to {}", shorten(&area.name))
 }
 
 pub fn choice_expired() -> String {
@@ -70,11 +97,11 @@ pub fn pick_unsubscribe() -> String {
 }
 
 pub fn unsubscribed(area: &Area) -> String {
-    format!("Unsubscribed from {} ({}).", area.name, area.region)
+    format!("Unsubscribed from {}.", named(area))
 }
 
 pub fn unsubscribed_toast(area: &Area) -> String {
-    format!("Unsubscribed from {}", area.name)
+    format!("Unsubscribed from {}", shorten(&area.name))
 }
 
 pub fn not_subscribed_any_more() -> String {
@@ -113,4 +140,8 @@ pub fn area_button(prefix: &str, area: &Area) -> String {
     let mut cut: String = full.chars().take(MAX_CHARS - 1).collect();
     cut.push('…');
     cut
+}
+
+pub fn no_web_pages() -> String {
+    "This bot has no web pages set up, so there are no calendar feeds to offer.".to_owned()
 }

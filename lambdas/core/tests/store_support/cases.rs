@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use loadshed_core::domain::{AreaId, ChatId};
-use loadshed_core::ports::{DeliveryKey, StageWrite, Store, StoredStage};
+use loadshed_core::domain::{Area, AreaId, ChatId};
+use loadshed_core::errors::{ErrorName, Named};
+use loadshed_core::ports::{Claim, DeliveryKey, StageRefresh, StageWrite, Store, StoredStage};
 use pretty_assertions::assert_eq;
 
 use super::{ashton, at, bertiburg, chats, milnerton, schedule, stage};
@@ -497,4 +498,236 @@ pub async fn leases_expire_and_can_be_reclaimed(store: Arc<dyn Store>) {
             .await
             .expect("expired again")
     );
+}
+
+/// Claim before send: one owner at a time, its own claim retaken at once, someone else's only
+/// after the lease; a confirmed delivery is never claimed again until it expires.
+pub async fn ledger_claims_confirm_and_release(store: Arc<dyn Store>) {
+    let key = DeliveryKey {
+        chat: ChatId(42),
+        message: "stage:6@2026-12-01T10:00:00+00:00#1".into(),
+    };
+    let lease = at(90);
+    assert_eq!(
+        store
+            .claim_delivery(&key, "wf:a", at(0), lease)
+            .await
+            .expect("claim"),
+        Claim::Claimed
+    );
+    assert!(!store.was_delivered(&key, at(1)).await.expect("read"));
+    assert_eq!(
+        store
+            .claim_delivery(&key, "stream:b", at(1), at(91))
+            .await
+            .expect("claim"),
+        Claim::HeldBy {
+            owner: "wf:a".into(),
+            until: lease
+        }
+    );
+    // The same run, retried, takes its claim back at once.
+    assert_eq!(
+        store
+            .claim_delivery(&key, "wf:a", at(2), at(92))
+            .await
+            .expect("claim"),
+        Claim::Claimed
+    );
+    // A record without a claim cannot slip in under a live claim.
+    assert!(
+        !store
+            .record_delivery(&key, at(3), at(3600))
+            .await
+            .expect("record")
+    );
+    // Releasing someone else's claim does nothing; the owner's own release frees the key.
+    store
+        .release_delivery(&key, "stream:b")
+        .await
+        .expect("release");
+    assert!(matches!(
+        store
+            .claim_delivery(&key, "stream:b", at(3), at(93))
+            .await
+            .expect("claim"),
+        Claim::HeldBy { .. }
+    ));
+    store.release_delivery(&key, "wf:a").await.expect("release");
+    assert_eq!(
+        store
+            .claim_delivery(&key, "stream:b", at(4), at(94))
+            .await
+            .expect("claim"),
+        Claim::Claimed
+    );
+    // The owner died: after its lease another run takes over.
+    assert_eq!(
+        store
+            .claim_delivery(&key, "wf:c", at(94), at(184))
+            .await
+            .expect("claim"),
+        Claim::Claimed
+    );
+    store
+        .confirm_delivery(&key, at(100), at(3600))
+        .await
+        .expect("confirm");
+    assert!(store.was_delivered(&key, at(101)).await.expect("read"));
+    for owner in ["wf:c", "stream:b"] {
+        assert_eq!(
+            store
+                .claim_delivery(&key, owner, at(102), at(192))
+                .await
+                .expect("claim"),
+            Claim::Delivered
+        );
+    }
+    store.release_delivery(&key, "wf:c").await.expect("release");
+    assert!(store.was_delivered(&key, at(103)).await.expect("read"));
+}
+
+/// Of many runs claiming one delivery at once, exactly one gets it.
+pub async fn ledger_concurrent_claims_one_wins(store: Arc<dyn Store>) {
+    let key = DeliveryKey {
+        chat: ChatId(7),
+        message: "schedule:eskom:64106:abc#1".into(),
+    };
+    let claimers: Vec<_> = (0..8)
+        .map(|n| {
+            let (store, key) = (store.clone(), key.clone());
+            tokio::spawn(async move {
+                store
+                    .claim_delivery(&key, &format!("run-{n}"), at(0), at(90))
+                    .await
+                    .expect("claim")
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for claimer in claimers {
+        if claimer.await.expect("claimer task") == Claim::Claimed {
+            wins += 1;
+        }
+    }
+    assert_eq!(wins, 1);
+}
+
+/// The stage-refresh marker only moves forward.
+pub async fn stage_refresh_marker_moves_forward(store: Arc<dyn Store>) {
+    assert_eq!(store.stage_refresh().await.expect("read"), None);
+    let first = StageRefresh {
+        stage: stage(4),
+        stage_updated_at: at(100),
+        previous: Some(stage(2)),
+        refreshed_at: at(110),
+    };
+    assert!(store.put_stage_refresh(&first).await.expect("write"));
+    let again = StageRefresh {
+        refreshed_at: at(120),
+        ..first.clone()
+    };
+    assert!(!store.put_stage_refresh(&again).await.expect("same change"));
+    let older = StageRefresh {
+        stage: stage(2),
+        stage_updated_at: at(50),
+        previous: None,
+        refreshed_at: at(130),
+    };
+    assert!(!store.put_stage_refresh(&older).await.expect("older change"));
+    assert_eq!(store.stage_refresh().await.expect("read"), Some(first));
+    let newer = StageRefresh {
+        stage: stage(6),
+        stage_updated_at: at(200),
+        previous: Some(stage(4)),
+        refreshed_at: at(205),
+    };
+    assert!(store.put_stage_refresh(&newer).await.expect("newer change"));
+    assert_eq!(store.stage_refresh().await.expect("read"), Some(newer));
+}
+
+pub async fn leases_held_for_a_holder(store: Arc<dyn Store>) {
+    let key = "refresh-cooldown:42";
+    assert!(store.is_claimed(key, at(0)).await.is_ok_and(|held| !held));
+    assert!(
+        store
+            .try_claim_for(key, "tg-update:1", at(0), at(60))
+            .await
+            .expect("claim")
+    );
+    assert!(store.is_claimed(key, at(1)).await.expect("read"));
+    // The same holder again (a redelivery) is let through; another holder is not.
+    assert!(
+        store
+            .try_claim_for(key, "tg-update:1", at(5), at(65))
+            .await
+            .expect("same holder")
+    );
+    assert!(
+        !store
+            .try_claim_for(key, "tg-update:2", at(10), at(70))
+            .await
+            .expect("other holder")
+    );
+    // Only the holder can give it up.
+    store
+        .release(key, "tg-update:2")
+        .await
+        .expect("release by another");
+    assert!(store.is_claimed(key, at(11)).await.expect("read"));
+    store.release(key, "tg-update:1").await.expect("release");
+    assert!(!store.is_claimed(key, at(12)).await.expect("read"));
+    assert!(
+        store
+            .try_claim_for(key, "tg-update:2", at(12), at(72))
+            .await
+            .expect("free again")
+    );
+    // Expired claims count as absent.
+    assert!(!store.is_claimed(key, at(72)).await.expect("read"));
+    store
+        .release("never-claimed", "x")
+        .await
+        .expect("nothing to release");
+}
+
+pub async fn takes_are_counted_to_their_limit(store: Arc<dyn Store>) {
+    let key = "searches:42:0";
+    for taken in 0..3 {
+        assert!(
+            store
+                .try_take(key, 3, at(taken), at(3600))
+                .await
+                .expect("take"),
+            "{taken}"
+        );
+    }
+    assert!(
+        !store
+            .try_take(key, 3, at(10), at(3600))
+            .await
+            .expect("used up")
+    );
+    assert!(
+        !store
+            .try_take(key, 3, at(11), at(3600))
+            .await
+            .expect("still used up")
+    );
+    assert!(
+        store
+            .try_take("searches:43:0", 3, at(12), at(3600))
+            .await
+            .expect("other key")
+    );
+}
+
+pub async fn areas_over_the_limits_are_refused(store: Arc<dyn Store>) {
+    let huge = Area::sepush("x".repeat(3000), "Huge", "Nowhere");
+    let error = store
+        .subscribe(ChatId(42), &huge, at(0))
+        .await
+        .expect_err("refused");
+    assert_eq!(error.error_name(), ErrorName::InvalidInput, "{error}");
+    assert!(store.areas_of(ChatId(42)).await.expect("areas").is_empty());
 }

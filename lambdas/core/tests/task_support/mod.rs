@@ -164,3 +164,12 @@ pub fn stage_image(n: u8, version: u64) -> Value {
         "updated_at": {"S": "2026-11-28T08:00:00Z"}
     })
 }
+
+/// The schedule task's stage-refresh marker as a stream image.
+pub fn marker_image(n: u8, stage_updated_at: &str, refreshed_at: &str) -> Value {
+    json!({
+        "PK": {"S": "STAGE"}, "SK": {"S": "REFRESHED"}, "entity": {"S": "stage_refresh"},
+        "stage": {"N": n.to_string()}, "stage_updated_at": {"S": stage_updated_at},
+        "previous": {"N": "0"}, "refreshed_at": {"S": refreshed_at}
+    })
+}

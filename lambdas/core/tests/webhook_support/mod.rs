@@ -16,9 +16,9 @@ use loadshed_core::clock::ManualClock;
 use loadshed_core::domain::{Area, AreaId, ChatId, Schedule, Stage};
 use loadshed_core::errors::{StoreError, UpstreamError};
 use loadshed_core::ports::{
-    AreaSearch, DeliveryKey, DeliveryLedger, ExecutionName, Leases, Message, Messenger,
-    ScheduleStore, SendError, Sent, StageStore, StageWrite, StartOutcome, StoredStage,
-    SubscriptionStore, WorkflowError, WorkflowStarter,
+    AreaSearch, Claim, DeliveryKey, DeliveryLedger, ExecutionName, Leases, Message, Messenger,
+    ScheduleStore, SendError, Sent, StageRefresh, StageStore, StageWrite, StartOutcome,
+    StoredStage, SubscriptionStore, WorkflowError, WorkflowStarter,
 };
 use loadshed_core::webhook::{
     CallbackAnswers, Endpoint, Webhook, WebhookPorts, WebhookSecret, WebhookSettings,
@@ -54,6 +54,7 @@ pub struct TestStore {
     writes: AtomicUsize,
     down: AtomicBool,
     corrupt: AtomicBool,
+    fail_claims: AtomicBool,
 }
 
 impl TestStore {
@@ -63,6 +64,20 @@ impl TestStore {
 
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Claims of a `/refresh` cooldown fail as if the store were unreachable; everything else works.
+    pub fn set_cooldown_claims_failing(&self, failing: bool) {
+        self.fail_claims.store(failing, Ordering::SeqCst);
+    }
+
+    fn check_claim(&self, key: &str) -> Result<(), StoreError> {
+        if key.starts_with("refresh-cooldown:") && self.fail_claims.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "test store: cooldown claims fail".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Every call fails as if an item could not be decoded.
@@ -104,6 +119,14 @@ impl StageStore for TestStore {
     ) -> Result<StageWrite, StoreError> {
         self.write()?;
         self.inner.put_stage(stage, at, expected).await
+    }
+    async fn stage_refresh(&self) -> Result<Option<StageRefresh>, StoreError> {
+        self.check()?;
+        self.inner.stage_refresh().await
+    }
+    async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
+        self.write()?;
+        self.inner.put_stage_refresh(marker).await
     }
 }
 
@@ -184,6 +207,31 @@ impl DeliveryLedger for TestStore {
         self.write()?;
         self.inner.record_delivery(key, at, expires_at).await
     }
+    async fn claim_delivery(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        self.write()?;
+        self.inner
+            .claim_delivery(key, owner, now, lease_until)
+            .await
+    }
+    async fn confirm_delivery(
+        &self,
+        key: &DeliveryKey,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write()?;
+        self.inner.confirm_delivery(key, at, expires_at).await
+    }
+    async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError> {
+        self.write()?;
+        self.inner.release_delivery(key, owner).await
+    }
 }
 
 #[async_trait]
@@ -195,7 +243,38 @@ impl Leases for TestStore {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.write()?;
+        self.check_claim(key)?;
         self.inner.try_claim(key, now, until).await
+    }
+    async fn try_claim_for(
+        &self,
+        key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write()?;
+        self.check_claim(key)?;
+        self.inner.try_claim_for(key, holder, now, until).await
+    }
+    async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {
+        self.write()?;
+        self.inner.release(key, holder).await
+    }
+    async fn is_claimed(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.is_claimed(key, now).await
+    }
+    async fn try_take(
+        &self,
+        key: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        // Counting a search is no effect the tests look for: not a write.
+        self.check()?;
+        self.inner.try_take(key, limit, now, until).await
     }
 }
 
@@ -207,6 +286,7 @@ pub struct FakeSearch {
     areas: Mutex<Vec<Area>>,
     queries: Mutex<Vec<String>>,
     failing: AtomicBool,
+    delay: Mutex<Option<std::time::Duration>>,
 }
 
 impl FakeSearch {
@@ -228,12 +308,21 @@ impl FakeSearch {
     pub fn set_failing(&self, failing: bool) {
         self.failing.store(failing, Ordering::SeqCst);
     }
+
+    /// Each search answers only after `delay`, like an upstream that hangs.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        *self.delay.lock().expect("lock") = Some(delay);
+    }
 }
 
 #[async_trait]
 impl AreaSearch for FakeSearch {
     async fn search(&self, text: &str, limit: usize) -> Result<Vec<Area>, UpstreamError> {
         self.queries.lock().expect("lock").push(text.to_owned());
+        let delay = *self.delay.lock().expect("lock");
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
         if self.failing.load(Ordering::SeqCst) {
             return Err(UpstreamError::Blocked { service: "Eskom" });
         }
@@ -259,9 +348,15 @@ pub struct FakeWorkflow {
     executions: Mutex<BTreeMap<String, String>>,
     calls: Mutex<Vec<(String, String)>>,
     failing: AtomicBool,
+    delay: Mutex<Option<std::time::Duration>>,
 }
 
 impl FakeWorkflow {
+    /// Each start answers only after `delay`.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        *self.delay.lock().expect("lock") = Some(delay);
+    }
+
     /// Executions by name, with their input.
     pub fn executions(&self) -> BTreeMap<String, String> {
         self.executions.lock().expect("lock").clone()
@@ -287,6 +382,10 @@ impl WorkflowStarter for FakeWorkflow {
             .lock()
             .expect("lock")
             .push((name.to_string(), input.to_owned()));
+        let delay = *self.delay.lock().expect("lock");
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
         if self.failing.load(Ordering::SeqCst) {
             return Err(WorkflowError::Unavailable {
                 detail: "throttled".into(),
@@ -342,6 +441,7 @@ impl CallbackAnswers for RecordingAnswers {
 
 pub struct Harness {
     pub endpoint: Endpoint,
+    pub settings: WebhookSettings,
     pub store: Arc<TestStore>,
     pub search: Arc<FakeSearch>,
     pub workflow: Arc<FakeWorkflow>,
@@ -396,7 +496,7 @@ impl Harness {
         let answers = Arc::new(RecordingAnswers::default());
         let clock = Arc::new(ManualClock::at_local(2026, 12, 1, 18, 0).expect("valid time"));
         let webhook = Webhook::new(
-            settings,
+            settings.clone(),
             WebhookPorts {
                 clock: clock.clone(),
                 store: store.clone(),
@@ -413,6 +513,7 @@ impl Harness {
         }
         Harness {
             endpoint,
+            settings,
             store,
             search,
             workflow,
@@ -420,6 +521,10 @@ impl Harness {
             answers,
             clock,
         }
+    }
+
+    pub fn endpoint_settings(&self) -> &WebhookSettings {
+        &self.settings
     }
 
     /// Sends a request as built by `request`.

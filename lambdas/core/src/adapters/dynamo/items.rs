@@ -15,9 +15,9 @@ use sha2::{Digest, Sha256};
 use super::keys::{self, Key};
 use crate::domain::{Area, AreaId, ChatId, Schedule};
 use crate::errors::StoreError;
-use crate::ports::StoredStage;
+use crate::ports::{DeliveryKey, StageRefresh, StoredStage};
 
-pub(super) type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// The schedule item's extra attribute: a digest of the schedule, so "write only when different" is
 /// a single conditional put (DynamoDB cannot compare whole maps in a condition).
@@ -48,17 +48,25 @@ pub(super) struct RegistryBody {
     pub subscribers: i64,
 }
 
+/// A ledger entry: a claim while `owner` is set, a delivered message once it is not.
 #[derive(Debug, Serialize)]
 pub(super) struct DeliveryBody<'a> {
     pub chat: ChatId,
     pub message: &'a str,
     pub delivered_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<&'a str>,
 }
+
+/// The owner attribute of a claimed ledger entry.
+pub(super) const OWNER: &str = "owner";
 
 #[derive(Debug, Serialize)]
 pub(super) struct LeaseBody<'a> {
     pub key: &'a str,
     pub claimed_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<&'a str>,
 }
 
 /// Serialises `body` into an item at `key` of the given entity.
@@ -73,6 +81,118 @@ pub(super) fn encode(key: &Key, entity: &str, body: &impl Serialize) -> Result<I
         AttributeValue::S(entity.to_owned()),
     );
     Ok(item)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Each entity's item exactly as the adapter writes it: shared by the adapter's writes and the
+// in-memory store's change feed, so a local stream record carries the same image as DynamoDB's.
+
+pub(crate) fn stage_item(stored: &StoredStage) -> Result<Item, StoreError> {
+    encode(&Key::stage(), keys::entity::STAGE, stored)
+}
+
+/// The stage-refresh marker's `stage_updated_at` in epoch milliseconds: conditions compare
+/// numbers, not text.
+pub(super) const STAGE_UPDATED_AT_MS: &str = "stage_updated_at_ms";
+
+pub(crate) fn stage_refresh_item(marker: &StageRefresh) -> Result<Item, StoreError> {
+    let mut item = encode(&Key::stage_refresh(), keys::entity::STAGE_REFRESH, marker)?;
+    item.insert(
+        STAGE_UPDATED_AT_MS.to_owned(),
+        AttributeValue::N(marker.stage_updated_at.timestamp_millis().to_string()),
+    );
+    Ok(item)
+}
+
+/// `digest` is [`schedule_digest`] of `schedule`, which the write's condition also needs.
+pub(crate) fn schedule_item(
+    schedule: &Schedule,
+    digest: &str,
+    at: DateTime<Utc>,
+) -> Result<Item, StoreError> {
+    let key = Key::schedule(&schedule.area_id, schedule.stage);
+    let mut item = encode(&key, keys::entity::SCHEDULE, schedule)?;
+    item.insert(
+        SCHEDULE_DIGEST.to_owned(),
+        AttributeValue::S(digest.to_owned()),
+    );
+    item.insert(UPDATED_AT.to_owned(), AttributeValue::S(at.to_rfc3339()));
+    Ok(item)
+}
+
+pub(crate) fn subscription_item(
+    chat: ChatId,
+    area: &Area,
+    at: DateTime<Utc>,
+) -> Result<Item, StoreError> {
+    let body = SubscriptionBody {
+        chat,
+        area: area.clone(),
+        subscribed_at: at,
+    };
+    encode(
+        &Key::subscription(chat, &area.id),
+        keys::entity::SUBSCRIPTION,
+        &body,
+    )
+}
+
+pub(crate) fn subscriber_item(
+    chat: ChatId,
+    area: &AreaId,
+    at: DateTime<Utc>,
+) -> Result<Item, StoreError> {
+    let body = SubscriberBody {
+        chat,
+        area_id: area.clone(),
+        subscribed_at: at,
+    };
+    encode(
+        &Key::subscriber(area, chat),
+        keys::entity::SUBSCRIBER,
+        &body,
+    )
+}
+
+/// The registry item as the adapter's update expressions leave it.
+pub(crate) fn registry_item(area: &Area, subscribers: i64) -> Result<Item, StoreError> {
+    let body = RegistryBody {
+        area: area.clone(),
+        subscribers,
+    };
+    encode(&Key::registry(&area.id), keys::entity::AREA, &body)
+}
+
+/// A delivered message (`owner: None`), or a claim on sending it held by `owner` until
+/// `expires_at`.
+pub(crate) fn delivery_item(
+    key: &DeliveryKey,
+    at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    owner: Option<&str>,
+) -> Result<Item, StoreError> {
+    let body = DeliveryBody {
+        chat: key.chat,
+        message: &key.message,
+        delivered_at: at,
+        owner,
+    };
+    let item = encode(&Key::delivery(key), keys::entity::DELIVERY, &body)?;
+    Ok(with_expiry(item, expires_at))
+}
+
+pub(crate) fn lease_item(
+    name: &str,
+    at: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Item, StoreError> {
+    let body = LeaseBody {
+        key: name,
+        claimed_at: at,
+        holder: None,
+    };
+    let item = encode(&Key::lease(name), keys::entity::LEASE, &body)?;
+    Ok(with_expiry(item, until))
 }
 
 /// Adds the expiry attributes: the TTL in whole seconds, rounded up, and the exact instant.
@@ -91,7 +211,7 @@ pub(super) fn with_expiry(mut item: Item, expires_at: DateTime<Utc>) -> Item {
 }
 
 /// A digest of the schedule's canonical JSON: its fields, dates and slots are always in one order.
-pub(super) fn schedule_digest(schedule: &Schedule) -> Result<String, StoreError> {
+pub(crate) fn schedule_digest(schedule: &Schedule) -> Result<String, StoreError> {
     let json = serde_json::to_vec(schedule).map_err(|error| StoreError::Corrupt {
         key: Key::schedule(&schedule.area_id, schedule.stage).to_string(),
         detail: format!("cannot encode the schedule: {error}"),
@@ -127,6 +247,20 @@ pub fn stage_from_image(image: serde_dynamo::Item) -> Result<StoredStage, StoreE
 
 /// Decodes the new image of a schedule item from a DynamoDB stream record.
 pub fn schedule_from_image(image: serde_dynamo::Item) -> Result<Schedule, StoreError> {
+    decode_image(image)
+}
+
+/// When a schedule item was written, from its image.
+pub fn schedule_written_at(image: serde_dynamo::Item) -> Result<DateTime<Utc>, StoreError> {
+    #[derive(Deserialize)]
+    struct Written {
+        updated_at: DateTime<Utc>,
+    }
+    decode_image::<Written>(image).map(|w| w.updated_at)
+}
+
+/// Decodes the new image of a stage-refresh marker from a DynamoDB stream record.
+pub fn stage_refresh_from_image(image: serde_dynamo::Item) -> Result<StageRefresh, StoreError> {
     decode_image(image)
 }
 

@@ -27,6 +27,9 @@ pub const EXPIRES_AT_MS: &str = "expires_at_ms";
 pub mod entity {
     /// The national stage. Its changes feed the schedule task.
     pub const STAGE: &str = "stage";
+    /// The marker that the schedules were refreshed after a stage change. Its changes feed notify,
+    /// which announces the stage change.
+    pub const STAGE_REFRESH: &str = "stage_refresh";
     /// One area's schedule at one stage. Its changes feed the notify task.
     pub const SCHEDULE: &str = "schedule";
     /// A chat's subscription to an area, kept under the chat (`areas_of`).
@@ -54,6 +57,8 @@ pub mod prefix {
 /// Partition of the single national stage item.
 pub const STAGE_PK: &str = "STAGE";
 pub const STAGE_SK: &str = "NATIONAL";
+/// Sort key of the stage-refresh marker, beside the stage in its partition.
+pub const STAGE_REFRESH_SK: &str = "REFRESHED";
 /// Partition of the registry of subscribed areas. All of it in one partition is what makes
 /// `subscribed_areas` one strongly consistent Query; subscriptions change far too rarely to make
 /// it a hot partition.
@@ -71,6 +76,10 @@ pub struct Key {
 impl Key {
     pub fn stage() -> Self {
         Key::new(STAGE_PK, STAGE_SK)
+    }
+
+    pub fn stage_refresh() -> Self {
+        Key::new(STAGE_PK, STAGE_REFRESH_SK)
     }
 
     pub fn schedule(area: &AreaId, stage: Stage) -> Self {

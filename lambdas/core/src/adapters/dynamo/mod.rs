@@ -5,11 +5,12 @@
 //! | entity (`entity`) | `PK`               | `SK`              | attributes                                         |
 //! |-------------------|--------------------|-------------------|----------------------------------------------------|
 //! | `stage`           | `STAGE`            | `NATIONAL`        | `stage` N, `version` N, `updated_at` S             |
+//! | `stage_refresh`   | `STAGE`            | `REFRESHED`       | `stage` N, `stage_updated_at` S, `refreshed_at` S, `stage_updated_at_ms` N |
 //! | `schedule`        | `AREA#<area id>`   | `SCHEDULE#<0..8>` | `area_id`, `stage`, `dates`, `slots`, `digest` S, `updated_at` S |
 //! | `subscriber`      | `AREA#<area id>`   | `CHAT#<chat id>`  | `chat` N, `area_id` S, `subscribed_at` S           |
 //! | `subscription`    | `CHAT#<chat id>`   | `AREA#<area id>`  | `chat` N, `area` M, `subscribed_at` S              |
 //! | `area`            | `AREAS`            | `AREA#<area id>`  | `area` M, `subscribers` N                          |
-//! | `delivery`        | `DELIVERY#<chat>`  | `MSG#<message>`   | `chat`, `message`, `delivered_at`, `expires_at` N, `expires_at_ms` N |
+//! | `delivery`        | `DELIVERY#<chat>`  | `MSG#<message>`   | `chat`, `message`, `delivered_at`, `owner` (claims only), `expires_at` N, `expires_at_ms` N |
 //! | `lease`           | `LEASE#<name>`     | `LEASE`           | `key`, `claimed_at`, `expires_at` N, `expires_at_ms` N |
 //!
 //! Every access is a GetItem, a Query on one partition, or a conditional write; nothing scans:
@@ -23,7 +24,10 @@
 //!   change far too rarely for that partition to run hot.
 //! - ledger entries and leases are written with `attribute_not_exists(PK) OR expires_at_ms <= :now`
 //!   and read as absent once `expires_at_ms` has passed: TTL (on `expires_at`, epoch seconds)
-//!   deletes them only eventually.
+//!   deletes them only eventually. A delivery claim may also overwrite a claim of its own owner
+//!   (`owner = :owner`); its confirmation is a plain put; its release deletes with `owner = :owner`.
+//! - the stage-refresh marker is written with `attribute_not_exists(PK) OR stage_updated_at_ms < :t`,
+//!   so it only moves forward.
 //!
 //! # Streams
 //!
@@ -39,7 +43,7 @@
 
 mod client;
 mod expiring;
-mod items;
+pub(crate) mod items;
 pub mod keys;
 mod schedule;
 mod sdk_errors;
@@ -51,7 +55,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 pub use client::{ClientSettings, client};
-pub use items::{schedule_from_image, stage_from_image};
+pub use items::{
+    schedule_from_image, schedule_written_at, stage_from_image, stage_refresh_from_image,
+};
 pub use table::create_table;
 
 use crate::errors::StoreError;

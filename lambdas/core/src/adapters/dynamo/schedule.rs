@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
-use super::items::{SCHEDULE_DIGEST, UPDATED_AT, decode, encode, schedule_digest};
+use super::items::{SCHEDULE_DIGEST, decode, schedule_digest, schedule_item};
 use super::keys::{self, Key};
 use super::sdk_errors::conditional_put;
 use crate::domain::{AreaId, Schedule, Stage};
@@ -26,14 +26,8 @@ impl ScheduleStore for DynamoStore {
         schedule: &Schedule,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let key = Key::schedule(&schedule.area_id, schedule.stage);
         let digest = schedule_digest(schedule)?;
-        let mut item = encode(&key, keys::entity::SCHEDULE, schedule)?;
-        item.insert(
-            SCHEDULE_DIGEST.to_owned(),
-            AttributeValue::S(digest.clone()),
-        );
-        item.insert(UPDATED_AT.to_owned(), AttributeValue::S(at.to_rfc3339()));
+        let item = schedule_item(schedule, &digest, at)?;
         let result = self
             .client
             .put_item()

@@ -1,5 +1,6 @@
 //! From SDK errors to [`StoreError`]: a missing table or refused credentials is `Misconfigured`
-//! (retrying cannot help); every other failure to get an answer from DynamoDB (throttling,
+//! and a request DynamoDB refuses as such (a key or item over its size limits) is `Invalid`
+//! (retrying cannot help either way); every other failure to get an answer from DynamoDB (throttling,
 //! timeouts, connection and service errors) is `Unavailable`, which the workflow retries.
 //! Conditional-check failures are not errors at all: each call site turns them into its answer.
 
@@ -19,6 +20,10 @@ const MISCONFIGURED: &[&str] = &[
     "InvalidSignatureException",
 ];
 
+/// Error codes that mean this request can never succeed, however often it is sent: a key over
+/// 2,048 (partition) or 1,024 (sort) bytes, an item over 400 KB, a malformed expression.
+const INVALID: &[&str] = &["ValidationException", "SerializationException"];
+
 pub(super) fn store_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
 where
     E: Error + ProvideErrorMetadata + Send + Sync + 'static,
@@ -30,6 +35,8 @@ where
     let message = format!("DynamoDB {operation} failed ({code}): {detail}");
     if MISCONFIGURED.contains(&code.as_str()) {
         StoreError::Misconfigured(message)
+    } else if INVALID.contains(&code.as_str()) {
+        StoreError::Invalid(message)
     } else {
         StoreError::Unavailable(message)
     }

@@ -5,12 +5,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
-use super::items::{decode, encode};
+use super::items::{STAGE_UPDATED_AT_MS, decode, stage_item, stage_refresh_item};
 use super::keys::{self, Key};
 use super::sdk_errors::conditional_put;
 use crate::domain::Stage;
 use crate::errors::StoreError;
-use crate::ports::{StageStore, StageWrite, StoredStage};
+use crate::ports::{StageRefresh, StageStore, StageWrite, StoredStage};
 
 #[async_trait]
 impl StageStore for DynamoStore {
@@ -19,6 +19,30 @@ impl StageStore for DynamoStore {
             .await?
             .map(decode::<StoredStage>)
             .transpose()
+    }
+
+    async fn stage_refresh(&self) -> Result<Option<StageRefresh>, StoreError> {
+        self.get_item(&Key::stage_refresh())
+            .await?
+            .map(decode::<StageRefresh>)
+            .transpose()
+    }
+
+    async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
+        let millis = marker.stage_updated_at.timestamp_millis().to_string();
+        let item = stage_refresh_item(marker)?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #changed < :changed")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#changed", STAGE_UPDATED_AT_MS)
+            .expression_attribute_values(":changed", AttributeValue::N(millis))
+            .send()
+            .await;
+        conditional_put("PutItem (stage refresh)", result)
     }
 
     async fn put_stage(
@@ -32,12 +56,11 @@ impl StageStore for DynamoStore {
             updated_at: at,
             version: expected.map_or(1, |v| v + 1),
         };
-        let key = Key::stage();
         let request = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(encode(&key, keys::entity::STAGE, &written)?));
+            .set_item(Some(stage_item(&written)?));
         let request = match expected {
             None => request
                 .condition_expression("attribute_not_exists(#pk)")

@@ -9,7 +9,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use chrono::{DateTime, Utc};
 
 use super::DynamoStore;
-use super::items::{RegistryBody, SubscriberBody, SubscriptionBody, decode, encode};
+use super::items::{
+    RegistryBody, SubscriberBody, SubscriptionBody, decode, subscriber_item, subscription_item,
+};
 use super::keys::{self, Key};
 use super::sdk_errors::{cancelled_by_condition, request_bug, store_error};
 use crate::domain::{Area, AreaId, ChatId};
@@ -81,24 +83,9 @@ impl SubscriptionStore for DynamoStore {
         area: &Area,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let under_chat = encode(
-            &Key::subscription(chat, &area.id),
-            keys::entity::SUBSCRIPTION,
-            &SubscriptionBody {
-                chat,
-                area: area.clone(),
-                subscribed_at: at,
-            },
-        )?;
-        let under_area = encode(
-            &Key::subscriber(&area.id, chat),
-            keys::entity::SUBSCRIBER,
-            &SubscriberBody {
-                chat,
-                area_id: area.id.clone(),
-                subscribed_at: at,
-            },
-        )?;
+        crate::ports::refuse_oversized(area)?;
+        let under_chat = subscription_item(chat, area, at)?;
+        let under_area = subscriber_item(chat, &area.id, at)?;
         let registry = Key::registry(&area.id);
         let area_value: AttributeValue =
             serde_dynamo::to_attribute_value(area).map_err(|error| StoreError::Corrupt {

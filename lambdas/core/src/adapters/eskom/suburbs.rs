@@ -30,7 +30,7 @@ pub fn parse_suburbs(body: &str) -> Result<Vec<Area>, UpstreamError> {
                 crate::adapters::http::excerpt(body)
             ),
         })?;
-    found
+    let areas = found
         .into_iter()
         .map(|suburb| {
             let province_id =
@@ -50,7 +50,8 @@ pub fn parse_suburbs(body: &str) -> Result<Vec<Area>, UpstreamError> {
                 suburb.total,
             ))
         })
-        .collect()
+        .collect::<Result<Vec<_>, UpstreamError>>()?;
+    Ok(Area::keep_within_limits(areas))
 }
 
 /// The number Eskom's site gives each province in its drop-down and in GetScheduleM URLs.
@@ -102,6 +103,18 @@ mod tests {
         }
         assert_eq!(province_id("kwazulu natal"), Some(4));
         assert_eq!(province_id("Atlantis"), None);
+    }
+
+    #[test]
+    fn suburbs_over_the_size_limits_are_left_out() {
+        let body = format!(
+            r#"[{{"MunicipalityName":"Swartland","ProvinceName":"Western Cape","Name":"{}","Id":1,"Total":1}},
+               {{"MunicipalityName":"Swartland","ProvinceName":"Western Cape","Name":"Bertiburg","Id":64106,"Total":12}}]"#,
+            "B".repeat(5000)
+        );
+        let areas = parse_suburbs(&body).expect("areas");
+        let ids: Vec<&str> = areas.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["eskom:64106"]);
     }
 
     #[test]

@@ -7,38 +7,75 @@
 //! expired ledger entries and leases count as absent. One lock guards all of it, so every call is
 //! atomic, which is at least as strong as DynamoDB's per-item conditions and transactions.
 
+mod feed;
 mod snapshot;
 
 use std::collections::{BTreeMap, btree_map::Entry};
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::RwLock;
 
+use crate::clock::Clock;
 use crate::domain::{Area, AreaId, ChatId, Schedule, Stage};
 use crate::errors::StoreError;
 use crate::ports::{
-    DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageStore, StageWrite, StoredStage,
-    SubscriptionStore,
+    Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh, StageStore,
+    StageWrite, StoredStage, SubscriptionStore,
 };
 
+use feed::{Feed, Touched, Tracked};
 use snapshot::Snapshot;
+
+pub use feed::{ChangeFeed, STREAM_ARN};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: RwLock<State>,
+    feed: Feed,
 }
 
 #[derive(Debug, Default, Clone)]
 struct State {
     stage: Option<StoredStage>,
+    stage_refresh: Option<StageRefresh>,
     schedules: BTreeMap<(AreaId, Stage), StoredSchedule>,
     /// Keyed chat first, so one chat's areas are a contiguous range.
     subscriptions: BTreeMap<(ChatId, AreaId), Subscription>,
-    deliveries: BTreeMap<DeliveryKey, Expiring>,
-    leases: BTreeMap<String, Expiring>,
+    deliveries: BTreeMap<DeliveryKey, Delivery>,
+    /// Ledger writes since expired entries were last dropped.
+    deliveries_written: usize,
+    leases: BTreeMap<String, Lease>,
+    /// Uses taken under each key of [`Leases::try_take`], until the window's end. Not saved in the
+    /// snapshot: the local mode runs no webhook, the only user.
+    takes: BTreeMap<String, (u32, Expiring)>,
 }
+
+/// A claim, and who holds it (`None` for [`Leases::try_claim`]'s anonymous claims).
+#[derive(Debug, Clone)]
+struct Lease {
+    expiring: Expiring,
+    holder: Option<String>,
+}
+
+/// A ledger entry: a claim while `owner` is set, a delivered message once it is not.
+#[derive(Debug, Clone)]
+struct Delivery {
+    entry: Expiring,
+    owner: Option<String>,
+}
+
+impl Delivery {
+    fn is_delivered(&self, now: DateTime<Utc>) -> bool {
+        self.owner.is_none() && self.entry.is_live(now)
+    }
+}
+
+/// Dropping expired ledger entries on every write would make a broadcast quadratic; every this many
+/// writes keeps a long-lived local store (and its snapshot) small all the same.
+const PRUNE_EVERY: usize = 4096;
 
 #[derive(Debug, Clone)]
 struct StoredSchedule {
@@ -78,7 +115,21 @@ impl MemoryStore {
         let snapshot = Snapshot::read(path.as_ref().to_owned()).await?;
         Ok(MemoryStore {
             state: RwLock::new(snapshot.into_state()),
+            feed: Feed::default(),
         })
+    }
+
+    /// Turns on the change feed: from now on every write that changes an item emits the stream
+    /// record DynamoDB would (see [`feed`](self)), stamped with `clock`'s time.
+    pub fn with_change_feed(mut self, clock: Arc<dyn Clock>) -> (Self, ChangeFeed) {
+        let (feed, records) = Feed::start(clock);
+        self.feed = feed;
+        (self, records)
+    }
+
+    /// The write lock, tracked for the change feed.
+    async fn write(&self) -> Tracked<'_> {
+        Tracked::new(self.state.write().await, &self.feed)
     }
 
     /// Writes everything to `path` as JSON, atomically (a crash leaves the old file or the new one,
@@ -88,7 +139,13 @@ impl MemoryStore {
         snapshot.write(path.as_ref().to_owned()).await
     }
 
-    fn subscribe_locked(state: &mut State, chat: ChatId, area: &Area, at: DateTime<Utc>) -> bool {
+    fn subscribe_locked(
+        state: &mut Tracked<'_>,
+        chat: ChatId,
+        area: &Area,
+        at: DateTime<Utc>,
+    ) -> bool {
+        state.touch(Touched::Subscription(chat, &area.id));
         match state.subscriptions.entry((chat, area.id.clone())) {
             Entry::Occupied(_) => false,
             Entry::Vacant(vacant) => {
@@ -123,7 +180,8 @@ impl StageStore for MemoryStore {
         at: DateTime<Utc>,
         expected: Option<u64>,
     ) -> Result<StageWrite, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Stage);
         let stored_version = state.stage.as_ref().map(|s| s.version);
         if stored_version != expected {
             return Ok(StageWrite::Conflict);
@@ -135,6 +193,24 @@ impl StageStore for MemoryStore {
         };
         state.stage = Some(written.clone());
         Ok(StageWrite::Written(written))
+    }
+
+    async fn stage_refresh(&self) -> Result<Option<StageRefresh>, StoreError> {
+        Ok(self.state.read().await.stage_refresh.clone())
+    }
+
+    async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::StageRefresh);
+        if state
+            .stage_refresh
+            .as_ref()
+            .is_some_and(|stored| stored.stage_updated_at >= marker.stage_updated_at)
+        {
+            return Ok(false);
+        }
+        state.stage_refresh = Some(marker.clone());
+        Ok(true)
     }
 }
 
@@ -153,7 +229,8 @@ impl ScheduleStore for MemoryStore {
         schedule: &Schedule,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Schedule(&schedule.area_id, schedule.stage));
         let key = (schedule.area_id.clone(), schedule.stage);
         if state
             .schedules
@@ -181,12 +258,14 @@ impl SubscriptionStore for MemoryStore {
         area: &Area,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
+        crate::ports::refuse_oversized(area)?;
+        let mut state = self.write().await;
         Ok(Self::subscribe_locked(&mut state, chat, area, at))
     }
 
     async fn unsubscribe(&self, chat: ChatId, area: &AreaId) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        state.touch(Touched::Subscription(chat, area));
         Ok(state.subscriptions.remove(&(chat, area.clone())).is_some())
     }
 
@@ -222,7 +301,10 @@ impl SubscriptionStore for MemoryStore {
     }
 
     async fn remove_chat(&self, chat: ChatId) -> Result<usize, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
+        for area in Self::areas_locked(&state, chat) {
+            state.touch(Touched::Subscription(chat, &area.id));
+        }
         let before = state.subscriptions.len();
         state.subscriptions.retain(|(c, _), _| *c != chat);
         Ok(before - state.subscriptions.len())
@@ -234,13 +316,25 @@ impl SubscriptionStore for MemoryStore {
         to: ChatId,
         at: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let mut state = self.state.write().await;
+        let mut state = self.write().await;
         let areas = Self::areas_locked(&state, from);
         for area in &areas {
+            state.touch(Touched::Subscription(from, &area.id));
             Self::subscribe_locked(&mut state, to, area, at);
             state.subscriptions.remove(&(from, area.id.clone()));
         }
         Ok(areas.len())
+    }
+}
+
+impl State {
+    fn prune_deliveries(&mut self, now: DateTime<Utc>) {
+        self.deliveries_written += 1;
+        if self.deliveries_written >= PRUNE_EVERY {
+            self.deliveries_written = 0;
+            self.deliveries
+                .retain(|_, delivery| delivery.entry.is_live(now));
+        }
     }
 }
 
@@ -252,7 +346,10 @@ impl DeliveryLedger for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let state = self.state.read().await;
-        Ok(state.deliveries.get(key).is_some_and(|e| e.is_live(now)))
+        Ok(state
+            .deliveries
+            .get(key)
+            .is_some_and(|d| d.is_delivered(now)))
     }
 
     async fn record_delivery(
@@ -261,16 +358,90 @@ impl DeliveryLedger for MemoryStore {
         at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state.write().await;
-        // Dropping what has expired keeps a long-lived local store (and its snapshot) small.
-        state.deliveries.retain(|_, entry| entry.is_live(at));
-        match state.deliveries.entry(key.clone()) {
-            Entry::Occupied(_) => Ok(false),
-            Entry::Vacant(vacant) => {
-                vacant.insert(Expiring { at, expires_at });
-                Ok(true)
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
+        state.prune_deliveries(at);
+        if state
+            .deliveries
+            .get(key)
+            .is_some_and(|d| d.entry.is_live(at))
+        {
+            return Ok(false);
+        }
+        state.deliveries.insert(
+            key.clone(),
+            Delivery {
+                entry: Expiring { at, expires_at },
+                owner: None,
+            },
+        );
+        Ok(true)
+    }
+
+    async fn claim_delivery(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
+        state.prune_deliveries(now);
+        if let Some(live) = state.deliveries.get(key).filter(|d| d.entry.is_live(now)) {
+            match &live.owner {
+                None => return Ok(Claim::Delivered),
+                Some(holder) if holder != owner => {
+                    return Ok(Claim::HeldBy {
+                        owner: holder.clone(),
+                        until: live.entry.expires_at,
+                    });
+                }
+                Some(_) => {}
             }
         }
+        state.deliveries.insert(
+            key.clone(),
+            Delivery {
+                entry: Expiring {
+                    at: now,
+                    expires_at: lease_until,
+                },
+                owner: Some(owner.to_owned()),
+            },
+        );
+        Ok(Claim::Claimed)
+    }
+
+    async fn confirm_delivery(
+        &self,
+        key: &DeliveryKey,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
+        state.deliveries.insert(
+            key.clone(),
+            Delivery {
+                entry: Expiring { at, expires_at },
+                owner: None,
+            },
+        );
+        Ok(())
+    }
+
+    async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::Delivery(key));
+        if state
+            .deliveries
+            .get(key)
+            .is_some_and(|d| d.owner.as_deref() == Some(owner))
+        {
+            state.deliveries.remove(key);
+        }
+        Ok(())
     }
 }
 
@@ -282,15 +453,90 @@ impl Leases for MemoryStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.claim(key, None, now, until).await
+    }
+
+    async fn try_claim_for(
+        &self,
+        key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.claim(key, Some(holder), now, until).await
+    }
+
+    async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::Lease(key));
+        if let Entry::Occupied(lease) = state.leases.entry(key.to_owned())
+            && lease.get().holder.as_deref() == Some(holder)
+        {
+            lease.remove();
+        }
+        Ok(())
+    }
+
+    async fn try_take(
+        &self,
+        key: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let mut state = self.state.write().await;
-        state.leases.retain(|_, lease| lease.is_live(now));
+        state.takes.retain(|_, (_, window)| window.is_live(now));
+        let (taken, _) = state.takes.entry(key.to_owned()).or_insert((
+            0,
+            Expiring {
+                at: now,
+                expires_at: until,
+            },
+        ));
+        if *taken >= limit {
+            return Ok(false);
+        }
+        *taken += 1;
+        Ok(true)
+    }
+
+    async fn is_claimed(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let state = self.state.read().await;
+        Ok(state
+            .leases
+            .get(key)
+            .is_some_and(|lease| lease.expiring.is_live(now)))
+    }
+}
+
+impl MemoryStore {
+    async fn claim(
+        &self,
+        key: &str,
+        holder: Option<&str>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.write().await;
+        state.touch(Touched::Lease(key));
+        state.leases.retain(|_, lease| lease.expiring.is_live(now));
+        let lease = Lease {
+            expiring: Expiring {
+                at: now,
+                expires_at: until,
+            },
+            holder: holder.map(str::to_owned),
+        };
         match state.leases.entry(key.to_owned()) {
+            Entry::Occupied(mut held)
+                if holder.is_some() && held.get().holder.as_deref() == holder =>
+            {
+                held.insert(lease);
+                Ok(true)
+            }
             Entry::Occupied(_) => Ok(false),
             Entry::Vacant(vacant) => {
-                vacant.insert(Expiring {
-                    at: now,
-                    expires_at: until,
-                });
+                vacant.insert(lease);
                 Ok(true)
             }
         }

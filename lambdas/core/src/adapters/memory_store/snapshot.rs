@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Expiring, State, StoredSchedule, Subscription};
+use super::{Delivery, Expiring, Lease, State, StoredSchedule, Subscription};
 use crate::domain::{Area, ChatId, Schedule};
 use crate::errors::StoreError;
-use crate::ports::{DeliveryKey, StoredStage};
+use crate::ports::{DeliveryKey, StageRefresh, StoredStage};
 
 /// Bumped on any change a previous version could misread.
 const FORMAT: u32 = 1;
@@ -22,6 +22,9 @@ const FORMAT: u32 = 1;
 pub(super) struct Snapshot {
     format: u32,
     stage: Option<StoredStage>,
+    /// Added within format 1: older snapshots have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stage_refresh: Option<StageRefresh>,
     #[serde(default)]
     schedules: Vec<ScheduleRecord>,
     #[serde(default)]
@@ -54,6 +57,10 @@ struct DeliveryRecord {
     message: String,
     delivered_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    /// Set while the delivery is only claimed (added within format 1: older snapshots hold
+    /// deliveries only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claimed_by: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -62,6 +69,8 @@ struct LeaseRecord {
     key: String,
     claimed_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    holder: Option<String>,
 }
 
 impl Snapshot {
@@ -69,6 +78,7 @@ impl Snapshot {
         Snapshot {
             format: FORMAT,
             stage: state.stage.clone(),
+            stage_refresh: state.stage_refresh.clone(),
             schedules: state
                 .schedules
                 .values()
@@ -89,11 +99,12 @@ impl Snapshot {
             deliveries: state
                 .deliveries
                 .iter()
-                .map(|(key, entry)| DeliveryRecord {
+                .map(|(key, delivery)| DeliveryRecord {
                     chat: key.chat,
                     message: key.message.clone(),
-                    delivered_at: entry.at,
-                    expires_at: entry.expires_at,
+                    delivered_at: delivery.entry.at,
+                    expires_at: delivery.entry.expires_at,
+                    claimed_by: delivery.owner.clone(),
                 })
                 .collect(),
             leases: state
@@ -101,8 +112,9 @@ impl Snapshot {
                 .iter()
                 .map(|(key, lease)| LeaseRecord {
                     key: key.clone(),
-                    claimed_at: lease.at,
-                    expires_at: lease.expires_at,
+                    claimed_at: lease.expiring.at,
+                    expires_at: lease.expiring.expires_at,
+                    holder: lease.holder.clone(),
                 })
                 .collect(),
         }
@@ -111,6 +123,7 @@ impl Snapshot {
     pub(super) fn into_state(self) -> State {
         let mut state = State {
             stage: self.stage,
+            stage_refresh: self.stage_refresh,
             ..State::default()
         };
         for record in self.schedules {
@@ -134,16 +147,22 @@ impl Snapshot {
                 chat: record.chat,
                 message: record.message,
             };
-            let entry = Expiring {
-                at: record.delivered_at,
-                expires_at: record.expires_at,
+            let delivery = Delivery {
+                entry: Expiring {
+                    at: record.delivered_at,
+                    expires_at: record.expires_at,
+                },
+                owner: record.claimed_by,
             };
-            state.deliveries.insert(key, entry);
+            state.deliveries.insert(key, delivery);
         }
         for record in self.leases {
-            let lease = Expiring {
-                at: record.claimed_at,
-                expires_at: record.expires_at,
+            let lease = Lease {
+                expiring: Expiring {
+                    at: record.claimed_at,
+                    expires_at: record.expires_at,
+                },
+                holder: record.holder,
             };
             state.leases.insert(record.key, lease);
         }

@@ -1,6 +1,7 @@
 //! The EskomSePush business API (`developer.sepush.co.za/business/2.0/`): JSON, a token in the `Token`
 //! header, and a small daily quota.
 
+mod allowance;
 mod area;
 mod search;
 mod status;
@@ -20,6 +21,7 @@ use crate::domain::{Area, AreaHandle, Schedule, Stage};
 use crate::errors::UpstreamError;
 use crate::ports::{AreaSearch, ScheduleSource, StageSource};
 
+pub use allowance::{Allowance, ApiAllowance, ShareOfAllowance, parse_allowance};
 pub use area::{AreaDay, AreaEvent, AreaReport, parse_area};
 pub use search::parse_areas_search;
 pub use status::{NationalStatus, StageChange, parse_status};
@@ -78,6 +80,7 @@ enum Endpoint {
     Status,
     Area,
     AreasSearch,
+    Allowance,
 }
 
 impl SePushClient {
@@ -91,6 +94,7 @@ impl SePushClient {
             .map_err(|_| ClientSetupError::InvalidToken { service: SERVICE })?;
         // Keeps the value out of HTTP/2 header compression tables and out of reqwest's debug output.
         token.set_sensitive(true);
+        // The token is in every request: the client follows no redirect away from the origin.
         let http = http::build_client(config.timeout, SePushConfig::USER_AGENT)?;
         Ok(SePushClient {
             base_url,
@@ -127,6 +131,7 @@ impl SePushClient {
             Endpoint::Status => "status",
             Endpoint::Area => "area",
             Endpoint::AreasSearch => "areas_search",
+            Endpoint::Allowance => "api_allowance",
         };
         let url = http::endpoint(&self.base_url, &[path]);
         tracing::debug!(service = SERVICE, %url, "requesting");
@@ -187,6 +192,15 @@ fn malformed(detail: String, body: &str) -> UpstreamError {
     UpstreamError::Malformed {
         service: SERVICE,
         detail: format!("{detail}; body: {}", http::excerpt(body)),
+    }
+}
+
+/// `/api_allowance` does not count against the allowance it reports.
+#[async_trait]
+impl Allowance for SePushClient {
+    async fn allowance(&self) -> Result<ApiAllowance, UpstreamError> {
+        let body = self.get(Endpoint::Allowance, &[]).await?;
+        parse_allowance(&body)
     }
 }
 

@@ -23,11 +23,13 @@ struct Found {
 pub fn parse_areas_search(body: &str) -> Result<Vec<Area>, UpstreamError> {
     let parsed: SearchBody = serde_json::from_str(body)
         .map_err(|e| malformed(format!("/areas_search is not an area list ({e})"), body))?;
-    Ok(parsed
-        .areas
-        .into_iter()
-        .map(|found| Area::sepush(found.id, found.name, found.region))
-        .collect())
+    Ok(Area::keep_within_limits(
+        parsed
+            .areas
+            .into_iter()
+            .map(|found| Area::sepush(found.id, found.name, found.region))
+            .collect(),
+    ))
 }
 
 #[cfg(test)]
@@ -35,6 +37,18 @@ mod tests {
     use super::*;
     use crate::domain::AreaHandle;
     use crate::errors::{ErrorName, Named};
+
+    #[test]
+    fn areas_over_the_size_limits_are_left_out() {
+        let huge_id = "x".repeat(3000);
+        let huge_name = "N".repeat(100_000);
+        let body = format!(
+            r#"{{"areas":[{{"id":"{huge_id}","name":"A","region":"R"}},{{"id":"ok","name":"{huge_name}","region":"R"}},{{"id":"fine","name":"Fine","region":"R"}}]}}"#
+        );
+        let areas = parse_areas_search(&body).expect("areas");
+        let ids: Vec<&str> = areas.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["esp:fine"]);
+    }
 
     #[test]
     fn builds_sepush_areas() {

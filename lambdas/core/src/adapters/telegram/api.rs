@@ -107,6 +107,9 @@ pub struct AnswerCallbackQuery {
 }
 
 impl AnswerCallbackQuery {
+    /// Telegram refuses a notice longer than this (characters), and the whole answer with it.
+    pub const TEXT_MAX_CHARS: usize = 200;
+
     pub fn new(callback_query_id: impl Into<String>) -> Self {
         AnswerCallbackQuery {
             callback_query_id: callback_query_id.into(),
@@ -115,8 +118,17 @@ impl AnswerCallbackQuery {
         }
     }
 
+    /// A notice cut to [`Self::TEXT_MAX_CHARS`], so a long upstream name can never make Telegram
+    /// refuse the answer (and leave the button spinning).
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
-        self.text = Some(text.into());
+        let text = text.into();
+        self.text = Some(if text.chars().count() <= Self::TEXT_MAX_CHARS {
+            text
+        } else {
+            let mut cut: String = text.chars().take(Self::TEXT_MAX_CHARS - 1).collect();
+            cut.push('…');
+            cut
+        });
         self
     }
 }

@@ -7,7 +7,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::adapters::http::{ClientSetupError, HttpClient, build_client, endpoint, parse_base_url};
+use crate::adapters::http::{
+    ClientSetupError, HttpClient, MAX_BODY_BYTES, build_client, endpoint, parse_base_url,
+    read_capped,
+};
 use crate::domain::ChatId;
 use crate::ports::{Message, Messenger, SendError, Sent};
 
@@ -58,6 +61,7 @@ impl TelegramClient {
         timeout: Duration,
     ) -> Result<Self, ClientSetupError> {
         Ok(TelegramClient {
+            // The token is in every path: the client follows no redirect away from the origin.
             http: build_client(timeout, USER_AGENT)?,
             base_url: parse_base_url(base_url)?,
             token,
@@ -149,10 +153,15 @@ impl TelegramClient {
             .map_err(|e| self.transport_error(method, e))?;
         let status = response.status();
         tracing::debug!(method, status = status.as_u16(), "Telegram answered");
-        let bytes = response
-            .bytes()
+        let Some(bytes) = read_capped(response, MAX_BODY_BYTES)
             .await
-            .map_err(|e| self.transport_error(method, e))?;
+            .map_err(|e| self.transport_error(method, e))?
+        else {
+            return Err(TelegramError::Malformed {
+                method,
+                detail: format!("answer larger than {MAX_BODY_BYTES} bytes, not read"),
+            });
+        };
         match serde_json::from_slice::<Envelope<T>>(&bytes) {
             Ok(envelope) if envelope.ok && status.is_success() => {
                 envelope.result.ok_or_else(|| TelegramError::Malformed {

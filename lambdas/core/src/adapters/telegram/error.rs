@@ -15,7 +15,8 @@ pub enum TelegramError {
         method: &'static str,
         retry_after: Duration,
     },
-    /// 403: blocked by the user, kicked from the group, user deactivated, ...
+    /// 403 (blocked by the user, kicked from the group, user deactivated, ...) or 400 "chat not
+    /// found" (the chat was deleted, or the bot never was or no longer is in it).
     #[error("Telegram {method}: chat unreachable: {description}")]
     Forbidden {
         method: &'static str,
@@ -141,6 +142,12 @@ pub(super) fn classify(
             method,
             description,
         },
+        // A chat deleted or left for good answers 400, not 403, but no later call to it can succeed
+        // either: it is as unreachable as a chat that blocked the bot.
+        400 if is_chat_gone(&description) => TelegramError::Forbidden {
+            method,
+            description,
+        },
         400..=499 => TelegramError::Rejected {
             method,
             status: code,
@@ -151,6 +158,12 @@ pub(super) fn classify(
             detail: description,
         },
     }
+}
+
+/// The 400 descriptions that mean the chat itself is gone, as the Bot API words them
+/// ("Bad Request: chat not found").
+fn is_chat_gone(description: &str) -> bool {
+    description.to_ascii_lowercase().contains("chat not found")
 }
 
 #[cfg(test)]
@@ -192,7 +205,7 @@ mod tests {
                 classify(
                     "sendMessage",
                     400,
-                    Some("Bad Request: chat not found".into()),
+                    Some("Bad Request: message text is empty".into()),
                     None,
                 ),
                 ErrorName::InvalidInput,
@@ -219,6 +232,29 @@ mod tests {
                 retry_after: DEFAULT_RETRY_AFTER
             }
         );
+    }
+
+    #[test]
+    fn a_chat_not_found_is_unreachable_like_a_block() {
+        let error = classify(
+            "sendMessage",
+            400,
+            Some("Bad Request: chat not found".into()),
+            None,
+        );
+        assert_eq!(
+            SendError::from(error),
+            SendError::ChatUnreachable {
+                reason: "Bad Request: chat not found".into()
+            }
+        );
+        let other = classify(
+            "sendMessage",
+            400,
+            Some("Bad Request: can't parse entities".into()),
+            None,
+        );
+        assert!(matches!(SendError::from(other), SendError::Rejected { .. }));
     }
 
     #[test]

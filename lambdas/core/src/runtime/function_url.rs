@@ -1,6 +1,6 @@
-//! The webhook behind a Lambda Function URL: the invocation payload (payload format 2.0) becomes
-//! the `http::Request` the [`Endpoint`](super::Endpoint) answers, and its `http::Response` the
-//! payload Lambda turns back into HTTP.
+//! A function behind a Lambda Function URL (the webhook, the web pages): the invocation payload
+//! (payload format 2.0) becomes the `http::Request` the function answers, and its
+//! `http::Response` the payload Lambda turns back into HTTP.
 //!
 //! lambda_http does this too, but it brings character-set tables and every API Gateway and ALB
 //! shape, and it rejects a payload of another shape with a Rust type name as `errorType`. A
@@ -12,7 +12,8 @@ use aws_lambda_events::lambda_function_urls::{
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::{Method, Request, Response};
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderValue, Method, Request, Response};
 use serde_json::Value;
 
 use crate::tasks::TaskError;
@@ -22,7 +23,7 @@ use crate::tasks::TaskError;
 pub fn request_of(payload: Value) -> Result<Request<Vec<u8>>, TaskError> {
     let event: LambdaFunctionUrlRequest = serde_json::from_value(payload).map_err(|e| {
         TaskError::invalid_input(format!(
-            "the webhook takes Lambda Function URL requests (payload format 2.0): {e}"
+            "this function takes Lambda Function URL requests (payload format 2.0): {e}"
         ))
     })?;
     let method = match event.request_context.http.method.as_deref() {
@@ -53,15 +54,38 @@ pub fn request_of(payload: Value) -> Result<Request<Vec<u8>>, TaskError> {
         *request.uri_mut() = uri;
     }
     *request.headers_mut() = event.headers;
+    // A Function URL moves the request's cookies out of the headers; they go back as one `Cookie`.
+    if let Some(cookies) = event.cookies.filter(|c| !c.is_empty())
+        && let Ok(value) = HeaderValue::from_str(&cookies.join("; "))
+    {
+        request.headers_mut().insert(COOKIE, value);
+    }
     Ok(request)
 }
 
-/// What Lambda sends back as the HTTP response. The endpoint's bodies are text (JSON or empty).
+/// What Lambda sends back as the HTTP response. Our bodies are text (JSON, HTML, iCalendar or empty).
 pub fn response_of(response: Response<String>) -> LambdaFunctionUrlResponse {
     let (parts, body) = response.into_parts();
     let mut answer = LambdaFunctionUrlResponse::default();
     answer.status_code = i64::from(parts.status.as_u16());
-    answer.headers = parts.headers;
+    // The payload has one value per header name: repeated headers are joined with ", " (RFC 9110
+    // 5.3), except `Set-Cookie`, which cannot be joined and has a field of its own.
+    for name in parts.headers.keys() {
+        let values = parts.headers.get_all(name).iter();
+        if name == SET_COOKIE {
+            answer
+                .cookies
+                .extend(values.filter_map(|v| v.to_str().ok().map(str::to_owned)));
+            continue;
+        }
+        let joined = values
+            .map(HeaderValue::as_bytes)
+            .collect::<Vec<_>>()
+            .join(&b", "[..]);
+        if let Ok(value) = HeaderValue::from_bytes(&joined) {
+            answer.headers.insert(name.clone(), value);
+        }
+    }
     answer.body = (!body.is_empty()).then_some(body);
     answer.is_base64_encoded = false;
     answer
@@ -69,7 +93,7 @@ pub fn response_of(response: Response<String>) -> LambdaFunctionUrlResponse {
 
 #[cfg(test)]
 mod tests {
-    use http::{HeaderValue, StatusCode};
+    use http::StatusCode;
     use serde_json::json;
 
     use super::*;
@@ -133,5 +157,27 @@ mod tests {
         assert_eq!(answer["isBase64Encoded"], false);
         let empty = response_of(Response::new(String::new()));
         assert_eq!(empty.body, None);
+    }
+
+    #[test]
+    fn repeated_headers_are_joined_and_cookies_have_their_own_field() {
+        let mut response = Response::new(String::new());
+        let headers = response.headers_mut();
+        headers.append("vary", HeaderValue::from_static("accept"));
+        headers.append("vary", HeaderValue::from_static("accept-encoding"));
+        headers.append(SET_COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(SET_COOKIE, HeaderValue::from_static("b=2"));
+        let answer = response_of(response);
+        assert_eq!(answer.headers["vary"], "accept, accept-encoding");
+        assert!(answer.headers.get(SET_COOKIE).is_none());
+        assert_eq!(answer.cookies, ["a=1", "b=2"]);
+    }
+
+    #[test]
+    fn the_request_cookies_become_one_cookie_header() {
+        let mut payload = event("GET", "", false);
+        payload["cookies"] = json!(["a=1", "b=2"]);
+        let request = request_of(payload).expect("request");
+        assert_eq!(request.headers()[COOKIE], "a=1; b=2");
     }
 }

@@ -1,0 +1,92 @@
+use serde_json::{Value, json};
+
+use super::{Bindings, JsonataError, check_syntax, evaluate};
+
+fn eval(body: &str, states: Value) -> Result<Option<Value>, JsonataError> {
+    evaluate(
+        body,
+        &Bindings {
+            states: &states,
+            variables: vec![],
+        },
+    )
+}
+
+#[test]
+fn states_and_variables_are_bound() {
+    let states = json!({"input": {"a": [1, 2, 3]}});
+    let x = json!(10);
+    let got = evaluate(
+        "$sum($states.input.a) + $x",
+        &Bindings {
+            states: &states,
+            variables: vec![("x", &x)],
+        },
+    );
+    assert_eq!(got, Ok(Some(json!(16))));
+}
+
+#[test]
+fn aws_functions() {
+    assert_eq!(
+        eval("$partition([1,2,3,4,5], 2)", json!({})),
+        Ok(Some(json!([[1, 2], [3, 4], [5]])))
+    );
+    assert_eq!(
+        eval("$range(0, 10, 2)", json!({})),
+        Ok(Some(json!([0, 2, 4, 6, 8, 10])))
+    );
+    assert_eq!(
+        eval("$parse('{\"a\": [1]}')", json!({})),
+        Ok(Some(json!({"a": [1]})))
+    );
+    assert_eq!(
+        eval("$hash('abc', 'SHA-256')", json!({})),
+        Ok(Some(json!(
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        )))
+    );
+    let uuid = eval("$uuid()", json!({})).expect("uuid").expect("defined");
+    assert_eq!(uuid.as_str().map(str::len), Some(36));
+    let a = eval("$random(42)", json!({})).expect("random");
+    assert_eq!(a, eval("$random(42)", json!({})).expect("random"));
+    assert!(
+        a.and_then(|v| v.as_f64())
+            .is_some_and(|f| (0.0..1.0).contains(&f))
+    );
+}
+
+#[test]
+fn eval_is_absent() {
+    assert_eq!(
+        eval("$eval('1 + 1')", json!({})),
+        Err(JsonataError::Evaluation(
+            "T1006: Attempted to invoke a non-function".to_owned()
+        ))
+    );
+    assert_eq!(
+        eval("$randomSeeded(1)", json!({})).map_err(|e| e.to_string()),
+        Err("T1006: Attempted to invoke a non-function".to_owned())
+    );
+}
+
+#[test]
+fn undefined_and_functions() {
+    assert_eq!(eval("$nothing", json!({})), Ok(None));
+    assert_eq!(
+        eval("function($x){$x}", json!({})),
+        Err(JsonataError::Unsupported)
+    );
+    assert_eq!(eval("2.0 * 3", json!({})), Ok(Some(json!(6))));
+    assert_eq!(eval("1.5", json!({})), Ok(Some(json!(1.5))));
+}
+
+#[test]
+fn deep_nesting_is_a_syntax_error_not_a_crash() {
+    let deep = format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000));
+    assert!(matches!(check_syntax(&deep), Err(JsonataError::Syntax(_))));
+    assert!(matches!(
+        eval(&deep, json!({})),
+        Err(JsonataError::Syntax(_))
+    ));
+}

@@ -1,0 +1,635 @@
+//! The TestState API offline: one state run once against a request in the API's JSON shape, answered in the API's
+//! response shape (`output`, `error`, `cause`, `inspectionData`, `nextState`, `status`).
+//!
+//! TestState runs a single attempt: a matching retrier with attempts left makes the status `RETRIABLE` (nothing is
+//! retried), a matching catcher makes it `CAUGHT_ERROR` with the catcher's output and `Next`. So the state runs first
+//! with neither Retry nor Catch; only if it fails, is not retriable and a catcher matches, it runs again with its
+//! catchers to produce the caught output. Tasks, Maps and Parallels run against the request's `mock` (a result is
+//! returned as the state's result, an `errorOutput` raised as its error); this engine never calls AWS.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value, json};
+
+use crate::model::retry::error_matches;
+use crate::model::{IoPath, ResultPath, StateMachine, Template, TemplateField};
+use crate::path::Scope;
+use crate::{
+    ExecutionOptions, ExecutionStatus, Executor, TaskCall, TaskFailure, TaskInvoker, VirtualClock,
+};
+
+/// A request AWS rejects: `{"Error": {"Code", "Message"}}` on the wire.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct Rejection {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Rejection {
+    fn validation(message: impl Into<String>) -> Self {
+        Rejection {
+            code: "ValidationException",
+            message: message.into(),
+        }
+    }
+
+    fn invalid_definition(message: impl Into<String>) -> Self {
+        Rejection {
+            code: "InvalidDefinition",
+            message: message.into(),
+        }
+    }
+
+    /// The error body AWS sends.
+    pub fn to_json(&self) -> Value {
+        json!({"Error": {"Code": self.code, "Message": self.message}})
+    }
+}
+
+/// The resource a mocked Task, Map or Parallel becomes for its one run: the mock answers it, its result untouched.
+const MOCK_RESOURCE: &str = "arn:aws:states:::loadshed:testState.mock";
+/// The name TestState gives a state sent on its own (AWS: `$states.context.State.Name` is `"StateName"`).
+const LONE_STATE_NAME: &str = "StateName";
+
+/// Answers the mocked call.
+struct MockAnswer(Result<Value, TaskFailure>);
+
+#[async_trait]
+impl TaskInvoker for MockAnswer {
+    async fn invoke(&self, _call: TaskCall) -> Result<Value, TaskFailure> {
+        self.0.clone()
+    }
+}
+
+fn json_field(request: &Value, field: &str) -> Result<Option<Value>, Rejection> {
+    match request.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => serde_json::from_str(text).map(Some).map_err(|e| {
+            Rejection::validation(format!("Invalid {field}: it is not valid JSON ({e})"))
+        }),
+        Some(other) => Ok(Some(other.clone())),
+    }
+}
+
+/// Runs the TestState request `request` (the API's JSON shape; string fields hold JSON text).
+pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
+    let definition_text = request
+        .get("definition")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Rejection::validation("definition is required"))?;
+    let definition: Value = serde_json::from_str(definition_text).map_err(|e| {
+        Rejection::invalid_definition(format!(
+            "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {e}'"
+        ))
+    })?;
+    let (name, mut state, machine_language) = pick_state(&definition, request)?;
+    if let Some(language) = machine_language
+        && state.get("QueryLanguage").is_none()
+    {
+        state.insert("QueryLanguage".to_owned(), Value::String(language));
+    }
+    let state_type = state
+        .get("Type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let mock = mock_answer(request, &state_type)?;
+    let input = json_field(request, "input")?.unwrap_or_else(|| json!({}));
+    let variables = match json_field(request, "variables")? {
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(Rejection::validation("variables must be a JSON object")),
+        None => Map::new(),
+    };
+    check_definition(&name, &state)?;
+    let level = request
+        .get("inspectionLevel")
+        .and_then(Value::as_str)
+        .unwrap_or("INFO");
+    let retry_count = request
+        .pointer("/stateConfiguration/retrierRetryCount")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+
+    let next = state.get("Next").cloned();
+    let retriers = state.remove("Retry");
+    let catchers = state.remove("Catch");
+    let mocked = matches!(state_type.as_str(), "Task" | "Map" | "Parallel");
+    let original = state.clone();
+    if mocked {
+        if mock.is_none() && state_type != "Task" {
+            return Err(Rejection::invalid_definition(
+                "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]",
+            ));
+        }
+        if mock.is_none() {
+            return Err(Rejection::validation(
+                "loadshed runs TestState offline: a Task, Map or Parallel state needs a mock (result or errorOutput)",
+            ));
+        }
+        state = as_mocked_task(state);
+    }
+    let answer = mock.unwrap_or(Ok(Value::Null));
+    let setup = RunSetup {
+        input: &input,
+        variables: &variables,
+        role_arn: request.get("roleArn").and_then(Value::as_str),
+    };
+    let first = run_once(&name, &state, &setup, answer.clone()).await?;
+    let mut response = Map::new();
+    if level != "INFO" {
+        response.insert(
+            "inspectionData".to_owned(),
+            inspection(&original, &input, &answer),
+        );
+    }
+    match first.status {
+        ExecutionStatus::Succeeded => {
+            response.insert("status".to_owned(), json!("SUCCEEDED"));
+            let output = first.output.unwrap_or(Value::Null);
+            response.insert("output".to_owned(), Value::String(output.to_string()));
+            if let Some(next) = next.filter(|_| state_type != "Choice") {
+                response.insert("nextState".to_owned(), next);
+            }
+            if state_type == "Choice"
+                && let Some(chosen) = chosen_next(&first.history, &state)
+            {
+                response.insert("nextState".to_owned(), chosen);
+            }
+        }
+        _ => {
+            let error = first.error.clone().unwrap_or_default();
+            if let Some(cause) = &first.cause {
+                response.insert("cause".to_owned(), Value::String(cause.clone()));
+            }
+            response.insert("error".to_owned(), Value::String(error.clone()));
+            let retriable = retriers
+                .as_ref()
+                .and_then(Value::as_array)
+                .and_then(|list| {
+                    list.iter().enumerate().find(|(_, r)| {
+                        let equals: Vec<String> =
+                            serde_json::from_value(r["ErrorEquals"].clone()).unwrap_or_default();
+                        error_matches(&equals, &error)
+                    })
+                });
+            let catcher = catchers
+                .as_ref()
+                .and_then(Value::as_array)
+                .and_then(|list| {
+                    list.iter().enumerate().find(|(_, c)| {
+                        let equals: Vec<String> =
+                            serde_json::from_value(c["ErrorEquals"].clone()).unwrap_or_default();
+                        error_matches(&equals, &error)
+                    })
+                })
+                .map(|(i, c)| (i, c.clone()));
+            match (retriable, catcher) {
+                (Some((index, retrier)), _)
+                    if retry_count < retrier["MaxAttempts"].as_u64().unwrap_or(3) =>
+                {
+                    response.insert("status".to_owned(), json!("RETRIABLE"));
+                    if let Some(Value::Object(data)) = response.get_mut("inspectionData") {
+                        let interval = retrier["IntervalSeconds"].as_f64().unwrap_or(1.0);
+                        let rate = retrier["BackoffRate"].as_f64().unwrap_or(2.0);
+                        let exponent = i32::try_from(retry_count).unwrap_or(i32::MAX);
+                        data.insert(
+                            "errorDetails".to_owned(),
+                            json!({"retryIndex": index, "retryBackoffIntervalSeconds": interval * rate.powi(exponent)}),
+                        );
+                    }
+                }
+                (_, Some((catch_index, catcher))) => {
+                    response.insert("status".to_owned(), json!("CAUGHT_ERROR"));
+                    let caught = run_caught(&name, &state, &catcher, &setup, answer).await?;
+                    response.insert("output".to_owned(), Value::String(caught.to_string()));
+                    response.insert("nextState".to_owned(), catcher["Next"].clone());
+                    if let Some(Value::Object(data)) = response.get_mut("inspectionData") {
+                        data.insert(
+                            "errorDetails".to_owned(),
+                            json!({"catchIndex": catch_index}),
+                        );
+                    }
+                }
+                (retriable, None) => {
+                    response.insert("status".to_owned(), json!("FAILED"));
+                    if let (Some((index, _)), Some(Value::Object(data))) =
+                        (retriable, response.get_mut("inspectionData"))
+                    {
+                        data.insert("errorDetails".to_owned(), json!({"retryIndex": index}));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Value::Object(response))
+}
+
+/// The state to test: its name, the state, and the `QueryLanguage` of the machine it came from.
+type Picked = (String, Map<String, Value>, Option<String>);
+
+/// The state to test: the definition itself, or the one `stateName` picks from a whole machine.
+fn pick_state(definition: &Value, request: &Value) -> Result<Picked, Rejection> {
+    let state_name = request.get("stateName").and_then(Value::as_str);
+    if let Some(states) = definition.get("States").and_then(Value::as_object) {
+        let name = state_name
+            .map(str::to_owned)
+            .or_else(|| definition["StartAt"].as_str().map(str::to_owned))
+            .ok_or_else(|| Rejection::validation("State not found in definition"))?;
+        let state = find_state(states, &name)
+            .ok_or_else(|| Rejection::validation("State not found in definition"))?;
+        let language = definition
+            .get("QueryLanguage")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        return Ok((name, state, language));
+    }
+    let state = definition
+        .as_object()
+        .filter(|s| s.contains_key("Type"))
+        .cloned()
+        .ok_or_else(|| {
+            Rejection::invalid_definition(
+                "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: a state needs a Type'",
+            )
+        })?;
+    Ok((LONE_STATE_NAME.to_owned(), state, None))
+}
+
+/// A state by name, at the top level or inside a Map's processor or a Parallel's branches.
+fn find_state(states: &Map<String, Value>, name: &str) -> Option<Map<String, Value>> {
+    if let Some(state) = states.get(name).and_then(Value::as_object) {
+        return Some(state.clone());
+    }
+    states.values().find_map(|state| {
+        let nested = ["ItemProcessor", "Iterator"]
+            .iter()
+            .filter_map(|k| state.get(*k))
+            .chain(
+                state
+                    .get("Branches")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            );
+        nested
+            .filter_map(|machine| machine.get("States").and_then(Value::as_object))
+            .find_map(|inner| find_state(inner, name))
+    })
+}
+
+fn mock_answer(
+    request: &Value,
+    state_type: &str,
+) -> Result<Option<Result<Value, TaskFailure>>, Rejection> {
+    let Some(mock) = request.get("mock").filter(|m| !m.is_null()) else {
+        return Ok(None);
+    };
+    let result = mock.get("result");
+    let error_output = mock.get("errorOutput");
+    if result.is_some() && error_output.is_some() {
+        return Err(Rejection::validation(
+            "A test mock should have only one of the following fields: [result, errorOutput].",
+        ));
+    }
+    if !matches!(state_type, "Task" | "Map" | "Parallel") {
+        return Err(Rejection::validation(format!(
+            "State type '{state_type}' is not supported when a mock is specified"
+        )));
+    }
+    if request.get("revealSecrets").and_then(Value::as_bool) == Some(true) {
+        return Err(Rejection::validation(
+            "TestState does not support RevealSecrets when a mock is specified.",
+        ));
+    }
+    if let Some(result) = result {
+        let text = result.as_str().unwrap_or_default();
+        let value: Value = serde_json::from_str(text)
+            .map_err(|_| Rejection::validation("Mocked result must be valid JSON"))?;
+        if state_type == "Map" && !value.is_array() {
+            return Err(Rejection::validation("Mocked result must be an array."));
+        }
+        return Ok(Some(Ok(value)));
+    }
+    let error_output = error_output.cloned().unwrap_or_default();
+    Ok(Some(Err(TaskFailure {
+        error: error_output["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        cause: error_output["cause"].as_str().map(str::to_owned),
+    })))
+}
+
+/// AWS validates the state as the one state of a machine before it runs it.
+fn check_definition(name: &str, state: &Map<String, Value>) -> Result<(), Rejection> {
+    let mut lone = state.clone();
+    lone.remove("Next");
+    lone.insert("End".to_owned(), Value::Bool(true));
+    if matches!(
+        lone.get("Type").and_then(Value::as_str),
+        Some("Succeed" | "Fail" | "Choice")
+    ) {
+        lone.remove("End");
+    }
+    let machine = json!({"StartAt": name, "States": {name: lone}});
+    let report = crate::validate::validate(&machine, &crate::validate::Options::default());
+    // Choice targets and Next point outside the lone state; those checks do not apply to TestState.
+    let problem = report
+        .errors()
+        .find(|d| d.code.to_string() != "MISSING_TRANSITION_TARGET");
+    match problem {
+        Some(d) => Err(Rejection::invalid_definition(format!(
+            "Invalid State Machine Definition: '{}: {} at {}'",
+            d.code,
+            d.message,
+            d.location.as_deref().unwrap_or("/")
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A Map or Parallel under a mock keeps only what acts on its result; a Task calls the mock.
+fn as_mocked_task(mut state: Map<String, Value>) -> Map<String, Value> {
+    let keep = [
+        "Comment",
+        "QueryLanguage",
+        "InputPath",
+        "OutputPath",
+        "ResultPath",
+        "ResultSelector",
+        "Output",
+        "Assign",
+        "Next",
+        "End",
+        "Arguments",
+        "Parameters",
+        "TimeoutSeconds",
+        "HeartbeatSeconds",
+    ];
+    let was_task = state.get("Type").and_then(Value::as_str) == Some("Task");
+    state.retain(|k, _| {
+        keep.contains(&k.as_str())
+            && (was_task || !matches!(k.as_str(), "Arguments" | "Parameters"))
+    });
+    state.insert("Type".to_owned(), json!("Task"));
+    state.insert("Resource".to_owned(), json!(MOCK_RESOURCE));
+    state
+}
+
+/// The state alone: `Next` goes to a final Succeed, so the execution's output is the state's output.
+fn lone_machine(name: &str, state: &Map<String, Value>) -> Value {
+    let mut state = state.clone();
+    let mut states = Map::new();
+    if state.contains_key("Next") {
+        state.insert("Next".to_owned(), json!("__TestStateNext"));
+        states.insert(
+            "__TestStateNext".to_owned(),
+            json!({"Type": "Succeed", "QueryLanguage": "JSONPath"}),
+        );
+    }
+    if let Some(Value::Array(choices)) = state.get_mut("Choices") {
+        for (i, choice) in choices.iter_mut().enumerate() {
+            let target = format!("__TestStateChoice{i}");
+            choice["Next"] = json!(target);
+            states.insert(
+                target,
+                json!({"Type": "Succeed", "QueryLanguage": "JSONPath"}),
+            );
+        }
+    }
+    if state.contains_key("Default") {
+        state.insert("Default".to_owned(), json!("__TestStateDefault"));
+        states.insert(
+            "__TestStateDefault".to_owned(),
+            json!({"Type": "Succeed", "QueryLanguage": "JSONPath"}),
+        );
+    }
+    states.insert(name.to_owned(), Value::Object(state));
+    json!({"StartAt": name, "States": states})
+}
+
+/// What the run needs besides the state: input, variables and the role the request names.
+struct RunSetup<'a> {
+    input: &'a Value,
+    variables: &'a Map<String, Value>,
+    role_arn: Option<&'a str>,
+}
+
+async fn execute(
+    machine: &Value,
+    setup: &RunSetup<'_>,
+    answer: Result<Value, TaskFailure>,
+) -> Result<crate::Execution, Rejection> {
+    let machine = StateMachine::from_value(machine).map_err(|e| {
+        Rejection::invalid_definition(format!("Invalid State Machine Definition: '{e}'"))
+    })?;
+    let executor = Executor::new(machine, Arc::new(MockAnswer(answer)))
+        .with_clock(VirtualClock::new())
+        .with_options(ExecutionOptions {
+            state_machine_name: "TestStateMachine".to_owned(),
+            variables: setup.variables.clone(),
+            // The role's account is the caller's; TestState runs as an Express execution.
+            account: setup
+                .role_arn
+                .and_then(|arn| arn.split(':').nth(4))
+                .unwrap_or("123456789012")
+                .to_owned(),
+            role_arn: setup.role_arn.map(str::to_owned),
+            express: true,
+            ..ExecutionOptions::default()
+        });
+    Ok(executor.execute(setup.input.clone()).await)
+}
+
+async fn run_once(
+    name: &str,
+    state: &Map<String, Value>,
+    setup: &RunSetup<'_>,
+    answer: Result<Value, TaskFailure>,
+) -> Result<crate::Execution, Rejection> {
+    execute(&lone_machine(name, state), setup, answer).await
+}
+
+/// The output of the state when `catcher` catches its error.
+async fn run_caught(
+    name: &str,
+    state: &Map<String, Value>,
+    catcher: &Value,
+    setup: &RunSetup<'_>,
+    answer: Result<Value, TaskFailure>,
+) -> Result<Value, Rejection> {
+    let mut state = state.clone();
+    let mut catcher = catcher.clone();
+    catcher["Next"] = json!("__TestStateCaught");
+    state.insert("Catch".to_owned(), Value::Array(vec![catcher]));
+    let mut machine = lone_machine(name, &state);
+    machine["States"]["__TestStateCaught"] =
+        json!({"Type": "Succeed", "QueryLanguage": "JSONPath"});
+    let execution = execute(&machine, setup, answer).await?;
+    Ok(execution.output.unwrap_or(Value::Null))
+}
+
+/// Where a Choice went: the target the run reached, mapped back to the rule's (or the default's) `Next`.
+fn chosen_next(history: &[crate::HistoryEvent], state: &Map<String, Value>) -> Option<Value> {
+    let reached = history
+        .iter()
+        .filter_map(|e| e.state_name())
+        .find(|n| n.starts_with("__TestState"))?;
+    if reached == "__TestStateDefault" {
+        return state.get("Default").cloned();
+    }
+    let index: usize = reached.strip_prefix("__TestStateChoice")?.parse().ok()?;
+    state.get("Choices")?.get(index)?.get("Next").cloned()
+}
+
+/// `inspectionData` for DEBUG and TRACE: the data after each JSONPath processing step, or after `Arguments`.
+fn inspection(
+    state: &Map<String, Value>,
+    input: &Value,
+    answer: &Result<Value, TaskFailure>,
+) -> Value {
+    let mut data = Map::new();
+    let text = |v: &Value| Value::String(v.to_string());
+    data.insert("input".to_owned(), text(input));
+    let state_type = state
+        .get("Type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mocked = matches!(state_type, "Task" | "Map" | "Parallel");
+    if state_type == "Map" {
+        // AWS reports the Map's limits (0: unlimited), not per-step data.
+        let states = json!({"input": input});
+        let number = |field: &str| {
+            state
+                .get(field)
+                .and_then(|v| render_jsonata(v, &states).ok())
+                .filter(Value::is_number)
+        };
+        data.insert(
+            "maxConcurrency".to_owned(),
+            number("MaxConcurrency").unwrap_or_else(|| json!(0)),
+        );
+        for field in ["ToleratedFailureCount", "ToleratedFailurePercentage"] {
+            if let Some(value) = number(field) {
+                let key = format!("{}{}", field[..1].to_lowercase(), &field[1..]);
+                data.insert(key, value);
+            }
+        }
+        return Value::Object(data);
+    }
+    let jsonata = state.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata");
+    if jsonata {
+        if let Some(arguments) = state.get("Arguments").filter(|_| state_type == "Task") {
+            let states = json!({"input": input});
+            if let Ok(value) = render_jsonata(arguments, &states) {
+                data.insert("afterArguments".to_owned(), text(&value));
+            }
+        }
+        if let (true, Ok(result)) = (state_type == "Task", answer) {
+            data.insert("result".to_owned(), text(result));
+        }
+        return Value::Object(data);
+    }
+    let Ok(after_input) = (match state.get("InputPath") {
+        None => Ok(input.clone()),
+        Some(Value::Null) => Ok(json!({})),
+        Some(path) => serde_json::from_value::<IoPath>(path.clone())
+            .map_err(|_| ())
+            .and_then(|p| match p {
+                IoPath::Path(p) => p.evaluate(&Scope::new(input)).map_err(|_| ()),
+                IoPath::Root => Ok(input.clone()),
+                IoPath::Null => Ok(json!({})),
+            }),
+    }) else {
+        return Value::Object(data);
+    };
+    let with_result = state_type == "Pass" && state.contains_key("Result");
+    if state_type != "Parallel" && !with_result {
+        data.insert("afterInputPath".to_owned(), text(&after_input));
+    }
+    if !matches!(state_type, "Pass" | "Task" | "Parallel") {
+        return Value::Object(data);
+    }
+    let after_parameters = match state.get("Parameters") {
+        Some(parameters) => match serde_json::from_value::<TemplateField>(parameters.clone()) {
+            Ok(TemplateField(template)) => template.render(&Scope::new(&after_input)).ok(),
+            Err(_) => None,
+        },
+        None => Some(after_input.clone()),
+    };
+    let Some(after_parameters) = after_parameters else {
+        return Value::Object(data);
+    };
+    if state_type != "Parallel" && !with_result {
+        data.insert("afterParameters".to_owned(), text(&after_parameters));
+    }
+    let result = match (state_type, mocked) {
+        (_, true) => match answer {
+            Ok(result) => result.clone(),
+            Err(_) => return Value::Object(data),
+        },
+        ("Pass", _) => state.get("Result").cloned().unwrap_or(after_parameters),
+        _ => return Value::Object(data),
+    };
+    if state_type == "Task" || with_result {
+        data.insert("result".to_owned(), text(&result));
+    }
+    let selected = match state.get("ResultSelector") {
+        Some(selector) => match serde_json::from_value::<TemplateField>(selector.clone()) {
+            Ok(TemplateField(template)) => render(&template, &result).unwrap_or(result),
+            Err(_) => result,
+        },
+        None => result,
+    };
+    data.insert("afterResultSelector".to_owned(), text(&selected));
+    let after_result_path = match state.get("ResultPath") {
+        None => Some(selected),
+        Some(Value::Null) => Some(input.clone()),
+        Some(path) => serde_json::from_value::<ResultPath>(path.clone())
+            .ok()
+            .and_then(|p| match p {
+                ResultPath::Root => Some(selected),
+                ResultPath::Discard => Some(input.clone()),
+                ResultPath::Path(p) => p.insert(input.clone(), selected).ok(),
+            }),
+    };
+    if let Some(after) = after_result_path {
+        data.insert("afterResultPath".to_owned(), text(&after));
+    }
+    Value::Object(data)
+}
+
+fn render(template: &Template, input: &Value) -> Option<Value> {
+    template.render(&Scope::new(input)).ok()
+}
+
+fn render_jsonata(value: &Value, states: &Value) -> Result<Value, crate::jsonata::JsonataError> {
+    match value {
+        Value::String(text) => match crate::jsonata::body(text) {
+            Some(body) => crate::jsonata::evaluate(
+                body,
+                &crate::jsonata::Bindings {
+                    states,
+                    variables: vec![],
+                },
+            )
+            .map(|v| v.unwrap_or(Value::Null)),
+            None => Ok(value.clone()),
+        },
+        Value::Array(items) => items
+            .iter()
+            .map(|item| render_jsonata(item, states))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                out.insert(k.clone(), render_jsonata(v, states)?);
+            }
+            Ok(Value::Object(out))
+        }
+        other => Ok(other.clone()),
+    }
+}
