@@ -3,7 +3,7 @@
 //! (response or error) reaches the Runtime API; its peak RSS (`VmHWM`) is read at that moment.
 //!
 //! Scenarios: a payload each function answers without any I/O (an `InvalidInput` error for the
-//! tasks, a 401 for the webhook), and the stage task's real work: GetStatus from a local Eskom
+//! tasks, a 401 for the webhook, a 405 for the web pages), and the stage task's real work: GetStatus from a local Eskom
 //! stand-in and the conditional write of the new stage to moto's DynamoDB
 //! (`LOADSHED_TEST_AWS_ENDPOINT`, set by `scripts/with-moto`; without it that scenario is skipped
 //! and says so).
@@ -224,6 +224,20 @@ fn no_io_scenarios() -> Vec<Scenario> {
             })
         }),
         expect: |answer| answer.kind == "response" && answer.body["statusCode"] == 401,
+    });
+    scenarios.push(Scenario {
+        function: "loadshed-web",
+        what: "POST to a page -> 405",
+        env: base_env(),
+        payload: Box::new(|_| {
+            json!({
+                "version": "2.0", "rawPath": "/", "rawQueryString": "",
+                "headers": {"host": "pages.example"},
+                "requestContext": {"http": {"method": "POST", "path": "/"}, "timeEpoch": 1},
+                "isBase64Encoded": false
+            })
+        }),
+        expect: |answer| answer.kind == "response" && answer.body["statusCode"] == 405,
     });
     scenarios
 }
