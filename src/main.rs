@@ -28,7 +28,8 @@ enum Command {
     Refresh(refresh_cmd::RefreshArgs),
     /// Run the whole system (workflow, schedules, streams, webhook) for a scripted, seeded stretch
     /// of virtual time against simulated Eskom and Telegram; print what every chat was told against
-    /// what it should have been. Exit status 1 when a chat was told something twice or not at all.
+    /// what it should have been. Exit status 1 when a chat was told something twice, not at all,
+    /// or what it should not hear.
     Simulate(simulate_cmd::SimulateArgs),
     /// Serve the public web pages and calendar feeds on 127.0.0.1, from the offline demo or a
     /// --state file.

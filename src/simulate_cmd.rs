@@ -1,5 +1,5 @@
 //! `loadshed simulate`: the whole system for a scripted stretch of virtual time; prints a JSON
-//! summary and fails when any chat was told something twice or not at all.
+//! summary and fails when any chat was told something twice, not at all, or what it should not hear.
 
 use std::process::ExitCode;
 use std::time::Duration;

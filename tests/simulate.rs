@@ -31,6 +31,7 @@ async fn every_chat_is_told_each_change_once_through_crashes_retries_and_races()
     assert!(summary.settled, "{report}");
     assert_eq!(summary.accounting.total.missing, 0, "{report}");
     assert_eq!(summary.accounting.total.duplicates, 0, "{report}");
+    assert_eq!(summary.accounting.total.unexpected, 0, "{report}");
     assert!(summary.passed());
     // The script really did what it says.
     let script = &summary.script;
@@ -107,7 +108,8 @@ fn the_command_prints_the_summary_and_its_exit_status_says_whether_it_passed() {
     ] {
         assert!(summary.get(field).is_some(), "{field} in {summary}");
     }
-    let passed = summary["duplicates"] == 0 && summary["missing"] == 0;
+    let passed =
+        summary["duplicates"] == 0 && summary["missing"] == 0 && summary["unexpected"] == 0;
     assert_eq!(output.status.success(), passed, "{summary}");
     assert!(passed, "{summary}");
 }

@@ -4,8 +4,10 @@
 //! is no Lambda) and the script's subscriptions:
 //! - every stage change: every subscribed chat, `stage:<n>@<updated_at>`;
 //! - every schedule change people would notice, at the current stage and not part of a stage
-//!   change (the first write of an area's schedule after a stage change belongs to that change):
-//!   the area's subscribers, `schedule:<area>:<fingerprint>`;
+//!   change (the first write of an area's schedule after a stage change belongs to that change,
+//!   until the change's refresh marker: the refresh looked at every area, and a schedule that came
+//!   back as it was stored is no write at all, so a later write is news): the area's subscribers,
+//!   `schedule:<area>:<fingerprint>`;
 //! - every `/refresh` that started a run: the asking chat, `status:<execution>`.
 //!
 //! An event is delivered when at least one of its parts reached the chat; a part reaching a chat
@@ -16,7 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use aws_lambda_events::dynamodb::EventRecord;
 use chrono::{DateTime, Utc};
 use loadshed_core::adapters::dynamo::keys::{ENTITY, entity};
-use loadshed_core::adapters::dynamo::{schedule_from_image, stage_from_image};
+use loadshed_core::adapters::dynamo::{
+    schedule_from_image, stage_from_image, stage_refresh_from_image,
+};
 use loadshed_core::clock::ZONE;
 use loadshed_core::domain::{AreaId, ChatId};
 use serde::Serialize;
@@ -39,6 +43,9 @@ pub struct Observer {
     current_stage: Option<u8>,
     /// Areas whose schedule was written at the current stage since it last changed.
     refreshed: HashSet<AreaId>,
+    /// When the current stage was stored, and whether its refresh's marker has been seen since.
+    current_change: Option<DateTime<Utc>>,
+    refresh_done: bool,
     pub events: Vec<Event>,
     /// Schedule writes that were part of a stage change.
     pub stage_refreshes: usize,
@@ -59,6 +66,9 @@ impl Observer {
             everyone: everyone.into_iter().collect(),
             current_stage: stage,
             refreshed: refreshed.into_iter().collect(),
+            // The simulation starts with the stage's refresh done.
+            current_change: None,
+            refresh_done: true,
             events: Vec::new(),
             stage_refreshes: 0,
             unreadable: Vec::new(),
@@ -87,6 +97,8 @@ impl Observer {
             entity::STAGE => match stage_from_image(new.clone()) {
                 Ok(stored) => {
                     self.current_stage = Some(stored.stage.number());
+                    self.current_change = Some(stored.updated_at);
+                    self.refresh_done = false;
                     self.refreshed.clear();
                     self.events.push(Event {
                         key: format!(
@@ -108,7 +120,7 @@ impl Observer {
                 if self.current_stage != Some(schedule.stage.number()) {
                     return;
                 }
-                if self.refreshed.insert(schedule.area_id.clone()) {
+                if !self.refresh_done && self.refreshed.insert(schedule.area_id.clone()) {
                     self.stage_refreshes += 1;
                     return;
                 }
@@ -132,6 +144,14 @@ impl Observer {
                     });
                 }
             }
+            entity::STAGE_REFRESH => match stage_refresh_from_image(new.clone()) {
+                Ok(marker) => {
+                    if Some(marker.stage_updated_at) == self.current_change {
+                        self.refresh_done = true;
+                    }
+                }
+                Err(error) => self.unreadable.push(error.to_string()),
+            },
             _ => {}
         }
     }
@@ -341,6 +361,124 @@ mod tests {
         );
         assert_eq!(result.lateness_max_s, 20.0);
         assert_eq!(result.examples.missing, ["chat 3: stage:4@x"]);
+    }
+
+    /// A stream record as Lambda delivers it, of `value` stored as `kind`, at second `s`.
+    fn record(
+        s: i64,
+        kind: &str,
+        value: impl Serialize,
+        old: Option<serde_json::Value>,
+    ) -> EventRecord {
+        let item: serde_dynamo::Item = serde_dynamo::to_item(value).expect("item");
+        let mut image = serde_json::to_value(&item).expect("image");
+        image["entity"] = serde_json::json!({"S": kind});
+        image["updated_at"] = image
+            .get("updated_at")
+            .cloned()
+            .unwrap_or(serde_json::json!({"S": at(s).to_rfc3339()}));
+        serde_json::from_value(serde_json::json!({
+            "eventID": s.to_string(),
+            "eventName": if old.is_some() { "MODIFY" } else { "INSERT" },
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "af-south-1",
+            "dynamodb": {
+                "ApproximateCreationDateTime": at(s).timestamp(),
+                "NewImage": image,
+                "OldImage": old.unwrap_or(serde_json::json!({})),
+                "SequenceNumber": s.to_string(),
+                "SizeBytes": 1,
+                "StreamViewType": "NEW_AND_OLD_IMAGES"
+            }
+        }))
+        .expect("record")
+    }
+
+    #[test]
+    fn a_write_after_the_stage_changes_marker_is_news_even_if_the_refresh_wrote_nothing() {
+        use loadshed_core::domain::{Schedule, Slot, Stage};
+        use loadshed_core::ports::{StageRefresh, StoredStage};
+        let stage = Stage::new(1).expect("stage");
+        let area = AreaId::new("eskom:1001");
+        let day = at(0).with_timezone(&ZONE).date_naive();
+        let schedule = |slot: &str| {
+            Schedule::from_days(
+                area.clone(),
+                stage,
+                [(day, vec![Slot::parse_on(day, slot).expect("slot")])],
+            )
+        };
+        let old = serde_json::to_value(
+            serde_dynamo::to_item::<_, serde_dynamo::Item>(&schedule("08:00 - 10:30"))
+                .expect("item"),
+        )
+        .expect("old image");
+        let old = {
+            let mut old = old;
+            old["entity"] = serde_json::json!({"S": "schedule"});
+            old
+        };
+        let subscribers = BTreeMap::from([(area.clone(), vec![ChatId(1)])]);
+        let mut observer = Observer::new(subscribers, Some(2), [area.clone()]);
+        let changed_at = at(10);
+        observer.observe(&record(
+            10,
+            entity::STAGE,
+            StoredStage {
+                stage,
+                updated_at: changed_at,
+                version: 2,
+            },
+            None,
+        ));
+        // The refresh found the area's stage-1 schedule as stored from an earlier spell: no write.
+        observer.observe(&record(
+            12,
+            entity::STAGE_REFRESH,
+            StageRefresh {
+                stage,
+                stage_updated_at: changed_at,
+                previous: None,
+                refreshed_at: at(12),
+            },
+            None,
+        ));
+        // Upstream revised it later: news of its own.
+        observer.observe(&record(
+            60,
+            entity::SCHEDULE,
+            schedule("12:00 - 14:30"),
+            Some(old.clone()),
+        ));
+        let keys: Vec<&str> = observer.events.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        assert!(keys[0].starts_with("stage:1@") && keys[1].starts_with("schedule:eskom:1001:"));
+        assert_eq!(observer.stage_refreshes, 0);
+
+        // Before a change's marker, the first write belongs to the change.
+        let mut observer = Observer::new(
+            BTreeMap::from([(area.clone(), vec![ChatId(1)])]),
+            Some(2),
+            [area.clone()],
+        );
+        observer.observe(&record(
+            10,
+            entity::STAGE,
+            StoredStage {
+                stage,
+                updated_at: changed_at,
+                version: 2,
+            },
+            None,
+        ));
+        observer.observe(&record(
+            11,
+            entity::SCHEDULE,
+            schedule("12:00 - 14:30"),
+            Some(old),
+        ));
+        assert_eq!(observer.events.len(), 1);
+        assert_eq!(observer.stage_refreshes, 1);
     }
 
     #[test]

@@ -302,6 +302,121 @@ async fn a_schedule_written_by_the_stage_changes_refresh_is_left_to_the_announce
     assert_eq!(chats(&sent(&w.telegram).await), vec![2, 3]);
 }
 
+/// A `/refresh` whose stage task saw no change because the poller had just stored it: the run's
+/// schedule task wrote Milnerton at `written_at`, inside or after the change's refresh.
+fn refresh_after_the_poller(w: &World, written_at: DateTime<Utc>) -> WorkflowState {
+    WorkflowState {
+        stage: Some(StageOutcome {
+            changed: false,
+            ..stage_changed(w.clock.now())
+        }),
+        schedule: Some(ScheduleOutcome {
+            stage: Some(stage(2)),
+            changed: vec![milnerton().id],
+            written_at: [(milnerton().id, written_at)].into_iter().collect(),
+            ..ScheduleOutcome::default()
+        }),
+        ..WorkflowState::default()
+    }
+}
+
+#[tokio::test]
+async fn a_workflow_leaves_a_stage_changes_refresh_to_its_announcement_as_the_stream_does() {
+    let w = world().await;
+    let changed_at = w
+        .store
+        .current_stage()
+        .await
+        .expect("read")
+        .expect("stored")
+        .updated_at;
+    let minutes = |m: i64| changed_at + chrono::Duration::minutes(m);
+    // No marker yet: the change's refresh is going and its announcement will show Milnerton.
+    let outcome = w
+        .task
+        .for_workflow(&refresh_after_the_poller(&w, minutes(1)), "tg-1")
+        .await
+        .expect("during the refresh");
+    assert_eq!(outcome.sent, 0);
+    w.store
+        .put_stage_refresh(&loadshed_core::ports::StageRefresh {
+            stage: stage(2),
+            stage_updated_at: changed_at,
+            previous: None,
+            refreshed_at: minutes(2),
+        })
+        .await
+        .expect("marker");
+    let outcome = w
+        .task
+        .for_workflow(&refresh_after_the_poller(&w, minutes(1)), "tg-2")
+        .await
+        .expect("written before the marker");
+    assert_eq!(outcome.sent, 0);
+    assert!(sent(&w.telegram).await.is_empty());
+    // Written after the marker: a change of its own, to Milnerton's subscribers.
+    let outcome = w
+        .task
+        .for_workflow(&refresh_after_the_poller(&w, minutes(5)), "tg-3")
+        .await
+        .expect("written after the marker");
+    assert_eq!(outcome.sent, 2);
+    assert_eq!(chats(&sent(&w.telegram).await), vec![2, 3]);
+}
+
+#[tokio::test]
+async fn a_workflow_tells_no_schedule_of_a_stage_that_moved_on() {
+    let w = world().await;
+    w.clock.advance(chrono::Duration::minutes(90));
+    let state = refresh_after_the_poller(&w, w.clock.now());
+    // The poller stored stage 4 while the run fetched stage 2's slots.
+    let stored = w
+        .store
+        .current_stage()
+        .await
+        .expect("read")
+        .expect("stored");
+    w.store
+        .put_stage(stage(4), w.clock.now(), Some(stored.version))
+        .await
+        .expect("newer stage");
+    assert_eq!(
+        w.store
+            .current_stage()
+            .await
+            .expect("read")
+            .map(|s| s.stage),
+        Some(stage(4))
+    );
+    let outcome = w.task.for_workflow(&state, "tg-1").await.expect("notify");
+    assert_eq!(outcome.sent, 0);
+    assert!(sent(&w.telegram).await.is_empty());
+}
+
+#[tokio::test]
+async fn without_a_marker_an_old_stage_change_no_longer_hides_schedule_changes() {
+    // A table from before markers, or a change whose refresh never finished: an hour on, a
+    // schedule change is news again, in both modes.
+    let w = world().await;
+    w.clock.advance(chrono::Duration::minutes(61));
+    let now = w.clock.now();
+    let record = milnerton_schedule_record("9", &now.to_rfc3339(), "16:00 - 18:30");
+    let response = w
+        .task
+        .handle(json!({"Records": [record]}))
+        .await
+        .expect("stream");
+    assert_eq!(response["batchItemFailures"], json!([]));
+    assert_eq!(chats(&sent(&w.telegram).await), vec![2, 3]);
+    // The workflow that stored the same write agrees: the same event, already told.
+    let outcome = w
+        .task
+        .for_workflow(&refresh_after_the_poller(&w, now), "tg-1")
+        .await
+        .expect("workflow");
+    assert_eq!((outcome.sent, outcome.already_delivered), (0, 2));
+}
+
 #[tokio::test]
 async fn a_stream_run_out_of_time_fails_its_record_and_the_redelivery_finishes() {
     let w = world().await;
@@ -332,7 +447,7 @@ async fn a_schedule_change_goes_only_to_that_areas_subscribers() {
             stage: Some(stage(2)),
             changed: vec![milnerton().id],
             unchanged: vec![bertiburg().id],
-            failed: vec![],
+            ..ScheduleOutcome::default()
         }),
         ..WorkflowState::default()
     };

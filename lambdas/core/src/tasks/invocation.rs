@@ -1,6 +1,8 @@
 //! The shapes a task can be invoked with. Which one arrived is decided by the payload's shape, so a
 //! payload of no known shape is an `InvalidInput` error and never a guess.
 
+use std::collections::BTreeMap;
+
 use aws_lambda_events::dynamodb;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
@@ -119,6 +121,11 @@ pub struct ScheduleOutcome {
     pub unchanged: Vec<AreaId>,
     #[serde(default)]
     pub failed: Vec<AreaFailure>,
+    /// When each changed area's schedule was stored. Notify needs it to tell a write that belongs
+    /// to a stage change's refresh (its announcement shows those slots) from a change of its own,
+    /// by the rule the stream path applies to the same write.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub written_at: BTreeMap<AreaId, DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -35,7 +35,7 @@ use crate::ports::{Messenger, StageRefresh, Store, StoredStage};
 
 use super::failure::failure_message;
 use super::stream::{self, Change};
-use super::{Invocation, TaskError, WorkflowState};
+use super::{Invocation, ScheduleOutcome, TaskError, WorkflowState};
 
 #[derive(Debug, Clone)]
 pub struct NotifyConfig {
@@ -206,11 +206,7 @@ impl NotifyTask {
                     .await?,
             );
         } else if let Some(schedule) = &state.schedule {
-            for area in &schedule.changed {
-                if let Some(stage) = schedule.stage {
-                    batch.extend(self.schedule_change(area, stage, now).await?);
-                }
-            }
+            batch.extend(self.workflow_schedule_changes(schedule, now).await?);
         }
         let stored = self.store.current_stage().await?;
         if state.force {
@@ -238,6 +234,49 @@ impl NotifyTask {
             );
         }
         self.send(batch, run).await
+    }
+
+    /// The schedule changes a workflow's schedule task stored, by the rule the stream path applies
+    /// to the same writes: only at the current stage, and not when the write is part of a stage
+    /// change's refresh (that announcement shows the slots; the poller may have stored the change
+    /// before this run's stage task looked). A write whose time the state lacks (a run started
+    /// before the schedule task reported times) is told.
+    async fn workflow_schedule_changes(
+        &self,
+        schedule: &ScheduleOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Outgoing>, TaskError> {
+        let Some(stage) = schedule.stage else {
+            return Ok(Vec::new());
+        };
+        if schedule.changed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let current = self.store.current_stage().await?;
+        if current
+            .as_ref()
+            .is_some_and(|current| current.stage != stage)
+        {
+            // The stage moved on while the run fetched: the newer change is the news.
+            return Ok(Vec::new());
+        }
+        let marker = match &current {
+            Some(_) => self.store.stage_refresh().await?,
+            None => None,
+        };
+        let mut batch = Vec::new();
+        for area in &schedule.changed {
+            let announced = match (&current, schedule.written_at.get(area)) {
+                (Some(current), Some(written_at)) => {
+                    covered_by_announcement(current, marker.as_ref(), *written_at, now)
+                }
+                _ => false,
+            };
+            if !announced {
+                batch.extend(self.schedule_change(area, stage, now).await?);
+            }
+        }
+        Ok(batch)
     }
 
     /// The reminder schedule: slots at the current stage starting within the lead time.
@@ -307,6 +346,7 @@ impl NotifyTask {
                         current,
                         self.store.stage_refresh().await?.as_ref(),
                         written_at,
+                        now,
                     ),
                     None => false,
                 };
@@ -489,21 +529,30 @@ fn status_key(
 }
 
 /// Whether a schedule written at `written_at` is part of the refresh that follows the current stage
-/// change, which its announcement covers: the refresh is still going (no marker for this change
-/// yet, or none at all), or the write came before the marker.
+/// change, which its announcement covers: the write came before that refresh's marker, or there is
+/// no marker for this change yet and the change is recent enough for its refresh to be going.
+///
+/// The bound matters when no marker will come: a table from before markers existed, or a refresh
+/// whose every attempt failed. Without it such a table would keep every schedule change to itself
+/// until the next stage change.
 fn covered_by_announcement(
     current: &StoredStage,
     marker: Option<&StageRefresh>,
     written_at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> bool {
     match marker {
         Some(marker) if marker.stage_updated_at == current.updated_at => {
             written_at <= marker.refreshed_at
         }
-        Some(marker) => marker.stage_updated_at < current.updated_at,
-        None => true,
+        // No marker for this change (an older one, or none at all).
+        _ => now - current.updated_at <= REFRESH_WINDOW,
     }
 }
+
+/// How long after a stage change its refresh may still be going: the schedule function's stream
+/// attempts (a few of at most two minutes each, infra/template.yaml) fit well within it.
+const REFRESH_WINDOW: Duration = Duration::minutes(60);
 
 fn outlooks<'a>(
     areas: &'a [Area],

@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDate, Timelike};
+use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use futures::{StreamExt, stream};
 use serde_json::Value;
 use tracing::{info, warn};
@@ -123,12 +123,15 @@ impl ScheduleTask {
             false => self.areas_for(state).await?,
         };
         let run = run.map(|id| format!("workflow:{id}"));
-        let outcome = self
+        let mut outcome = self
             .refresh(stage, areas.found, areas.unknown, run.as_deref())
             .await;
         if stage_changed {
             let previous = state.stage.as_ref().and_then(|s| s.previous);
             self.mark_refreshed(stage, previous).await?;
+            // Notify announces the stage change itself, not each area's write: the times would
+            // only weigh down the execution's state (256 KB at most) with every area.
+            outcome.written_at.clear();
         }
         succeeded_somewhere(outcome)
     }
@@ -273,7 +276,10 @@ impl ScheduleTask {
         let mut done_earlier = 0;
         for (area, result) in results {
             match result {
-                Ok(Done::Changed) => outcome.changed.push(area),
+                Ok(Done::Changed { at }) => {
+                    outcome.written_at.insert(area.clone(), at);
+                    outcome.changed.push(area);
+                }
                 Ok(Done::Unchanged) => outcome.unchanged.push(area),
                 // Its change, if any, was stored by that attempt, and reached notify through the
                 // table's stream; for this attempt it is unchanged.
@@ -334,7 +340,7 @@ impl ScheduleTask {
         if tokio::time::Instant::now() >= deadline {
             return Err(budget_spent());
         }
-        let changed = tokio::time::timeout_at(deadline, self.refresh_one(area, stage, today))
+        let written = tokio::time::timeout_at(deadline, self.refresh_one(area, stage, today))
             .await
             .map_err(|_| budget_spent())??;
         let now = self.clock.now();
@@ -346,10 +352,9 @@ impl ScheduleTask {
         self.store
             .try_claim_for(&fetched_key(&area.id), HOLDER, now, now + self.stale_after)
             .await?;
-        Ok(if changed {
-            Done::Changed
-        } else {
-            Done::Unchanged
+        Ok(match written.changed {
+            true => Done::Changed { at: written.at },
+            false => Done::Unchanged,
         })
     }
 
@@ -382,13 +387,13 @@ impl ScheduleTask {
         stale
     }
 
-    /// True when the stored schedule changed.
+    /// Fetches and stores one area's schedule; says when, and whether it changed.
     async fn refresh_one(
         &self,
         area: &Area,
         stage: Stage,
         today: NaiveDate,
-    ) -> Result<bool, TaskError> {
+    ) -> Result<Written, TaskError> {
         let fresh = if stage.is_loadshedding() {
             self.source.schedule(area, stage, today).await?
         } else {
@@ -402,14 +407,24 @@ impl ScheduleTask {
         let changed = stored.is_none_or(|stored| fresh.differs_from(&stored, today));
         // Written even when only upstream's window slid, so the stored copy never goes stale; only a
         // change people would notice is reported as one.
-        self.store.put_schedule(&fresh, self.clock.now()).await?;
-        Ok(changed)
+        let at = self.clock.now();
+        self.store.put_schedule(&fresh, at).await?;
+        Ok(Written { changed, at })
     }
+}
+
+/// One schedule stored: whether people would notice the change, and when it was written.
+struct Written {
+    changed: bool,
+    at: DateTime<Utc>,
 }
 
 /// What became of one area.
 enum Done {
-    Changed,
+    /// Stored at `at`, different from before.
+    Changed {
+        at: DateTime<Utc>,
+    },
     Unchanged,
     /// An earlier attempt of the same run did it.
     Earlier,
