@@ -8,7 +8,8 @@
 //! (`LOADSHED_TEST_AWS_ENDPOINT`, set by `scripts/with-moto`; without it that scenario is skipped
 //! and says so).
 //!
-//!   cargo run --example cold_start -- [BINARY_DIR]   (default: target/release; COLD_START_RUNS=15)
+//!   cargo run --example cold_start -- [BINARY_DIR]   (default: target/release; COLD_START_RUNS=15,
+//!   COLD_START_ONLY=loadshed-stage,... to time only some functions)
 //!
 //! The binaries are whatever BINARY_DIR holds: `make bench` builds each function on its own with
 //! `cargo build --release -p ...`, as it ships. This driver itself may be a debug build: it only
@@ -105,6 +106,11 @@ async fn main() {
         "| function | payload | median ms | min-max ms | peak RSS median MiB | peak RSS max MiB |"
     );
     println!("|---|---|---|---|---|---|");
+    // COLD_START_ONLY=loadshed-stage,loadshed-web times only those functions.
+    if let Ok(only) = std::env::var("COLD_START_ONLY") {
+        let only: Vec<&str> = only.split(',').map(str::trim).collect();
+        scenarios.retain(|s| only.contains(&s.function));
+    }
     let mut failed = false;
     for scenario in &scenarios {
         let binary = dir.join(scenario.function);
