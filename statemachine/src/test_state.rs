@@ -7,13 +7,16 @@
 //! catchers to produce the caught output. Tasks, Maps and Parallels run against the request's `mock` (a result is
 //! returned as the state's result, an `errorOutput` raised as its error); this engine never calls AWS.
 
+mod context;
+mod map_failures;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 use crate::model::retry::error_matches;
-use crate::model::{IoPath, ResultPath, StateMachine, Template, TemplateField};
+use crate::model::{IoPath, ResultPath, StateMachine, TemplateField};
 use crate::path::Scope;
 use crate::{
     ExecutionOptions, ExecutionStatus, Executor, TaskCall, TaskFailure, TaskInvoker, VirtualClock,
@@ -96,6 +99,9 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
         .unwrap_or_default()
         .to_owned();
     let mock = mock_answer(request, &state_type)?;
+    let context = json_field(request, "context")?
+        .map(|given| context::checked(given, &state))
+        .transpose()?;
     let input = json_field(request, "input")?.unwrap_or_else(|| json!({}));
     let variables = match json_field(request, "variables")? {
         Some(Value::Object(map)) => map,
@@ -130,18 +136,38 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
         }
         state = as_mocked_task(state);
     }
-    let answer = mock.unwrap_or(Ok(Value::Null));
+    let mut answer = mock.unwrap_or(Ok(Value::Null));
     let setup = RunSetup {
         input: &input,
         variables: &variables,
         role_arn: request.get("roleArn").and_then(Value::as_str),
+        context: context.as_ref(),
     };
+    let context_value = context.clone().map(Value::Object).unwrap_or(Value::Null);
+    if let Some(failed) = request
+        .pointer("/stateConfiguration/mapIterationFailureCount")
+        .filter(|v| !v.is_null())
+    {
+        let failed = failed.as_u64().ok_or_else(|| {
+            Rejection::validation("Map iteration failure count must be a non-negative integer")
+        })?;
+        if state_type != "Map" {
+            return Err(Rejection::validation(
+                "Map iteration failure count can only be set for a Map state",
+            ));
+        }
+        if let Some(failure) =
+            map_failures::threshold_failure(&original, &input, &context_value, &answer, failed)?
+        {
+            answer = Err(failure);
+        }
+    }
     let first = run_once(&name, &state, &setup, answer.clone()).await?;
     let mut response = Map::new();
     if level != "INFO" {
         response.insert(
             "inspectionData".to_owned(),
-            inspection(&original, &input, &answer),
+            inspection(&original, &input, &context_value, &answer),
         );
     }
     match first.status {
@@ -415,6 +441,8 @@ struct RunSetup<'a> {
     input: &'a Value,
     variables: &'a Map<String, Value>,
     role_arn: Option<&'a str>,
+    /// The request's `context`, used as the whole context object.
+    context: Option<&'a Map<String, Value>>,
 }
 
 async fn execute(
@@ -438,6 +466,7 @@ async fn execute(
                 .to_owned(),
             role_arn: setup.role_arn.map(str::to_owned),
             express: true,
+            context: setup.context.cloned(),
             ..ExecutionOptions::default()
         });
     Ok(executor.execute(setup.input.clone()).await)
@@ -485,9 +514,11 @@ fn chosen_next(history: &[crate::HistoryEvent], state: &Map<String, Value>) -> O
 }
 
 /// `inspectionData` for DEBUG and TRACE: the data after each JSONPath processing step, or after `Arguments`.
+/// `context` is the request's context object (`null` when it gave none).
 fn inspection(
     state: &Map<String, Value>,
     input: &Value,
+    context: &Value,
     answer: &Result<Value, TaskFailure>,
 ) -> Value {
     let mut data = Map::new();
@@ -498,15 +529,11 @@ fn inspection(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let mocked = matches!(state_type, "Task" | "Map" | "Parallel");
+    let jsonata = state.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata");
     if state_type == "Map" {
-        // AWS reports the Map's limits (0: unlimited), not per-step data.
-        let states = json!({"input": input});
-        let number = |field: &str| {
-            state
-                .get(field)
-                .and_then(|v| render_jsonata(v, &states).ok())
-                .filter(Value::is_number)
-        };
+        // AWS reports the Map's limits (0: unlimited); for JSONPath also the steps up to the items and after the
+        // (mocked) result.
+        let number = |field: &str| map_failures::limit(state, field, input, context);
         data.insert(
             "maxConcurrency".to_owned(),
             number("MaxConcurrency").unwrap_or_else(|| json!(0)),
@@ -517,9 +544,11 @@ fn inspection(
                 data.insert(key, value);
             }
         }
-        return Value::Object(data);
+        if jsonata {
+            return Value::Object(data);
+        }
     }
-    let jsonata = state.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata");
+    let scope = |value| Scope::new(value).with_context(context);
     if jsonata {
         if let Some(arguments) = state.get("Arguments").filter(|_| state_type == "Task") {
             let states = json!({"input": input});
@@ -538,7 +567,7 @@ fn inspection(
         Some(path) => serde_json::from_value::<IoPath>(path.clone())
             .map_err(|_| ())
             .and_then(|p| match p {
-                IoPath::Path(p) => p.evaluate(&Scope::new(input)).map_err(|_| ()),
+                IoPath::Path(p) => p.evaluate(&scope(input)).map_err(|_| ()),
                 IoPath::Root => Ok(input.clone()),
                 IoPath::Null => Ok(json!({})),
             }),
@@ -549,12 +578,24 @@ fn inspection(
     if state_type != "Parallel" && !with_result {
         data.insert("afterInputPath".to_owned(), text(&after_input));
     }
-    if !matches!(state_type, "Pass" | "Task" | "Parallel") {
+    if state_type == "Map" {
+        let items = match state.get("ItemsPath").and_then(Value::as_str) {
+            Some(path) => crate::path::ReferencePath::parse(path)
+                .ok()
+                .and_then(|p| p.evaluate(&scope(&after_input)).ok()),
+            None => Some(after_input.clone()),
+        };
+        let Some(items) = items else {
+            return Value::Object(data);
+        };
+        data.insert("afterItemsPath".to_owned(), text(&items));
+    }
+    if !matches!(state_type, "Pass" | "Task" | "Parallel" | "Map") {
         return Value::Object(data);
     }
-    let after_parameters = match state.get("Parameters") {
+    let after_parameters = match state.get("Parameters").filter(|_| state_type != "Map") {
         Some(parameters) => match serde_json::from_value::<TemplateField>(parameters.clone()) {
-            Ok(TemplateField(template)) => template.render(&Scope::new(&after_input)).ok(),
+            Ok(TemplateField(template)) => template.render(&scope(&after_input)).ok(),
             Err(_) => None,
         },
         None => Some(after_input.clone()),
@@ -562,7 +603,7 @@ fn inspection(
     let Some(after_parameters) = after_parameters else {
         return Value::Object(data);
     };
-    if state_type != "Parallel" && !with_result {
+    if !matches!(state_type, "Parallel" | "Map") && !with_result {
         data.insert("afterParameters".to_owned(), text(&after_parameters));
     }
     let result = match (state_type, mocked) {
@@ -578,7 +619,9 @@ fn inspection(
     }
     let selected = match state.get("ResultSelector") {
         Some(selector) => match serde_json::from_value::<TemplateField>(selector.clone()) {
-            Ok(TemplateField(template)) => render(&template, &result).unwrap_or(result),
+            Ok(TemplateField(template)) => template
+                .render(&scope(&result))
+                .unwrap_or_else(|_| result.clone()),
             Err(_) => result,
         },
         None => result,
@@ -599,10 +642,6 @@ fn inspection(
         data.insert("afterResultPath".to_owned(), text(&after));
     }
     Value::Object(data)
-}
-
-fn render(template: &Template, input: &Value) -> Option<Value> {
-    template.render(&Scope::new(input)).ok()
 }
 
 fn render_jsonata(value: &Value, states: &Value) -> Result<Value, crate::jsonata::JsonataError> {
