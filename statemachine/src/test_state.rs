@@ -9,6 +9,7 @@
 
 mod context;
 mod map_failures;
+mod mock_schema;
 
 use std::sync::Arc;
 
@@ -99,6 +100,9 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
         .unwrap_or_default()
         .to_owned();
     let mock = mock_answer(request, &state_type)?;
+    if let (Some(Ok(result)), "Task") = (&mock, state_type.as_str()) {
+        mock_schema::check(&state, &request["mock"], result)?;
+    }
     let context = json_field(request, "context")?
         .map(|given| context::checked(given, &state))
         .transpose()?;
