@@ -166,6 +166,12 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
             answer = Err(failure);
         }
     }
+    if state_type == "Map"
+        && answer.is_ok()
+        && let Some(failure) = map_items_failure(&name, &original, &setup).await?
+    {
+        answer = Err(failure);
+    }
     let first = run_once(&name, &state, &setup, answer.clone()).await?;
     let mut response = Map::new();
     if level != "INFO" {
@@ -454,6 +460,15 @@ async fn execute(
     setup: &RunSetup<'_>,
     answer: Result<Value, TaskFailure>,
 ) -> Result<crate::Execution, Rejection> {
+    execute_with(machine, setup, answer, crate::exec::MAX_HISTORY_EVENTS).await
+}
+
+async fn execute_with(
+    machine: &Value,
+    setup: &RunSetup<'_>,
+    answer: Result<Value, TaskFailure>,
+    max_history_events: u64,
+) -> Result<crate::Execution, Rejection> {
     let machine = StateMachine::from_value(machine).map_err(|e| {
         Rejection::invalid_definition(format!("Invalid State Machine Definition: '{e}'"))
     })?;
@@ -471,6 +486,7 @@ async fn execute(
             role_arn: setup.role_arn.map(str::to_owned),
             express: true,
             context: setup.context.cloned(),
+            max_history_events,
             ..ExecutionOptions::default()
         });
     Ok(executor.execute(setup.input.clone()).await)
@@ -483,6 +499,58 @@ async fn run_once(
     answer: Result<Value, TaskFailure>,
 ) -> Result<crate::Execution, Rejection> {
     execute(&lone_machine(name, state), setup, answer).await
+}
+
+/// A mocked Map still reads its items: the error it meets doing so (`ItemsPath` or `Items` not an array, a bad
+/// `ItemSelector`, `MaxConcurrency` or tolerance), found by running the Map over a processor that only passes each
+/// item on. Items from an `ItemReader` come from S3 and are the mock's business.
+async fn map_items_failure(
+    name: &str,
+    map: &Map<String, Value>,
+    setup: &RunSetup<'_>,
+) -> Result<Option<TaskFailure>, Rejection> {
+    if map.contains_key("ItemReader") {
+        return Ok(None);
+    }
+    let mut probe = map.clone();
+    probe.retain(|k, _| {
+        matches!(
+            k.as_str(),
+            "Type"
+                | "QueryLanguage"
+                | "InputPath"
+                | "ItemsPath"
+                | "Items"
+                | "ItemSelector"
+                | "Parameters"
+                | "MaxConcurrency"
+                | "MaxConcurrencyPath"
+                | "ToleratedFailureCount"
+                | "ToleratedFailureCountPath"
+                | "ToleratedFailurePercentage"
+                | "ToleratedFailurePercentagePath"
+        )
+    });
+    probe.insert(
+        "ItemProcessor".to_owned(),
+        json!({"StartAt": "__TestStateItem", "States": {"__TestStateItem": {"Type": "Pass", "End": true}}}),
+    );
+    probe.insert("End".to_owned(), Value::Bool(true));
+    // Pass-only iterations always end, so the probe needs no history quota of its own.
+    let execution = execute_with(
+        &lone_machine(name, &probe),
+        setup,
+        Ok(Value::Null),
+        u64::MAX,
+    )
+    .await?;
+    Ok(match execution.status {
+        ExecutionStatus::Succeeded => None,
+        _ => Some(TaskFailure {
+            error: execution.error.unwrap_or_default(),
+            cause: execution.cause,
+        }),
+    })
 }
 
 /// The output of the state when `catcher` catches its error.
@@ -674,5 +742,81 @@ fn render_jsonata(value: &Value, states: &Value) -> Result<Value, crate::jsonata
             Ok(Value::Object(out))
         }
         other => Ok(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(request: Value) -> Value {
+        test_state(&request)
+            .await
+            .unwrap_or_else(|rejection| rejection.to_json())
+    }
+
+    #[tokio::test]
+    async fn a_mocked_map_still_fails_on_items_that_are_not_an_array() {
+        let map = json!({"Type": "Map", "ItemsPath": "$.items", "End": true,
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}});
+        let request = |state: &Value, input: &str| json!({"definition": state.to_string(), "input": input, "mock": {"result": "[1, 2]"}});
+        let ok = answer(request(&map, r#"{"items": [1, 2]}"#)).await;
+        assert_eq!(ok["status"], "SUCCEEDED", "{ok}");
+        assert_eq!(ok["output"], "[1,2]");
+        let failed = answer(request(&map, r#"{"items": {"a": 1}}"#)).await;
+        assert_eq!(failed["status"], "FAILED", "{failed}");
+        assert_eq!(failed["error"], "States.Runtime");
+        let mut caught = map.clone();
+        caught["Catch"] = json!([{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]);
+        // A runtime error: no catcher takes it, States.ALL included (as on AWS).
+        let uncaught = answer(request(&caught, r#"{"items": 3}"#)).await;
+        assert_eq!(uncaught["status"], "FAILED", "{uncaught}");
+        // JSONata's `Items` error is a States.QueryEvaluationError, which a catcher does take.
+        let jsonata = json!({"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.items %}",
+            "End": true, "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Handle"}],
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}});
+        let caught = answer(request(&jsonata, r#"{"items": 3}"#)).await;
+        assert_eq!(caught["status"], "CAUGHT_ERROR", "{caught}");
+        assert_eq!(caught["error"], "States.QueryEvaluationError");
+        assert_eq!(caught["nextState"], "Handle");
+    }
+
+    #[tokio::test]
+    async fn the_given_context_is_the_context_object_for_the_run_and_the_inspection() {
+        let state = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"Name.$": "$$.Execution.Name"}, "ResultSelector": {"State.$": "$$.State.Name"},
+            "End": true});
+        let response = answer(json!({
+            "definition": state.to_string(),
+            "input": "{}",
+            "inspectionLevel": "DEBUG",
+            "mock": {"result": "{}"},
+            "context": r#"{"Execution": {"Name": "exec-1"}, "State": {"Name": "Given"}}"#,
+        }))
+        .await;
+        assert_eq!(response["status"], "SUCCEEDED", "{response}");
+        assert_eq!(response["output"], r#"{"State":"Given"}"#);
+        assert_eq!(
+            response["inspectionData"]["afterParameters"],
+            r#"{"Name":"exec-1"}"#
+        );
+        assert_eq!(
+            response["inspectionData"]["afterResultSelector"],
+            r#"{"State":"Given"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn a_mocked_result_failing_its_output_shape_is_refused() {
+        let state = json!({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "End": true});
+        let response = answer(json!({
+            "definition": state.to_string(),
+            "mock": {"result": r#"{"ExecutionArn": 1}"#, "fieldValidationMode": "PRESENT"},
+        }))
+        .await;
+        assert_eq!(
+            response["Error"]["Message"],
+            "Mock result schema validation error: Field 'ExecutionArn' must be a string"
+        );
     }
 }
