@@ -103,7 +103,7 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
     if let (Some(Ok(result)), "Task") = (&mock, state_type.as_str()) {
         mock_schema::check(&state, &request["mock"], result)?;
     }
-    let context = json_field(request, "context")?
+    let given_context = json_field(request, "context")?
         .map(|given| context::checked(given, &state))
         .transpose()?;
     let input = json_field(request, "input")?.unwrap_or_else(|| json!({}));
@@ -141,13 +141,19 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
         state = as_mocked_task(state);
     }
     let mut answer = mock.unwrap_or(Ok(Value::Null));
+    let role_arn = request.get("roleArn").and_then(Value::as_str);
+    let started = chrono::Utc::now();
+    // One context object for the run and for the inspection data: the request's, or the one TestState makes.
+    let context =
+        given_context.unwrap_or_else(|| context::generated(&name, &input, role_arn, started));
     let setup = RunSetup {
         input: &input,
         variables: &variables,
-        role_arn: request.get("roleArn").and_then(Value::as_str),
-        context: context.as_ref(),
+        role_arn,
+        context: &context,
+        started,
     };
-    let context_value = context.clone().map(Value::Object).unwrap_or(Value::Null);
+    let context_value = Value::Object(context.clone());
     if let Some(failed) = request
         .pointer("/stateConfiguration/mapIterationFailureCount")
         .filter(|v| !v.is_null())
@@ -451,8 +457,10 @@ struct RunSetup<'a> {
     input: &'a Value,
     variables: &'a Map<String, Value>,
     role_arn: Option<&'a str>,
-    /// The request's `context`, used as the whole context object.
-    context: Option<&'a Map<String, Value>>,
+    /// The whole context object: the request's `context`, or the one TestState makes.
+    context: &'a Map<String, Value>,
+    /// When the execution starts (the virtual clock's first reading).
+    started: chrono::DateTime<chrono::Utc>,
 }
 
 async fn execute(
@@ -473,19 +481,16 @@ async fn execute_with(
         Rejection::invalid_definition(format!("Invalid State Machine Definition: '{e}'"))
     })?;
     let executor = Executor::new(machine, Arc::new(MockAnswer(answer)))
-        .with_clock(VirtualClock::new())
+        .with_clock(VirtualClock::starting_at(setup.started))
         .with_options(ExecutionOptions {
             state_machine_name: "TestStateMachine".to_owned(),
             variables: setup.variables.clone(),
             // The role's account is the caller's; TestState runs as an Express execution.
-            account: setup
-                .role_arn
-                .and_then(|arn| arn.split(':').nth(4))
-                .unwrap_or("123456789012")
-                .to_owned(),
+            account: context::account(setup.role_arn).to_owned(),
+            region: context::REGION.to_owned(),
             role_arn: setup.role_arn.map(str::to_owned),
             express: true,
-            context: setup.context.cloned(),
+            context: Some(setup.context.clone()),
             max_history_events,
             ..ExecutionOptions::default()
         });
@@ -586,7 +591,7 @@ fn chosen_next(history: &[crate::HistoryEvent], state: &Map<String, Value>) -> O
 }
 
 /// `inspectionData` for DEBUG and TRACE: the data after each JSONPath processing step, or after `Arguments`.
-/// `context` is the request's context object (`null` when it gave none).
+/// `context` is the context object the state runs with.
 fn inspection(
     state: &Map<String, Value>,
     input: &Value,
@@ -803,6 +808,37 @@ mod tests {
         assert_eq!(
             response["inspectionData"]["afterResultSelector"],
             r#"{"State":"Given"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_given_context_the_run_and_the_inspection_share_the_generated_one() {
+        let state = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "ResultSelector": {"Name.$": "$$.Execution.Name", "Role.$": "$$.Execution.RoleArn",
+                "State.$": "$$.State.Name"},
+            "End": true});
+        let response = answer(json!({
+            "definition": state.to_string(),
+            "inspectionLevel": "DEBUG",
+            "mock": {"result": "{}"},
+        }))
+        .await;
+        assert_eq!(response["status"], "SUCCEEDED", "{response}");
+        let output: Value =
+            serde_json::from_str(response["output"].as_str().unwrap_or_default()).expect("JSON");
+        assert_eq!(output["State"], "StateName");
+        assert_eq!(
+            output["Role"],
+            Value::Null,
+            "no roleArn: RoleArn is null, as on AWS"
+        );
+        assert!(
+            output["Name"].as_str().is_some_and(|n| n.len() == 36),
+            "{output}"
+        );
+        assert_eq!(
+            response["inspectionData"]["afterResultSelector"],
+            response["output"]
         );
     }
 

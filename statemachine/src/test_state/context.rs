@@ -45,6 +45,55 @@ const SECTIONS: &[(&str, &[(&str, Kind)])] = &[
     ("Task", &[("Token", Kind::String)]),
 ];
 
+/// The context object TestState gives a state when the request sends none: an Express execution of a machine
+/// named `TestStateMachine` under the caller's account (from `roleArn`), `RoleArn` null when no role is sent (as AWS
+/// answers), the state entered when the execution started, on its first attempt.
+pub(super) fn generated(
+    state_name: &str,
+    input: &Value,
+    role_arn: Option<&str>,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Map<String, Value> {
+    let account = account(role_arn);
+    let machine = "TestStateMachine";
+    let execution = uuid::Uuid::new_v4().to_string();
+    let time = Value::String(started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let mut context = Map::new();
+    context.insert(
+        "Execution".to_owned(),
+        serde_json::json!({
+            "Id": format!("arn:aws:states:{REGION}:{account}:express:{machine}:{execution}"),
+            "Input": input,
+            "Name": execution,
+            "RoleArn": role_arn,
+            "StartTime": time,
+        }),
+    );
+    context.insert(
+        "StateMachine".to_owned(),
+        serde_json::json!({
+            "Id": format!("arn:aws:states:{REGION}:{account}:stateMachine:{machine}"),
+            "Name": machine,
+        }),
+    );
+    context.insert(
+        "State".to_owned(),
+        serde_json::json!({"Name": state_name, "EnteredTime": time, "RetryCount": 0}),
+    );
+    context
+}
+
+/// The region TestState runs in offline.
+pub(super) const REGION: &str = "us-east-1";
+
+/// The caller's account: the one in the role ARN, else a stand-in.
+pub(super) fn account(role_arn: Option<&str>) -> &str {
+    role_arn
+        .and_then(|arn| arn.split(':').nth(4))
+        .filter(|account| !account.is_empty())
+        .unwrap_or("123456789012")
+}
+
 fn invalid(detail: impl std::fmt::Display) -> Rejection {
     Rejection::validation(format!("Invalid Context object provided: {detail}"))
 }
