@@ -7,13 +7,17 @@
 //! catchers to produce the caught output. Tasks, Maps and Parallels run against the request's `mock` (a result is
 //! returned as the state's result, an `errorOutput` raised as its error); this engine never calls AWS.
 
+mod context;
+mod map_failures;
+mod mock_schema;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 use crate::model::retry::error_matches;
-use crate::model::{IoPath, ResultPath, StateMachine, Template, TemplateField};
+use crate::model::{IoPath, ResultPath, StateMachine, TemplateField};
 use crate::path::Scope;
 use crate::{
     ExecutionOptions, ExecutionStatus, Executor, TaskCall, TaskFailure, TaskInvoker, VirtualClock,
@@ -96,6 +100,12 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
         .unwrap_or_default()
         .to_owned();
     let mock = mock_answer(request, &state_type)?;
+    if let (Some(Ok(result)), "Task") = (&mock, state_type.as_str()) {
+        mock_schema::check(&state, &request["mock"], result)?;
+    }
+    let given_context = json_field(request, "context")?
+        .map(|given| context::checked(given, &state))
+        .transpose()?;
     let input = json_field(request, "input")?.unwrap_or_else(|| json!({}));
     let variables = match json_field(request, "variables")? {
         Some(Value::Object(map)) => map,
@@ -130,18 +140,50 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
         }
         state = as_mocked_task(state);
     }
-    let answer = mock.unwrap_or(Ok(Value::Null));
+    let mut answer = mock.unwrap_or(Ok(Value::Null));
+    let role_arn = request.get("roleArn").and_then(Value::as_str);
+    let started = chrono::Utc::now();
+    // One context object for the run and for the inspection data: the request's, or the one TestState makes.
+    let context =
+        given_context.unwrap_or_else(|| context::generated(&name, &input, role_arn, started));
     let setup = RunSetup {
         input: &input,
         variables: &variables,
-        role_arn: request.get("roleArn").and_then(Value::as_str),
+        role_arn,
+        context: &context,
+        started,
     };
+    let context_value = Value::Object(context.clone());
+    if let Some(failed) = request
+        .pointer("/stateConfiguration/mapIterationFailureCount")
+        .filter(|v| !v.is_null())
+    {
+        let failed = failed.as_u64().ok_or_else(|| {
+            Rejection::validation("Map iteration failure count must be a non-negative integer")
+        })?;
+        if state_type != "Map" {
+            return Err(Rejection::validation(
+                "Map iteration failure count can only be set for a Map state",
+            ));
+        }
+        if let Some(failure) =
+            map_failures::threshold_failure(&original, &input, &context_value, &answer, failed)?
+        {
+            answer = Err(failure);
+        }
+    }
+    if state_type == "Map"
+        && answer.is_ok()
+        && let Some(failure) = map_items_failure(&name, &original, &setup).await?
+    {
+        answer = Err(failure);
+    }
     let first = run_once(&name, &state, &setup, answer.clone()).await?;
     let mut response = Map::new();
     if level != "INFO" {
         response.insert(
             "inspectionData".to_owned(),
-            inspection(&original, &input, &answer),
+            inspection(&original, &input, &context_value, &answer),
         );
     }
     match first.status {
@@ -415,6 +457,10 @@ struct RunSetup<'a> {
     input: &'a Value,
     variables: &'a Map<String, Value>,
     role_arn: Option<&'a str>,
+    /// The whole context object: the request's `context`, or the one TestState makes.
+    context: &'a Map<String, Value>,
+    /// When the execution starts (the virtual clock's first reading).
+    started: chrono::DateTime<chrono::Utc>,
 }
 
 async fn execute(
@@ -422,22 +468,30 @@ async fn execute(
     setup: &RunSetup<'_>,
     answer: Result<Value, TaskFailure>,
 ) -> Result<crate::Execution, Rejection> {
+    execute_with(machine, setup, answer, crate::exec::MAX_HISTORY_EVENTS).await
+}
+
+async fn execute_with(
+    machine: &Value,
+    setup: &RunSetup<'_>,
+    answer: Result<Value, TaskFailure>,
+    max_history_events: u64,
+) -> Result<crate::Execution, Rejection> {
     let machine = StateMachine::from_value(machine).map_err(|e| {
         Rejection::invalid_definition(format!("Invalid State Machine Definition: '{e}'"))
     })?;
     let executor = Executor::new(machine, Arc::new(MockAnswer(answer)))
-        .with_clock(VirtualClock::new())
+        .with_clock(VirtualClock::starting_at(setup.started))
         .with_options(ExecutionOptions {
             state_machine_name: "TestStateMachine".to_owned(),
             variables: setup.variables.clone(),
             // The role's account is the caller's; TestState runs as an Express execution.
-            account: setup
-                .role_arn
-                .and_then(|arn| arn.split(':').nth(4))
-                .unwrap_or("123456789012")
-                .to_owned(),
+            account: context::account(setup.role_arn).to_owned(),
+            region: context::REGION.to_owned(),
             role_arn: setup.role_arn.map(str::to_owned),
             express: true,
+            context: Some(setup.context.clone()),
+            max_history_events,
             ..ExecutionOptions::default()
         });
     Ok(executor.execute(setup.input.clone()).await)
@@ -450,6 +504,58 @@ async fn run_once(
     answer: Result<Value, TaskFailure>,
 ) -> Result<crate::Execution, Rejection> {
     execute(&lone_machine(name, state), setup, answer).await
+}
+
+/// A mocked Map still reads its items: the error it meets doing so (`ItemsPath` or `Items` not an array, a bad
+/// `ItemSelector`, `MaxConcurrency` or tolerance), found by running the Map over a processor that only passes each
+/// item on. Items from an `ItemReader` come from S3 and are the mock's business.
+async fn map_items_failure(
+    name: &str,
+    map: &Map<String, Value>,
+    setup: &RunSetup<'_>,
+) -> Result<Option<TaskFailure>, Rejection> {
+    if map.contains_key("ItemReader") {
+        return Ok(None);
+    }
+    let mut probe = map.clone();
+    probe.retain(|k, _| {
+        matches!(
+            k.as_str(),
+            "Type"
+                | "QueryLanguage"
+                | "InputPath"
+                | "ItemsPath"
+                | "Items"
+                | "ItemSelector"
+                | "Parameters"
+                | "MaxConcurrency"
+                | "MaxConcurrencyPath"
+                | "ToleratedFailureCount"
+                | "ToleratedFailureCountPath"
+                | "ToleratedFailurePercentage"
+                | "ToleratedFailurePercentagePath"
+        )
+    });
+    probe.insert(
+        "ItemProcessor".to_owned(),
+        json!({"StartAt": "__TestStateItem", "States": {"__TestStateItem": {"Type": "Pass", "End": true}}}),
+    );
+    probe.insert("End".to_owned(), Value::Bool(true));
+    // Pass-only iterations always end, so the probe needs no history quota of its own.
+    let execution = execute_with(
+        &lone_machine(name, &probe),
+        setup,
+        Ok(Value::Null),
+        u64::MAX,
+    )
+    .await?;
+    Ok(match execution.status {
+        ExecutionStatus::Succeeded => None,
+        _ => Some(TaskFailure {
+            error: execution.error.unwrap_or_default(),
+            cause: execution.cause,
+        }),
+    })
 }
 
 /// The output of the state when `catcher` catches its error.
@@ -485,9 +591,11 @@ fn chosen_next(history: &[crate::HistoryEvent], state: &Map<String, Value>) -> O
 }
 
 /// `inspectionData` for DEBUG and TRACE: the data after each JSONPath processing step, or after `Arguments`.
+/// `context` is the context object the state runs with.
 fn inspection(
     state: &Map<String, Value>,
     input: &Value,
+    context: &Value,
     answer: &Result<Value, TaskFailure>,
 ) -> Value {
     let mut data = Map::new();
@@ -498,15 +606,11 @@ fn inspection(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let mocked = matches!(state_type, "Task" | "Map" | "Parallel");
+    let jsonata = state.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata");
     if state_type == "Map" {
-        // AWS reports the Map's limits (0: unlimited), not per-step data.
-        let states = json!({"input": input});
-        let number = |field: &str| {
-            state
-                .get(field)
-                .and_then(|v| render_jsonata(v, &states).ok())
-                .filter(Value::is_number)
-        };
+        // AWS reports the Map's limits (0: unlimited); for JSONPath also the steps up to the items and after the
+        // (mocked) result.
+        let number = |field: &str| map_failures::limit(state, field, input, context);
         data.insert(
             "maxConcurrency".to_owned(),
             number("MaxConcurrency").unwrap_or_else(|| json!(0)),
@@ -517,9 +621,11 @@ fn inspection(
                 data.insert(key, value);
             }
         }
-        return Value::Object(data);
+        if jsonata {
+            return Value::Object(data);
+        }
     }
-    let jsonata = state.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata");
+    let scope = |value| Scope::new(value).with_context(context);
     if jsonata {
         if let Some(arguments) = state.get("Arguments").filter(|_| state_type == "Task") {
             let states = json!({"input": input});
@@ -538,7 +644,7 @@ fn inspection(
         Some(path) => serde_json::from_value::<IoPath>(path.clone())
             .map_err(|_| ())
             .and_then(|p| match p {
-                IoPath::Path(p) => p.evaluate(&Scope::new(input)).map_err(|_| ()),
+                IoPath::Path(p) => p.evaluate(&scope(input)).map_err(|_| ()),
                 IoPath::Root => Ok(input.clone()),
                 IoPath::Null => Ok(json!({})),
             }),
@@ -549,12 +655,24 @@ fn inspection(
     if state_type != "Parallel" && !with_result {
         data.insert("afterInputPath".to_owned(), text(&after_input));
     }
-    if !matches!(state_type, "Pass" | "Task" | "Parallel") {
+    if state_type == "Map" {
+        let items = match state.get("ItemsPath").and_then(Value::as_str) {
+            Some(path) => crate::path::ReferencePath::parse(path)
+                .ok()
+                .and_then(|p| p.evaluate(&scope(&after_input)).ok()),
+            None => Some(after_input.clone()),
+        };
+        let Some(items) = items else {
+            return Value::Object(data);
+        };
+        data.insert("afterItemsPath".to_owned(), text(&items));
+    }
+    if !matches!(state_type, "Pass" | "Task" | "Parallel" | "Map") {
         return Value::Object(data);
     }
-    let after_parameters = match state.get("Parameters") {
+    let after_parameters = match state.get("Parameters").filter(|_| state_type != "Map") {
         Some(parameters) => match serde_json::from_value::<TemplateField>(parameters.clone()) {
-            Ok(TemplateField(template)) => template.render(&Scope::new(&after_input)).ok(),
+            Ok(TemplateField(template)) => template.render(&scope(&after_input)).ok(),
             Err(_) => None,
         },
         None => Some(after_input.clone()),
@@ -562,7 +680,7 @@ fn inspection(
     let Some(after_parameters) = after_parameters else {
         return Value::Object(data);
     };
-    if state_type != "Parallel" && !with_result {
+    if !matches!(state_type, "Parallel" | "Map") && !with_result {
         data.insert("afterParameters".to_owned(), text(&after_parameters));
     }
     let result = match (state_type, mocked) {
@@ -578,7 +696,9 @@ fn inspection(
     }
     let selected = match state.get("ResultSelector") {
         Some(selector) => match serde_json::from_value::<TemplateField>(selector.clone()) {
-            Ok(TemplateField(template)) => render(&template, &result).unwrap_or(result),
+            Ok(TemplateField(template)) => template
+                .render(&scope(&result))
+                .unwrap_or_else(|_| result.clone()),
             Err(_) => result,
         },
         None => result,
@@ -599,10 +719,6 @@ fn inspection(
         data.insert("afterResultPath".to_owned(), text(&after));
     }
     Value::Object(data)
-}
-
-fn render(template: &Template, input: &Value) -> Option<Value> {
-    template.render(&Scope::new(input)).ok()
 }
 
 fn render_jsonata(value: &Value, states: &Value) -> Result<Value, crate::jsonata::JsonataError> {
@@ -631,5 +747,112 @@ fn render_jsonata(value: &Value, states: &Value) -> Result<Value, crate::jsonata
             Ok(Value::Object(out))
         }
         other => Ok(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(request: Value) -> Value {
+        test_state(&request)
+            .await
+            .unwrap_or_else(|rejection| rejection.to_json())
+    }
+
+    #[tokio::test]
+    async fn a_mocked_map_still_fails_on_items_that_are_not_an_array() {
+        let map = json!({"Type": "Map", "ItemsPath": "$.items", "End": true,
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}});
+        let request = |state: &Value, input: &str| json!({"definition": state.to_string(), "input": input, "mock": {"result": "[1, 2]"}});
+        let ok = answer(request(&map, r#"{"items": [1, 2]}"#)).await;
+        assert_eq!(ok["status"], "SUCCEEDED", "{ok}");
+        assert_eq!(ok["output"], "[1,2]");
+        let failed = answer(request(&map, r#"{"items": {"a": 1}}"#)).await;
+        assert_eq!(failed["status"], "FAILED", "{failed}");
+        assert_eq!(failed["error"], "States.Runtime");
+        let mut caught = map.clone();
+        caught["Catch"] = json!([{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]);
+        // A runtime error: no catcher takes it, States.ALL included (as on AWS).
+        let uncaught = answer(request(&caught, r#"{"items": 3}"#)).await;
+        assert_eq!(uncaught["status"], "FAILED", "{uncaught}");
+        // JSONata's `Items` error is a States.QueryEvaluationError, which a catcher does take.
+        let jsonata = json!({"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.items %}",
+            "End": true, "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Handle"}],
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}});
+        let caught = answer(request(&jsonata, r#"{"items": 3}"#)).await;
+        assert_eq!(caught["status"], "CAUGHT_ERROR", "{caught}");
+        assert_eq!(caught["error"], "States.QueryEvaluationError");
+        assert_eq!(caught["nextState"], "Handle");
+    }
+
+    #[tokio::test]
+    async fn the_given_context_is_the_context_object_for_the_run_and_the_inspection() {
+        let state = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"Name.$": "$$.Execution.Name"}, "ResultSelector": {"State.$": "$$.State.Name"},
+            "End": true});
+        let response = answer(json!({
+            "definition": state.to_string(),
+            "input": "{}",
+            "inspectionLevel": "DEBUG",
+            "mock": {"result": "{}"},
+            "context": r#"{"Execution": {"Name": "exec-1"}, "State": {"Name": "Given"}}"#,
+        }))
+        .await;
+        assert_eq!(response["status"], "SUCCEEDED", "{response}");
+        assert_eq!(response["output"], r#"{"State":"Given"}"#);
+        assert_eq!(
+            response["inspectionData"]["afterParameters"],
+            r#"{"Name":"exec-1"}"#
+        );
+        assert_eq!(
+            response["inspectionData"]["afterResultSelector"],
+            r#"{"State":"Given"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_given_context_the_run_and_the_inspection_share_the_generated_one() {
+        let state = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "ResultSelector": {"Name.$": "$$.Execution.Name", "Role.$": "$$.Execution.RoleArn",
+                "State.$": "$$.State.Name"},
+            "End": true});
+        let response = answer(json!({
+            "definition": state.to_string(),
+            "inspectionLevel": "DEBUG",
+            "mock": {"result": "{}"},
+        }))
+        .await;
+        assert_eq!(response["status"], "SUCCEEDED", "{response}");
+        let output: Value =
+            serde_json::from_str(response["output"].as_str().unwrap_or_default()).expect("JSON");
+        assert_eq!(output["State"], "StateName");
+        assert_eq!(
+            output["Role"],
+            Value::Null,
+            "no roleArn: RoleArn is null, as on AWS"
+        );
+        assert!(
+            output["Name"].as_str().is_some_and(|n| n.len() == 36),
+            "{output}"
+        );
+        assert_eq!(
+            response["inspectionData"]["afterResultSelector"],
+            response["output"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_mocked_result_failing_its_output_shape_is_refused() {
+        let state = json!({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "End": true});
+        let response = answer(json!({
+            "definition": state.to_string(),
+            "mock": {"result": r#"{"ExecutionArn": 1}"#, "fieldValidationMode": "PRESENT"},
+        }))
+        .await;
+        assert_eq!(
+            response["Error"]["Message"],
+            "Mock result schema validation error: Field 'ExecutionArn' must be a string"
+        );
     }
 }

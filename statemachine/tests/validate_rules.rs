@@ -1027,7 +1027,7 @@ mod parallel_and_map {
             &single(json!({"Type": "Parallel", "End": true, "Branches": []})),
             Code::SchemaValidationFailed,
             "/States/S/Branches",
-            "non-empty",
+            "Value cannot be empty",
         );
         assert_error(
             &single(json!({"Type": "Parallel", "End": true, "Branches": [[branch("A")]]})),

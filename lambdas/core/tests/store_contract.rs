@@ -211,7 +211,65 @@ mod dynamo_specific {
     };
     use pretty_assertions::assert_eq;
 
-    use crate::store_support::{at, bertiburg, dynamo, schedule, stage};
+    use crate::store_support::{at, bertiburg, dynamo, milnerton, schedule, stage};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bulk_load_reads_back_as_subscribe_would_have_written_it() {
+        let loaded = dynamo().await;
+        let subscribed = dynamo().await;
+        // 60 chats on Bertiburg, every third also on Milnerton, one pair given twice: more than
+        // one batch of 25, and a registry count per area.
+        let mut pairs: Vec<(ChatId, loadshed_core::domain::Area)> = (1..=60)
+            .flat_map(|chat| {
+                let mut areas = vec![(ChatId(chat), bertiburg())];
+                if chat % 3 == 0 {
+                    areas.push((ChatId(chat), milnerton()));
+                }
+                areas
+            })
+            .collect();
+        pairs.push((ChatId(7), bertiburg()));
+        let written = loaded
+            .load_subscriptions(&pairs, at(0))
+            .await
+            .expect("bulk load");
+        assert_eq!(written, 80);
+        for (chat, area) in &pairs {
+            subscribed
+                .subscribe(*chat, area, at(0))
+                .await
+                .expect("subscribe");
+        }
+        for area in [bertiburg().id, milnerton().id] {
+            assert_eq!(
+                loaded.subscribers_of(&area).await.expect("loaded"),
+                subscribed.subscribers_of(&area).await.expect("subscribed"),
+            );
+        }
+        for chat in [ChatId(3), ChatId(7), ChatId(60)] {
+            assert_eq!(
+                loaded.areas_of(chat).await.expect("loaded"),
+                subscribed.areas_of(chat).await.expect("subscribed"),
+            );
+        }
+        assert_eq!(
+            loaded.subscribed_areas().await.expect("loaded"),
+            subscribed.subscribed_areas().await.expect("subscribed"),
+        );
+        // The counts are right too: unsubscribing everyone from Milnerton forgets the area.
+        for chat in (3..=60).step_by(3) {
+            assert!(
+                loaded
+                    .unsubscribe(ChatId(chat), &milnerton().id)
+                    .await
+                    .expect("unsubscribe")
+            );
+        }
+        assert_eq!(
+            loaded.subscribed_areas().await.expect("after"),
+            vec![bertiburg()]
+        );
+    }
 
     fn s(text: &str) -> AttributeValue {
         AttributeValue::S(text.to_owned())

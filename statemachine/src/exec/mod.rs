@@ -29,6 +29,7 @@ use crate::model::retry::names;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use history::{HistoryEvent, HistoryListener};
 pub use options::{ExecutionOptions, JitterDraw, MAX_HISTORY_EVENTS};
+pub(crate) use parallel::{EXCEEDED_THRESHOLD_CAUSE, exceeds_tolerance};
 pub use task::{Integration, TaskCall, TaskFailure, TaskInvoker};
 
 /// The final status of an execution, spelled as AWS spells it.

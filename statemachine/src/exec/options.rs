@@ -23,6 +23,9 @@ pub struct ExecutionOptions {
     pub max_history_events: u64,
     /// Workflow variables defined before the first state runs (TestState's `variables`).
     pub variables: Map<String, Value>,
+    /// The context object given whole (TestState's `context`): `$$` and `$states.context` are exactly this object,
+    /// with nothing of the engine's own added but `Map.Item` inside a Map iteration.
+    pub context: Option<Map<String, Value>>,
 }
 
 /// AWS's hard quota: 25,000 events in one execution's history.
@@ -51,6 +54,7 @@ impl Default for ExecutionOptions {
             max_history_events: MAX_HISTORY_EVENTS,
             variables: Map::new(),
             express: false,
+            context: None,
         }
     }
 }

@@ -296,23 +296,37 @@ pub(crate) async fn run_iterations(
     outcome.map(Value::Array)
 }
 
+/// The cause AWS gives `States.ExceedToleratedFailureThreshold`.
+pub(crate) const EXCEEDED_THRESHOLD_CAUSE: &str =
+    "The specified tolerated failure threshold was exceeded";
+
+/// Whether `failed` of `total` iterations is more than a Map tolerates (`ToleratedFailureCount`, or
+/// `ToleratedFailurePercentage` of the iterations; either one exceeded fails the Map).
+pub(crate) fn exceeds_tolerance(
+    failed: usize,
+    total: usize,
+    count: Option<f64>,
+    percentage: Option<f64>,
+) -> bool {
+    // Iteration counts are far below 2^52, so the conversion is exact.
+    #[allow(clippy::cast_precision_loss)]
+    let (failed_f, total_f) = (failed as f64, total as f64);
+    let over_count = count.is_some_and(|c| failed_f > c);
+    let over_percentage = percentage.is_some_and(|p| total > 0 && failed_f * 100.0 / total_f > p);
+    over_count || over_percentage
+}
+
 /// With a failure tolerance, failed iterations yield their `{Error, Cause}` unless there are too many of them.
 fn tolerate(
     results: Vec<Result<Value, Failure>>,
     count: Option<f64>,
     percentage: Option<f64>,
 ) -> Result<Vec<Value>, Failure> {
-    let total = results.len();
     let failed = results.iter().filter(|r| r.is_err()).count();
-    // Iteration counts are far below 2^52, so the conversion is exact.
-    #[allow(clippy::cast_precision_loss)]
-    let (failed_f, total_f) = (failed as f64, total as f64);
-    let over_count = count.is_some_and(|c| failed_f > c);
-    let over_percentage = percentage.is_some_and(|p| total > 0 && failed_f * 100.0 / total_f > p);
-    if over_count || over_percentage {
+    if exceeds_tolerance(failed, results.len(), count, percentage) {
         return Err(Failure::new(
             names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-            Some("The specified tolerated failure threshold was exceeded".to_owned()),
+            Some(EXCEEDED_THRESHOLD_CAUSE.to_owned()),
         ));
     }
     Ok(results

@@ -52,6 +52,8 @@ pub(crate) struct Run {
     /// `$$.Execution` and `$$.StateMachine`.
     pub(crate) execution_context: Value,
     pub(crate) state_machine_context: Value,
+    /// The whole context object, when the caller gives it (TestState's `context`).
+    pub(crate) given_context: Option<Map<String, Value>>,
 }
 
 /// What an execution runs with: the executor's collaborators and options.
@@ -117,6 +119,7 @@ impl Run {
             invocations: AtomicUsize::new(0),
             execution_context,
             state_machine_context: json!({"Id": machine_arn, "Name": options.state_machine_name}),
+            given_context: options.context.clone(),
             execution_name,
             role_arn,
             region: options.region.clone(),
@@ -295,6 +298,13 @@ impl StateRun<'_> {
         if !self.mentions_context {
             return Value::Null;
         }
+        if let Some(given) = &run.given_context {
+            let mut context = given.clone();
+            if let Some((index, value)) = map_item {
+                insert_map_item(&mut context, index, value);
+            }
+            return Value::Object(context);
+        }
         let mut state = Map::new();
         state.insert("Name".to_owned(), Value::String(self.name.to_owned()));
         state.insert(
@@ -309,14 +319,19 @@ impl StateRun<'_> {
         context.insert("StateMachine".to_owned(), run.state_machine_context.clone());
         context.insert("State".to_owned(), Value::Object(state));
         if let Some((index, value)) = map_item {
-            let item = details([("Index", Value::from(index)), ("Value", value.clone())]);
-            context.insert(
-                "Map".to_owned(),
-                Value::Object(details([("Item", Value::Object(item))])),
-            );
+            insert_map_item(&mut context, index, value);
         }
         Value::Object(context)
     }
+}
+
+/// `$$.Map.Item` inside a Map iteration.
+fn insert_map_item(context: &mut Map<String, Value>, index: usize, value: &Value) {
+    let item = details([("Index", Value::from(index)), ("Value", value.clone())]);
+    context.insert(
+        "Map".to_owned(),
+        Value::Object(details([("Item", Value::Object(item))])),
+    );
 }
 
 /// How a state ended: where to go (none at the end of the machine), its output, and the variables it assigns.

@@ -456,6 +456,7 @@ impl<'a> Broadcaster<'a> {
                 return Ok(Outcome::Left(None));
             };
             sleep_until(slot).await;
+            self.pacer.start_send().await;
             attempts += 1;
             let failure = match self
                 .messenger

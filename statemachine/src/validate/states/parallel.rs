@@ -15,7 +15,8 @@ impl Checker<'_> {
         };
         let at = obj.at("Branches");
         if branches.is_empty() {
-            self.schema(&at, "The field 'Branches' must be a non-empty array");
+            // AWS's own wording, as recorded by TestState (`InvalidDefinition`).
+            self.schema(&at, "Value cannot be empty");
         }
         for (i, branch) in branches.iter().enumerate() {
             self.nested_machine(branch, &at.child(i), MachineKind::Branch);

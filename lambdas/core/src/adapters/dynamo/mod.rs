@@ -41,6 +41,7 @@
 //! Throttling, timeouts, connection and service errors are `StoreError::Unavailable` (retried by
 //! the workflow); an item that does not decode is `StoreError::Corrupt`, naming its `PK/SK`.
 
+mod bulk_load;
 mod client;
 mod expiring;
 pub(crate) mod items;
