@@ -258,16 +258,33 @@ fn milnerton_schedule_record(seq: &str, written_at: &str, slot: &str) -> Value {
     stream_record(seq, "MODIFY", image, json!({}))
 }
 
-#[tokio::test]
-async fn a_schedule_written_by_the_stage_changes_refresh_is_left_to_the_announcement() {
-    let w = world().await;
-    let stored = w
-        .store
+/// When the stored stage changed.
+async fn changed_at(w: &World) -> DateTime<Utc> {
+    w.store
         .current_stage()
         .await
         .expect("read")
-        .expect("stored");
-    let changed_at = stored.updated_at;
+        .expect("stored")
+        .updated_at
+}
+
+/// The marker of the stage change at `changed_at`, its refresh done at `refreshed_at`.
+async fn mark_refreshed(w: &World, changed_at: DateTime<Utc>, refreshed_at: DateTime<Utc>) {
+    w.store
+        .put_stage_refresh(&loadshed_core::ports::StageRefresh {
+            stage: stage(2),
+            stage_updated_at: changed_at,
+            previous: None,
+            refreshed_at,
+        })
+        .await
+        .expect("marker");
+}
+
+#[tokio::test]
+async fn a_schedule_written_by_the_stage_changes_refresh_is_left_to_the_announcement() {
+    let w = world().await;
+    let changed_at = changed_at(&w).await;
     let at = |minutes: i64| (changed_at + chrono::Duration::minutes(minutes)).to_rfc3339();
     // The refresh is still going (no marker yet): the announcement to come covers it.
     let during = milnerton_schedule_record("5", &at(1), "16:00 - 18:30");
@@ -278,15 +295,7 @@ async fn a_schedule_written_by_the_stage_changes_refresh_is_left_to_the_announce
         .expect("during the refresh");
     assert_eq!(response["batchItemFailures"], json!([]));
     assert!(sent(&w.telegram).await.is_empty());
-    w.store
-        .put_stage_refresh(&loadshed_core::ports::StageRefresh {
-            stage: stage(2),
-            stage_updated_at: changed_at,
-            previous: None,
-            refreshed_at: changed_at + chrono::Duration::minutes(2),
-        })
-        .await
-        .expect("marker");
+    mark_refreshed(&w, changed_at, changed_at + chrono::Duration::minutes(2)).await;
     // Written before the marker: still the announcement's.
     w.task
         .handle(json!({"Records": [during]}))
@@ -323,13 +332,7 @@ fn refresh_after_the_poller(w: &World, written_at: DateTime<Utc>) -> WorkflowSta
 #[tokio::test]
 async fn a_workflow_leaves_a_stage_changes_refresh_to_its_announcement_as_the_stream_does() {
     let w = world().await;
-    let changed_at = w
-        .store
-        .current_stage()
-        .await
-        .expect("read")
-        .expect("stored")
-        .updated_at;
+    let changed_at = changed_at(&w).await;
     let minutes = |m: i64| changed_at + chrono::Duration::minutes(m);
     // No marker yet: the change's refresh is going and its announcement will show Milnerton.
     let outcome = w
@@ -338,15 +341,7 @@ async fn a_workflow_leaves_a_stage_changes_refresh_to_its_announcement_as_the_st
         .await
         .expect("during the refresh");
     assert_eq!(outcome.sent, 0);
-    w.store
-        .put_stage_refresh(&loadshed_core::ports::StageRefresh {
-            stage: stage(2),
-            stage_updated_at: changed_at,
-            previous: None,
-            refreshed_at: minutes(2),
-        })
-        .await
-        .expect("marker");
+    mark_refreshed(&w, changed_at, minutes(2)).await;
     let outcome = w
         .task
         .for_workflow(&refresh_after_the_poller(&w, minutes(1)), "tg-2")
