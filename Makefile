@@ -101,8 +101,8 @@ bench: tools ## Benchmarks: ASL engine and validator (criterion); notify's broad
 	$(CARGO) bench -p asl --bench engine --bench validate
 	scripts/with-moto $(CARGO) bench -p loadshed --bench broadcast
 
-fuzz: ## Every cargo-fuzz target of the repo for SECONDS each (default 60; not in CI): make fuzz SECONDS=600
-	scripts/fuzz $(or $(SECONDS),60)
+fuzz: ## Every cargo-fuzz target for SECONDS each (default 60) or RUNS executions each (not in CI): make fuzz RUNS=10000000
+	RUNS=$(RUNS) scripts/fuzz $(if $(RUNS),$(SECONDS),$(or $(SECONDS),60))
 
 clean: ## Remove build output and the tool virtualenv
 	$(CARGO) clean
