@@ -338,8 +338,14 @@ mod tests {
         assert!(cut.ends_with('…'));
         // Exactly the limit once collapsed: whole, without a mark; one more character cuts it.
         let words = format!("{}  \n {}", "a".repeat(60), "b".repeat(59));
-        assert_eq!(excerpt(&words), format!("{} {}", "a".repeat(60), "b".repeat(59)));
+        assert_eq!(
+            excerpt(&words),
+            format!("{} {}", "a".repeat(60), "b".repeat(59))
+        );
         let over = format!("{words} c");
-        assert_eq!(excerpt(&over), format!("{} {}…", "a".repeat(60), "b".repeat(59)));
+        assert_eq!(
+            excerpt(&over),
+            format!("{} {}…", "a".repeat(60), "b".repeat(59))
+        );
     }
 }
