@@ -114,8 +114,8 @@ ARCH ?= arm64
 size: $(DEPLOY_STAMP) ## Release build and deployment zip of each function (ARCH=arm64), against infra/lambda-size-budgets.tsv
 	scripts/lambda-size --arch $(ARCH) $(LAMBDA_BINS)
 
-fuzz: ## Every cargo-fuzz target of the repo for SECONDS each (default 60; not in CI): make fuzz SECONDS=600
-	scripts/fuzz $(or $(SECONDS),60)
+fuzz: ## Every cargo-fuzz target for SECONDS each (default 60) or RUNS executions each (not in CI): make fuzz RUNS=10000000
+	RUNS=$(RUNS) scripts/fuzz $(if $(RUNS),$(SECONDS),$(or $(SECONDS),60))
 
 clean: ## Remove build output and the tool virtualenv
 	$(CARGO) clean

@@ -8,6 +8,7 @@
 //! synchronous call, so nothing of the engine lives across an `.await`.
 
 mod functions;
+mod range_guard;
 
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorOptions};
 use jsonata_core::value::JValue;
@@ -48,8 +49,9 @@ pub struct Bindings<'a> {
 
 /// Evaluates an expression body. `Ok(None)` is JSONata's `undefined`.
 pub fn evaluate(body: &str, bindings: &Bindings<'_>) -> Result<Option<Value>, JsonataError> {
-    let ast =
+    let mut ast =
         jsonata_core::parser::parse(body).map_err(|e| JsonataError::Syntax(e.display_message()))?;
+    range_guard::guard(&mut ast);
     let mut context = Context::new();
     for (name, value) in &bindings.variables {
         context.bind((*name).to_owned(), to_jvalue(value));

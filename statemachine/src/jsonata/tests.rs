@@ -90,3 +90,34 @@ fn deep_nesting_is_a_syntax_error_not_a_crash() {
         Err(JsonataError::Syntax(_))
     ));
 }
+
+#[test]
+fn ranges_of_huge_numbers_are_an_error_not_a_crash() {
+    // The input the fuzzer found (jsonata-core's size sum overflowed: a panic with overflow checks), and the pair
+    // whose wrapped size was 0 (2^64 iterations without them), literal and from the input.
+    let huge = format!("0..1{}", "0".repeat(100));
+    for body in [
+        huge.as_str(),
+        "-1e19..1e19",
+        "$states.input.low..$states.input.high",
+        "[1, 2, (9007199254740992..1)]",
+        "$map([1], function($v) { $v..1e300 })",
+    ] {
+        let result = eval(body, json!({"input": {"low": -1e19, "high": 1e19}}));
+        assert!(
+            matches!(&result, Err(JsonataError::Evaluation(m)) if m.starts_with("D2014")),
+            "{body}: {result:?}"
+        );
+    }
+    // Ranges within bounds are untouched, as are their usual errors and empty results.
+    assert_eq!(eval("[1..3]", json!({})), Ok(Some(json!([1, 2, 3]))));
+    assert_eq!(
+        eval("[9007199254740990..9007199254740991]", json!({})),
+        Ok(Some(json!([9007199254740990_i64, 9007199254740991_i64])))
+    );
+    assert_eq!(eval("(1..3).($ * 2)", json!({})), Ok(Some(json!([2, 4, 6]))));
+    assert_eq!(eval("[3..1]", json!({})), Ok(Some(json!([]))));
+    assert_eq!(eval("[$nothing..3]", json!({})), Ok(Some(json!([]))));
+    assert!(matches!(eval("'a'..3", json!({})), Err(JsonataError::Evaluation(m)) if m.starts_with("T2003")));
+    assert!(matches!(eval("0..10000000", json!({})), Err(JsonataError::Evaluation(m)) if m.starts_with("D2014")));
+}
