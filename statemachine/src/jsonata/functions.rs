@@ -33,7 +33,10 @@ pub(super) fn register(evaluator: &mut Evaluator) -> Result<(), JsonataError> {
         .register_fn("parse", intrinsic(Function::StringToJson, 1))
         .map_err(setup)?;
     evaluator
-        .register_fn(super::range_guard::OPERAND_FN, super::range_guard::check_operand)
+        .register_fn(
+            super::range_guard::OPERAND_FN,
+            super::range_guard::check_operand,
+        )
         .map_err(setup)?;
     evaluator
         .register_fn_override("random", random)

@@ -115,9 +115,16 @@ fn ranges_of_huge_numbers_are_an_error_not_a_crash() {
         eval("[9007199254740990..9007199254740991]", json!({})),
         Ok(Some(json!([9007199254740990_i64, 9007199254740991_i64])))
     );
-    assert_eq!(eval("(1..3).($ * 2)", json!({})), Ok(Some(json!([2, 4, 6]))));
+    assert_eq!(
+        eval("(1..3).($ * 2)", json!({})),
+        Ok(Some(json!([2, 4, 6])))
+    );
     assert_eq!(eval("[3..1]", json!({})), Ok(Some(json!([]))));
     assert_eq!(eval("[$nothing..3]", json!({})), Ok(Some(json!([]))));
-    assert!(matches!(eval("'a'..3", json!({})), Err(JsonataError::Evaluation(m)) if m.starts_with("T2003")));
-    assert!(matches!(eval("0..10000000", json!({})), Err(JsonataError::Evaluation(m)) if m.starts_with("D2014")));
+    assert!(
+        matches!(eval("'a'..3", json!({})), Err(JsonataError::Evaluation(m)) if m.starts_with("T2003"))
+    );
+    assert!(
+        matches!(eval("0..10000000", json!({})), Err(JsonataError::Evaluation(m)) if m.starts_with("D2014"))
+    );
 }

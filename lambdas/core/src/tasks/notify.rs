@@ -264,6 +264,12 @@ impl NotifyTask {
             Some(_) => self.store.stage_refresh().await?,
             None => None,
         };
+        // The registry holds each area's name and region for the message: read once for the batch.
+        let registry = if schedule.changed.is_empty() {
+            Vec::new()
+        } else {
+            self.store.subscribed_areas().await?
+        };
         let mut batch = Vec::new();
         for area in &schedule.changed {
             let announced = match (&current, schedule.written_at.get(area)) {
@@ -273,7 +279,7 @@ impl NotifyTask {
                 _ => false,
             };
             if !announced {
-                batch.extend(self.schedule_change(area, stage, now).await?);
+                batch.extend(self.schedule_change(area, stage, &registry, now).await?);
             }
         }
         Ok(batch)
@@ -351,7 +357,8 @@ impl NotifyTask {
                     None => false,
                 };
                 if at_current && noticeable && !announced {
-                    self.schedule_change(&schedule.area_id, schedule.stage, now)
+                    let registry = self.store.subscribed_areas().await?;
+                    self.schedule_change(&schedule.area_id, schedule.stage, &registry, now)
                         .await?
                 } else {
                     Vec::new()
@@ -383,28 +390,24 @@ impl NotifyTask {
         Ok(batch)
     }
 
+    /// `registry` is `subscribed_areas()`: the area's name and region for the message, as it was
+    /// found when people subscribed (an area no longer in it has no one to tell).
     async fn schedule_change(
         &self,
         area_id: &AreaId,
         stage: Stage,
+        registry: &[Area],
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
+        let Some(area) = registry.iter().find(|a| &a.id == area_id) else {
+            return Ok(Vec::new());
+        };
         let Some(schedule) = self.store.schedule(area_id, stage).await? else {
             return Ok(Vec::new());
         };
         let subscribers = self.store.subscribers_of(area_id).await?;
-        // The area's name and region for the message, as it was found when people subscribed.
-        let Some(area) = self
-            .store
-            .subscribed_areas()
-            .await?
-            .into_iter()
-            .find(|a| &a.id == area_id)
-        else {
-            return Ok(Vec::new());
-        };
         let key = format!("schedule:{area_id}:{}", schedule.fingerprint());
-        let messages = render::schedule_change(&area, &schedule, now);
+        let messages = render::schedule_change(area, &schedule, now);
         Ok(subscribers
             .into_iter()
             .flat_map(|chat| Outgoing::parts(chat, &key, messages.clone()))
