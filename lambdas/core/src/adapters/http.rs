@@ -14,8 +14,6 @@ use crate::errors::UpstreamError;
 /// Setting up an adapter failed; nothing was sent anywhere.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientSetupError {
-    #[error("cannot build the HTTP client: {0}")]
-    Client(#[from] reqwest::Error),
     #[error("{url:?} is not a usable base URL: {reason}")]
     BaseUrl { url: String, reason: String },
     #[error("{service} needs an API token and none was configured")]
@@ -27,28 +25,31 @@ pub enum ClientSetupError {
 }
 
 /// An adapter's HTTP client: every request it starts gives up after `timeout` (connecting
-/// included) and names `user_agent`. Cheap to clone.
+/// included) and names `user_agent`. Cheap to clone. The process's `reqwest::Client` behind it
+/// is built on the first request ([`shared_client`]), so a function answering an invocation
+/// without any upstream call never pays for it.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    client: Client,
     timeout: Duration,
     user_agent: HeaderValue,
 }
 
 impl HttpClient {
-    pub fn get(&self, url: Url) -> RequestBuilder {
+    pub fn get(&self, url: Url) -> Result<RequestBuilder, reqwest::Error> {
         self.request(Method::GET, url)
     }
 
-    pub fn post(&self, url: Url) -> RequestBuilder {
+    pub fn post(&self, url: Url) -> Result<RequestBuilder, reqwest::Error> {
         self.request(Method::POST, url)
     }
 
-    pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
-        self.client
+    /// Fails only when the process's client cannot be built (its TLS set-up failed): the caller
+    /// reports that as it reports a transport failure.
+    pub fn request(&self, method: Method, url: Url) -> Result<RequestBuilder, reqwest::Error> {
+        Ok(shared_client()?
             .request(method, url)
             .timeout(self.timeout)
-            .header(USER_AGENT, self.user_agent.clone())
+            .header(USER_AGENT, self.user_agent.clone()))
     }
 }
 
@@ -61,8 +62,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const MAX_REDIRECTS: usize = 5;
 
 /// The process's one `reqwest::Client`: building one loads the TLS roots and sets up a connection
-/// pool, which every adapter of a process (Eskom, EskomSePush, Telegram) can share, so a cold start
-/// pays for it once. Timeouts and the User-Agent go on each request instead ([`HttpClient`]).
+/// pool, which every adapter of a process (Eskom, EskomSePush, Telegram) can share, so a process
+/// pays for it once, on its first upstream request. Timeouts and the User-Agent go on each request
+/// instead ([`HttpClient`]).
 static SHARED: OnceLock<Client> = OnceLock::new();
 
 /// A client whose every request gives up after `timeout` (connecting included) and follows a
@@ -72,7 +74,6 @@ pub fn build_client(timeout: Duration, user_agent: &str) -> Result<HttpClient, C
     let user_agent = HeaderValue::from_str(user_agent)
         .map_err(|_| ClientSetupError::InvalidUserAgent(user_agent.to_owned()))?;
     Ok(HttpClient {
-        client: shared_client()?,
         timeout,
         user_agent,
     })

@@ -3,6 +3,7 @@
 pub mod dynamo;
 pub mod eskom;
 pub mod http;
+pub mod lambda_env_config;
 pub mod memory_store;
 pub mod sdk_config;
 pub mod sepush;

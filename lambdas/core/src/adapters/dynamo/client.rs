@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
+use aws_types::sdk_config::{RetryConfig, TimeoutConfig};
 
 use crate::adapters::sdk_config;
 

@@ -98,7 +98,11 @@ impl EskomClient {
     ) -> Result<String, UpstreamError> {
         let url = http::endpoint(&self.base_url, segments);
         tracing::debug!(service = SERVICE, %url, "requesting");
-        let request = self.http.get(url).query(query);
+        let request = self
+            .http
+            .get(url)
+            .map_err(|e| http::transport_error(SERVICE, self.timeout, e))?
+            .query(query);
         let answer = http::send(SERVICE, self.timeout, request).await?;
         if known_pages::is_request_rejected(&answer.body) {
             tracing::warn!(

@@ -138,6 +138,7 @@ impl SePushClient {
         let request = self
             .http
             .get(url)
+            .map_err(|e| http::transport_error(SERVICE, self.timeout, e))?
             .header("Token", self.token.clone())
             .query(query);
         let answer = http::send(SERVICE, self.timeout, request).await?;

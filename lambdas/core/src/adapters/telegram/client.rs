@@ -147,6 +147,7 @@ impl TelegramClient {
         let response = self
             .http
             .post(url)
+            .map_err(|e| self.transport_error(method, e))?
             .json(body)
             .send()
             .await
