@@ -6,7 +6,9 @@
 //! tasks, a 401 for the webhook, a 405 for the web pages), and the stage task's real work: GetStatus from a local Eskom
 //! stand-in and the conditional write of the new stage to moto's DynamoDB
 //! (`LOADSHED_TEST_AWS_ENDPOINT`, set by `scripts/with-moto`; without it that scenario is skipped
-//! and says so).
+//! and says so). The real work is also timed warm: each of its processes gets a second
+//! invocation, timed from its first answer to its second, so the table shows what the start costs
+//! beyond the work (whose floor is moto, a Python server, and the stand-in).
 //!
 //!   cargo run --example cold_start -- [BINARY_DIR]   (default: target/release; COLD_START_RUNS=15,
 //!   COLD_START_ONLY=loadshed-stage,... to time only some functions)
@@ -62,6 +64,9 @@ impl Respond for Recorder {
 
 struct Run {
     elapsed: Duration,
+    /// With [`Scenario::warm`]: the second invocation of the same process, from the first answer
+    /// to the second: the same work without the start.
+    warm: Option<(Duration, Answer)>,
     peak_rss_kib: u64,
     answer: Answer,
 }
@@ -74,6 +79,9 @@ struct Scenario {
     payload: Box<dyn Fn(usize) -> Value>,
     /// Whether an answer is the one this scenario expects (a run that is not fails the bench).
     expect: fn(&Answer) -> bool,
+    /// Whether each process is also given a second invocation (of payload `i + runs`), timed as
+    /// the warm figure: what the cold figure costs beyond the work itself.
+    warm: bool,
 }
 
 #[tokio::main]
@@ -123,11 +131,21 @@ async fn main() {
         }
         let mut results = Vec::with_capacity(runs);
         for i in 0..runs {
-            let run = one_run(&binary, &scenario.env, (scenario.payload)(i)).await;
+            let second = scenario.warm.then(|| (scenario.payload)(i + runs));
+            let run = one_run(&binary, &scenario.env, (scenario.payload)(i), second).await;
             if !(scenario.expect)(&run.answer) {
                 eprintln!(
                     "cold_start: {} ({}) run {i} answered {} {}",
                     scenario.function, scenario.what, run.answer.kind, run.answer.body
+                );
+                failed = true;
+            }
+            if let Some((_, second)) = &run.warm
+                && !(scenario.expect)(second)
+            {
+                eprintln!(
+                    "cold_start: {} ({}) run {i}, second invocation, answered {} {}",
+                    scenario.function, scenario.what, second.kind, second.body
                 );
                 failed = true;
             }
@@ -153,6 +171,21 @@ async fn main() {
             median(&rss),
             rss[rss.len() - 1],
         );
+        let mut warm: Vec<f64> = results
+            .iter()
+            .filter_map(|r| r.warm.as_ref())
+            .map(|(d, _)| d.as_secs_f64() * 1000.0)
+            .collect();
+        if !warm.is_empty() {
+            warm.sort_by(f64::total_cmp);
+            println!(
+                "| {} | the same, warm: a second invocation of the process | {:.1} | {:.1}-{:.1} | - | - |",
+                scenario.function,
+                median(&warm),
+                warm[0],
+                warm[warm.len() - 1],
+            );
+        }
     }
     if failed {
         std::process::exit(1);
@@ -215,6 +248,7 @@ fn no_io_scenarios() -> Vec<Scenario> {
             env: base_env(),
             payload: Box::new(|_| json!({"unexpected": "shape"})),
             expect: invalid_input,
+            warm: false,
         })
         .collect();
     scenarios.push(Scenario {
@@ -230,6 +264,7 @@ fn no_io_scenarios() -> Vec<Scenario> {
             })
         }),
         expect: |answer| answer.kind == "response" && answer.body["statusCode"] == 401,
+        warm: false,
     });
     scenarios.push(Scenario {
         function: "loadshed-web",
@@ -244,6 +279,7 @@ fn no_io_scenarios() -> Vec<Scenario> {
             })
         }),
         expect: |answer| answer.kind == "response" && answer.body["statusCode"] == 405,
+        warm: false,
     });
     scenarios
 }
@@ -276,6 +312,7 @@ async fn real_work_scenario(eskom: &MockServer) -> Option<Scenario> {
         env,
         payload: Box::new(|_| json!({"trigger": "schedule"})),
         expect: |answer| answer.kind == "response" && answer.body["changed"] == true,
+        warm: true,
     })
 }
 
@@ -289,24 +326,42 @@ impl Respond for AlternatingStatus {
     }
 }
 
-async fn one_run(binary: &Path, env: &[(String, String)], payload: Value) -> Run {
+/// An invocation as the Runtime API hands it out.
+fn invocation(request_id: &str, payload: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("Lambda-Runtime-Aws-Request-Id", request_id)
+        .insert_header("Lambda-Runtime-Deadline-Ms", "4102444800000")
+        .insert_header(
+            "Lambda-Runtime-Invoked-Function-Arn",
+            "arn:aws:lambda:af-south-1:123456789012:function:bench",
+        )
+        .set_body_json(payload)
+}
+
+async fn one_run(
+    binary: &Path,
+    env: &[(String, String)],
+    payload: Value,
+    second: Option<Value>,
+) -> Run {
     let api = MockServer::start().await;
     let (sender, mut answers) = unbounded_channel();
+    // wiremock answers with the first mounted mock that matches and is not used up.
     Mock::given(method("GET"))
         .and(path(NEXT))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("Lambda-Runtime-Aws-Request-Id", "bench-1")
-                .insert_header("Lambda-Runtime-Deadline-Ms", "4102444800000")
-                .insert_header(
-                    "Lambda-Runtime-Invoked-Function-Arn",
-                    "arn:aws:lambda:af-south-1:123456789012:function:bench",
-                )
-                .set_body_json(payload),
-        )
+        .respond_with(invocation("bench-1", payload))
         .up_to_n_times(1)
         .mount(&api)
         .await;
+    let warm = second.is_some();
+    if let Some(second) = second {
+        Mock::given(method("GET"))
+            .and(path(NEXT))
+            .respond_with(invocation("bench-2", second))
+            .up_to_n_times(1)
+            .mount(&api)
+            .await;
+    }
     // After its answer the function asks for the next invocation and waits here until killed.
     Mock::given(method("GET"))
         .and(path(NEXT))
@@ -315,7 +370,7 @@ async fn one_run(binary: &Path, env: &[(String, String)], payload: Value) -> Run
         .await;
     Mock::given(method("POST"))
         .and(path_regex(
-            "^/2018-06-01/runtime/(invocation/bench-1/(response|error)|init/error)$",
+            "^/2018-06-01/runtime/(invocation/bench-[12]/(response|error)|init/error)$",
         ))
         .respond_with(Recorder(Mutex::new(sender)))
         .mount(&api)
@@ -349,10 +404,27 @@ async fn one_run(binary: &Path, env: &[(String, String)], payload: Value) -> Run
         .ok()
         .flatten()
         .unwrap_or_else(|| panic!("{} did not answer within 30 s", binary.display()));
+    // Read before a second invocation can raise it: the peak of the cold start alone.
     let peak_rss_kib = child.id().map(peak_rss_kib).unwrap_or_default();
+    let warm = if warm {
+        let second = tokio::time::timeout(PATIENCE, answers.recv())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} did not answer a second time within 30 s",
+                    binary.display()
+                )
+            });
+        Some((second.at - answer.at, second))
+    } else {
+        None
+    };
     child.kill().await.ok();
     Run {
         elapsed: answer.at - spawned,
+        warm,
         peak_rss_kib,
         answer,
     }
