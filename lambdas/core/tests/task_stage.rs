@@ -219,3 +219,72 @@ async fn a_slower_pollers_older_reading_never_overwrites_a_newer_one() {
         .expect("stored");
     assert_eq!(stored.stage, stage(5));
 }
+
+/// A source whose reading waits until the store has been asked for the stored stage.
+struct WaitsForTheStore(Arc<tokio::sync::Notify>);
+
+#[async_trait::async_trait]
+impl loadshed_core::ports::StageSource for WaitsForTheStore {
+    async fn current_stage(&self) -> Result<loadshed_core::domain::Stage, UpstreamError> {
+        self.0.notified().await;
+        Ok(stage(3))
+    }
+}
+
+/// The in-memory store, telling the source when the stored stage is read.
+struct TellsTheSource {
+    store: MemoryStore,
+    read: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait::async_trait]
+impl StageStore for TellsTheSource {
+    async fn current_stage(
+        &self,
+    ) -> Result<Option<loadshed_core::ports::StoredStage>, loadshed_core::errors::StoreError> {
+        self.read.notify_one();
+        self.store.current_stage().await
+    }
+
+    async fn stage_refresh(
+        &self,
+    ) -> Result<Option<loadshed_core::ports::StageRefresh>, loadshed_core::errors::StoreError> {
+        self.store.stage_refresh().await
+    }
+
+    async fn put_stage_refresh(
+        &self,
+        marker: &loadshed_core::ports::StageRefresh,
+    ) -> Result<bool, loadshed_core::errors::StoreError> {
+        self.store.put_stage_refresh(marker).await
+    }
+
+    async fn put_stage(
+        &self,
+        stage: loadshed_core::domain::Stage,
+        at: chrono::DateTime<chrono::Utc>,
+        expected: Option<u64>,
+    ) -> Result<loadshed_core::ports::StageWrite, loadshed_core::errors::StoreError> {
+        self.store.put_stage(stage, at, expected).await
+    }
+}
+
+#[tokio::test]
+async fn the_stored_stage_is_read_while_upstream_is_asked() {
+    // Sequential reads would leave the source waiting for a store read that only comes after it.
+    let read = Arc::new(tokio::sync::Notify::new());
+    let task = StageTask::new(
+        Arc::new(WaitsForTheStore(read.clone())),
+        Arc::new(TellsTheSource {
+            store: MemoryStore::new(),
+            read,
+        }),
+        clock(),
+    );
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(5), task.poll())
+        .await
+        .expect("the upstream reading and the stored stage's read overlap")
+        .expect("poll");
+    assert!(outcome.changed);
+    assert_eq!((outcome.stage, outcome.previous), (stage(3), None));
+}

@@ -50,11 +50,25 @@ impl StageTask {
     ///
     /// The reading is stored with the time it was taken, and never over a reading taken later: of two
     /// pollers racing, the slower one's older reading loses even when its write comes last.
+    ///
+    /// The first read of the stored stage goes out together with the upstream reading: neither needs
+    /// the other, and a cold start then opens its two connections at once. A stored stage read a
+    /// little early is no risk: a write over it is conditional, and a lost one re-reads.
     pub async fn poll(&self) -> Result<StageOutcome, TaskError> {
-        let reading = self.source.current_stage().await?;
-        let observed = self.clock.now();
+        // The reading's time is taken when it arrives, not when the store's answer does.
+        let read_upstream = async {
+            let reading = self.source.current_stage().await;
+            (reading, self.clock.now())
+        };
+        let ((reading, observed), first_stored) =
+            futures::future::join(read_upstream, self.store.current_stage()).await;
+        let reading = reading?;
+        let mut first_stored = Some(first_stored);
         for _ in 0..WRITE_ROUNDS {
-            let stored = self.store.current_stage().await?;
+            let stored = match first_stored.take() {
+                Some(stored) => stored?,
+                None => self.store.current_stage().await?,
+            };
             if let Some(stored) = &stored
                 && (stored.stage == reading || stored.updated_at > observed)
             {
