@@ -35,7 +35,8 @@ impl Request {
         url.set_fragment(None);
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, user_agent);
-        // What reqwest sent by default; some servers and firewalls treat a request without it as a bot's.
+        // reqwest sent it by default: kept so every upstream, Eskom's firewall included, gets the
+        // request it got before.
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         Request {
             method,
