@@ -9,10 +9,10 @@ mod suburbs;
 
 use std::time::Duration;
 
+use ::http::StatusCode;
 use async_trait::async_trait;
 #[cfg(feature = "schedules")]
 use chrono::NaiveDate;
-use reqwest::StatusCode;
 use url::Url;
 
 use crate::adapters::http::{self, ClientSetupError};
@@ -74,7 +74,6 @@ impl Default for EskomConfig {
 #[derive(Debug, Clone)]
 pub struct EskomClient {
     base_url: Url,
-    timeout: Duration,
     http: http::HttpClient,
 }
 
@@ -83,11 +82,7 @@ impl EskomClient {
     pub fn new(config: EskomConfig) -> Result<Self, ClientSetupError> {
         let base_url = http::parse_base_url(&config.base_url)?;
         let http = http::build_client(config.timeout, &config.user_agent)?;
-        Ok(EskomClient {
-            base_url,
-            timeout: config.timeout,
-            http,
-        })
+        Ok(EskomClient { base_url, http })
     }
 
     /// GETs `segments` (with `query`) and returns the body of a successful answer.
@@ -98,12 +93,8 @@ impl EskomClient {
     ) -> Result<String, UpstreamError> {
         let url = http::endpoint(&self.base_url, segments);
         tracing::debug!(service = SERVICE, %url, "requesting");
-        let request = self
-            .http
-            .get(url)
-            .map_err(|e| http::transport_error(SERVICE, self.timeout, e))?
-            .query(query);
-        let answer = http::send(SERVICE, self.timeout, request).await?;
+        let request = self.http.get(url).query(query);
+        let answer = http::send(SERVICE, request).await?;
         if known_pages::is_request_rejected(&answer.body) {
             tracing::warn!(
                 service = SERVICE,

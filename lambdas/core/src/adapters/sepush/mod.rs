@@ -9,10 +9,10 @@ mod token;
 
 use std::time::Duration;
 
+use ::http::StatusCode;
+use ::http::header::{HeaderName, HeaderValue};
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use reqwest::StatusCode;
-use reqwest::header::HeaderValue;
 use serde::Deserialize;
 use url::Url;
 
@@ -29,6 +29,9 @@ pub use token::ApiToken;
 
 /// The name errors and logs give this upstream.
 pub const SERVICE: &str = "EskomSePush";
+
+/// The header every request carries the API token in.
+const TOKEN: HeaderName = HeaderName::from_static("token");
 
 /// Where and how to reach EskomSePush.
 #[derive(Debug, Clone)]
@@ -69,7 +72,6 @@ impl Default for SePushConfig {
 #[derive(Debug, Clone)]
 pub struct SePushClient {
     base_url: Url,
-    timeout: Duration,
     token: HeaderValue,
     http: http::HttpClient,
 }
@@ -92,13 +94,12 @@ impl SePushClient {
         let base_url = http::parse_base_url(&config.base_url)?;
         let mut token = HeaderValue::from_str(config.token.expose())
             .map_err(|_| ClientSetupError::InvalidToken { service: SERVICE })?;
-        // Keeps the value out of HTTP/2 header compression tables and out of reqwest's debug output.
+        // Keeps the value out of every request's and header map's `Debug` output.
         token.set_sensitive(true);
         // The token is in every request: the client follows no redirect away from the origin.
         let http = http::build_client(config.timeout, SePushConfig::USER_AGENT)?;
         Ok(SePushClient {
             base_url,
-            timeout: config.timeout,
             token,
             http,
         })
@@ -138,10 +139,9 @@ impl SePushClient {
         let request = self
             .http
             .get(url)
-            .map_err(|e| http::transport_error(SERVICE, self.timeout, e))?
-            .header("Token", self.token.clone())
+            .header(TOKEN, self.token.clone())
             .query(query);
-        let answer = http::send(SERVICE, self.timeout, request).await?;
+        let answer = http::send(SERVICE, request).await?;
         if let Some(error) = answer_error(endpoint, &answer, query) {
             tracing::warn!(service = SERVICE, status = answer.status.as_u16(), %error, "request failed");
             return Err(error);

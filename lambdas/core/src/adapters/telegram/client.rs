@@ -1,4 +1,3 @@
-use std::error::Error as _;
 use std::fmt;
 use std::time::Duration;
 
@@ -8,8 +7,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::adapters::http::{
-    ClientSetupError, HttpClient, MAX_BODY_BYTES, build_client, endpoint, parse_base_url,
-    read_capped,
+    ClientSetupError, HttpClient, HttpError, build_client, endpoint, parse_base_url,
 };
 use crate::domain::ChatId;
 use crate::ports::{Message, Messenger, SendError, Sent};
@@ -144,25 +142,21 @@ impl TelegramClient {
             &self.base_url,
             &[&format!("bot{}", self.token.expose()), method],
         );
-        let response = self
+        let request = self
             .http
             .post(url)
-            .map_err(|e| self.transport_error(method, e))?
             .json(body)
+            .map_err(|e| TelegramError::Unencodable {
+                method,
+                detail: e.to_string(),
+            })?;
+        let response = request
             .send()
             .await
             .map_err(|e| self.transport_error(method, e))?;
-        let status = response.status();
+        let status = response.status;
         tracing::debug!(method, status = status.as_u16(), "Telegram answered");
-        let Some(bytes) = read_capped(response, MAX_BODY_BYTES)
-            .await
-            .map_err(|e| self.transport_error(method, e))?
-        else {
-            return Err(TelegramError::Malformed {
-                method,
-                detail: format!("answer larger than {MAX_BODY_BYTES} bytes, not read"),
-            });
-        };
+        let bytes = response.body;
         match serde_json::from_slice::<Envelope<T>>(&bytes) {
             Ok(envelope) if envelope.ok && status.is_success() => {
                 envelope.result.ok_or_else(|| TelegramError::Malformed {
@@ -185,24 +179,20 @@ impl TelegramClient {
         }
     }
 
-    fn transport_error(&self, method: &'static str, error: reqwest::Error) -> TelegramError {
-        if error.is_timeout() {
-            return TelegramError::Timeout {
+    fn transport_error(&self, method: &'static str, error: HttpError) -> TelegramError {
+        match error {
+            HttpError::Timeout(after) => TelegramError::Timeout { method, after },
+            HttpError::TooLarge { .. } => TelegramError::Malformed {
                 method,
-                after: self.timeout,
-            };
+                detail: error.to_string(),
+            },
+            other => TelegramError::Unavailable {
+                method,
+                // No error of the chain holds the URL; this is for a cause deep in it that might
+                // quote the token anyway.
+                detail: other.chain().replace(self.token.expose(), "<token>"),
+            },
         }
-        let error = error.without_url();
-        let mut detail = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            detail.push_str(": ");
-            detail.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        // The URL is stripped above; this is for a cause deep in the chain that might quote it anyway.
-        let detail = detail.replace(self.token.expose(), "<token>");
-        TelegramError::Unavailable { method, detail }
     }
 }
 

@@ -48,6 +48,13 @@ pub enum TelegramError {
         method: &'static str,
         detail: String,
     },
+    /// The request's body could not be written as JSON: nothing was sent, and the same call fails
+    /// the same way every time.
+    #[error("Telegram {method}: the request could not be encoded as JSON: {detail}")]
+    Unencodable {
+        method: &'static str,
+        detail: String,
+    },
 }
 
 impl Named for TelegramError {
@@ -62,7 +69,8 @@ impl Named for TelegramError {
             // The request itself was refused for this chat: retrying the same call cannot help.
             TelegramError::Forbidden { .. }
             | TelegramError::ChatMigrated { .. }
-            | TelegramError::Rejected { .. } => ErrorName::InvalidInput,
+            | TelegramError::Rejected { .. }
+            | TelegramError::Unencodable { .. } => ErrorName::InvalidInput,
         }
     }
 }
@@ -86,6 +94,11 @@ impl From<TelegramError> for SendError {
                 reason: description,
             },
             TelegramError::Unauthorized { .. } => SendError::Unauthorized,
+            // Never sent, so no HTTP status: 0 says so. Permanent, as a refusal is.
+            TelegramError::Unencodable { detail, .. } => SendError::Rejected {
+                status: 0,
+                reason: detail,
+            },
             error @ (TelegramError::Timeout { .. }
             | TelegramError::Unavailable { .. }
             | TelegramError::Malformed { .. }) => SendError::Unavailable {
@@ -271,5 +284,20 @@ mod tests {
                 to: ChatId(-1001283156137)
             }
         );
+    }
+
+    #[test]
+    fn a_request_that_cannot_be_encoded_is_permanent() {
+        let error = TelegramError::Unencodable {
+            method: "sendMessage",
+            detail: "key must be a string".into(),
+        };
+        assert_eq!(error.error_name(), ErrorName::InvalidInput);
+        let sent = SendError::from(error);
+        assert!(
+            matches!(&sent, SendError::Rejected { status: 0, reason } if reason == "key must be a string"),
+            "{sent:?}"
+        );
+        assert_eq!(sent.error_name(), ErrorName::InvalidInput);
     }
 }

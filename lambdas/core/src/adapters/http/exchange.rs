@@ -1,0 +1,116 @@
+//! One exchange with an upstream: the request, the redirects it is allowed, and the whole answer
+//! read to at most [`MAX_BODY_BYTES`], all within the request's timeout.
+
+use std::time::Duration;
+
+use http::StatusCode;
+use http::header::HeaderMap;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::{Body, Bytes, Incoming};
+
+use super::redirect;
+use super::request::Request;
+use super::shared_client::{self, TlsSetupError};
+
+/// The most of an answer any upstream body is read to, in bytes. The largest real answers (Eskom's
+/// schedule pages) are tens of KiB; our functions have 128 MB, and a hostile or broken server
+/// must not be able to fill it.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// An upstream answer, read in full.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A request that produced no complete answer. No variant holds the URL (Telegram's has the
+/// token in its path), nor does any error beneath one: hyper's errors name no URL.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// Connecting, the headers and the whole body together took longer than the request's timeout.
+    #[error("no complete answer within {0:?}")]
+    Timeout(Duration),
+    /// The answer's `Content-Length`, or what arrived of it, is over [`MAX_BODY_BYTES`].
+    #[error("answer larger than {limit} bytes, not read")]
+    TooLarge { limit: usize },
+    /// Connecting or sending failed (refused, reset, DNS, TLS) or the answer's head was unreadable.
+    #[error("error sending request")]
+    Send(#[source] hyper_util::client::legacy::Error),
+    /// The connection failed or broke while the body was read.
+    #[error("error reading the answer's body")]
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the request URL is not a URI hyper can send")]
+    Uri(#[source] http::uri::InvalidUri),
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+}
+
+impl HttpError {
+    /// The message of this error and of every error beneath it, e.g. "error sending request:
+    /// client error (Connect): tcp connect error: Connection refused (os error 111)".
+    pub fn chain(&self) -> String {
+        let mut detail = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            detail.push_str(": ");
+            detail.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        detail
+    }
+}
+
+/// Sends `request`, following the redirects [`redirect::next_request`] allows, and reads the final
+/// answer whole. The timeout covers all of it, as reqwest's did: a server that sends its headers
+/// at once and then trickles the body must not hold the function longer than one slow answer.
+pub async fn send(request: Request) -> Result<Response, HttpError> {
+    let timeout = request.timeout;
+    match tokio::time::timeout(timeout, exchange(request)).await {
+        Ok(result) => result,
+        Err(_) => Err(HttpError::Timeout(timeout)),
+    }
+}
+
+async fn exchange(mut request: Request) -> Result<Response, HttpError> {
+    let client = shared_client::shared()?;
+    let origin = request.url.origin();
+    let mut followed = 0;
+    loop {
+        let response = client
+            .request(request.to_hyper()?)
+            .await
+            .map_err(HttpError::Send)?;
+        let status = response.status();
+        match redirect::next_request(&request, status, response.headers(), &origin, followed) {
+            // The redirect's own body is dropped unread, and its connection with it.
+            Some(next) => {
+                followed += 1;
+                request = next;
+            }
+            None => {
+                let (parts, body) = response.into_parts();
+                let body = read_capped(body, MAX_BODY_BYTES).await?;
+                return Ok(Response {
+                    status: parts.status,
+                    headers: parts.headers,
+                    body,
+                });
+            }
+        }
+    }
+}
+
+/// `body` in full, unless it is longer than `limit`: refused by its `Content-Length` before
+/// anything is read (hyper's size hint is exactly that header), else once what arrived is over.
+async fn read_capped(body: Incoming, limit: usize) -> Result<Bytes, HttpError> {
+    if body.size_hint().lower() > limit as u64 {
+        return Err(HttpError::TooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(HttpError::TooLarge { limit }),
+        Err(error) => Err(HttpError::Body(error)),
+    }
+}
