@@ -13,7 +13,6 @@
 mod exchange;
 mod redirect;
 mod request;
-mod shared_client;
 
 use std::time::Duration;
 
@@ -27,7 +26,6 @@ use crate::errors::UpstreamError;
 pub use exchange::{HttpError, MAX_BODY_BYTES, Response};
 pub use redirect::MAX_REDIRECTS;
 pub use request::Request;
-pub use shared_client::TlsSetupError;
 
 /// Setting up an adapter failed; nothing was sent anywhere.
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +43,8 @@ pub enum ClientSetupError {
 /// An adapter's HTTP client: every request it starts gives up after `timeout` (connecting and
 /// reading the whole answer included), names `user_agent`, and follows a redirect only to the same
 /// scheme, host and port (`redirect`): safe for requests that carry a secret (EskomSePush's `Token`
-/// header, Telegram's token in the path). Cheap to clone. The process's hyper client behind it is
-/// built on the first request (`shared_client`).
+/// header, Telegram's token in the path). Cheap to clone. The connector behind it is the process's
+/// one, the AWS SDK's, built on the first request ([`crate::adapters::shared_connector`]).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     timeout: Duration,
