@@ -8,12 +8,12 @@
 //! exchange, same-origin redirects, a body cap, a query string, a JSON body) is the few modules
 //! below, on the crates the SDK brings. Measured on the stage function's arm64 zip
 //! (`scripts/lambda-size --arch arm64 loadshed-stage`): 2,644,168 bytes with reqwest, 2,533,331
-//! without (-110,837, -4.2%).
+//! without (-110,837, -4.2%). The requests now go through the SDK's connector itself, one per
+//! process ([`crate::adapters::shared_connector`]): 2,464,015 bytes (-69,316 more).
 
 mod exchange;
 mod redirect;
 mod request;
-mod shared_client;
 
 use std::time::Duration;
 
@@ -27,7 +27,6 @@ use crate::errors::UpstreamError;
 pub use exchange::{HttpError, MAX_BODY_BYTES, Response};
 pub use redirect::MAX_REDIRECTS;
 pub use request::Request;
-pub use shared_client::TlsSetupError;
 
 /// Setting up an adapter failed; nothing was sent anywhere.
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +44,8 @@ pub enum ClientSetupError {
 /// An adapter's HTTP client: every request it starts gives up after `timeout` (connecting and
 /// reading the whole answer included), names `user_agent`, and follows a redirect only to the same
 /// scheme, host and port (`redirect`): safe for requests that carry a secret (EskomSePush's `Token`
-/// header, Telegram's token in the path). Cheap to clone. The process's hyper client behind it is
-/// built on the first request (`shared_client`).
+/// header, Telegram's token in the path). Cheap to clone. The connector behind it is the process's
+/// one, the AWS SDK's, built on the first request ([`crate::adapters::shared_connector`]).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     timeout: Duration,

@@ -16,15 +16,13 @@ use std::sync::Arc;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider, future};
 use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
-use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 use aws_types::sdk_config::{RetryConfig, TimeoutConfig};
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+
+use super::shared_connector::SharedConnectorClient;
 
 /// What a variable lookup answers; the process environment in a function, a table in tests.
 type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -41,8 +39,9 @@ fn non_blank(lookup: &Lookup, name: &str) -> Option<String> {
 }
 
 /// The configuration every SDK client of the process is built from: region, credentials and
-/// endpoints from the environment, the HTTPS client of the SDK's `default-https-client`, with
-/// its TLS set up on the first request ([`DeferredTls`]). Makes no network call and reads no file.
+/// endpoints from the environment, and the process's one connector (the SDK's own HTTPS client,
+/// shared with the upstream adapters and built on the first request: [`SharedConnectorClient`]).
+/// Makes no network call and reads no file.
 pub fn sdk_config(timeouts: TimeoutConfig, retries: RetryConfig) -> SdkConfig {
     from_lookup(process_env(), timeouts, retries)
 }
@@ -61,11 +60,6 @@ fn from_lookup(lookup: Lookup, timeouts: TimeoutConfig, retries: RetryConfig) ->
     let region = non_blank(&lookup, "AWS_REGION")
         .or_else(|| non_blank(&lookup, "AWS_DEFAULT_REGION"))
         .map(Region::new);
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-        ))
-        .build_https();
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region)
@@ -73,7 +67,7 @@ fn from_lookup(lookup: Lookup, timeouts: TimeoutConfig, retries: RetryConfig) ->
             lookup: lookup.clone(),
         }))
         .service_config(EnvEndpoints { lookup })
-        .http_client(DeferredTls(https))
+        .http_client(SharedHttpClient::new(SharedConnectorClient))
         .timeout_config(timeouts)
         .retry_config(retries)
         .build()
@@ -155,29 +149,6 @@ impl LoadServiceConfig for EnvEndpoints {
         let service = key.service_id().to_uppercase().replace(' ', "_");
         non_blank(&self.lookup, &format!("{}_{service}", key.env()))
             .or_else(|| non_blank(&self.lookup, key.env()))
-    }
-}
-
-/// The SDK's HTTPS client, minus its eager TLS set-up. The smithy client loads the system's root
-/// certificates and builds a TLS configuration when an SDK client is constructed
-/// (`validate_base_client_config`), so that a first request is not slowed by it; in a Lambda
-/// function that moves the cost (a few milliseconds, a directory of certificates read and parsed)
-/// into every cold start, even for an invocation that never calls AWS. Here it is paid on the
-/// first request instead, once per process (the roots are cached by the client).
-#[derive(Debug)]
-struct DeferredTls(SharedHttpClient);
-
-impl HttpClient for DeferredTls {
-    fn http_connector(
-        &self,
-        settings: &HttpConnectorSettings,
-        components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        self.0.http_connector(settings, components)
-    }
-
-    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
-        self.0.connector_metadata()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod lambda_env_config;
 pub mod memory_store;
 pub mod sdk_config;
 pub mod sepush;
+pub mod shared_connector;
 #[cfg(feature = "step-functions")]
 pub mod step_functions;
 pub mod telegram;

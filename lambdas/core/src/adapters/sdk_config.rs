@@ -19,7 +19,7 @@ static SHARED: OnceCell<SdkConfig> = OnceCell::const_new();
 
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(2))
+        .connect_timeout(super::shared_connector::CONNECT_TIMEOUT)
         .operation_attempt_timeout(Duration::from_secs(3))
         .operation_timeout(Duration::from_secs(8))
         .build()

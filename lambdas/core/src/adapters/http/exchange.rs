@@ -3,14 +3,17 @@
 
 use std::time::Duration;
 
+use aws_smithy_runtime_api::client::http::HttpConnector;
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_types::body::SdkBody;
 use http::StatusCode;
 use http::header::HeaderMap;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use hyper::body::{Body, Bytes, Incoming};
+use hyper::body::{Body, Bytes};
 
 use super::redirect;
 use super::request::Request;
-use super::shared_client::{self, TlsSetupError};
+use crate::adapters::shared_connector;
 
 /// The most of an answer any upstream body is read to, in bytes. The largest real answers (Eskom's
 /// schedule pages) are tens of KiB; our functions have 128 MB, and a hostile or broken server
@@ -26,7 +29,8 @@ pub struct Response {
 }
 
 /// A request that produced no complete answer. No variant holds the URL (Telegram's has the
-/// token in its path), nor does any error beneath one: hyper's errors name no URL.
+/// token in its path), nor does any error beneath one: neither the SDK connector's errors nor
+/// hyper's beneath them name a URL.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// Connecting, the headers and the whole body together took longer than the request's timeout.
@@ -35,16 +39,19 @@ pub enum HttpError {
     /// The answer's `Content-Length`, or what arrived of it, is over [`MAX_BODY_BYTES`].
     #[error("answer larger than {limit} bytes, not read")]
     TooLarge { limit: usize },
-    /// Connecting or sending failed (refused, reset, DNS, TLS) or the answer's head was unreadable.
+    /// Connecting or sending failed (refused, reset, DNS, TLS, the connector's connect timeout) or
+    /// the answer's head was unreadable.
     #[error("error sending request")]
-    Send(#[source] hyper_util::client::legacy::Error),
+    Send(#[source] ConnectorError),
     /// The connection failed or broke while the body was read.
     #[error("error reading the answer's body")]
     Body(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the request URL is not a URI hyper can send")]
     Uri(#[source] http::uri::InvalidUri),
-    #[error(transparent)]
-    Tls(#[from] TlsSetupError),
+    /// The request or its answer could not be carried between `http` and the SDK's own request
+    /// and response types (an invalid header, say): the same request fails every time.
+    #[error("the request or answer could not be converted for the connector")]
+    Convert(#[source] aws_smithy_runtime_api::http::HttpError),
 }
 
 impl HttpError {
@@ -74,14 +81,16 @@ pub async fn send(request: Request) -> Result<Response, HttpError> {
 }
 
 async fn exchange(mut request: Request) -> Result<Response, HttpError> {
-    let client = shared_client::shared()?;
+    let connector = shared_connector::shared();
     let origin = request.url.origin();
     let mut followed = 0;
     loop {
-        let response = client
-            .request(request.to_hyper()?)
+        let response = connector
+            .call(request.to_connector()?)
             .await
-            .map_err(HttpError::Send)?;
+            .map_err(HttpError::Send)?
+            .try_into_http1x()
+            .map_err(HttpError::Convert)?;
         let status = response.status();
         match redirect::next_request(&request, status, response.headers(), &origin, followed) {
             // The redirect's own body is dropped unread, and its connection with it.
@@ -103,8 +112,9 @@ async fn exchange(mut request: Request) -> Result<Response, HttpError> {
 }
 
 /// `body` in full, unless it is longer than `limit`: refused by its `Content-Length` before
-/// anything is read (hyper's size hint is exactly that header), else once what arrived is over.
-async fn read_capped(body: Incoming, limit: usize) -> Result<Bytes, HttpError> {
+/// anything is read (hyper's size hint is exactly that header, and `SdkBody` passes it on), else
+/// once what arrived is over.
+async fn read_capped(body: SdkBody, limit: usize) -> Result<Bytes, HttpError> {
     if body.size_hint().lower() > limit as u64 {
         return Err(HttpError::TooLarge { limit });
     }

@@ -4,9 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use http::{Method, Uri};
-use http_body_util::Full;
 use hyper::body::Bytes;
 use serde::Serialize;
 use url::Url;
@@ -89,14 +90,20 @@ impl Request {
         exchange::send(self).await
     }
 
-    /// The hyper request for this one: a clone, since a redirect may need the body again.
-    pub(super) fn to_hyper(&self) -> Result<http::Request<Full<Bytes>>, HttpError> {
+    /// The `http` request for this one: a clone, since a redirect may need the body again.
+    pub(super) fn to_http(&self) -> Result<http::Request<SdkBody>, HttpError> {
         let uri: Uri = self.url.as_str().parse().map_err(HttpError::Uri)?;
-        let mut request = http::Request::new(Full::new(self.body.clone()));
+        let mut request = http::Request::new(SdkBody::from(self.body.clone()));
         *request.method_mut() = self.method.clone();
         *request.uri_mut() = uri;
         *request.headers_mut() = self.headers.clone();
         Ok(request)
+    }
+
+    /// [`Self::to_http`] as the SDK connector's request type. Sensitive header values stay
+    /// sensitive through the conversion: the SDK's `HeaderValue` keeps `http`'s, flag included.
+    pub(super) fn to_connector(&self) -> Result<HttpRequest, HttpError> {
+        HttpRequest::try_from(self.to_http()?).map_err(HttpError::Convert)
     }
 }
 
@@ -147,9 +154,12 @@ mod tests {
         assert_eq!(built.headers()[USER_AGENT], "loadshed-test");
         assert_eq!(built.headers()[CONTENT_TYPE], "application/json");
         assert_eq!(&built.body[..], br#"{"a":1}"#);
-        let hyper = built.to_hyper().expect("valid uri");
-        assert_eq!(hyper.uri(), "http://h/p", "the fragment is not sent");
-        assert_eq!(hyper.headers()[USER_AGENT], "loadshed-test");
+        let sent = built.to_http().expect("valid uri");
+        assert_eq!(sent.uri(), "http://h/p", "the fragment is not sent");
+        assert_eq!(sent.headers()[USER_AGENT], "loadshed-test");
+        let connector = built.to_connector().expect("converts");
+        assert_eq!(connector.uri(), "http://h/p");
+        assert_eq!(connector.headers().get(USER_AGENT), Some("loadshed-test"));
     }
 
     #[test]
