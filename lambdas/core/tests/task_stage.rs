@@ -138,21 +138,19 @@ async fn streams_and_unknown_shapes_are_invalid_input() {
     }
 }
 
-/// A store whose first stage read waits until it is let go: the slow poller.
-struct GatedStore {
+/// The in-memory store with a step run before each stage read: how a test holds a poller up or
+/// learns that the stored stage is being read.
+struct HookedStore {
     inner: MemoryStore,
-    first: std::sync::atomic::AtomicBool,
-    gate: tokio::sync::Notify,
+    before_read: Box<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>,
 }
 
 #[async_trait::async_trait]
-impl StageStore for GatedStore {
+impl StageStore for HookedStore {
     async fn current_stage(
         &self,
     ) -> Result<Option<loadshed_core::ports::StoredStage>, loadshed_core::errors::StoreError> {
-        if self.first.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            self.gate.notified().await;
-        }
+        (self.before_read)().await;
         self.inner.current_stage().await
     }
     async fn put_stage(
@@ -178,10 +176,23 @@ impl StageStore for GatedStore {
 
 #[tokio::test]
 async fn a_slower_pollers_older_reading_never_overwrites_a_newer_one() {
-    let store = Arc::new(GatedStore {
+    // The first stage read (the slow poller's) waits until it is let go.
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let store = Arc::new(HookedStore {
         inner: MemoryStore::new(),
-        first: std::sync::atomic::AtomicBool::new(true),
-        gate: tokio::sync::Notify::new(),
+        before_read: Box::new({
+            let gate = gate.clone();
+            move || {
+                let gate = gate.clone();
+                let first = first.swap(false, std::sync::atomic::Ordering::SeqCst);
+                Box::pin(async move {
+                    if first {
+                        gate.notified().await;
+                    }
+                })
+            }
+        }),
     });
     let clock = clock();
     store
@@ -207,7 +218,7 @@ async fn a_slower_pollers_older_reading_never_overwrites_a_newer_one() {
     let fast_outcome = fast.poll().await.expect("fast poll");
     assert!(fast_outcome.changed);
     // A wakes up with its older reading: it must not write it.
-    store.gate.notify_one();
+    gate.notify_one();
     let slow_outcome = slow_poll.await.expect("task").expect("slow poll");
     assert!(!slow_outcome.changed, "{slow_outcome:?}");
     assert_eq!(slow_outcome.stage, stage(5));
@@ -231,53 +242,18 @@ impl loadshed_core::ports::StageSource for WaitsForTheStore {
     }
 }
 
-/// The in-memory store, telling the source when the stored stage is read.
-struct TellsTheSource {
-    store: MemoryStore,
-    read: Arc<tokio::sync::Notify>,
-}
-
-#[async_trait::async_trait]
-impl StageStore for TellsTheSource {
-    async fn current_stage(
-        &self,
-    ) -> Result<Option<loadshed_core::ports::StoredStage>, loadshed_core::errors::StoreError> {
-        self.read.notify_one();
-        self.store.current_stage().await
-    }
-
-    async fn stage_refresh(
-        &self,
-    ) -> Result<Option<loadshed_core::ports::StageRefresh>, loadshed_core::errors::StoreError> {
-        self.store.stage_refresh().await
-    }
-
-    async fn put_stage_refresh(
-        &self,
-        marker: &loadshed_core::ports::StageRefresh,
-    ) -> Result<bool, loadshed_core::errors::StoreError> {
-        self.store.put_stage_refresh(marker).await
-    }
-
-    async fn put_stage(
-        &self,
-        stage: loadshed_core::domain::Stage,
-        at: chrono::DateTime<chrono::Utc>,
-        expected: Option<u64>,
-    ) -> Result<loadshed_core::ports::StageWrite, loadshed_core::errors::StoreError> {
-        self.store.put_stage(stage, at, expected).await
-    }
-}
-
 #[tokio::test]
 async fn the_stored_stage_is_read_while_upstream_is_asked() {
     // Sequential reads would leave the source waiting for a store read that only comes after it.
     let read = Arc::new(tokio::sync::Notify::new());
     let task = StageTask::new(
         Arc::new(WaitsForTheStore(read.clone())),
-        Arc::new(TellsTheSource {
-            store: MemoryStore::new(),
-            read,
+        Arc::new(HookedStore {
+            inner: MemoryStore::new(),
+            before_read: Box::new(move || {
+                read.notify_one();
+                Box::pin(async {})
+            }),
         }),
         clock(),
     );
