@@ -3,6 +3,7 @@
 
 use aws_config::BehaviorVersion;
 use aws_sdk_ssm::types::ParameterType;
+use loadshed_core::adapters::aws_json::{AwsJsonClient, CallPolicy, service};
 use loadshed_core::domain::{Area, ChatId};
 use loadshed_core::ports::{AreaSearch, Message, Messenger, SendError};
 use loadshed_core::runtime::secrets::{SecretError, SecretReader, SecretSource};
@@ -14,18 +15,36 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const ENDPOINT_ENV: &str = "LOADSHED_TEST_AWS_ENDPOINT";
 
-async fn ssm() -> aws_sdk_ssm::Client {
-    let endpoint = std::env::var(ENDPOINT_ENV).unwrap_or_else(|_| {
+fn endpoint() -> String {
+    std::env::var(ENDPOINT_ENV).unwrap_or_else(|_| {
         panic!(
             "{ENDPOINT_ENV} is not set, so there is no SSM-compatible server to test against: run \
              `make test`, or `scripts/with-moto cargo test -p loadshed-core --test secrets_ssm`"
         )
-    });
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
+    })
+}
+
+async fn aws() -> aws_types::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint())
         .load()
-        .await;
-    aws_sdk_ssm::Client::new(&shared)
+        .await
+}
+
+/// The SDK's SSM client: the tests' own, to put and delete parameters as a person would.
+async fn ssm() -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(&aws().await)
+}
+
+/// A reader whose SSM client is the one the functions use, on moto.
+async fn reader() -> SecretReader {
+    let client = AwsJsonClient::new(
+        &service::SSM,
+        &aws().await,
+        Some(&endpoint()),
+        CallPolicy::default(),
+    );
+    SecretReader::with_client(client)
 }
 
 /// A SecureString parameter under a name no other test uses.
@@ -45,7 +64,7 @@ async fn secure_parameter(ssm: &aws_sdk_ssm::Client, value: &str) -> String {
 async fn reads_and_trims_a_secure_string() {
     let ssm = ssm().await;
     let name = secure_parameter(&ssm, "  123:from-ssm \n").await;
-    let reader = SecretReader::with_client(ssm);
+    let reader = reader().await;
     let value = reader
         .read(&SecretSource::Parameter(name))
         .await
@@ -55,7 +74,7 @@ async fn reads_and_trims_a_secure_string() {
 
 #[tokio::test]
 async fn a_missing_parameter_is_a_permanent_error_naming_it() {
-    let reader = SecretReader::with_client(ssm().await);
+    let reader = reader().await;
     let error = reader
         .read(&SecretSource::Parameter("/loadshed-test/absent".into()))
         .await
@@ -88,7 +107,7 @@ async fn the_telegram_messenger_sends_with_the_token_from_ssm() {
     let messenger = TelegramMessenger::new(
         SecretSource::Parameter(name.clone()),
         telegram.uri(),
-        SecretReader::with_client(ssm.clone()),
+        reader().await,
     )
     .expect("nothing is read at construction");
     let sent = messenger
@@ -115,7 +134,7 @@ async fn the_telegram_messenger_without_its_parameter_is_unauthorized() {
     let messenger = TelegramMessenger::new(
         SecretSource::Parameter("/loadshed-test/no-token".into()),
         telegram.uri(),
-        SecretReader::with_client(ssm().await),
+        reader().await,
     )
     .expect("nothing is read at construction");
     let error = messenger
@@ -150,8 +169,31 @@ async fn eskomsepush_gets_the_token_from_ssm() {
     let lazy = LazySePush::new(
         SecretSource::Parameter(name),
         Some(format!("{}/", sepush.uri())),
-        SecretReader::with_client(ssm),
+        reader().await,
     );
     let areas: Vec<Area> = lazy.search("milnerton", 5).await.expect("search");
     assert_eq!(areas.len(), 1, "{areas:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_ssm_is_a_transient_error() {
+    // A port nothing listens on: every attempt is refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let client = AwsJsonClient::new(
+        &service::SSM,
+        &aws().await,
+        Some(&format!("http://127.0.0.1:{port}")),
+        CallPolicy {
+            initial_backoff: std::time::Duration::from_millis(10),
+            ..CallPolicy::default()
+        },
+    );
+    let error = SecretReader::with_client(client)
+        .read(&SecretSource::Parameter("/loadshed-test/any".into()))
+        .await
+        .expect_err("nothing listens");
+    assert!(!error.is_permanent(), "{error}");
 }

@@ -68,15 +68,29 @@ async fn executions(sfn: &Client, arn: &str) -> Vec<(String, String)> {
     found
 }
 
+/// The SDK's client: the tests' own, to create state machines and look at executions.
+async fn sdk() -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// The starter the webhook uses, on moto.
+async fn starter(arn: &str) -> StepFunctionsStarter {
+    StepFunctionsStarter::new(client(Some(&endpoint())).await, arn)
+}
+
 fn name(text: &str) -> ExecutionName {
     ExecutionName::new(text).expect("valid name")
 }
 
 #[tokio::test]
 async fn the_same_name_and_input_twice_is_one_execution() {
-    let sfn = client(Some(&endpoint())).await;
+    let sfn = sdk().await;
     let arn = state_machine(&sfn, "same-twice").await;
-    let starter = StepFunctionsStarter::new(sfn.clone(), &arn);
+    let starter = starter(&arn).await;
     let input =
         r#"{"source":"telegram","chat_id":1,"message_id":2,"update_id":3,"areas":["eskom:64106"]}"#;
 
@@ -102,9 +116,9 @@ async fn the_same_name_and_input_twice_is_one_execution() {
 
 #[tokio::test]
 async fn another_input_under_a_taken_name_is_already_started() {
-    let sfn = client(Some(&endpoint())).await;
+    let sfn = sdk().await;
     let arn = state_machine(&sfn, "other-input").await;
-    let starter = StepFunctionsStarter::new(sfn.clone(), &arn);
+    let starter = starter(&arn).await;
     let input = r#"{"areas":["eskom:64106"]}"#;
     starter.start(&name("tg-7"), input).await.expect("start");
 
@@ -121,9 +135,9 @@ async fn another_input_under_a_taken_name_is_already_started() {
 
 #[tokio::test]
 async fn a_finished_execution_keeps_its_name() {
-    let sfn = client(Some(&endpoint())).await;
+    let sfn = sdk().await;
     let arn = state_machine(&sfn, "finished").await;
-    let starter = StepFunctionsStarter::new(sfn.clone(), &arn);
+    let starter = starter(&arn).await;
     let StartOutcome::Started { execution_arn } =
         starter.start(&name("tg-8"), "{}").await.expect("start")
     else {
@@ -144,11 +158,8 @@ async fn a_finished_execution_keeps_its_name() {
 
 #[tokio::test]
 async fn an_unknown_state_machine_is_a_permanent_failure() {
-    let sfn = client(Some(&endpoint())).await;
-    let starter = StepFunctionsStarter::new(
-        sfn,
-        "arn:aws:states:af-south-1:123456789012:stateMachine:no-such-machine",
-    );
+    let starter =
+        starter("arn:aws:states:af-south-1:123456789012:stateMachine:no-such-machine").await;
     let err = starter
         .start(&name("tg-9"), "{}")
         .await
@@ -177,7 +188,7 @@ async fn an_unreachable_service_is_a_transient_failure() {
 
 #[tokio::test]
 async fn a_refresh_delivered_three_times_starts_one_execution() {
-    let sfn = client(Some(&endpoint())).await;
+    let sfn = sdk().await;
     let arn = state_machine(&sfn, "webhook").await;
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::at_local(2026, 12, 1, 18, 0).expect("time"));
@@ -191,7 +202,7 @@ async fn a_refresh_delivered_three_times_starts_one_execution() {
             clock,
             store,
             search: Arc::new(FakeSearch::default()),
-            workflow: Arc::new(StepFunctionsStarter::new(sfn.clone(), &arn)),
+            workflow: Arc::new(starter(&arn).await),
             messenger: Arc::new(RecordingMessenger::default()),
             answers: Arc::new(RecordingAnswers::default()),
         },

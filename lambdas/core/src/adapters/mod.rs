@@ -1,5 +1,6 @@
 //! Adapters: the ports implemented for real services and for tests.
 
+pub mod aws_json;
 pub mod dynamo;
 pub mod eskom;
 pub mod http;
@@ -8,6 +9,5 @@ pub mod memory_store;
 pub mod sdk_config;
 pub mod sepush;
 pub mod shared_connector;
-#[cfg(feature = "step-functions")]
 pub mod step_functions;
 pub mod telegram;

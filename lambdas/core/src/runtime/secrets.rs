@@ -13,9 +13,10 @@
 
 use std::fmt;
 
-use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_ssm::operation::get_parameter::GetParameterError;
+use serde_json::{Value, json};
 use tokio::sync::OnceCell;
+
+use crate::adapters::aws_json::{AwsJsonClient, CallError, CallPolicy, service};
 
 use super::env::{self, ConfigError};
 
@@ -119,7 +120,7 @@ const PERMANENT_CODES: &[&str] = &[
 /// on the first such read, so a function whose secrets are all values never loads it.
 #[derive(Debug, Default)]
 pub struct SecretReader {
-    ssm: OnceCell<aws_sdk_ssm::Client>,
+    ssm: OnceCell<AwsJsonClient>,
 }
 
 impl SecretReader {
@@ -128,8 +129,8 @@ impl SecretReader {
         SecretReader::default()
     }
 
-    /// Uses `client` (e.g. one pointed at moto).
-    pub fn with_client(client: aws_sdk_ssm::Client) -> Self {
+    /// Uses `client`, an SSM client (e.g. one pointed at moto).
+    pub fn with_client(client: AwsJsonClient) -> Self {
         SecretReader {
             ssm: OnceCell::new_with(Some(client)),
         }
@@ -144,19 +145,20 @@ impl SecretReader {
         let ssm = self
             .ssm
             .get_or_init(|| async {
-                aws_sdk_ssm::Client::new(crate::adapters::sdk_config::shared().await)
+                let config = crate::adapters::sdk_config::shared().await;
+                AwsJsonClient::new(&service::SSM, config, None, CallPolicy::default())
             })
             .await;
         let answer = ssm
-            .get_parameter()
-            .name(parameter)
-            .with_decryption(true)
-            .send()
+            .call(
+                "GetParameter",
+                &json!({ "Name": parameter, "WithDecryption": true }),
+            )
             .await
             .map_err(|error| unreadable(parameter, error))?;
         answer
-            .parameter()
-            .and_then(|p| p.value())
+            .pointer("/Parameter/Value")
+            .and_then(Value::as_str)
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
@@ -166,14 +168,15 @@ impl SecretReader {
     }
 }
 
-fn unreadable(parameter: &str, error: SdkError<GetParameterError>) -> SecretError {
-    let permanent = error
-        .as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| PERMANENT_CODES.contains(&code));
+fn unreadable(parameter: &str, error: CallError) -> SecretError {
+    let permanent = match error.code() {
+        Some(code) => PERMANENT_CODES.contains(&code),
+        // No credentials or an unusable endpoint: the deployment must change.
+        None => !error.is_transient(),
+    };
     SecretError::Unreadable {
         parameter: parameter.to_owned(),
-        detail: DisplayErrorContext(&error).to_string(),
+        detail: error.to_string(),
         permanent,
     }
 }

@@ -114,7 +114,7 @@ async fn exchange(mut request: Request) -> Result<Response, HttpError> {
 /// `body` in full, unless it is longer than `limit`: refused by its `Content-Length` before
 /// anything is read (hyper's size hint is exactly that header, and `SdkBody` passes it on), else
 /// once what arrived is over.
-async fn read_capped(body: SdkBody, limit: usize) -> Result<Bytes, HttpError> {
+pub(crate) async fn read_capped(body: SdkBody, limit: usize) -> Result<Bytes, HttpError> {
     if body.size_hint().lower() > limit as u64 {
         return Err(HttpError::TooLarge { limit });
     }
