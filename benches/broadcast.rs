@@ -247,9 +247,7 @@ async fn main() {
                 &ClientSettings::with_endpoint(endpoint),
             )
             .await;
-            create_table(store.client(), store.table())
-                .await
-                .expect("create the bench table");
+            create_table(&store).await.expect("create the bench table");
             // Seeded in batches: through `subscribe` (a transaction each), moto copies the
             // whole table per transaction and 1,000 chats take it most of half an hour.
             let pairs: Vec<(ChatId, Area)> =

@@ -291,7 +291,7 @@ async fn real_work_scenario(eskom: &MockServer) -> Option<Scenario> {
     let table = format!("loadshed-bench-{}", std::process::id());
     let store =
         DynamoStore::connect(table.clone(), &ClientSettings::with_endpoint(&endpoint)).await;
-    create_table(store.client(), store.table())
+    create_table(&store)
         .await
         .expect("create the bench table in moto");
     Mock::given(method("GET"))

@@ -53,12 +53,10 @@ async fn items_by_entity() -> BTreeMap<String, Vec<BTreeMap<String, AttributeVal
     });
     let store = DynamoStore::connect(
         format!("loadshed-infra-{}", uuid::Uuid::new_v4()),
-        &ClientSettings::with_endpoint(endpoint),
+        &ClientSettings::with_endpoint(&endpoint),
     )
     .await;
-    create_table(store.client(), store.table())
-        .await
-        .expect("create the table");
+    create_table(&store).await.expect("create the table");
 
     let now = Utc
         .with_ymd_and_hms(2026, 12, 1, 8, 0, 0)
@@ -117,8 +115,12 @@ async fn items_by_entity() -> BTreeMap<String, Vec<BTreeMap<String, AttributeVal
         .await
         .expect("put stage refresh marker");
 
-    let scanned = store
-        .client()
+    // The SDK's own client reads the items back: independent of the adapter that wrote them.
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&endpoint)
+        .load()
+        .await;
+    let scanned = aws_sdk_dynamodb::Client::new(&sdk)
         .scan()
         .table_name(store.table())
         .send()

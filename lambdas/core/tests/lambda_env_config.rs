@@ -9,11 +9,13 @@ use std::time::Duration;
 use aws_sdk_ssm::types::ParameterType;
 use aws_types::SdkConfig;
 use aws_types::sdk_config::{RetryConfig, TimeoutConfig};
+use loadshed_core::adapters::aws_json::{AwsJsonClient, CallPolicy, service};
 use loadshed_core::adapters::dynamo::{DynamoStore, create_table};
 use loadshed_core::adapters::lambda_env_config::sdk_config_from;
 use loadshed_core::domain::Stage;
 use loadshed_core::errors::StoreError;
 use loadshed_core::ports::{StageStore, StageWrite};
+use loadshed_core::runtime::secrets::{SecretReader, SecretSource};
 
 const ENDPOINT_ENV: &str = "LOADSHED_TEST_AWS_ENDPOINT";
 
@@ -52,12 +54,17 @@ fn lambda_vars<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     vars
 }
 
+/// The functions' DynamoDB client on `config`, its endpoint left to the configuration.
+fn dynamo_client(config: &SdkConfig) -> AwsJsonClient {
+    AwsJsonClient::new(&service::DYNAMODB, config, None, CallPolicy::default())
+}
+
 async fn fresh_store(config: &SdkConfig) -> DynamoStore {
     let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(config),
+        dynamo_client(config),
         format!("lambda-env-{}", uuid::Uuid::new_v4()),
     );
-    create_table(store.client(), store.table())
+    create_table(&store)
         .await
         .expect("create the table in moto");
     store
@@ -108,17 +115,18 @@ async fn a_secure_parameter_reads_back_from_ssm() {
         .send()
         .await
         .expect("put the parameter");
-    let read = ssm
-        .get_parameter()
-        .name(&name)
-        .with_decryption(true)
-        .send()
+    // Read as the functions read it: their SSM client, its endpoint left to the configuration.
+    let reader = SecretReader::with_client(AwsJsonClient::new(
+        &service::SSM,
+        &config,
+        None,
+        CallPolicy::default(),
+    ));
+    let read = reader
+        .read(&SecretSource::Parameter(name))
         .await
         .expect("get the parameter");
-    assert_eq!(
-        read.parameter.and_then(|p| p.value).as_deref(),
-        Some("s3cret")
-    );
+    assert_eq!(read, "s3cret");
 }
 
 #[tokio::test]
@@ -128,10 +136,11 @@ async fn missing_credentials_are_a_typed_store_error_not_a_panic() {
         ("AWS_REGION", "af-south-1"),
         ("AWS_ENDPOINT_URL", &endpoint),
     ]);
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), "no-such-table");
+    let store = DynamoStore::new(dynamo_client(&config), "no-such-table");
     let error = store.current_stage().await.expect_err("no credentials");
+    // Permanent: the function's role, not DynamoDB, is what is missing.
     assert!(
-        matches!(&error, StoreError::Unavailable(detail) if detail.contains("AWS_ACCESS_KEY_ID")),
+        matches!(&error, StoreError::Misconfigured(detail) if detail.contains("AWS_ACCESS_KEY_ID")),
         "{error:?}"
     );
 }

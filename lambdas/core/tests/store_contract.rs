@@ -280,8 +280,8 @@ mod dynamo_specific {
     }
 
     async fn put_raw(store: &DynamoStore, item: HashMap<String, AttributeValue>) {
-        store
-            .client()
+        crate::store_support::sdk(store)
+            .await
             .put_item()
             .table_name(store.table())
             .set_item(Some(item))
@@ -291,8 +291,8 @@ mod dynamo_specific {
     }
 
     async fn get_raw(store: &DynamoStore, pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
-        store
-            .client()
+        crate::store_support::sdk(store)
+            .await
             .get_item()
             .table_name(store.table())
             .key(keys::PK, s(pk))
@@ -428,7 +428,6 @@ mod dynamo_specific {
             .expect("free port")
             .port();
         let settings = ClientSettings {
-            connect_timeout: Duration::from_millis(500),
             attempt_timeout: Duration::from_secs(1),
             operation_timeout: Duration::from_secs(3),
             max_attempts: 2,
@@ -504,13 +503,9 @@ mod dynamo_specific {
     #[tokio::test]
     async fn the_table_has_the_declared_shape_and_creating_it_again_is_a_no_op() {
         let store = dynamo().await;
-        assert!(
-            !create_table(store.client(), store.table())
-                .await
-                .expect("again")
-        );
-        let table = store
-            .client()
+        assert!(!create_table(&store).await.expect("again"));
+        let table = crate::store_support::sdk(&store)
+            .await
             .describe_table()
             .table_name(store.table())
             .send()
@@ -539,8 +534,8 @@ mod dynamo_specific {
             Some(&StreamViewType::NewAndOldImages)
         );
         assert!(table.global_secondary_indexes().is_empty());
-        let ttl = store
-            .client()
+        let ttl = crate::store_support::sdk(&store)
+            .await
             .describe_time_to_live()
             .table_name(store.table())
             .send()
@@ -558,8 +553,8 @@ mod dynamo_specific {
         let area = bertiburg();
         store.subscribe(ChatId(1), &area, at(0)).await.expect("sub");
         store.unsubscribe(ChatId(1), &area.id).await.expect("unsub");
-        let left = store
-            .client()
+        let left = crate::store_support::sdk(&store)
+            .await
             .get_item()
             .table_name(store.table())
             .key(keys::PK, s("AREAS"))

@@ -30,11 +30,23 @@ pub async fn dynamo() -> DynamoStore {
         &ClientSettings::with_endpoint(endpoint),
     )
     .await;
-    let created = create_table(store.client(), store.table())
-        .await
-        .expect("create the test table");
+    let created = create_table(&store).await.expect("create the test table");
     assert!(created, "a fresh table name must create a table");
     store
+}
+
+/// The SDK's own DynamoDB client on the store's endpoint: the tests' way to read and write raw
+/// items and look at the table, independently of the adapter under test.
+pub async fn sdk(store: &DynamoStore) -> aws_sdk_dynamodb::Client {
+    let endpoint = store
+        .client()
+        .endpoint()
+        .expect("the store has an endpoint");
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint.as_str())
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
 }
 
 pub async fn dynamo_as_port() -> Arc<dyn Store> {

@@ -1,14 +1,15 @@
 //! Seeding a new table with many subscriptions at once.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
 
 use super::DynamoStore;
+use super::call_errors::store_error;
 use super::items::{registry_item, subscriber_item, subscription_item};
-use super::sdk_errors::{request_bug, store_error};
+use super::wire;
 use crate::domain::{Area, AreaId, ChatId};
 use crate::errors::StoreError;
 
@@ -54,35 +55,33 @@ impl DynamoStore {
             let batch = items
                 .by_ref()
                 .take(BATCH)
-                .map(|item| {
-                    PutRequest::builder()
-                        .set_item(Some(item))
-                        .build()
-                        .map(|put| WriteRequest::builder().put_request(put).build())
-                        .map_err(request_bug)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|item| json!({ "PutRequest": { "Item": wire::item(&item) } }))
+                .collect();
             self.write_batch(batch).await?;
         }
         Ok(pairs.len())
     }
 
     /// One BatchWriteItem, repeated for what DynamoDB leaves unprocessed.
-    async fn write_batch(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+    async fn write_batch(&self, mut requests: Vec<Value>) -> Result<(), StoreError> {
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(50) * 2u32.pow(attempt - 1)).await;
             }
-            let output = self
+            // BatchWriteItem names its tables inside the request: not `self.call`.
+            let input = json!({ "RequestItems": { self.table.as_str(): requests } });
+            let mut output = self
                 .client
-                .batch_write_item()
-                .request_items(self.table.clone(), requests)
-                .send()
+                .call("BatchWriteItem", &input)
                 .await
                 .map_err(|error| store_error("BatchWriteItem (load subscriptions)", error))?;
-            let mut unprocessed: HashMap<String, Vec<WriteRequest>> =
-                output.unprocessed_items.unwrap_or_default();
-            requests = unprocessed.remove(&self.table).unwrap_or_default();
+            requests = match output
+                .pointer_mut(&format!("/UnprocessedItems/{}", pointer_token(&self.table)))
+                .map(Value::take)
+            {
+                Some(Value::Array(left)) => left,
+                _ => Vec::new(),
+            };
             if requests.is_empty() {
                 return Ok(());
             }
@@ -92,4 +91,9 @@ impl DynamoStore {
             requests.len()
         )))
     }
+}
+
+/// `name` as one token of a JSON pointer (RFC 6901 escapes `~` and `/`).
+fn pointer_token(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
 }

@@ -6,15 +6,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
+use serde_dynamo::AttributeValue;
+use serde_json::json;
 
 use super::DynamoStore;
+use super::call_errors::{conditional, store_error};
 use super::items::{Item, LeaseBody, OWNER, delivery_item, encode, lease_item, with_expiry};
 use super::keys::{self, Key};
-use super::sdk_errors::{conditional_put, store_error};
+use super::wire;
 use crate::errors::StoreError;
 use crate::ports::{Claim, DeliveryKey, DeliveryLedger, Leases};
 
@@ -26,21 +26,14 @@ impl DynamoStore {
         now: DateTime<Utc>,
         what: &'static str,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk) OR #expires <= :now")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#expires", keys::EXPIRES_AT_MS)
-            .expression_attribute_values(
-                ":now",
-                AttributeValue::N(now.timestamp_millis().to_string()),
-            )
-            .send()
-            .await;
-        conditional_put(what, result)
+        let input = json!({
+            "Item": wire::item(&item),
+            "ConditionExpression": "attribute_not_exists(#pk) OR #expires <= :now",
+            "ExpressionAttributeNames":
+                wire::names(&[("#pk", keys::PK), ("#expires", keys::EXPIRES_AT_MS)]),
+            "ExpressionAttributeValues": wire::values(&[(":now", millis(now))]),
+        });
+        conditional(what, self.call("PutItem", input).await)
     }
 
     async fn is_live(&self, key: &Key, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -59,28 +52,15 @@ impl DynamoStore {
         holder: &str,
         what: &'static str,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key.to_item()))
-            .condition_expression("#holder = :holder")
-            .expression_attribute_names("#holder", attribute)
-            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(store_error(what, error)),
-        }
+        let input = json!({
+            "Key": wire::item(&key.to_item()),
+            "ConditionExpression": "#holder = :holder",
+            "ExpressionAttributeNames": wire::names(&[("#holder", attribute)]),
+            "ExpressionAttributeValues":
+                wire::values(&[(":holder", AttributeValue::S(holder.to_owned()))]),
+        });
+        // Deleted, or the condition failed: either way the claim is not ours any more.
+        conditional(what, self.call("DeleteItem", input).await).map(|_| ())
     }
 
     fn live_at(key: &Key, item: &Item, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -90,6 +70,11 @@ impl DynamoStore {
         })?;
         Ok(expires_at_ms > now.timestamp_millis())
     }
+}
+
+/// An instant as a number attribute of epoch milliseconds, as conditions compare them.
+fn millis(at: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(at.timestamp_millis().to_string())
 }
 
 fn expires_at_ms(item: &HashMap<String, AttributeValue>) -> Option<i64> {
@@ -132,25 +117,24 @@ impl DeliveryLedger for DynamoStore {
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
         let item = delivery_item(key, now, lease_until, Some(owner))?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(
+        let input = json!({
+            "Item": wire::item(&item),
+            "ConditionExpression":
                 "attribute_not_exists(#pk) OR #expires <= :now OR #owner = :owner",
-            )
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#expires", keys::EXPIRES_AT_MS)
-            .expression_attribute_names("#owner", OWNER)
-            .expression_attribute_values(
-                ":now",
-                AttributeValue::N(now.timestamp_millis().to_string()),
-            )
-            .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
-            .send()
-            .await;
-        if conditional_put("PutItem (delivery claim)", result)? {
+            "ExpressionAttributeNames": wire::names(&[
+                ("#pk", keys::PK),
+                ("#expires", keys::EXPIRES_AT_MS),
+                ("#owner", OWNER),
+            ]),
+            "ExpressionAttributeValues": wire::values(&[
+                (":now", millis(now)),
+                (":owner", AttributeValue::S(owner.to_owned())),
+            ]),
+        });
+        if conditional(
+            "PutItem (delivery claim)",
+            self.call("PutItem", input).await,
+        )? {
             return Ok(Claim::Claimed);
         }
         // Lost the condition: one more read tells a delivery from someone else's live claim. (If
@@ -184,11 +168,7 @@ impl DeliveryLedger for DynamoStore {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let item = delivery_item(key, at, expires_at, None)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
+        self.call("PutItem", json!({ "Item": wire::item(&item) }))
             .await
             .map_err(|error| store_error("PutItem (delivery)", error))?;
         Ok(())
@@ -230,25 +210,21 @@ impl Leases for DynamoStore {
             holder: Some(holder),
         };
         let item = encode(&Key::lease(key), keys::entity::LEASE, &body)?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(with_expiry(item, until)))
-            .condition_expression(
+        let input = json!({
+            "Item": wire::item(&with_expiry(item, until)),
+            "ConditionExpression":
                 "attribute_not_exists(#pk) OR #expires <= :now OR #holder = :holder",
-            )
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#expires", keys::EXPIRES_AT_MS)
-            .expression_attribute_names("#holder", LEASE_HOLDER)
-            .expression_attribute_values(
-                ":now",
-                AttributeValue::N(now.timestamp_millis().to_string()),
-            )
-            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
-            .send()
-            .await;
-        conditional_put("PutItem (lease)", result)
+            "ExpressionAttributeNames": wire::names(&[
+                ("#pk", keys::PK),
+                ("#expires", keys::EXPIRES_AT_MS),
+                ("#holder", LEASE_HOLDER),
+            ]),
+            "ExpressionAttributeValues": wire::values(&[
+                (":now", millis(now)),
+                (":holder", AttributeValue::S(holder.to_owned())),
+            ]),
+        });
+        conditional("PutItem (lease)", self.call("PutItem", input).await)
     }
 
     async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {
@@ -268,46 +244,37 @@ impl Leases for DynamoStore {
         _now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let item = with_expiry(Item::new(), until);
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::lease(key).to_item()))
-            .update_expression(
-                "SET #entity = :entity, #key = :key, #expires = :expires, #expires_ms = :expires_ms ADD #count :one",
-            )
-            .condition_expression("attribute_not_exists(#pk) OR #count < :limit")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#entity", keys::ENTITY)
-            .expression_attribute_names("#key", "key")
-            .expression_attribute_names("#expires", keys::EXPIRES_AT)
-            .expression_attribute_names("#expires_ms", keys::EXPIRES_AT_MS)
-            .expression_attribute_names("#count", TAKEN)
-            .expression_attribute_values(":entity", AttributeValue::S(keys::entity::LEASE.to_owned()))
-            .expression_attribute_values(":key", AttributeValue::S(key.to_owned()))
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()));
+        let expiry = with_expiry(Item::new(), until);
+        let mut values = vec![
+            (":entity", AttributeValue::S(keys::entity::LEASE.to_owned())),
+            (":key", AttributeValue::S(key.to_owned())),
+            (":one", AttributeValue::N("1".to_owned())),
+            (":limit", AttributeValue::N(limit.to_string())),
+        ];
         for (name, placeholder) in [
             (keys::EXPIRES_AT, ":expires"),
             (keys::EXPIRES_AT_MS, ":expires_ms"),
         ] {
-            if let Some(value) = item.get(name) {
-                update = update.expression_attribute_values(placeholder, value.clone());
+            if let Some(value) = expiry.get(name) {
+                values.push((placeholder, value.clone()));
             }
         }
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(store_error("UpdateItem (count)", error)),
-        }
+        let input = json!({
+            "Key": wire::item(&Key::lease(key).to_item()),
+            "UpdateExpression":
+                "SET #entity = :entity, #key = :key, #expires = :expires, #expires_ms = :expires_ms ADD #count :one",
+            "ConditionExpression": "attribute_not_exists(#pk) OR #count < :limit",
+            "ExpressionAttributeNames": wire::names(&[
+                ("#pk", keys::PK),
+                ("#entity", keys::ENTITY),
+                ("#key", "key"),
+                ("#expires", keys::EXPIRES_AT),
+                ("#expires_ms", keys::EXPIRES_AT_MS),
+                ("#count", TAKEN),
+            ]),
+            "ExpressionAttributeValues": wire::values(&values),
+        });
+        conditional("UpdateItem (count)", self.call("UpdateItem", input).await)
     }
 }
 

@@ -6,10 +6,10 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_dynamo::AttributeValue;
 use sha2::{Digest, Sha256};
 
 use super::keys::{self, Key};

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use serde_dynamo::AttributeValue;
 
 use crate::domain::{AreaId, ChatId, Stage};
 use crate::ports::DeliveryKey;

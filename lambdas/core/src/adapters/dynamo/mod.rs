@@ -42,18 +42,21 @@
 //! the workflow); an item that does not decode is `StoreError::Corrupt`, naming its `PK/SK`.
 
 mod bulk_load;
+mod call_errors;
 mod client;
 mod expiring;
 pub(crate) mod items;
 pub mod keys;
 mod schedule;
-mod sdk_errors;
 mod stage;
 mod subscriptions;
 mod table;
+pub mod wire;
 
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use std::sync::Arc;
+
+use serde_dynamo::AttributeValue;
+use serde_json::{Value, json};
 
 pub use client::{ClientSettings, client};
 pub use items::{
@@ -61,22 +64,23 @@ pub use items::{
 };
 pub use table::create_table;
 
+use crate::adapters::aws_json::{AwsJsonClient, CallError};
 use crate::errors::StoreError;
+use call_errors::store_error;
 use items::Item;
 use keys::Key;
-use sdk_errors::store_error;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    client: Client,
+    client: Arc<AwsJsonClient>,
     table: String,
 }
 
 impl DynamoStore {
     /// Makes no network call; the first store call is the first request.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: AwsJsonClient, table: impl Into<String>) -> Self {
         DynamoStore {
-            client,
+            client: Arc::new(client),
             table: table.into(),
         }
     }
@@ -86,7 +90,7 @@ impl DynamoStore {
         DynamoStore::new(client(settings).await, table)
     }
 
-    pub fn client(&self) -> &Client {
+    pub fn client(&self) -> &AwsJsonClient {
         &self.client
     }
 
@@ -94,38 +98,73 @@ impl DynamoStore {
         &self.table
     }
 
+    /// One DynamoDB operation on this store's table: `input` gets its `TableName`.
+    async fn call(&self, operation: &str, mut input: Value) -> Result<Value, CallError> {
+        if let Value::Object(fields) = &mut input {
+            fields.insert("TableName".to_owned(), json!(self.table));
+        }
+        self.client.call(operation, &input).await
+    }
+
     /// A strongly consistent read: the version of the stage guards the next write, and a retried
     /// task must see what its previous attempt wrote.
     async fn get_item(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key.to_item()))
-            .consistent_read(true)
-            .send()
+        let input = json!({ "Key": wire::item(&key.to_item()), "ConsistentRead": true });
+        let answer = self
+            .call("GetItem", input)
             .await
             .map_err(|error| store_error("GetItem", error))?;
-        Ok(output.item)
+        match answer.get("Item") {
+            None | Some(Value::Null) => Ok(None),
+            Some(item) => wire::parse_item(item)
+                .map(Some)
+                .map_err(|detail| corrupt(key.to_string(), detail)),
+        }
     }
 
     /// Every item of partition `pk` whose sort key starts with `prefix`, in sort key order, across
     /// result pages.
     async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
-        self.client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#sk", keys::SK)
-            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|error| store_error("Query", error))
+        let mut items = Vec::new();
+        let mut start: Option<Value> = None;
+        loop {
+            let mut input = json!({
+                "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+                "ExpressionAttributeNames": wire::names(&[("#pk", keys::PK), ("#sk", keys::SK)]),
+                "ExpressionAttributeValues": wire::values(&[
+                    (":pk", AttributeValue::S(pk.to_owned())),
+                    (":prefix", AttributeValue::S(prefix.to_owned())),
+                ]),
+                "ConsistentRead": true,
+            });
+            if let Some(start) = start.take() {
+                input["ExclusiveStartKey"] = start;
+            }
+            let mut answer = self
+                .call("Query", input)
+                .await
+                .map_err(|error| store_error("Query", error))?;
+            let page = answer
+                .get("Items")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for item in page {
+                items
+                    .push(wire::parse_item(item).map_err(|detail| corrupt(pk.to_owned(), detail))?);
+            }
+            match answer.get_mut("LastEvaluatedKey").map(Value::take) {
+                Some(next @ Value::Object(_)) => start = Some(next),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+/// An answer whose item is not DynamoDB JSON: a broken proxy or a bug, never a retry.
+fn corrupt(key: String, detail: String) -> StoreError {
+    StoreError::Corrupt {
+        key,
+        detail: format!("DynamoDB answered an unreadable item: {detail}"),
     }
 }

@@ -1,13 +1,15 @@
 //! The national stage: one item, written conditionally on its version.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
+use serde_dynamo::AttributeValue;
+use serde_json::json;
 
 use super::DynamoStore;
+use super::call_errors::conditional;
 use super::items::{STAGE_UPDATED_AT_MS, decode, stage_item, stage_refresh_item};
 use super::keys::{self, Key};
-use super::sdk_errors::conditional_put;
+use super::wire;
 use crate::domain::Stage;
 use crate::errors::StoreError;
 use crate::ports::{StageRefresh, StageStore, StageWrite, StoredStage};
@@ -31,18 +33,14 @@ impl StageStore for DynamoStore {
     async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
         let millis = marker.stage_updated_at.timestamp_millis().to_string();
         let item = stage_refresh_item(marker)?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk) OR #changed < :changed")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#changed", STAGE_UPDATED_AT_MS)
-            .expression_attribute_values(":changed", AttributeValue::N(millis))
-            .send()
-            .await;
-        conditional_put("PutItem (stage refresh)", result)
+        let input = json!({
+            "Item": wire::item(&item),
+            "ConditionExpression": "attribute_not_exists(#pk) OR #changed < :changed",
+            "ExpressionAttributeNames":
+                wire::names(&[("#pk", keys::PK), ("#changed", STAGE_UPDATED_AT_MS)]),
+            "ExpressionAttributeValues": wire::values(&[(":changed", AttributeValue::N(millis))]),
+        });
+        conditional("PutItem (stage refresh)", self.call("PutItem", input).await)
     }
 
     async fn put_stage(
@@ -56,21 +54,22 @@ impl StageStore for DynamoStore {
             updated_at: at,
             version: expected.map_or(1, |v| v + 1),
         };
-        let request = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(stage_item(&written)?));
-        let request = match expected {
-            None => request
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", keys::PK),
-            Some(version) => request
-                .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":expected", AttributeValue::N(version.to_string())),
+        let item = wire::item(&stage_item(&written)?);
+        let input = match expected {
+            None => json!({
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": wire::names(&[("#pk", keys::PK)]),
+            }),
+            Some(version) => json!({
+                "Item": item,
+                "ConditionExpression": "#version = :expected",
+                "ExpressionAttributeNames": wire::names(&[("#version", "version")]),
+                "ExpressionAttributeValues":
+                    wire::values(&[(":expected", AttributeValue::N(version.to_string()))]),
+            }),
         };
-        if conditional_put("PutItem (stage)", request.send().await)? {
+        if conditional("PutItem (stage)", self.call("PutItem", input).await)? {
             Ok(StageWrite::Written(written))
         } else {
             tracing::info!(%stage, ?expected, "stage write lost to another writer");

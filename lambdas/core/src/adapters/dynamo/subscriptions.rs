@@ -3,17 +3,17 @@
 //! transaction changes all three together, so they can never disagree.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
+use serde_dynamo::AttributeValue;
+use serde_json::{Value, json};
 
 use super::DynamoStore;
+use super::call_errors::{cancelled_by_condition, conditional, store_error};
 use super::items::{
     RegistryBody, SubscriberBody, SubscriptionBody, decode, subscriber_item, subscription_item,
 };
 use super::keys::{self, Key};
-use super::sdk_errors::{cancelled_by_condition, request_bug, store_error};
+use super::wire;
 use crate::domain::{Area, AreaId, ChatId};
 use crate::errors::StoreError;
 use crate::ports::SubscriptionStore;
@@ -22,55 +22,36 @@ const SUBSCRIBERS: &str = "subscribers";
 
 impl DynamoStore {
     /// Runs a transaction whose first item carries the only condition; false when that condition
-    /// failed (the subscription already was, or was not, there).
+    /// failed (the subscription already was, or was not, there). Each item names its table, so
+    /// not `self.call`.
     async fn transact_conditionally(
         &self,
-        items: Vec<TransactWriteItem>,
+        items: Vec<Value>,
         what: &'static str,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match result {
+        let input = json!({ "TransactItems": items });
+        match self.client.call("TransactWriteItems", &input).await {
             Ok(_) => Ok(true),
-            Err(error) => match error.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancelled))
-                    if cancelled_by_condition(cancelled.cancellation_reasons(), 0) =>
-                {
-                    Ok(false)
-                }
-                _ => Err(store_error(what, error)),
-            },
+            Err(error) if cancelled_by_condition(&error, 0) => Ok(false),
+            Err(error) => Err(store_error(what, error)),
         }
     }
 
     /// Drops the registry item of an area nobody subscribes to any more. Only tidiness:
     /// `subscribed_areas` skips zero counts anyway, so a failure here is logged, not returned.
     async fn forget_area_if_unsubscribed(&self, area: &AreaId) {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(Key::registry(area).to_item()))
-            .condition_expression("#subscribers <= :zero")
-            .expression_attribute_names("#subscribers", SUBSCRIBERS)
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => {}
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) => {}
-            Err(error) => {
-                let error = store_error("DeleteItem (registry)", error);
-                tracing::warn!(%area, %error, "left a zero-count registry item behind");
-            }
+        let input = json!({
+            "Key": wire::item(&Key::registry(area).to_item()),
+            "ConditionExpression": "#subscribers <= :zero",
+            "ExpressionAttributeNames": wire::names(&[("#subscribers", SUBSCRIBERS)]),
+            "ExpressionAttributeValues": wire::values(&[(":zero", AttributeValue::N("0".into()))]),
+        });
+        // A failed condition is an area someone subscribed to meanwhile: kept, rightly.
+        if let Err(error) = conditional(
+            "DeleteItem (registry)",
+            self.call("DeleteItem", input).await,
+        ) {
+            tracing::warn!(%area, %error, "left a zero-count registry item behind");
         }
     }
 }
@@ -93,48 +74,29 @@ impl SubscriptionStore for DynamoStore {
                 detail: format!("cannot encode the area: {error}"),
             })?;
         let items = vec![
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(under_chat))
-                        .condition_expression("attribute_not_exists(#pk)")
-                        .expression_attribute_names("#pk", keys::PK)
-                        .build()
-                        .map_err(request_bug)?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(under_area))
-                        .build()
-                        .map_err(request_bug)?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .update(
-                    Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(registry.to_item()))
-                        // The latest subscription's view of the area wins, e.g. a renamed suburb.
-                        .update_expression(
-                            "SET #area = :area, #entity = :entity ADD #subscribers :one",
-                        )
-                        .expression_attribute_names("#area", "area")
-                        .expression_attribute_names("#entity", keys::ENTITY)
-                        .expression_attribute_names("#subscribers", SUBSCRIBERS)
-                        .expression_attribute_values(":area", area_value)
-                        .expression_attribute_values(
-                            ":entity",
-                            AttributeValue::S(keys::entity::AREA.to_owned()),
-                        )
-                        .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                        .build()
-                        .map_err(request_bug)?,
-                )
-                .build(),
+            json!({ "Put": {
+                "TableName": self.table,
+                "Item": wire::item(&under_chat),
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": wire::names(&[("#pk", keys::PK)]),
+            }}),
+            json!({ "Put": { "TableName": self.table, "Item": wire::item(&under_area) } }),
+            json!({ "Update": {
+                "TableName": self.table,
+                "Key": wire::item(&registry.to_item()),
+                // The latest subscription's view of the area wins, e.g. a renamed suburb.
+                "UpdateExpression": "SET #area = :area, #entity = :entity ADD #subscribers :one",
+                "ExpressionAttributeNames": wire::names(&[
+                    ("#area", "area"),
+                    ("#entity", keys::ENTITY),
+                    ("#subscribers", SUBSCRIBERS),
+                ]),
+                "ExpressionAttributeValues": wire::values(&[
+                    (":area", area_value),
+                    (":entity", AttributeValue::S(keys::entity::AREA.to_owned())),
+                    (":one", AttributeValue::N("1".into())),
+                ]),
+            }}),
         ];
         self.transact_conditionally(items, "TransactWriteItems (subscribe)")
             .await
@@ -142,38 +104,24 @@ impl SubscriptionStore for DynamoStore {
 
     async fn unsubscribe(&self, chat: ChatId, area: &AreaId) -> Result<bool, StoreError> {
         let items = vec![
-            TransactWriteItem::builder()
-                .delete(
-                    Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(Key::subscription(chat, area).to_item()))
-                        .condition_expression("attribute_exists(#pk)")
-                        .expression_attribute_names("#pk", keys::PK)
-                        .build()
-                        .map_err(request_bug)?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .delete(
-                    Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(Key::subscriber(area, chat).to_item()))
-                        .build()
-                        .map_err(request_bug)?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .update(
-                    Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(Key::registry(area).to_item()))
-                        .update_expression("ADD #subscribers :minus_one")
-                        .expression_attribute_names("#subscribers", SUBSCRIBERS)
-                        .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
-                        .build()
-                        .map_err(request_bug)?,
-                )
-                .build(),
+            json!({ "Delete": {
+                "TableName": self.table,
+                "Key": wire::item(&Key::subscription(chat, area).to_item()),
+                "ConditionExpression": "attribute_exists(#pk)",
+                "ExpressionAttributeNames": wire::names(&[("#pk", keys::PK)]),
+            }}),
+            json!({ "Delete": {
+                "TableName": self.table,
+                "Key": wire::item(&Key::subscriber(area, chat).to_item()),
+            }}),
+            json!({ "Update": {
+                "TableName": self.table,
+                "Key": wire::item(&Key::registry(area).to_item()),
+                "UpdateExpression": "ADD #subscribers :minus_one",
+                "ExpressionAttributeNames": wire::names(&[("#subscribers", SUBSCRIBERS)]),
+                "ExpressionAttributeValues":
+                    wire::values(&[(":minus_one", AttributeValue::N("-1".into()))]),
+            }}),
         ];
         let removed = self
             .transact_conditionally(items, "TransactWriteItems (unsubscribe)")

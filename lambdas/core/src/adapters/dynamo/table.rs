@@ -3,95 +3,70 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::client::Waiters;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::operation::create_table::CreateTableError;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TimeToLiveSpecification,
-};
+use serde_json::{Value, json};
 
+use super::DynamoStore;
+use super::call_errors::store_error;
 use super::keys;
-use super::sdk_errors::{request_bug, store_error};
 use crate::errors::StoreError;
 
 /// How long to wait for a new table to become active (real DynamoDB takes seconds).
 const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
+/// Between two looks at a table that is still being created.
+const POLL_EVERY: Duration = Duration::from_millis(500);
 
-/// Creates the table unless it exists: string keys `PK` (hash) and `SK` (range), on-demand billing,
-/// a stream with new and old images (the choreography's triggers), and TTL on `expires_at`.
-/// True when it created the table; an existing table is left exactly as it is.
-pub async fn create_table(client: &Client, name: &str) -> Result<bool, StoreError> {
-    let created = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(string_attribute(keys::PK)?)
-        .attribute_definitions(string_attribute(keys::SK)?)
-        .key_schema(key_element(keys::PK, KeyType::Hash)?)
-        .key_schema(key_element(keys::SK, KeyType::Range)?)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .map_err(request_bug)?,
-        )
-        .send()
-        .await;
-    match created {
+/// Creates the store's table unless it exists: string keys `PK` (hash) and `SK` (range),
+/// on-demand billing, a stream with new and old images (the choreography's triggers), and TTL on
+/// `expires_at`. True when it created the table; an existing table is left exactly as it is.
+pub async fn create_table(store: &DynamoStore) -> Result<bool, StoreError> {
+    let input = json!({
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            { "AttributeName": keys::PK, "AttributeType": "S" },
+            { "AttributeName": keys::SK, "AttributeType": "S" },
+        ],
+        "KeySchema": [
+            { "AttributeName": keys::PK, "KeyType": "HASH" },
+            { "AttributeName": keys::SK, "KeyType": "RANGE" },
+        ],
+        "StreamSpecification": { "StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES" },
+    });
+    match store.call("CreateTable", input).await {
         Ok(_) => {}
-        Err(error)
-            if matches!(
-                error.as_service_error(),
-                Some(CreateTableError::ResourceInUseException(_))
-            ) =>
-        {
-            return Ok(false);
-        }
+        Err(error) if error.code() == Some("ResourceInUseException") => return Ok(false),
         Err(error) => return Err(store_error("CreateTable", error)),
     }
-    client
-        .wait_until_table_exists()
-        .table_name(name)
-        .wait(ACTIVE_WITHIN)
-        .await
-        .map_err(|error| {
-            StoreError::Unavailable(format!(
-                "table {name} did not become active: {}",
-                DisplayErrorContext(&error)
-            ))
-        })?;
-    client
-        .update_time_to_live()
-        .table_name(name)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name(keys::EXPIRES_AT)
-                .build()
-                .map_err(request_bug)?,
-        )
-        .send()
+    wait_until_active(store).await?;
+    let ttl = json!({
+        "TimeToLiveSpecification": { "Enabled": true, "AttributeName": keys::EXPIRES_AT },
+    });
+    store
+        .call("UpdateTimeToLive", ttl)
         .await
         .map_err(|error| store_error("UpdateTimeToLive", error))?;
-    tracing::info!(table = name, "created DynamoDB table");
+    tracing::info!(table = store.table(), "created DynamoDB table");
     Ok(true)
 }
 
-fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
-        .build()
-        .map_err(request_bug)
-}
-
-fn key_element(name: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(key_type)
-        .build()
-        .map_err(request_bug)
+/// Polls DescribeTable until the table is `ACTIVE`, as the SDK's `wait_until_table_exists` does.
+async fn wait_until_active(store: &DynamoStore) -> Result<(), StoreError> {
+    let waited = tokio::time::timeout(ACTIVE_WITHIN, async {
+        loop {
+            let answer = store
+                .call("DescribeTable", json!({}))
+                .await
+                .map_err(|error| store_error("DescribeTable", error))?;
+            if answer.pointer("/Table/TableStatus").and_then(Value::as_str) == Some("ACTIVE") {
+                return Ok(());
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    })
+    .await;
+    waited.unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(format!(
+            "table {} did not become active within {ACTIVE_WITHIN:?}",
+            store.table()
+        )))
+    })
 }
