@@ -21,7 +21,7 @@ CHECK_REGION ?= af-south-1
 STACK ?= loadshed
 LAMBDA_BINS := loadshed-stage loadshed-schedule loadshed-notify loadshed-webhook loadshed-web
 
-.PHONY: help run test lint fmt build bench size fuzz tools web-tools web clean
+.PHONY: help run test lint fmt build bench size fuzz tools web-tools web clean lambdas-alone
 .PHONY: deploy-tools check-infra lambdas sam-build deploy set-webhook
 
 help: ## List the targets
@@ -88,6 +88,14 @@ test: tools web-tools check-infra ## Install what the tests need and run them al
 	@# Tests run the Lambda binaries; `cargo test` builds only their unit-test harnesses.
 	$(CARGO) build --workspace --bins
 	scripts/with-moto $(CARGO) nextest run --workspace --no-fail-fast --failure-output final
+	$(MAKE) --no-print-directory lambdas-alone
+
+lambdas-alone: tools ## Each function built alone, as deployed, started once against a local Runtime API
+	@# The workspace builds above unify loadshed-core's and every dependency's features with the
+	@# tests' (the SDK clients they set up with); a function built alone may lack one they turn on.
+	mkdir -p target/alone
+	for f in $(LAMBDA_BINS); do $(CARGO) build --quiet -p $$f && cp target/debug/$$f target/alone/ || exit 1; done
+	COLD_START_RUNS=1 scripts/with-moto $(CARGO) run --quiet --example cold_start -- target/alone
 
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all --check

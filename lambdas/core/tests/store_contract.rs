@@ -574,6 +574,51 @@ mod dynamo_specific {
     }
 
     /// The stream filters of the choreography match on `entity`; its consumers decode the images.
+    /// Query results that span pages (here 2 items a page) come back whole and in order: every
+    /// read that lists (areas of a chat, subscribers of an area, the registry) follows
+    /// `LastEvaluatedKey` to the end.
+    #[tokio::test]
+    async fn reads_follow_query_pages_to_the_end() {
+        let store = dynamo().await.with_page_limit(2);
+        let areas: Vec<loadshed_core::domain::Area> = (1..=5)
+            .map(|n| loadshed_core::domain::Area::eskom(n, &format!("Suburb {n}"), "M", "P", 1, 0))
+            .collect();
+        for area in &areas {
+            assert!(
+                store
+                    .subscribe(ChatId(7), area, at(0))
+                    .await
+                    .expect("subscribe")
+            );
+        }
+        for chat in 1..=5 {
+            store
+                .subscribe(ChatId(100 + chat), &areas[0], at(0))
+                .await
+                .expect("subscribe");
+        }
+        let mut read = store.areas_of(ChatId(7)).await.expect("areas of");
+        read.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut expected = areas.clone();
+        expected.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(read, expected);
+        assert_eq!(
+            store
+                .subscribers_of(&areas[0].id)
+                .await
+                .expect("subscribers"),
+            vec![
+                ChatId(7),
+                ChatId(101),
+                ChatId(102),
+                ChatId(103),
+                ChatId(104),
+                ChatId(105)
+            ]
+        );
+        assert_eq!(store.subscribed_areas().await.expect("registry").len(), 5);
+    }
+
     #[tokio::test]
     async fn items_carry_their_entity_and_stream_images_decode() {
         let store = dynamo().await;

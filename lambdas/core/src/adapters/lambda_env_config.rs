@@ -38,8 +38,9 @@ fn non_blank(lookup: &Lookup, name: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// The configuration every SDK client of the process is built from: region, credentials and
-/// endpoints from the environment, and the process's one connector (the SDK's own HTTPS client,
+/// The process's AWS configuration (for its AWS clients, `super::aws_json`, and any SDK client
+/// built on it): region, credentials and endpoints from the environment, and the process's one
+/// connector (the SDK's own HTTPS client,
 /// shared with the upstream adapters and built on the first request: [`SharedConnectorClient`]).
 /// Makes no network call and reads no file.
 pub fn sdk_config(timeouts: TimeoutConfig, retries: RetryConfig) -> SdkConfig {
@@ -76,7 +77,7 @@ fn from_lookup(lookup: Lookup, timeouts: TimeoutConfig, retries: RetryConfig) ->
 /// The credentials in `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, read
 /// on each call as aws-config's `EnvironmentVariableCredentialsProvider` reads them. Written here
 /// because that provider lives in aws-config, whose other providers are what this module leaves
-/// out; the SDK's identity cache in front of it keeps the reads to one per client.
+/// out; the clients keep what it gives until it expires (`super::aws_json`).
 #[derive(Clone)]
 pub struct EnvCredentials {
     lookup: Lookup,

@@ -1,4 +1,5 @@
-//! The AWS configuration every SDK client of a process is built from, loaded once.
+//! The AWS configuration every AWS client of a process is built from (`super::aws_json`, and the
+//! CLI's SDK clients), loaded once.
 //!
 //! Loading it resolves the region and credential chains and makes an HTTPS client (its TLS
 //! configuration and connection pool); doing that once per process instead of once per service

@@ -1,7 +1,8 @@
 //! The process's one HTTP connector: the AWS SDK's own (`aws_smithy_http_client::Connector`, hyper
 //! 1 with rustls on aws-lc and the system's root certificates), built on the first request that
-//! needs it and shared by every SDK client ([`SharedConnectorClient`]) and every upstream adapter
-//! (`super::http`).
+//! needs it and shared by the AWS calls (`super::aws_json`), every upstream adapter
+//! (`super::http`) and any SDK client built on the process's configuration
+//! ([`SharedConnectorClient`]: the tests' own).
 //!
 //! Why one: with a hyper client of our own next to the SDK's, every function linked hyper's client
 //! code twice (once for the SDK's body type, once for ours: 47 KiB of x86_64 .text in
@@ -19,6 +20,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_http_client::Connector;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
@@ -45,13 +47,15 @@ pub fn shared() -> SharedHttpConnector {
 }
 
 fn build() -> SharedHttpConnector {
-    // The connect timeout needs a sleep implementation: aws-smithy-async's tokio one, which the
-    // SDK crates' `rt-tokio` feature (set in the workspace) turns on as the builder's default.
+    // The connect timeout needs a sleep implementation, given here: the builder's default exists
+    // only when some crate turns on aws-smithy-async's `rt-tokio`, which the SDK crates did and
+    // nothing in a function does now (without it, the first request panicked).
     let settings = HttpConnectorSettings::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .build();
     let connector = Connector::builder()
         .connector_settings(settings)
+        .sleep_impl(TokioSleep::new())
         .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
         .build();
     SharedHttpConnector::new(connector)

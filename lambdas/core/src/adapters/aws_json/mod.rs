@@ -268,3 +268,79 @@ fn chain(error: &dyn std::error::Error) -> String {
     }
     detail
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_credential_types::provider::future;
+    use aws_types::region::Region;
+
+    use super::*;
+
+    /// Hands out credentials expiring `lifetime` from now, counting the calls.
+    #[derive(Debug)]
+    struct Counting {
+        calls: Arc<AtomicUsize>,
+        lifetime: Option<Duration>,
+    }
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let expiry = self.lifetime.map(|lifetime| SystemTime::now() + lifetime);
+            future::ProvideCredentials::ready(Ok(Credentials::new(
+                "AKID", "secret", None, expiry, "test",
+            )))
+        }
+    }
+
+    fn client(lifetime: Option<Duration>) -> (AwsJsonClient, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let config = SdkConfig::builder()
+            .region(Region::new("af-south-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Counting {
+                calls: calls.clone(),
+                lifetime,
+            }))
+            .build();
+        let client = AwsJsonClient::new(&service::SSM, &config, None, CallPolicy::default());
+        (client, calls)
+    }
+
+    #[tokio::test]
+    async fn credentials_are_fetched_once_while_they_last() {
+        for lifetime in [None, Some(Duration::from_secs(3600))] {
+            let (client, calls) = client(lifetime);
+            for _ in 0..3 {
+                client.credentials().await.expect("credentials");
+            }
+            assert_eq!(calls.load(Ordering::SeqCst), 1, "lifetime {lifetime:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn credentials_about_to_expire_are_fetched_again() {
+        let (client, calls) = client(Some(Duration::from_secs(60)));
+        client.credentials().await.expect("credentials");
+        client.credentials().await.expect("credentials");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "60 s left is under the refresh margin"
+        );
+    }
+
+    #[test]
+    fn the_regional_endpoint_is_resolved_at_construction() {
+        let (client, _) = client(None);
+        assert_eq!(
+            client.endpoint().map(Url::as_str),
+            Ok("https://ssm.af-south-1.amazonaws.com/")
+        );
+    }
+}

@@ -121,7 +121,7 @@ impl Key {
         }
     }
 
-    /// The key as the SDK's `key` argument.
+    /// The key as the attributes of an item (a request's `Key`, or part of an `Item`).
     pub fn to_item(&self) -> HashMap<String, AttributeValue> {
         HashMap::from([
             (PK.to_owned(), AttributeValue::S(self.pk.clone())),

@@ -74,6 +74,8 @@ use keys::Key;
 pub struct DynamoStore {
     client: Arc<AwsJsonClient>,
     table: String,
+    /// `Limit` of each Query page; `None` lets DynamoDB fill pages of up to 1 MB.
+    page_limit: Option<u32>,
 }
 
 impl DynamoStore {
@@ -82,7 +84,15 @@ impl DynamoStore {
         DynamoStore {
             client: Arc::new(client),
             table: table.into(),
+            page_limit: None,
         }
+    }
+
+    /// Reads Query results `limit` items per page: more round trips, the same results. Tests use
+    /// it to cross page boundaries without a megabyte of items.
+    pub fn with_page_limit(mut self, limit: u32) -> Self {
+        self.page_limit = Some(limit);
+        self
     }
 
     /// A store on `table`, reached as `settings` say.
@@ -139,6 +149,9 @@ impl DynamoStore {
             });
             if let Some(start) = start.take() {
                 input["ExclusiveStartKey"] = start;
+            }
+            if let Some(limit) = self.page_limit {
+                input["Limit"] = json!(limit);
             }
             let mut answer = self
                 .call("Query", input)
