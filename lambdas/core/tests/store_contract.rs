@@ -581,7 +581,7 @@ mod dynamo_specific {
     async fn reads_follow_query_pages_to_the_end() {
         let store = dynamo().await.with_page_limit(2);
         let areas: Vec<loadshed_core::domain::Area> = (1..=5)
-            .map(|n| loadshed_core::domain::Area::eskom(n, &format!("Suburb {n}"), "M", "P", 1, 0))
+            .map(|n| loadshed_core::domain::Area::eskom(n, format!("Suburb {n}"), "M", "P", 1, 0))
             .collect();
         for area in &areas {
             assert!(

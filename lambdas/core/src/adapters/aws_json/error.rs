@@ -10,8 +10,9 @@ use serde_json::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
     /// The service answered with an error (`__type`), e.g. `ConditionalCheckFailedException`.
+    /// Boxed: the answer's body makes it much larger than the other variants.
     #[error("{0}")]
-    Service(#[from] ServiceError),
+    Service(Box<ServiceError>),
     /// No credentials to sign with (the function's role is missing, a profile is broken).
     #[error("no AWS credentials: {0}")]
     Credentials(String),
@@ -27,6 +28,12 @@ pub enum CallError {
     /// A success status with a body that is not a JSON object.
     #[error("unreadable answer ({status}): {detail}")]
     Decode { status: StatusCode, detail: String },
+}
+
+impl From<ServiceError> for CallError {
+    fn from(error: ServiceError) -> Self {
+        CallError::Service(Box::new(error))
+    }
 }
 
 impl CallError {
