@@ -46,6 +46,8 @@ pub enum ErrorName {
     TelegramUnauthorized,
     /// The task was invoked with a payload of no known shape, or invalid values.
     InvalidInput,
+    /// A bug: the handler panicked (its message is logged and returned).
+    HandlerPanicked,
 }
 
 impl ErrorName {
@@ -66,6 +68,7 @@ impl ErrorName {
         ErrorName::StoreMisconfigured,
         ErrorName::TelegramUnauthorized,
         ErrorName::InvalidInput,
+        ErrorName::HandlerPanicked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +89,7 @@ impl ErrorName {
             ErrorName::StoreMisconfigured => "StoreMisconfigured",
             ErrorName::TelegramUnauthorized => "TelegramUnauthorized",
             ErrorName::InvalidInput => "InvalidInput",
+            ErrorName::HandlerPanicked => "HandlerPanicked",
         }
     }
 

@@ -8,7 +8,9 @@ pub mod telegram;
 pub mod upstream;
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 
+use futures::FutureExt;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
@@ -91,8 +93,7 @@ where
     T: Serialize,
 {
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let result = handler(event.payload);
-        async move { result.await.map_err(Diagnostic::from) }
+        answer(handler(event.payload))
     }))
     .await
 }
@@ -107,10 +108,35 @@ where
 {
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let left = time_left(event.context.deadline);
-        let result = handler(event.payload, left);
-        async move { result.await.map_err(Diagnostic::from) }
+        answer(handler(event.payload, left))
     }))
     .await
+}
+
+/// The handler's answer, its error as a catalogue name. A panic becomes `HandlerPanicked` with
+/// its message: lambda_runtime would catch it too, but name it after the Rust type of the panic
+/// payload (`&alloc::boxed::Box<dyn core::any::Any + core::marker::Send>`), which no Retry, Catch
+/// or alarm should have to match. (The process goes on serving, as it would under lambda_runtime.)
+async fn answer<T>(work: impl Future<Output = Result<T, TaskError>>) -> Result<T, Diagnostic> {
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result.map_err(Diagnostic::from),
+        Err(panic) => Err(panicked(panic.as_ref())),
+    }
+}
+
+fn panicked(panic: &(dyn std::any::Any + Send)) -> Diagnostic {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    tracing::error!(detail, "the handler panicked");
+    Diagnostic {
+        error_type: crate::errors::ErrorName::HandlerPanicked
+            .as_str()
+            .to_owned(),
+        error_message: format!("the handler panicked: {detail}"),
+    }
 }
 
 /// The time until `deadline_ms` (epoch milliseconds, as the Runtime API gives it); `None` when the
@@ -128,6 +154,34 @@ fn time_left(deadline_ms: u64) -> Option<std::time::Duration> {
 #[cfg(test)]
 mod tests {
     use tracing::level_filters::LevelFilter;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_catalogue_name_with_its_message() {
+        let work = async {
+            if std::hint::black_box(true) {
+                panic!("slot index 9 out of range");
+            }
+            Ok::<(), super::TaskError>(())
+        };
+        let diagnostic = super::answer(work).await.expect_err("it panicked");
+        assert_eq!(diagnostic.error_type, "HandlerPanicked");
+        assert_eq!(
+            diagnostic.error_message,
+            "the handler panicked: slot index 9 out of range"
+        );
+        let formatted = async { panic!("{} of {}", 3, 4) };
+        let diagnostic = super::answer::<()>(formatted)
+            .await
+            .expect_err("it panicked");
+        assert_eq!(diagnostic.error_message, "the handler panicked: 3 of 4");
+    }
+
+    #[tokio::test]
+    async fn an_error_keeps_its_own_name() {
+        let work = async { Err::<(), _>(super::TaskError::invalid_input("no known shape")) };
+        let diagnostic = super::answer(work).await.expect_err("an error");
+        assert_eq!(diagnostic.error_type, "InvalidInput");
+    }
 
     use super::log_level;
 

@@ -55,6 +55,9 @@ fn plain_words(name: &str) -> &'static str {
         Some(ErrorName::InvalidInput) => {
             "the request was not understood. The operators have been alerted."
         }
+        Some(ErrorName::HandlerPanicked) => {
+            "we hit a bug of our own. The operators have been alerted."
+        }
         None if name == "States.Timeout" => "it took too long. Please try again in a few minutes.",
         None => "something went wrong on our side. The operators have been alerted.",
     }
