@@ -25,7 +25,7 @@ use url::Url;
 use crate::errors::UpstreamError;
 
 pub(crate) use exchange::read_capped;
-pub use exchange::{HttpError, MAX_BODY_BYTES, Response};
+pub use exchange::{HttpError, MAX_BODY_BYTES, Response, error_chain};
 pub use redirect::MAX_REDIRECTS;
 pub use request::Request;
 

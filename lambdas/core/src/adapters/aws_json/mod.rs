@@ -29,6 +29,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use aws_types::SdkConfig;
 use http::header::{CONTENT_TYPE, HOST, HeaderValue, USER_AGENT};
+use hyper::body::Bytes;
 use serde_json::Value;
 use tokio::sync::Mutex;
 use url::Url;
@@ -37,7 +38,7 @@ pub use error::{CallError, ServiceError};
 pub use retry::CallPolicy;
 pub use service::Service;
 
-use super::http::read_capped;
+use super::http::{error_chain as chain, read_capped};
 use super::shared_connector;
 
 /// The most of an AWS answer that is read, in bytes: a DynamoDB page is at most 1 MB of item data,
@@ -107,8 +108,9 @@ impl AwsJsonClient {
     /// Calls `operation` (e.g. `PutItem`) with `input` and returns the answer's JSON object,
     /// retrying transient failures as [`CallPolicy`] says, all within its operation timeout.
     pub async fn call(&self, operation: &str, input: &Value) -> Result<Value, CallError> {
-        let body =
-            serde_json::to_vec(input).map_err(|error| CallError::Request(error.to_string()))?;
+        let body = serde_json::to_vec(input)
+            .map(Bytes::from)
+            .map_err(|error| CallError::Request(error.to_string()))?;
         let limit = self.policy.operation_timeout;
         match tokio::time::timeout(limit, self.attempts(operation, &body)).await {
             Ok(result) => result,
@@ -116,7 +118,7 @@ impl AwsJsonClient {
         }
     }
 
-    async fn attempts(&self, operation: &str, body: &[u8]) -> Result<Value, CallError> {
+    async fn attempts(&self, operation: &str, body: &Bytes) -> Result<Value, CallError> {
         let mut attempt = 1;
         loop {
             let limit = self.policy.attempt_timeout;
@@ -143,7 +145,7 @@ impl AwsJsonClient {
         }
     }
 
-    async fn attempt(&self, operation: &str, body: &[u8]) -> Result<Value, CallError> {
+    async fn attempt(&self, operation: &str, body: &Bytes) -> Result<Value, CallError> {
         let endpoint = self
             .endpoint
             .as_ref()
@@ -184,7 +186,7 @@ impl AwsJsonClient {
             }
             Ok(other) => Err(CallError::Decode {
                 status,
-                detail: format!("a JSON {} where an object was expected", kind(&other)),
+                detail: format!("a JSON object was expected, not {other}"),
             }),
             Err(error) => Err(CallError::Decode {
                 status,
@@ -197,8 +199,8 @@ impl AwsJsonClient {
         &self,
         endpoint: &Url,
         operation: &str,
-        body: &[u8],
-    ) -> Result<http::Request<Vec<u8>>, CallError> {
+        body: &Bytes,
+    ) -> Result<http::Request<Bytes>, CallError> {
         let invalid = |error: http::Error| CallError::Request(error.to_string());
         // The host signed is the host sent: set here rather than left to the connector.
         let host = match endpoint.port() {
@@ -216,7 +218,8 @@ impl AwsJsonClient {
                 format!("{}.{operation}", self.service.target_prefix),
             )
             .header(USER_AGENT, concat!("loadshed/", env!("CARGO_PKG_VERSION")))
-            .body(body.to_vec())
+            // A reference-counted copy: every attempt sends the one buffer.
+            .body(body.clone())
             .map_err(invalid)
     }
 
@@ -244,29 +247,6 @@ impl AwsJsonClient {
         *cached = Some(credentials.clone());
         Ok(credentials)
     }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-/// An error's message and its sources', joined by `: `.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut detail = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    detail
 }
 
 #[cfg(test)]

@@ -6,18 +6,19 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign as sigv4};
 use aws_sigv4::sign::v4::SigningParams;
 use aws_smithy_runtime_api::client::identity::Identity;
+use hyper::body::Bytes;
 
 use super::error::CallError;
 
 /// `request` with the signature headers (`authorization`, `x-amz-date`, and
 /// `x-amz-security-token` for temporary credentials) added. Every header already set is signed.
 pub fn sign(
-    mut request: http::Request<Vec<u8>>,
+    mut request: http::Request<Bytes>,
     credentials: &Credentials,
     region: &str,
     service: &str,
     time: SystemTime,
-) -> Result<http::Request<Vec<u8>>, CallError> {
+) -> Result<http::Request<Bytes>, CallError> {
     let failed = |error: &dyn std::fmt::Display| CallError::Request(format!("signing: {error}"));
     let identity = Identity::from(credentials.clone());
     let params = SigningParams::builder()
@@ -59,7 +60,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn header(request: &http::Request<Vec<u8>>, name: &str) -> String {
+    fn header(request: &http::Request<Bytes>, name: &str) -> String {
         request
             .headers()
             .get(name)
@@ -75,7 +76,7 @@ mod tests {
     fn the_signature_of_the_aws_test_suite() {
         let request = http::Request::post("https://example.amazonaws.com/")
             .header("host", "example.amazonaws.com")
-            .body(Vec::new())
+            .body(Bytes::new())
             .expect("request");
         let credentials = Credentials::new(
             "AKIDEXAMPLE",
@@ -102,7 +103,7 @@ mod tests {
                 .header("host", "dynamodb.af-south-1.amazonaws.com")
                 .header("content-type", "application/x-amz-json-1.0")
                 .header("x-amz-target", "DynamoDB_20120810.GetItem")
-                .body(body.to_vec())
+                .body(Bytes::copy_from_slice(body))
                 .expect("request")
         };
         let credentials =

@@ -36,6 +36,33 @@ impl DynamoStore {
         conditional(what, self.call("PutItem", input).await)
     }
 
+    /// Puts `item` unless an unexpired item holds its key at `now` that the attribute `name` does
+    /// not say is `holder`'s: a claim may be taken over once expired, or renewed by its holder.
+    /// True when it wrote.
+    async fn put_unless_held_by_another(
+        &self,
+        item: Item,
+        now: DateTime<Utc>,
+        (name, holder): (&str, &str),
+        what: &'static str,
+    ) -> Result<bool, StoreError> {
+        let input = json!({
+            "Item": wire::item(&item),
+            "ConditionExpression":
+                "attribute_not_exists(#pk) OR #expires <= :now OR #holder = :holder",
+            "ExpressionAttributeNames": wire::names(&[
+                ("#pk", keys::PK),
+                ("#expires", keys::EXPIRES_AT_MS),
+                ("#holder", name),
+            ]),
+            "ExpressionAttributeValues": wire::values(&[
+                (":now", millis(now)),
+                (":holder", AttributeValue::S(holder.to_owned())),
+            ]),
+        });
+        conditional(what, self.call("PutItem", input).await)
+    }
+
     async fn is_live(&self, key: &Key, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let Some(item) = self.get_item(key).await? else {
             return Ok(false);
@@ -117,24 +144,10 @@ impl DeliveryLedger for DynamoStore {
         lease_until: DateTime<Utc>,
     ) -> Result<Claim, StoreError> {
         let item = delivery_item(key, now, lease_until, Some(owner))?;
-        let input = json!({
-            "Item": wire::item(&item),
-            "ConditionExpression":
-                "attribute_not_exists(#pk) OR #expires <= :now OR #owner = :owner",
-            "ExpressionAttributeNames": wire::names(&[
-                ("#pk", keys::PK),
-                ("#expires", keys::EXPIRES_AT_MS),
-                ("#owner", OWNER),
-            ]),
-            "ExpressionAttributeValues": wire::values(&[
-                (":now", millis(now)),
-                (":owner", AttributeValue::S(owner.to_owned())),
-            ]),
-        });
-        if conditional(
-            "PutItem (delivery claim)",
-            self.call("PutItem", input).await,
-        )? {
+        let claimed = self
+            .put_unless_held_by_another(item, now, (OWNER, owner), "PutItem (delivery claim)")
+            .await?;
+        if claimed {
             return Ok(Claim::Claimed);
         }
         // Lost the condition: one more read tells a delivery from someone else's live claim. (If
@@ -210,21 +223,13 @@ impl Leases for DynamoStore {
             holder: Some(holder),
         };
         let item = encode(&Key::lease(key), keys::entity::LEASE, &body)?;
-        let input = json!({
-            "Item": wire::item(&with_expiry(item, until)),
-            "ConditionExpression":
-                "attribute_not_exists(#pk) OR #expires <= :now OR #holder = :holder",
-            "ExpressionAttributeNames": wire::names(&[
-                ("#pk", keys::PK),
-                ("#expires", keys::EXPIRES_AT_MS),
-                ("#holder", LEASE_HOLDER),
-            ]),
-            "ExpressionAttributeValues": wire::values(&[
-                (":now", millis(now)),
-                (":holder", AttributeValue::S(holder.to_owned())),
-            ]),
-        });
-        conditional("PutItem (lease)", self.call("PutItem", input).await)
+        self.put_unless_held_by_another(
+            with_expiry(item, until),
+            now,
+            (LEASE_HOLDER, holder),
+            "PutItem (lease)",
+        )
+        .await
     }
 
     async fn release(&self, key: &str, holder: &str) -> Result<(), StoreError> {

@@ -58,15 +58,20 @@ impl HttpError {
     /// The message of this error and of every error beneath it, e.g. "error sending request:
     /// client error (Connect): tcp connect error: Connection refused (os error 111)".
     pub fn chain(&self) -> String {
-        let mut detail = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            detail.push_str(": ");
-            detail.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        detail
+        error_chain(self)
     }
+}
+
+/// An error's message and its sources', joined by `: `.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut detail = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    detail
 }
 
 /// Sends `request`, following the redirects [`redirect::next_request`] allows, and reads the final
