@@ -2,6 +2,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::Authority;
+
 /// Our stable identifier of an area: the provider's handle, prefixed by the provider, so ids from
 /// Eskom and EskomSePush can never collide (`eskom:64106`, `esp:eskde-10-fourways...`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -79,6 +81,25 @@ impl Area {
     }
 
     /// Keeps the areas within limits, logging the ones left out.
+    /// Who sets this area's stage, from the area's own data: EskomSePush describes each area's
+    /// supplier (its municipality); Eskom's site lists only the areas Eskom supplies itself.
+    pub fn authority(&self) -> Authority {
+        match &self.handle {
+            AreaHandle::Eskom { .. } => Authority::National,
+            AreaHandle::EskomSePush { .. } => Authority::of_supplier(&self.region),
+        }
+    }
+
+    /// Whether the area is under an EskomSePush v2 id (`eskde-14-milnerton`), which v3.1 refuses
+    /// with a 400: v3 ids are words joined by underscores (`za_gt_jhb_fourways_4pef`); v2 ids have
+    /// none, and a dash-joined number.
+    pub fn has_retired_id(&self) -> bool {
+        match &self.handle {
+            AreaHandle::EskomSePush { area_id } => !area_id.contains('_') && area_id.contains('-'),
+            AreaHandle::Eskom { .. } => false,
+        }
+    }
+
     pub fn keep_within_limits(areas: Vec<Area>) -> Vec<Area> {
         areas
             .into_iter()
@@ -150,6 +171,11 @@ mod tests {
         assert_eq!(eskom.id.as_str(), "eskom:64106");
         assert_eq!(eskom.region, "Swartland, Western Cape");
         assert_eq!(esp.id.as_str(), "esp:eskde-14-milnerton");
+        assert!(esp.has_retired_id());
+        assert!(
+            !Area::sepush("za_gt_jhb_fourways_4pef", "Fourways", "Johannesburg").has_retired_id()
+        );
+        assert!(!eskom.has_retired_id());
     }
 
     #[test]

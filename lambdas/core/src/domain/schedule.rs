@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{AreaId, Slot, Stage};
+use super::{AreaId, Outage, Slot, Stage};
 
 /// An area's outages at one stage over the days upstream published.
 ///
@@ -12,12 +12,18 @@ use super::{AreaId, Slot, Stage};
 /// 18:30-20:30 is one outage to the people sitting in the dark, even across midnight). `dates` lists
 /// every day the schedule speaks for, so a covered day without slots is an explicit "no loadshedding"
 /// day, and a day outside `dates` is unknown.
+///
+/// The stage-0 schedule holds what happens whatever the stage: its slots are the area's load
+/// reduction, and it carries upstream's own forecast for the area (`events`) where upstream gives
+/// one (EskomSePush does; Eskom's site does not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     pub area_id: AreaId,
     pub stage: Stage,
     dates: Vec<NaiveDate>,
     slots: Vec<Slot>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    events: Vec<Outage>,
 }
 
 /// One day of a schedule: the slots that touch it (a slot across midnight shows on both days).
@@ -51,7 +57,20 @@ impl Schedule {
             stage,
             dates: dates.into_iter().collect(),
             slots: merge(slots),
+            events: Vec::new(),
         }
+    }
+
+    /// Upstream's own forecast for the area (sorted), kept with the stage-0 schedule.
+    pub fn with_events(mut self, mut events: Vec<Outage>) -> Self {
+        events.sort();
+        events.dedup();
+        self.events = events;
+        self
+    }
+
+    pub fn events(&self) -> &[Outage] {
+        &self.events
     }
 
     /// Stage 0: every covered day is free.
@@ -107,6 +126,12 @@ impl Schedule {
             hasher.update(slot.end.to_rfc3339());
             hasher.update([0]);
         }
+        for event in &self.events {
+            hasher.update(event.slot.start.to_rfc3339());
+            hasher.update(event.slot.end.to_rfc3339());
+            hasher.update(event.cause.to_string());
+            hasher.update([1]);
+        }
         hex::encode(&hasher.finalize()[..16])
     }
 
@@ -114,6 +139,17 @@ impl Schedule {
     /// the sliding end of upstream's window are not a change.
     pub fn differs_from(&self, other: &Schedule, from: NaiveDate) -> bool {
         if self.stage != other.stage {
+            return true;
+        }
+        let events_ahead = |schedule: &Schedule| -> Vec<Outage> {
+            schedule
+                .events
+                .iter()
+                .filter(|event| event.slot.end.date_naive() >= from)
+                .copied()
+                .collect()
+        };
+        if events_ahead(self) != events_ahead(other) {
             return true;
         }
         self.dates

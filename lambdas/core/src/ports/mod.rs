@@ -11,8 +11,8 @@ pub use messenger::{
     TextFormat,
 };
 pub use store::{
-    Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh, StageStore,
-    StageWrite, Store, StoredStage, SubscriptionStore, refuse_oversized,
+    ChatSettingsStore, Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh,
+    StageStore, StageWrite, Store, StoredStage, SubscriptionStore, refuse_oversized,
 };
 pub use upstream::{AreaSearch, ScheduleSource, StageSource};
 pub use workflow::{

@@ -2,16 +2,50 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Area, AreaId, ChatId, Schedule, Stage};
+use crate::domain::{Area, AreaId, ChatId, ChatSettings, Schedule, Stage, Timelines};
 use crate::errors::StoreError;
 
-/// The stage as stored, with the version that guards the next write.
+/// The stage timelines as stored (one item), with the version that guards the next write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredStage {
+    /// The national stage when the timelines were read.
     pub stage: Stage,
     pub updated_at: DateTime<Utc>,
     /// Increases by one with every write; conditional writes compare it.
     pub version: u64,
+    /// National and Cape Town timelines. Absent in items written before timelines were kept: read
+    /// through [`StoredStage::timelines`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timelines: Option<Timelines>,
+    /// The timelines this write replaced: what people were told before, so notify can tell whose
+    /// outages the change moves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Timelines>,
+}
+
+impl StoredStage {
+    /// The timelines as written; an item from before timelines were kept holds the national stage.
+    pub fn timelines(&self) -> Timelines {
+        self.timelines
+            .clone()
+            .unwrap_or_else(|| Timelines::national_only(self.stage))
+    }
+
+    /// What a write of `timelines` over `replaced` (at version `expected`) stores.
+    pub fn next(
+        timelines: &Timelines,
+        replaced: Option<&Timelines>,
+        at: DateTime<Utc>,
+        expected: Option<u64>,
+    ) -> StoredStage {
+        StoredStage {
+            stage: timelines.national.current,
+            updated_at: at,
+            version: expected.map_or(1, |v| v + 1),
+            timelines: Some(timelines.clone()),
+            previous: replaced.cloned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +82,8 @@ pub trait StageStore: Send + Sync {
     /// overwrites a newer marker, and a second refresh of the same change writes nothing.
     async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError>;
 
-    /// Writes `stage` only if the stored version is still `expected` (`None`: nothing stored yet), so
+    /// Writes `timelines` (replacing `replaced`, the timelines read with `expected`) only if the
+    /// stored version is still `expected` (`None`: nothing stored yet), so
     /// two pollers can neither write the same change twice nor regress each other. A write stores
     /// version `expected + 1` (1 for the first write). Of concurrent writers holding the same
     /// `expected`, exactly one gets `Written`; a retry of a write that already went through gets
@@ -56,7 +91,8 @@ pub trait StageStore: Send + Sync {
     /// write only a change (every write is a change record on the stream).
     async fn put_stage(
         &self,
-        stage: Stage,
+        timelines: &Timelines,
+        replaced: Option<&Timelines>,
         at: DateTime<Utc>,
         expected: Option<u64>,
     ) -> Result<StageWrite, StoreError>;
@@ -216,11 +252,30 @@ pub trait Leases: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
-/// Everything the tasks and the webhook keep. Both adapters (in-memory, DynamoDB) implement all of it.
-pub trait Store: StageStore + ScheduleStore + SubscriptionStore + DeliveryLedger + Leases {}
+/// What each chat chose (`/settings`).
+#[async_trait]
+pub trait ChatSettingsStore: Send + Sync {
+    /// The chat's settings; the defaults when it never chose.
+    async fn chat_settings(&self, chat: ChatId) -> Result<ChatSettings, StoreError>;
+    /// Stores the chat's settings (last write wins: a person tapping twice means the second).
+    async fn put_chat_settings(
+        &self,
+        chat: ChatId,
+        settings: &ChatSettings,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
 
-impl<T> Store for T where T: StageStore + ScheduleStore + SubscriptionStore + DeliveryLedger + Leases
-{}
+/// Everything the tasks and the webhook keep. Both adapters (in-memory, DynamoDB) implement all of it.
+pub trait Store:
+    StageStore + ScheduleStore + SubscriptionStore + ChatSettingsStore + DeliveryLedger + Leases
+{
+}
+
+impl<T> Store for T where
+    T: StageStore + ScheduleStore + SubscriptionStore + ChatSettingsStore + DeliveryLedger + Leases
+{
+}
 
 /// Every store refuses to keep an area over [`Area::is_within_limits`]: in DynamoDB it would make
 /// keys or items the service refuses, and the in-memory store keeps the same contract.

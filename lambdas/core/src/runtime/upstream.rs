@@ -13,7 +13,7 @@ use crate::adapters::sepush::{
 };
 #[cfg(feature = "schedules")]
 use crate::domain::AreaHandle;
-use crate::domain::{Area, Schedule, Stage};
+use crate::domain::{Area, Schedule, Stage, Timelines};
 use crate::errors::UpstreamError;
 use crate::ports::{AreaSearch, ScheduleSource, StageSource};
 
@@ -165,20 +165,20 @@ impl LazySePush {
 
 #[async_trait]
 impl StageSource for LazySePush {
-    async fn current_stage(&self) -> Result<Stage, UpstreamError> {
-        self.client().await?.current_stage().await
+    async fn timelines(&self) -> Result<Timelines, UpstreamError> {
+        self.client().await?.timelines().await
     }
 }
 
 #[async_trait]
 impl ScheduleSource for LazySePush {
-    async fn schedule(
+    async fn schedules(
         &self,
         area: &Area,
-        stage: Stage,
+        stages: &[Stage],
         today: NaiveDate,
-    ) -> Result<Schedule, UpstreamError> {
-        self.client().await?.schedule(area, stage, today).await
+    ) -> Result<Vec<Schedule>, UpstreamError> {
+        self.client().await?.schedules(area, stages, today).await
     }
 }
 
@@ -213,16 +213,16 @@ struct ByProvider {
 #[cfg(feature = "schedules")]
 #[async_trait]
 impl ScheduleSource for ByProvider {
-    async fn schedule(
+    async fn schedules(
         &self,
         area: &Area,
-        stage: Stage,
+        stages: &[Stage],
         today: NaiveDate,
-    ) -> Result<Schedule, UpstreamError> {
+    ) -> Result<Vec<Schedule>, UpstreamError> {
         match (&area.handle, &self.sepush) {
-            (AreaHandle::Eskom { .. }, _) => self.eskom.schedule(area, stage, today).await,
+            (AreaHandle::Eskom { .. }, _) => self.eskom.schedules(area, stages, today).await,
             (AreaHandle::EskomSePush { .. }, Some(sepush)) => {
-                sepush.schedule(area, stage, today).await
+                sepush.schedules(area, stages, today).await
             }
             (AreaHandle::EskomSePush { .. }, None) => Err(UpstreamError::Unauthorized {
                 service: crate::adapters::sepush::SERVICE,

@@ -121,6 +121,10 @@ pub struct ScheduleOutcome {
     pub unchanged: Vec<AreaId>,
     #[serde(default)]
     pub failed: Vec<AreaFailure>,
+    /// Areas under EskomSePush's retired v2 ids: not fetched; notify asks their subscribers to
+    /// subscribe again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<AreaId>,
     /// When each changed area's schedule was stored. Notify needs it to tell a write that belongs
     /// to a stage change's refresh (its announcement shows those slots) from a change of its own,
     /// by the rule the stream path applies to the same write.

@@ -1,5 +1,8 @@
-//! The schedule task: fetch the outage slots at the current stage for every area that matters, and
-//! store each schedule that changed. One area failing never loses the others.
+//! The schedule task: fetch the outage slots every area that matters needs for its forecast (at
+//! each stage its authority's timeline holds, now or announced, and stage 0: load reduction and
+//! upstream's events), and store each schedule that changed. One area failing never loses the
+//! others. Areas under EskomSePush's retired v2 ids are not fetched (each call would be refused
+//! and cost quota); notify tells their subscribers to subscribe again.
 //!
 //! Retries redo only what failed: each area done is remembered under the run (the workflow
 //! execution, the stage version of a stream record, the hour of a scheduled run), and a retry of
@@ -18,9 +21,9 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::clock::Clock;
-use crate::domain::{Area, AreaId, Schedule, Stage};
+use crate::domain::{Area, AreaId, Schedule, Stage, Timelines};
 use crate::errors::Named;
-use crate::ports::{ScheduleSource, StageRefresh, Store};
+use crate::ports::{ScheduleSource, StageRefresh, Store, StoredStage};
 
 use super::{AreaFailure, Invocation, ScheduleOutcome, TaskError, WorkflowState};
 
@@ -87,9 +90,7 @@ impl ScheduleTask {
             Invocation::Event(_) | Invocation::Schedule(_) => {
                 let now = self.clock.now().with_timezone(&crate::clock::ZONE);
                 let run = format!("scheduled:{}T{:02}", now.date_naive(), now.hour());
-                to_value(retry_transient(
-                    self.refresh_all_in(None, Some(&run)).await?,
-                )?)
+                to_value(retry_transient(self.refresh_all_in(Some(&run)).await?)?)
             }
             Invocation::Stream(batch) => to_value(
                 super::stream::for_each_record(batch, |change| self.on_change(change)).await,
@@ -108,10 +109,7 @@ impl ScheduleTask {
         state: &WorkflowState,
         run: Option<&str>,
     ) -> Result<ScheduleOutcome, TaskError> {
-        let stage = match &state.stage {
-            Some(outcome) => outcome.stage,
-            None => self.stored_stage().await?,
-        };
+        let timelines = self.stored_timelines().await?;
         // A stage change is news for every subscriber, and its announcement shows each their slots
         // at the new stage: refresh every area then, not only the ones asked for.
         let stage_changed = state.stage.as_ref().is_some_and(|s| s.changed);
@@ -124,11 +122,11 @@ impl ScheduleTask {
         };
         let run = run.map(|id| format!("workflow:{id}"));
         let mut outcome = self
-            .refresh(stage, areas.found, areas.unknown, run.as_deref())
+            .refresh(&timelines, areas.found, areas.unknown, run.as_deref())
             .await;
-        if stage_changed {
-            let previous = state.stage.as_ref().and_then(|s| s.previous);
-            self.mark_refreshed(stage, previous).await?;
+        if let Some(change) = state.stage.as_ref().filter(|s| s.changed) {
+            self.mark_refreshed(change.updated_at, change.previous)
+                .await?;
             // Notify announces the stage change itself, not each area's write: the times would
             // only weigh down the execution's state (256 KB at most) with every area.
             outcome.written_at.clear();
@@ -136,57 +134,57 @@ impl ScheduleTask {
         succeeded_somewhere(outcome)
     }
 
-    /// Refreshes every subscribed area at `stage`, or at the stored stage.
-    pub async fn refresh_all(&self, stage: Option<Stage>) -> Result<ScheduleOutcome, TaskError> {
-        self.refresh_all_in(stage, None).await
+    /// Refreshes every subscribed area for the stored timelines.
+    pub async fn refresh_all(&self) -> Result<ScheduleOutcome, TaskError> {
+        self.refresh_all_in(None).await
     }
 
-    async fn refresh_all_in(
-        &self,
-        stage: Option<Stage>,
-        run: Option<&str>,
-    ) -> Result<ScheduleOutcome, TaskError> {
-        let stage = match stage {
-            Some(stage) => stage,
-            None => self.stored_stage().await?,
-        };
+    async fn refresh_all_in(&self, run: Option<&str>) -> Result<ScheduleOutcome, TaskError> {
+        let timelines = self.stored_timelines().await?;
         let areas = self.store.subscribed_areas().await?;
-        succeeded_somewhere(self.refresh(stage, areas, Vec::new(), run).await)
+        succeeded_somewhere(self.refresh(&timelines, areas, Vec::new(), run).await)
     }
 
-    /// The refresh a stage change calls for (its stream record): every area, then the marker.
+    /// The refresh a change of the timelines calls for (its stream record): every area, then the
+    /// marker.
     async fn refresh_for_change(
         &self,
-        stage: Stage,
+        stored: &StoredStage,
         previous: Option<Stage>,
         run: &str,
     ) -> Result<ScheduleOutcome, TaskError> {
         let areas = self.store.subscribed_areas().await?;
-        let outcome = self.refresh(stage, areas, Vec::new(), Some(run)).await;
-        self.mark_refreshed(stage, previous).await?;
+        let outcome = self
+            .refresh(&stored.timelines(), areas, Vec::new(), Some(run))
+            .await;
+        self.mark_refreshed(stored.updated_at, previous).await?;
         succeeded_somewhere(outcome)
     }
 
-    /// After the refresh for a stage change, the first one to finish writes the marker
+    /// After the refresh for a change of the timelines, the first one to finish writes the marker
     /// that lets the choreography announce the change (with the slots just stored). Written even
-    /// when areas failed: a stage change is announced within a minute with the slots we have, and an
+    /// when areas failed: a change is announced within a minute with the slots we have, and an
     /// area's schedule stored later is news of its own.
-    async fn mark_refreshed(&self, stage: Stage, previous: Option<Stage>) -> Result<(), TaskError> {
+    async fn mark_refreshed(
+        &self,
+        changed_at: DateTime<Utc>,
+        previous: Option<Stage>,
+    ) -> Result<(), TaskError> {
         let Some(stored) = self.store.current_stage().await? else {
             return Ok(());
         };
-        if stored.stage != stage {
-            // The stage moved on while we fetched: the newer change gets its own refresh.
+        if stored.updated_at != changed_at {
+            // The timelines moved on while we fetched: the newer change gets its own refresh.
             return Ok(());
         }
         let marker = StageRefresh {
-            stage,
+            stage: stored.stage,
             stage_updated_at: stored.updated_at,
             previous,
             refreshed_at: self.clock.now(),
         };
         if self.store.put_stage_refresh(&marker).await? {
-            info!(%stage, changed_at = %stored.updated_at, "schedules refreshed after the stage change");
+            info!(stage = %stored.stage, changed_at = %stored.updated_at, "schedules refreshed after the stage change");
         }
         Ok(())
     }
@@ -195,7 +193,7 @@ impl ScheduleTask {
         match change {
             super::stream::Change::Stage { stage, previous } => {
                 let run = format!("stage-v{}", stage.version);
-                let outcome = self.refresh_for_change(stage.stage, previous, &run).await?;
+                let outcome = self.refresh_for_change(&stage, previous, &run).await?;
                 retry_transient(outcome).map(drop)
             }
             // The schedule task writes schedules and markers; it does not react to them.
@@ -205,11 +203,11 @@ impl ScheduleTask {
         }
     }
 
-    async fn stored_stage(&self) -> Result<Stage, TaskError> {
+    async fn stored_timelines(&self) -> Result<Timelines, TaskError> {
         self.store
             .current_stage()
             .await?
-            .map(|s| s.stage)
+            .map(|s| s.timelines())
             .ok_or_else(|| {
                 TaskError::invalid_input(
                     "no stage is stored yet and none was given; run the stage task first",
@@ -242,15 +240,25 @@ impl ScheduleTask {
 
     async fn refresh(
         &self,
-        stage: Stage,
+        timelines: &Timelines,
         areas: Vec<Area>,
         unknown: Vec<AreaId>,
         run: Option<&str>,
     ) -> ScheduleOutcome {
+        let stage = timelines.national.current;
         let today = self.clock.today();
         let deadline = tokio::time::Instant::now() + self.time_budget;
+        let (retired, areas): (Vec<Area>, Vec<Area>) =
+            areas.into_iter().partition(Area::has_retired_id);
+        if !retired.is_empty() {
+            info!(
+                count = retired.len(),
+                "areas under retired EskomSePush v2 ids not fetched"
+            );
+        }
         let mut outcome = ScheduleOutcome {
             stage: Some(stage),
+            retired: retired.into_iter().map(|area| area.id).collect(),
             failed: unknown
                 .into_iter()
                 .map(|area| AreaFailure {
@@ -265,8 +273,9 @@ impl ScheduleTask {
         };
         let results: Vec<(AreaId, Result<Done, TaskError>)> = stream::iter(areas)
             .map(|area| async move {
+                let stages = stages_for(&area, timelines);
                 let result = self
-                    .refresh_in_run(&area, stage, today, run, deadline)
+                    .refresh_in_run(&area, &stages, today, run, deadline)
                     .await;
                 (area.id, result)
             })
@@ -318,12 +327,14 @@ impl ScheduleTask {
     async fn refresh_in_run(
         &self,
         area: &Area,
-        stage: Stage,
+        stages: &[Stage],
         today: NaiveDate,
         run: Option<&str>,
         deadline: tokio::time::Instant,
     ) -> Result<Done, TaskError> {
-        let done_key = run.map(|run| format!("schedule-done:{run}:{}:{stage}", area.id));
+        let stage_list: Vec<String> = stages.iter().map(|s| s.number().to_string()).collect();
+        let done_key =
+            run.map(|run| format!("schedule-done:{run}:{}:{}", area.id, stage_list.join(",")));
         if let Some(key) = &done_key
             && self.store.is_claimed(key, self.clock.now()).await?
         {
@@ -340,7 +351,7 @@ impl ScheduleTask {
         if tokio::time::Instant::now() >= deadline {
             return Err(budget_spent());
         }
-        let written = tokio::time::timeout_at(deadline, self.refresh_one(area, stage, today))
+        let written = tokio::time::timeout_at(deadline, self.refresh_one(area, stages, today))
             .await
             .map_err(|_| budget_spent())??;
         let now = self.clock.now();
@@ -387,28 +398,43 @@ impl ScheduleTask {
         stale
     }
 
-    /// Fetches and stores one area's schedule; says when, and whether it changed.
+    /// Fetches and stores one area's schedules at `stages`; says when, and whether any changed.
     async fn refresh_one(
         &self,
         area: &Area,
-        stage: Stage,
+        stages: &[Stage],
         today: NaiveDate,
     ) -> Result<Written, TaskError> {
-        let fresh = if stage.is_loadshedding() {
-            self.source.schedule(area, stage, today).await?
-        } else {
-            // Stage 0 has no slots: nothing to ask upstream, but "no loadshedding" is news worth storing.
-            Schedule::no_loadshedding(
-                area.id.clone(),
-                (0..FREE_DAYS).map(|d| today + Duration::days(d)),
-            )
-        };
-        let stored = self.store.schedule(&area.id, stage).await?;
-        let changed = stored.is_none_or(|stored| fresh.differs_from(&stored, today));
-        // Written even when only upstream's window slid, so the stored copy never goes stale; only a
-        // change people would notice is reported as one.
+        let fetched = self.source.schedules(area, stages, today).await?;
+        let mut changed = false;
         let at = self.clock.now();
-        self.store.put_schedule(&fresh, at).await?;
+        for fresh in fetched {
+            if fresh.area_id != area.id {
+                return Err(TaskError::Named {
+                    name: crate::errors::ErrorName::UpstreamMalformed,
+                    message: format!(
+                        "asked for area {}, got a schedule of {}",
+                        area.id, fresh.area_id
+                    ),
+                });
+            }
+            // A source that answers every stage at once (EskomSePush) returns more than asked:
+            // keep those too, they cost nothing and serve the next announcement.
+            let fresh = match fresh.stage == Stage::NONE && fresh.dates().is_empty() {
+                // "No loadshedding" still speaks for today and tomorrow.
+                true => Schedule::no_loadshedding(
+                    area.id.clone(),
+                    (0..FREE_DAYS).map(|d| today + Duration::days(d)),
+                )
+                .with_events(fresh.events().to_vec()),
+                false => fresh,
+            };
+            let stored = self.store.schedule(&area.id, fresh.stage).await?;
+            changed |= stored.is_none_or(|stored| fresh.differs_from(&stored, today));
+            // Written even when only upstream's window slid, so the stored copy never goes stale;
+            // only a change people would notice is reported as one.
+            self.store.put_schedule(&fresh, at).await?;
+        }
         Ok(Written { changed, at })
     }
 }
@@ -428,6 +454,14 @@ enum Done {
     Unchanged,
     /// An earlier attempt of the same run did it.
     Earlier,
+}
+
+/// The stages an area's forecast needs: stage 0 (load reduction, upstream's events) and every
+/// stage its authority's timeline holds, now or announced.
+fn stages_for(area: &Area, timelines: &Timelines) -> Vec<Stage> {
+    let mut stages = timelines.of(area.authority()).stages();
+    stages.insert(Stage::NONE);
+    stages.into_iter().collect()
 }
 
 /// The lease renewed at each good fetch of an area: while it lives, the area is not stale.

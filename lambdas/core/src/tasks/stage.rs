@@ -1,4 +1,9 @@
-//! The stage task: read the national stage and store it only when it changed.
+//! The stage task: read the stage timelines (national and Cape Town, each with its announced
+//! changes) and store them only when they changed.
+//!
+//! Any change is stored, an announced change reached on time included ("stage 4 from 06:00" read
+//! at 06:05 as "stage 4 now"): the stored national stage stays the one of the moment. Whether a
+//! write is news for anyone is the notify task's call, from the forecasts before and after.
 
 use std::sync::Arc;
 
@@ -6,7 +11,7 @@ use serde_json::Value;
 use tracing::info;
 
 use crate::clock::Clock;
-use crate::ports::{StageSource, StageStore, StageWrite};
+use crate::ports::{StageSource, StageStore, StageWrite, StoredStage};
 
 use super::{Invocation, StageOutcome, TaskError};
 
@@ -57,7 +62,7 @@ impl StageTask {
     pub async fn poll(&self) -> Result<StageOutcome, TaskError> {
         // The reading's time is taken when it arrives, not when the store's answer does.
         let read_upstream = async {
-            let reading = self.source.current_stage().await;
+            let reading = self.source.timelines().await;
             (reading, self.clock.now())
         };
         let ((reading, observed), first_stored) =
@@ -70,10 +75,10 @@ impl StageTask {
                 None => self.store.current_stage().await?,
             };
             if let Some(stored) = &stored
-                && (stored.stage == reading || stored.updated_at > observed)
+                && (stored.timelines() == reading || stored.updated_at > observed)
             {
-                if stored.stage != reading {
-                    info!(stage = %reading, stored = %stored.stage, "a newer reading is stored: keeping it");
+                if stored.timelines() != reading {
+                    info!(stage = %reading.national.current, stored = %stored.stage, "a newer reading is stored: keeping it");
                 }
                 return Ok(StageOutcome {
                     stage: stored.stage,
@@ -82,16 +87,28 @@ impl StageTask {
                     updated_at: stored.updated_at,
                 });
             }
+            let replaced = stored.as_ref().map(StoredStage::timelines);
             match self
                 .store
-                .put_stage(reading, observed, stored.as_ref().map(|s| s.version))
+                .put_stage(
+                    &reading,
+                    replaced.as_ref(),
+                    observed,
+                    stored.as_ref().map(|s| s.version),
+                )
                 .await?
             {
                 StageWrite::Written(written) => {
                     let previous = stored.map(|s| s.stage);
-                    info!(stage = %reading, ?previous, "stage changed");
+                    info!(
+                        stage = %written.stage,
+                        ?previous,
+                        announced = reading.national.changes().len(),
+                        cape_town = ?reading.cape_town.as_ref().map(|t| t.current.number()),
+                        "stage timelines changed"
+                    );
                     return Ok(StageOutcome {
-                        stage: reading,
+                        stage: written.stage,
                         previous,
                         changed: true,
                         updated_at: written.updated_at,

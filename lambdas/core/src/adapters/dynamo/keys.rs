@@ -42,6 +42,8 @@ pub mod entity {
     pub const DELIVERY: &str = "delivery";
     /// A lease (cooldown, handled update).
     pub const LEASE: &str = "lease";
+    /// A chat's settings (`/settings`), under the chat beside its subscriptions.
+    pub const CHAT_SETTINGS: &str = "chat_settings";
 }
 
 /// Key prefixes: every key starts with its entity's prefix, so entities never collide.
@@ -54,6 +56,8 @@ pub mod prefix {
     pub const LEASE: &str = "LEASE#";
 }
 
+/// Sort key of a chat's settings item.
+pub const CHAT_SETTINGS_SK: &str = "SETTINGS";
 /// Partition of the single national stage item.
 pub const STAGE_PK: &str = "STAGE";
 pub const STAGE_SK: &str = "NATIONAL";
@@ -90,6 +94,12 @@ impl Key {
     }
 
     /// The subscription as seen from the chat.
+    /// Under the chat's partition, beside its subscriptions (which `areas_of` reads by their
+    /// `AREA#` prefix, so this item is never mistaken for one).
+    pub fn chat_settings(chat: ChatId) -> Self {
+        Key::new(chat_pk(chat), CHAT_SETTINGS_SK)
+    }
+
     pub fn subscription(chat: ChatId, area: &AreaId) -> Self {
         Key::new(chat_pk(chat), format!("{}{area}", prefix::AREA))
     }

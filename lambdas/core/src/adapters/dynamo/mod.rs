@@ -48,6 +48,7 @@ mod expiring;
 pub(crate) mod items;
 pub mod keys;
 mod schedule;
+mod settings;
 mod stage;
 mod subscriptions;
 mod table;

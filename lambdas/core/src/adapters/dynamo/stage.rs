@@ -10,7 +10,7 @@ use super::call_errors::conditional;
 use super::items::{STAGE_UPDATED_AT_MS, decode, stage_item, stage_refresh_item};
 use super::keys::{self, Key};
 use super::wire;
-use crate::domain::Stage;
+use crate::domain::Timelines;
 use crate::errors::StoreError;
 use crate::ports::{StageRefresh, StageStore, StageWrite, StoredStage};
 
@@ -45,15 +45,13 @@ impl StageStore for DynamoStore {
 
     async fn put_stage(
         &self,
-        stage: Stage,
+        timelines: &Timelines,
+        replaced: Option<&Timelines>,
         at: DateTime<Utc>,
         expected: Option<u64>,
     ) -> Result<StageWrite, StoreError> {
-        let written = StoredStage {
-            stage,
-            updated_at: at,
-            version: expected.map_or(1, |v| v + 1),
-        };
+        let written = StoredStage::next(timelines, replaced, at, expected);
+        let stage = written.stage;
         let item = wire::item(&stage_item(&written)?);
         let input = match expected {
             None => json!({

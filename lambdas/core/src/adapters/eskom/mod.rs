@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use url::Url;
 
 use crate::adapters::http::{self, ClientSetupError};
-use crate::domain::{Area, Stage};
+use crate::domain::{Area, Stage, Timelines};
 #[cfg(feature = "schedules")]
 use crate::domain::{AreaHandle, Schedule};
 use crate::errors::UpstreamError;
@@ -139,16 +139,35 @@ pub fn schedule_path_stage(stage: Stage) -> u8 {
 
 #[async_trait]
 impl StageSource for EskomClient {
-    async fn current_stage(&self) -> Result<Stage, UpstreamError> {
+    /// Eskom's site tells the national stage of the moment, nothing announced and nothing of Cape
+    /// Town's own stage.
+    async fn timelines(&self) -> Result<Timelines, UpstreamError> {
         let body = self.get(&["GetStatus"], &[]).await?;
-        parse_status(&body)
+        parse_status(&body).map(Timelines::national_only)
     }
 }
 
 #[cfg(feature = "schedules")]
 #[async_trait]
 impl ScheduleSource for EskomClient {
-    async fn schedule(
+    /// One page per stage asked; stage 0 asks nothing (Eskom's site knows no load reduction).
+    async fn schedules(
+        &self,
+        area: &Area,
+        stages: &[Stage],
+        today: NaiveDate,
+    ) -> Result<Vec<Schedule>, UpstreamError> {
+        let mut schedules = Vec::with_capacity(stages.len());
+        for &stage in stages {
+            schedules.push(self.schedule_at(area, stage, today).await?);
+        }
+        Ok(schedules)
+    }
+}
+
+#[cfg(feature = "schedules")]
+impl EskomClient {
+    async fn schedule_at(
         &self,
         area: &Area,
         stage: Stage,
@@ -168,7 +187,10 @@ impl ScheduleSource for EskomClient {
         };
         if !stage.is_loadshedding() {
             // No stage, no outages: nothing to ask Eskom, whose pages start at stage 1.
-            return Ok(Schedule::no_loadshedding(area.id.clone(), [today]));
+            return Ok(Schedule::no_loadshedding(
+                area.id.clone(),
+                [today, today + chrono::Days::new(1)],
+            ));
         }
         let segments = [
             "GetScheduleM".to_owned(),

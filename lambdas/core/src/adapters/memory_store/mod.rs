@@ -19,11 +19,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::RwLock;
 
 use crate::clock::Clock;
-use crate::domain::{Area, AreaId, ChatId, Schedule, Stage};
+use crate::domain::{Area, AreaId, ChatId, ChatSettings, Schedule, Stage, Timelines};
 use crate::errors::StoreError;
 use crate::ports::{
-    Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh, StageStore,
-    StageWrite, StoredStage, SubscriptionStore,
+    ChatSettingsStore, Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh,
+    StageStore, StageWrite, StoredStage, SubscriptionStore,
 };
 
 use feed::{Feed, Touched, Tracked};
@@ -44,6 +44,7 @@ struct State {
     schedules: BTreeMap<(AreaId, Stage), StoredSchedule>,
     /// Keyed chat first, so one chat's areas are a contiguous range.
     subscriptions: BTreeMap<(ChatId, AreaId), Subscription>,
+    settings: BTreeMap<ChatId, ChatSettings>,
     deliveries: BTreeMap<DeliveryKey, Delivery>,
     /// Ledger writes since expired entries were last dropped.
     deliveries_written: usize,
@@ -169,6 +170,31 @@ impl MemoryStore {
 }
 
 #[async_trait]
+impl ChatSettingsStore for MemoryStore {
+    async fn chat_settings(&self, chat: ChatId) -> Result<ChatSettings, StoreError> {
+        Ok(self
+            .state
+            .read()
+            .await
+            .settings
+            .get(&chat)
+            .copied()
+            .unwrap_or_default())
+    }
+
+    async fn put_chat_settings(
+        &self,
+        chat: ChatId,
+        settings: &ChatSettings,
+        _at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // Not a change any stream consumer reacts to: no feed record.
+        self.state.write().await.settings.insert(chat, *settings);
+        Ok(())
+    }
+}
+
+#[async_trait]
 impl StageStore for MemoryStore {
     async fn current_stage(&self) -> Result<Option<StoredStage>, StoreError> {
         Ok(self.state.read().await.stage.clone())
@@ -176,7 +202,8 @@ impl StageStore for MemoryStore {
 
     async fn put_stage(
         &self,
-        stage: Stage,
+        timelines: &Timelines,
+        replaced: Option<&Timelines>,
         at: DateTime<Utc>,
         expected: Option<u64>,
     ) -> Result<StageWrite, StoreError> {
@@ -186,11 +213,7 @@ impl StageStore for MemoryStore {
         if stored_version != expected {
             return Ok(StageWrite::Conflict);
         }
-        let written = StoredStage {
-            stage,
-            updated_at: at,
-            version: expected.map_or(1, |v| v + 1),
-        };
+        let written = StoredStage::next(timelines, replaced, at, expected);
         state.stage = Some(written.clone());
         Ok(StageWrite::Written(written))
     }

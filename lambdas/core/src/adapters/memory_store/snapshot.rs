@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Delivery, Expiring, Lease, State, StoredSchedule, Subscription};
-use crate::domain::{Area, ChatId, Schedule};
+use crate::domain::{Area, ChatId, ChatSettings, Schedule};
 use crate::errors::StoreError;
 use crate::ports::{DeliveryKey, StageRefresh, StoredStage};
 
@@ -33,6 +33,16 @@ pub(super) struct Snapshot {
     deliveries: Vec<DeliveryRecord>,
     #[serde(default)]
     leases: Vec<LeaseRecord>,
+    /// Added within format 1: older snapshots have none (every chat at the defaults).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    settings: Vec<SettingsRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsRecord {
+    chat: ChatId,
+    settings: ChatSettings,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -117,6 +127,11 @@ impl Snapshot {
                     holder: lease.holder.clone(),
                 })
                 .collect(),
+            settings: state
+                .settings
+                .iter()
+                .map(|(&chat, &settings)| SettingsRecord { chat, settings })
+                .collect(),
         }
     }
 
@@ -165,6 +180,9 @@ impl Snapshot {
                 holder: record.holder,
             };
             state.leases.insert(record.key, lease);
+        }
+        for record in self.settings {
+            state.settings.insert(record.chat, record.settings);
         }
         state
     }

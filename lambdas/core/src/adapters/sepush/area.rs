@@ -5,8 +5,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
 
 use crate::clock::ZONE;
-use crate::domain::Schedule;
-use crate::domain::{AreaId, Slot, Stage};
+use crate::domain::{Area, AreaId, Basis, Cause, Outage, Schedule, Slot, Stage};
 use crate::errors::UpstreamError;
 
 use super::malformed;
@@ -37,6 +36,14 @@ pub struct AreaEvent {
 }
 
 impl AreaEvent {
+    /// Whether the note says load reduction ("Load Reduction", any case).
+    pub fn is_load_reduction(&self) -> bool {
+        self.note
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("load reduction")
+    }
+
     /// The stage the note names ("Stage 6"), if it names one.
     pub fn stage(&self) -> Option<Stage> {
         self.note
@@ -47,6 +54,46 @@ impl AreaEvent {
 }
 
 impl AreaReport {
+    /// The area's schedules at each of `stages`: stage 0 carries the events (as upstream's own
+    /// forecast, each caused by the area's authority's stage or by load reduction).
+    pub fn schedules(&self, area: &Area, stages: &[Stage]) -> Result<Vec<Schedule>, UpstreamError> {
+        stages
+            .iter()
+            .map(|&stage| match stage.is_loadshedding() {
+                true => self.schedule(area.id.clone(), stage),
+                false => Ok(self.whatever_the_stage(area)),
+            })
+            .collect()
+    }
+
+    /// The stage-0 schedule: no rota slots (v2's `/area` lists load reduction only as events), and
+    /// the events as upstream's forecast. An event whose note names neither a stage nor load
+    /// reduction is left out and logged: we cannot say what causes it.
+    fn whatever_the_stage(&self, area: &Area) -> Schedule {
+        let authority = area.authority();
+        let events = self
+            .events
+            .iter()
+            .filter_map(|event| {
+                let cause = match (event.stage(), event.is_load_reduction()) {
+                    (Some(stage), _) => Cause::Stage { stage, authority },
+                    (None, true) => Cause::LoadReduction,
+                    (None, false) => {
+                        tracing::warn!(area = %area.id, note = %event.note, "event with an unknown note left out");
+                        return None;
+                    }
+                };
+                Some(Outage {
+                    slot: event.slot,
+                    cause,
+                    basis: Basis::Upstream,
+                })
+            })
+            .collect();
+        Schedule::no_loadshedding(area.id.clone(), self.days.iter().map(|d| d.date))
+            .with_events(events)
+    }
+
     /// The area's schedule at `stage` over the published days. A day that lists fewer stages than
     /// asked for is [`UpstreamError::Malformed`]: calling it free would tell people the lights stay on
     /// when we do not know.

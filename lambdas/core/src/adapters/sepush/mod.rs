@@ -17,7 +17,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::adapters::http::{self, Answer, ClientSetupError};
-use crate::domain::{Area, AreaHandle, Schedule, Stage};
+use crate::domain::{Area, AreaHandle, Schedule, Stage, Timelines};
 use crate::errors::UpstreamError;
 use crate::ports::{AreaSearch, ScheduleSource, StageSource};
 
@@ -207,31 +207,27 @@ impl Allowance for SePushClient {
 
 #[async_trait]
 impl StageSource for SePushClient {
-    async fn current_stage(&self) -> Result<Stage, UpstreamError> {
-        Ok(self.status().await?.stage)
+    async fn timelines(&self) -> Result<Timelines, UpstreamError> {
+        Ok(self.status().await?.timelines())
     }
 }
 
 #[async_trait]
 impl ScheduleSource for SePushClient {
-    /// EskomSePush dates every day in full; `today` only dates the free day of stage 0.
-    async fn schedule(
+    /// One `/area` call answers every stage (and the events): EskomSePush dates every day in full.
+    async fn schedules(
         &self,
         area: &Area,
-        stage: Stage,
-        today: NaiveDate,
-    ) -> Result<Schedule, UpstreamError> {
+        stages: &[Stage],
+        _today: NaiveDate,
+    ) -> Result<Vec<Schedule>, UpstreamError> {
         let AreaHandle::EskomSePush { area_id } = &area.handle else {
             return Err(UpstreamError::AreaNotFound {
                 service: SERVICE,
                 area: area.id.to_string(),
             });
         };
-        if !stage.is_loadshedding() {
-            // Every call counts against a daily quota of a few dozen; stage 0 needs none.
-            return Ok(Schedule::no_loadshedding(area.id.clone(), [today]));
-        }
-        self.area(area_id).await?.schedule(area.id.clone(), stage)
+        self.area(area_id).await?.schedules(area, stages)
     }
 }
 

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::clock::ZONE;
-use crate::domain::Stage;
+use crate::domain::{Foresight, Stage, Timeline, Timelines};
 use crate::errors::UpstreamError;
 
 use super::{SERVICE, malformed};
@@ -18,6 +18,24 @@ pub struct NationalStatus {
     pub updated: Option<DateTime<Tz>>,
     /// Announced changes, soonest first: what the stage becomes and when.
     pub next: Vec<StageChange>,
+}
+
+impl NationalStatus {
+    /// The national timeline as announced.
+    pub fn timelines(&self) -> Timelines {
+        let changes = self
+            .next
+            .iter()
+            .map(|change| crate::domain::StageChange {
+                starts_at: change.starts_at.with_timezone(&chrono::Utc),
+                stage: change.stage,
+            })
+            .collect();
+        Timelines {
+            national: Timeline::new(self.stage, changes, Foresight::Announced),
+            cape_town: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
