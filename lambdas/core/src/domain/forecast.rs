@@ -79,6 +79,14 @@ fn midnight(date: NaiveDate) -> DateTime<Tz> {
         .unwrap_or_else(|| (naive - Duration::hours(2)).and_utc().with_timezone(&ZONE))
 }
 
+/// The stages whose slots `area`'s forecast under `timelines` reads: stage 0 (load reduction and
+/// upstream's events) and every stage its authority's timeline holds, now or announced.
+pub fn stages_needed(area: &Area, timelines: &Timelines) -> std::collections::BTreeSet<Stage> {
+    let mut stages = timelines.of(area.authority()).stages();
+    stages.insert(Stage::NONE);
+    stages
+}
+
 /// What an area's outages are made of: its slots at each stage we have (stage 0: load reduction
 /// and upstream's events).
 pub type Rota<'a> = BTreeMap<Stage, &'a Schedule>;

@@ -3,6 +3,7 @@
 //! Which messages go to whom is the notify task's decision; this module only words and delivers them.
 
 mod broadcast;
+mod forecasts;
 pub mod html;
 mod pacing;
 pub mod render;
@@ -11,4 +12,5 @@ pub use broadcast::{
     BroadcastConfig, BroadcastError, BroadcastReport, Broadcaster, FailedDelivery, Migration,
     Outgoing, Run,
 };
+pub use forecasts::Forecasts;
 pub use pacing::{Pacer, PacingLimits};

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 
 use crate::clock::ZONE;
-use crate::domain::{Area, Schedule, Slot, Stage};
+use crate::domain::{
+    Area, Authority, Cause, Forecast, Foresight, Outage, Slot, Stage, Timeline, Timelines,
+};
 use crate::ports::{Message, StoredStage};
 
 use super::html::{self, MESSAGE_LIMIT, escape};
@@ -16,76 +18,92 @@ pub const LONG_SLOT: Duration = Duration::minutes(150);
 /// Upstream names are labels; one absurdly long name must not crowd out the schedule it labels.
 const NAME_MAX_CHARS: usize = 120;
 
-/// An area and its stored schedule at the current stage, if there is one.
+/// An area and its forecast.
 #[derive(Debug, Clone, Copy)]
 pub struct AreaOutlook<'a> {
     pub area: &'a Area,
-    pub schedule: Option<&'a Schedule>,
+    pub forecast: &'a Forecast,
 }
 
-/// The national stage changed: the new stage, then each of the chat's areas today and tomorrow.
+/// The stage timelines changed in a way that moves this chat's outages: the timelines in words
+/// ("No loadshedding now. Stage 4 from Mon 06:00 to 22:00."), then each of the chat's areas.
 pub fn stage_change(
-    stage: Stage,
+    timelines: &Timelines,
     previous: Option<Stage>,
     areas: &[AreaOutlook<'_>],
     now: DateTime<Utc>,
 ) -> Vec<Message> {
     let mut lines = Vec::new();
+    let national = timelines.national.as_of(now);
     let was = previous
+        .filter(|p| *p != national.current)
         .map(|p| format!(" (was {})", stage_text(p)))
         .unwrap_or_default();
-    if stage.is_loadshedding() {
-        lines.push(format!("⚡ Loadshedding is now <b>{stage}</b>{was}."));
+    let icon = if national.current.is_loadshedding() || !national.changes().is_empty() {
+        "⚡"
     } else {
-        lines.push(format!("✅ <b>Loadshedding is suspended</b>{was}."));
-    }
+        "✅"
+    };
+    lines.push(format!(
+        "{icon} <b>{}</b>{was}",
+        timeline_sentence(&national, now)
+    ));
+    headers_for_cape_town(&mut lines, timelines, areas, now);
     for outlook in areas {
         lines.push(String::new());
-        area_block(&mut lines, stage, outlook, now);
+        area_block(&mut lines, outlook, now);
     }
     to_messages(&lines)
 }
 
-/// An area's schedule changed at the current stage: its slots from today on.
-pub fn schedule_change(area: &Area, schedule: &Schedule, now: DateTime<Utc>) -> Vec<Message> {
-    let today = now.with_timezone(&ZONE).date_naive();
-    let mut lines = vec![
-        format!("🗓 New schedule for {}", area_title(area)),
-        format!("<b>{}</b>", schedule.stage),
-    ];
-    let mut any = false;
-    for day in schedule.days().filter(|d| d.date >= today) {
-        any = true;
-        lines.push(day_heading(day.date, today));
-        day_lines(&mut lines, day.date, Some(&day.slots), now);
-    }
-    if !any {
-        lines.push("No days from today on were published.".to_owned());
-    }
+/// An area's outages changed (new slots upstream, load reduction, upstream's own events).
+pub fn schedule_change(area: &Area, forecast: &Forecast, now: DateTime<Utc>) -> Vec<Message> {
+    let mut lines = vec![format!("🗓 New times for {}", area_title(area))];
+    lines.push(timeline_sentence(&forecast.timeline, now));
+    lines.push(String::new());
+    area_days(&mut lines, forecast, now);
     to_messages(&lines)
 }
 
-/// A slot in one of the chat's areas starts soon (or, when the reminder runs late, has started).
-pub fn reminder(area: &Area, slot: &Slot, stage: Stage, now: DateTime<Utc>) -> Message {
-    let span = slot_span(slot);
-    let text = if slot.start > now {
-        let minutes = minutes_until(slot.start.with_timezone(&Utc), now);
+/// An outage in one of the chat's areas starts soon (or, when the reminder runs late, has started).
+pub fn reminder(area: &Area, outage: &Outage, now: DateTime<Utc>) -> Message {
+    let span = slot_span(&outage.slot);
+    let what = match outage.cause {
+        Cause::LoadReduction => "Load reduction",
+        Cause::Stage { .. } => "Loadshedding",
+    };
+    let text = if outage.slot.start > now {
+        let minutes = minutes_until(outage.slot.start.with_timezone(&Utc), now);
         let unit = if minutes == 1 { "minute" } else { "minutes" };
         format!(
-            "⏰ Loadshedding in {minutes} {unit} in {}: <b>{span}</b> ({stage}).",
-            area_title(area)
+            "⏰ {what} in {minutes} {unit} in {}: <b>{span}</b> ({}).",
+            area_title(area),
+            outage.cause
         )
     } else {
         format!(
-            "⏰ Loadshedding has started in {}: <b>{span}</b> ({stage}).",
-            area_title(area)
+            "⏰ {what} has started in {}: <b>{span}</b> ({}).",
+            area_title(area),
+            outage.cause
         )
     };
     // One short line: always within the limit, so no split is needed.
     Message::html(text)
 }
 
-/// `/status`: the stored stage, then each of the chat's areas today and tomorrow.
+/// EskomSePush retired the area's id (v2): the chat must find the area again.
+pub fn resubscribe(area: &Area) -> Vec<Message> {
+    let name = escape(&shorten(&area.name));
+    to_messages(&[
+        format!("⚠️ {} can no longer be followed.", area_title(area)),
+        format!(
+            "EskomSePush changed its area ids, so this subscription stopped working. Send \
+             /subscribe {name} to find the area again."
+        ),
+    ])
+}
+
+/// `/status`: the timelines, then each of the chat's areas today and tomorrow.
 pub fn status(
     stage: Option<&StoredStage>,
     areas: &[AreaOutlook<'_>],
@@ -95,12 +113,14 @@ pub fn status(
     match stage {
         Some(stored) => {
             let since = stored.updated_at.with_timezone(&ZONE);
+            let timelines = stored.timelines();
             lines.push(format!(
-                "<b>{}</b> (since {} {})",
-                stored.stage,
+                "<b>{}</b> (as of {} {})",
+                timeline_sentence(&timelines.national.as_of(now), now),
                 since.format("%a %-d %b"),
                 since.format("%H:%M")
             ));
+            headers_for_cape_town(&mut lines, &timelines, areas, now);
         }
         None => lines.push("The stage is not known yet.".to_owned()),
     }
@@ -108,11 +128,10 @@ pub fn status(
         lines.push(String::new());
         lines.push("You have no areas yet: send /subscribe followed by a place name.".to_owned());
     }
-    let current = stage.map(|s| s.stage);
     for outlook in areas {
         lines.push(String::new());
-        match current {
-            Some(stage) => area_block(&mut lines, stage, outlook, now),
+        match stage {
+            Some(_) => area_block(&mut lines, outlook, now),
             None => {
                 lines.push(area_title(outlook.area));
                 lines.push("Schedule unknown until the stage is known.".to_owned());
@@ -120,6 +139,96 @@ pub fn status(
         }
     }
     to_messages(&lines)
+}
+
+/// A timeline in words, as of `now`: "No loadshedding now. Stage 4 from Mon 06:00 to 22:00." A
+/// timeline that cannot see ahead says so: "Stage 2 now. Times are at the current stage, until
+/// Eskom announces a change."
+pub fn timeline_sentence(timeline: &Timeline, now: DateTime<Utc>) -> String {
+    let timeline = timeline.as_of(now);
+    let mut sentences = Vec::new();
+    let windows = timeline.windows();
+    let mut current = match timeline.current.is_loadshedding() {
+        true => format!("{} now", timeline.current),
+        false => "No loadshedding now".to_owned(),
+    };
+    if timeline.current.is_loadshedding() {
+        match windows.first().and_then(|w| w.end) {
+            Some(end) => current.push_str(&format!(" until {}", when(end, now))),
+            None if timeline.foresight == Foresight::Announced => {
+                current.push_str(", until further notice")
+            }
+            None => {}
+        }
+    }
+    sentences.push(current);
+    for window in windows.iter().skip(1) {
+        if !window.stage.is_loadshedding() {
+            continue;
+        }
+        let Some(start) = window.start else { continue };
+        let sentence = match window.end {
+            Some(end) => format!(
+                "{} from {} to {}",
+                window.stage,
+                when(start, now),
+                until_text(start, end)
+            ),
+            None => format!(
+                "{} from {} until further notice",
+                window.stage,
+                when(start, now)
+            ),
+        };
+        sentences.push(sentence);
+    }
+    if timeline.foresight == Foresight::CurrentOnly {
+        sentences.push("Times are at the current stage, until Eskom announces a change".to_owned());
+    }
+    let mut text = sentences.join(". ");
+    text.push('.');
+    text
+}
+
+/// A Cape Town line when the chat has a Cape Town area: the City's own stage, or that it is not
+/// known and the national one is shown.
+fn headers_for_cape_town(
+    lines: &mut Vec<String>,
+    timelines: &Timelines,
+    areas: &[AreaOutlook<'_>],
+    now: DateTime<Utc>,
+) {
+    if !areas
+        .iter()
+        .any(|o| o.forecast.authority == Authority::CapeTown)
+    {
+        return;
+    }
+    match &timelines.cape_town {
+        Some(cape_town) => lines.push(format!(
+            "City of Cape Town: <b>{}</b>",
+            timeline_sentence(cape_town, now)
+        )),
+        None => lines.push(
+            "The City of Cape Town's own stage is not known here: its areas show the national stage."
+                .to_owned(),
+        ),
+    }
+}
+
+/// "Mon 06:00": a day name and the time, in South African time.
+fn when(at: DateTime<Utc>, _now: DateTime<Utc>) -> String {
+    at.with_timezone(&ZONE).format("%a %H:%M").to_string()
+}
+
+/// The end of a window: its time alone on the start's day, else with its day.
+fn until_text(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let (start, end) = (start.with_timezone(&ZONE), end.with_timezone(&ZONE));
+    if start.date_naive() == end.date_naive() {
+        end.format("%H:%M").to_string()
+    } else {
+        end.format("%a %H:%M").to_string()
+    }
 }
 
 fn to_messages(lines: &[String]) -> Vec<Message> {
@@ -157,27 +266,52 @@ pub(crate) fn shorten(text: &str) -> String {
     short
 }
 
-/// The area's title and its today and tomorrow, at `stage`.
-fn area_block(
-    lines: &mut Vec<String>,
-    stage: Stage,
-    outlook: &AreaOutlook<'_>,
-    now: DateTime<Utc>,
-) {
+/// The area's title and its days.
+fn area_block(lines: &mut Vec<String>, outlook: &AreaOutlook<'_>, now: DateTime<Utc>) {
     lines.push(area_title(outlook.area));
+    area_days(lines, outlook.forecast, now);
+}
+
+/// Each day of the forecast's horizon: its outages, or that there are none, or what is not known.
+fn area_days(lines: &mut Vec<String>, forecast: &Forecast, now: DateTime<Utc>) {
     let today = now.with_timezone(&ZONE).date_naive();
-    // A schedule stored for another stage says nothing about this one.
-    let schedule = outlook.schedule.filter(|s| s.stage == stage);
-    for date in [Some(today), today.succ_opt()].into_iter().flatten() {
+    for date in forecast.horizon.dates() {
         lines.push(day_heading(date, today));
-        let slots = match schedule.and_then(|s| s.day(date)) {
-            Some(day) => Some(day.slots),
-            // Stage 0 needs no schedule to know there are no outages.
-            None if !stage.is_loadshedding() => Some(Vec::new()),
-            None => None,
-        };
-        day_lines(lines, date, slots.as_deref(), now);
+        let outages: Vec<&Outage> = forecast.on(date).collect();
+        let unknown: Vec<String> = unknown_on(forecast, date)
+            .into_iter()
+            .map(|stage| format!("• {stage} times not known yet"))
+            .collect();
+        if outages.is_empty() && unknown.is_empty() {
+            lines.push("• No loadshedding".to_owned());
+        }
+        lines.extend(outages.iter().map(|outage| outage_line(outage, date, now)));
+        lines.extend(unknown);
     }
+}
+
+/// The stages without stored slots whose window touches `date`.
+fn unknown_on(forecast: &Forecast, date: NaiveDate) -> Vec<Stage> {
+    let (Some(day_start), Some(day_end)) = (
+        date.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(ZONE).earliest()),
+        date.succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|t| t.and_local_timezone(ZONE).earliest()),
+    ) else {
+        return Vec::new();
+    };
+    let (day_start, day_end) = (day_start.with_timezone(&Utc), day_end.with_timezone(&Utc));
+    let mut stages: Vec<Stage> = forecast
+        .timeline
+        .windows()
+        .into_iter()
+        .filter(|w| forecast.unknown_stages.contains(&w.stage))
+        .filter(|w| w.start.is_none_or(|s| s < day_end) && w.end.is_none_or(|e| e > day_start))
+        .map(|w| w.stage)
+        .collect();
+    stages.dedup();
+    stages
 }
 
 fn day_heading(date: NaiveDate, today: NaiveDate) -> String {
@@ -191,16 +325,8 @@ fn day_heading(date: NaiveDate, today: NaiveDate) -> String {
     format!("<u>{label}{}</u>", date.format("%a %-d %b"))
 }
 
-/// `slots` is `None` when the day is not known.
-fn day_lines(lines: &mut Vec<String>, date: NaiveDate, slots: Option<&[Slot]>, now: DateTime<Utc>) {
-    match slots {
-        None => lines.push("• Schedule not known".to_owned()),
-        Some([]) => lines.push("• No loadshedding".to_owned()),
-        Some(slots) => lines.extend(slots.iter().map(|slot| slot_line(slot, date, now))),
-    }
-}
-
-fn slot_line(slot: &Slot, date: NaiveDate, now: DateTime<Utc>) -> String {
+fn outage_line(outage: &Outage, date: NaiveDate, now: DateTime<Utc>) -> String {
+    let slot = &outage.slot;
     let starts_before = slot.start.date_naive() < date;
     let ends_after = date
         .succ_opt()
@@ -223,7 +349,9 @@ fn slot_line(slot: &Slot, date: NaiveDate, now: DateTime<Utc>) -> String {
     };
     if slot.is_over(now) {
         line = format!("<s>{line}</s> over");
-    } else if slot.is_on(now) && date == now.with_timezone(&ZONE).date_naive() {
+    }
+    line.push_str(&format!(" {}", outage.cause));
+    if slot.is_on(now) && date == now.with_timezone(&ZONE).date_naive() {
         // Only under today: under tomorrow's heading "now" would read as a mistake.
         line.push_str(" <b>now</b>");
     }

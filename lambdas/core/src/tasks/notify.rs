@@ -12,7 +12,16 @@
 //!   own: a schedule record written up to the marker's `refreshed_at` is left to the announcement;
 //!   one written later (an area that failed and was fetched again, a changed upstream) is.
 //! - a schedule change, `schedule:<area>:<fingerprint>`, for changes people would notice;
-//! - a reminder, `reminder:<area>:<slot start>`; a status, `status:<execution>`.
+//! - a reminder, `reminder:<area>:<outage start>`, at each chat's own lead time (`/settings`);
+//!   a status, `status:<execution>`.
+//!
+//! What people read follows each area's forecast ([`Forecast`]): the timeline of the area's
+//! authority applied to its slots, load reduction, and EskomSePush's own events. A change of the
+//! stored timelines is news only for the chats whose forecast it moves (the stored item keeps the
+//! timelines it replaced, so both modes compare the same two): a revision that moves nobody's
+//! outages sends nothing, and an announced change that arrives when announced ("stage 4 from
+//! 06:00", then at 06:00 "stage 4 now") moves nothing either, so it raises no second alarm; the
+//! reminders still come before each outage.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,13 +34,14 @@ use serde_json::Value;
 use tracing::info;
 
 use crate::clock::Clock;
-use crate::domain::{Area, AreaId, ChatId, Schedule, Stage};
+use crate::domain::forecast::stages_needed;
+use crate::domain::{Area, AreaId, ChatId, Forecast, Outage, ReminderLead, Stage, Timelines};
 use crate::errors::ErrorName;
 use crate::notify::render::{self, AreaOutlook};
 use crate::notify::{
-    BroadcastConfig, BroadcastReport, Broadcaster, Outgoing, Pacer, PacingLimits, Run,
+    BroadcastConfig, BroadcastReport, Broadcaster, Forecasts, Outgoing, Pacer, PacingLimits, Run,
 };
-use crate::ports::{Messenger, StageRefresh, Store, StoredStage};
+use crate::ports::{DeliveryKey, Messenger, StageRefresh, Store, StoredStage};
 
 use super::failure::failure_message;
 use super::stream::{self, Change};
@@ -39,8 +49,6 @@ use super::{Invocation, ScheduleOutcome, TaskError, WorkflowState};
 
 #[derive(Debug, Clone)]
 pub struct NotifyConfig {
-    /// How long before a slot starts its reminder goes out.
-    pub reminder_lead: Duration,
     /// How far back a reminder run looks for slots that started since the previous run: the
     /// reminder schedule's period, so a late run still reminds ("has started") and none is skipped.
     pub reminder_lookback: Duration,
@@ -51,7 +59,6 @@ pub struct NotifyConfig {
 impl Default for NotifyConfig {
     fn default() -> Self {
         NotifyConfig {
-            reminder_lead: Duration::minutes(15),
             reminder_lookback: Duration::minutes(5),
             broadcast: BroadcastConfig::default(),
             pacing: PacingLimits::default(),
@@ -213,16 +220,18 @@ impl NotifyTask {
             // Keyed by what the status says, not by the run: forcing again with nothing changed
             // tells nobody anything twice.
             let chats = self.chats_with_areas().await?;
-            let schedules = match &stored {
-                Some(stored) => self.all_schedules(stored.stage).await?,
-                None => BTreeMap::new(),
-            };
+            let timelines = timelines_of(stored.as_ref());
+            let areas = self.store.subscribed_areas().await?;
+            let forecasts = Forecasts::load(self.store.as_ref(), &areas, &[&timelines], now).await?;
             for (chat, areas) in chats {
                 if Some(chat) == state.chat_id {
                     continue;
                 }
-                let key = status_key(stored.as_ref(), &areas, &schedules);
-                let messages = render::status(stored.as_ref(), &outlooks(&areas, &schedules), now);
+                let forecasts: Vec<Forecast> =
+                    areas.iter().map(|a| forecasts.of(a, &timelines)).collect();
+                let key = status_key(stored.as_ref(), &forecasts);
+                let messages =
+                    render::status(stored.as_ref(), &outlooks(&areas, &forecasts), now);
                 batch.extend(Outgoing::parts(chat, &key, messages));
             }
         }
@@ -246,20 +255,10 @@ impl NotifyTask {
         schedule: &ScheduleOutcome,
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
-        let Some(stage) = schedule.stage else {
-            return Ok(Vec::new());
-        };
         if schedule.changed.is_empty() {
             return Ok(Vec::new());
         }
         let current = self.store.current_stage().await?;
-        if current
-            .as_ref()
-            .is_some_and(|current| current.stage != stage)
-        {
-            // The stage moved on while the run fetched: the newer change is the news.
-            return Ok(Vec::new());
-        }
         let marker = match &current {
             Some(_) => self.store.stage_refresh().await?,
             None => None,
@@ -279,13 +278,14 @@ impl NotifyTask {
                 _ => false,
             };
             if !announced {
-                batch.extend(self.schedule_change(area, stage, &registry, now).await?);
+                batch.extend(self.schedule_change(area, &registry, now).await?);
             }
         }
         Ok(batch)
     }
 
-    /// The reminder schedule: slots at the current stage starting within the lead time.
+    /// The reminder schedule: each area's forecast outages starting within each subscriber's lead
+    /// time; and, once, the chats of areas under retired EskomSePush ids.
     pub async fn reminders(&self) -> Result<NotifyOutcome, TaskError> {
         let run = Run::new(format!("reminders:{}", uuid::Uuid::new_v4()));
         self.reminders_run(&run).await
@@ -295,30 +295,84 @@ impl NotifyTask {
         let Some(stored) = self.store.current_stage().await? else {
             return self.send(Vec::new(), run).await;
         };
-        if !stored.stage.is_loadshedding() {
-            return self.send(Vec::new(), run).await;
-        }
+        let timelines = stored.timelines();
         let now = self.clock.now();
         let from = now - self.config.reminder_lookback;
-        let until = now + self.config.reminder_lead;
+        let latest = now + ReminderLead::longest();
+        let (retired, areas): (Vec<Area>, Vec<Area>) = self
+            .store
+            .subscribed_areas()
+            .await?
+            .into_iter()
+            .partition(Area::has_retired_id);
+        let forecasts = Forecasts::load(self.store.as_ref(), &areas, &[&timelines], now).await?;
+        let mut leads: BTreeMap<ChatId, ReminderLead> = BTreeMap::new();
         let mut batch = Vec::new();
-        for area in self.store.subscribed_areas().await? {
-            let Some(schedule) = self.store.schedule(&area.id, stored.stage).await? else {
-                continue;
-            };
-            let due = schedule
-                .slots()
+        for area in &areas {
+            let forecast = forecasts.of(area, &timelines);
+            let due: Vec<&Outage> = forecast
+                .outages
                 .iter()
-                .filter(|slot| slot.start > from && slot.start <= until && !slot.is_over(now));
-            for slot in due {
-                let message = render::reminder(&area, slot, stored.stage, now);
-                let key = format!("reminder:{}:{}", area.id, slot.start.to_rfc3339());
-                for chat in self.store.subscribers_of(&area.id).await? {
-                    batch.push(Outgoing::new(chat, key.clone(), message.clone()));
+                .filter(|o| o.slot.start > from && o.slot.start <= latest && !o.slot.is_over(now))
+                .collect();
+            if due.is_empty() {
+                continue;
+            }
+            let subscribers = self.store.subscribers_of(&area.id).await?;
+            for chat in &subscribers {
+                if !leads.contains_key(chat) {
+                    let lead = self.store.chat_settings(*chat).await?.reminder_lead;
+                    leads.insert(*chat, lead);
+                }
+            }
+            for outage in due {
+                let message = render::reminder(area, outage, now);
+                let key = format!("reminder:{}:{}", area.id, outage.slot.start.to_rfc3339());
+                for chat in &subscribers {
+                    let lead = leads.get(chat).copied().unwrap_or_default();
+                    if lead
+                        .before()
+                        .is_some_and(|lead| outage.slot.start <= now + lead)
+                    {
+                        batch.push(Outgoing::new(*chat, key.clone(), message.clone()));
+                    }
                 }
             }
         }
-        self.send(batch, run).await
+        let mut told_again = Vec::new();
+        for area in &retired {
+            let key = resubscribe_key(&area.id);
+            let messages = render::resubscribe(area);
+            for chat in self.store.subscribers_of(&area.id).await? {
+                batch.extend(Outgoing::parts(chat, &key, messages.clone()));
+                told_again.push((chat, area.id.clone()));
+            }
+        }
+        let outcome = self.send(batch, run).await?;
+        self.drop_told_retired(&told_again, now).await?;
+        Ok(outcome)
+    }
+
+    /// A chat told that its area's id was retired no longer follows it: it is told once, and the
+    /// area is not polled for it again. Only once the message is delivered (a send that failed
+    /// keeps the subscription, so the next run tells it).
+    async fn drop_told_retired(
+        &self,
+        told: &[(ChatId, AreaId)],
+        now: DateTime<Utc>,
+    ) -> Result<(), TaskError> {
+        for (chat, area) in told {
+            // `Outgoing::parts` numbers the parts: the first one's delivery says the chat was told.
+            let key = DeliveryKey {
+                chat: *chat,
+                message: format!("{}#1", resubscribe_key(area)),
+            };
+            if self.store.was_delivered(&key, now).await? {
+                self.store.unsubscribe(*chat, area).await?;
+                info!(%chat, %area, "retired EskomSePush id: chat told and unsubscribed");
+            }
+        }
+        Ok(())
     }
 
     /// A stream record, as its own run (tests and tools; the Lambda names the run by the record).
@@ -346,7 +400,16 @@ impl NotifyTask {
                 let today = self.clock.today();
                 let noticeable =
                     previous.is_none_or(|previous| schedule.differs_from(&previous, today));
-                let at_current = current.as_ref().map(|s| s.stage) == Some(schedule.stage);
+                let registry = self.store.subscribed_areas().await?;
+                // Only the stages the area's forecast reads are news (a source answering every
+                // stage at once stores the others too).
+                let in_forecast = registry
+                    .iter()
+                    .find(|a| a.id == schedule.area_id)
+                    .is_some_and(|area| {
+                        stages_needed(area, &timelines_of(current.as_ref()))
+                            .contains(&schedule.stage)
+                    });
                 let announced = match &current {
                     Some(current) => covered_by_announcement(
                         current,
@@ -356,9 +419,8 @@ impl NotifyTask {
                     ),
                     None => false,
                 };
-                if at_current && noticeable && !announced {
-                    let registry = self.store.subscribed_areas().await?;
-                    self.schedule_change(&schedule.area_id, schedule.stage, &registry, now)
+                if in_forecast && noticeable && !announced {
+                    self.schedule_change(&schedule.area_id, &registry, now)
                         .await?
                 } else {
                     Vec::new()
@@ -371,7 +433,10 @@ impl NotifyTask {
     }
 
     /// `updated_at` names the change: the orchestration and the stream carry the same stored time,
-    /// so both build the same delivery key.
+    /// so both build the same delivery key. Told to each chat whose forecast the change moves (any
+    /// area's outages from now on, or its authority's stage now), with the timelines and every area
+    /// of the chat. An older change announced after a newer one was stored (a slow run) shows what
+    /// is stored now, to every chat: the replaced timelines it would compare with are gone.
     async fn stage_change(
         &self,
         stage: Stage,
@@ -379,13 +444,61 @@ impl NotifyTask {
         previous: Option<Stage>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
+        let Some(stored) = self.store.current_stage().await? else {
+            return Ok(Vec::new());
+        };
         let key = format!("stage:{}@{}", stage.number(), updated_at.to_rfc3339());
-        let schedules = self.all_schedules(stage).await?;
+        let timelines = stored.timelines();
+        let replaced = match stored.updated_at == updated_at {
+            true => stored.previous.clone(),
+            false => None,
+        };
+        let areas: Vec<Area> = self
+            .store
+            .subscribed_areas()
+            .await?
+            .into_iter()
+            .filter(|a| !a.has_retired_id())
+            .collect();
+        let mut compared: Vec<&Timelines> = vec![&timelines];
+        compared.extend(replaced.as_ref());
+        let forecasts = Forecasts::load(self.store.as_ref(), &areas, &compared, now).await?;
+        let mut by_area: BTreeMap<AreaId, (Forecast, bool)> = BTreeMap::new();
+        for area in &areas {
+            let fresh = forecasts.of(area, &timelines);
+            let moved = replaced
+                .as_ref()
+                .is_none_or(|before| fresh.differs_from(&forecasts.of(area, before), now));
+            by_area.insert(area.id.clone(), (fresh, moved));
+        }
         let mut batch = Vec::new();
-        for (chat, areas) in self.chats_with_areas().await? {
-            let outlooks = outlooks(&areas, &schedules);
-            let messages = render::stage_change(stage, previous, &outlooks, now);
+        let mut unmoved = 0usize;
+        for (chat, chat_areas) in self.chats_with_areas().await? {
+            let chat_areas: Vec<Area> = chat_areas
+                .into_iter()
+                .filter(|a| by_area.contains_key(&a.id))
+                .collect();
+            if !chat_areas
+                .iter()
+                .any(|a| by_area.get(&a.id).is_some_and(|(_, moved)| *moved))
+            {
+                unmoved += 1;
+                continue;
+            }
+            let forecasts: Vec<Forecast> = chat_areas
+                .iter()
+                .filter_map(|a| by_area.get(&a.id).map(|(f, _)| f.clone()))
+                .collect();
+            let messages = render::stage_change(
+                &timelines,
+                previous,
+                &outlooks(&chat_areas, &forecasts),
+                now,
+            );
             batch.extend(Outgoing::parts(chat, &key, messages));
+        }
+        if unmoved > 0 {
+            info!(unmoved, %key, "the change moves no outage of these chats: not told");
         }
         Ok(batch)
     }
@@ -395,19 +508,27 @@ impl NotifyTask {
     async fn schedule_change(
         &self,
         area_id: &AreaId,
-        stage: Stage,
         registry: &[Area],
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
         let Some(area) = registry.iter().find(|a| &a.id == area_id) else {
             return Ok(Vec::new());
         };
-        let Some(schedule) = self.store.schedule(area_id, stage).await? else {
+        let Some(stored) = self.store.current_stage().await? else {
             return Ok(Vec::new());
         };
+        let timelines = stored.timelines();
+        let forecasts = Forecasts::load(
+            self.store.as_ref(),
+            std::slice::from_ref(area),
+            &[&timelines],
+            now,
+        )
+        .await?;
+        let forecast = forecasts.of(area, &timelines);
         let subscribers = self.store.subscribers_of(area_id).await?;
-        let key = format!("schedule:{area_id}:{}", schedule.fingerprint());
-        let messages = render::schedule_change(area, &schedule, now);
+        let key = format!("schedule:{area_id}:{}", forecast.fingerprint());
+        let messages = render::schedule_change(area, &forecast, now);
         Ok(subscribers
             .into_iter()
             .flat_map(|chat| Outgoing::parts(chat, &key, messages.clone()))
@@ -422,11 +543,10 @@ impl NotifyTask {
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
         let areas = self.store.areas_of(chat).await?;
-        let schedules = match stored {
-            Some(stored) => self.schedules(&areas, stored.stage).await?,
-            None => BTreeMap::new(),
-        };
-        let messages = render::status(stored, &outlooks(&areas, &schedules), now);
+        let timelines = timelines_of(stored);
+        let forecasts = Forecasts::load(self.store.as_ref(), &areas, &[&timelines], now).await?;
+        let forecasts: Vec<Forecast> = areas.iter().map(|a| forecasts.of(a, &timelines)).collect();
+        let messages = render::status(stored, &outlooks(&areas, &forecasts), now);
         Ok(Outgoing::parts(
             chat,
             &format!("status:{execution_id}"),
@@ -446,32 +566,12 @@ impl NotifyTask {
         reads.into_iter().collect()
     }
 
-    /// The schedules at `stage` of every subscribed area, read once for the whole broadcast.
-    async fn all_schedules(&self, stage: Stage) -> Result<BTreeMap<AreaId, Schedule>, TaskError> {
-        self.schedules(&self.store.subscribed_areas().await?, stage)
-            .await
-    }
-
     async fn everyone(&self) -> Result<BTreeSet<ChatId>, TaskError> {
         let mut chats = BTreeSet::new();
         for area in self.store.subscribed_areas().await? {
             chats.extend(self.store.subscribers_of(&area.id).await?);
         }
         Ok(chats)
-    }
-
-    async fn schedules(
-        &self,
-        areas: &[Area],
-        stage: Stage,
-    ) -> Result<BTreeMap<AreaId, Schedule>, TaskError> {
-        let mut schedules = BTreeMap::new();
-        for area in areas {
-            if let Some(schedule) = self.store.schedule(&area.id, stage).await? {
-                schedules.insert(area.id.clone(), schedule);
-            }
-        }
-        Ok(schedules)
     }
 
     async fn send(&self, batch: Vec<Outgoing>, run: &Run) -> Result<NotifyOutcome, TaskError> {
@@ -504,20 +604,12 @@ impl NotifyTask {
 /// Store reads in flight at once while a broadcast is planned.
 const PLANNING_READS: usize = 16;
 
-/// A forced status's key: the stage change it tells of and the schedules it shows.
-fn status_key(
-    stored: Option<&StoredStage>,
-    areas: &[Area],
-    schedules: &BTreeMap<AreaId, Schedule>,
-) -> String {
+/// A forced status's key: the stage change it tells of and the forecasts it shows.
+fn status_key(stored: Option<&StoredStage>, forecasts: &[Forecast]) -> String {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
-    for area in areas {
-        hasher.update(area.id.as_str());
-        hasher.update([0]);
-        if let Some(schedule) = schedules.get(&area.id) {
-            hasher.update(schedule.fingerprint());
-        }
+    for forecast in forecasts {
+        hasher.update(forecast.fingerprint());
         hasher.update([0]);
     }
     let seen = match stored {
@@ -529,6 +621,15 @@ fn status_key(
         None => "none".to_owned(),
     };
     format!("status:{seen}:{}", hex::encode(&hasher.finalize()[..12]))
+}
+
+/// The stored timelines, or "no loadshedding, nothing known" before the first stage reading.
+fn timelines_of(stored: Option<&StoredStage>) -> Timelines {
+    stored.map_or_else(|| Timelines::national_only(Stage::NONE), StoredStage::timelines)
+}
+
+fn resubscribe_key(area: &AreaId) -> String {
+    format!("resubscribe:{area}")
 }
 
 /// Whether a schedule written at `written_at` is part of the refresh that follows the current stage
@@ -557,16 +658,12 @@ fn covered_by_announcement(
 /// attempts (a few of at most two minutes each, infra/template.yaml) fit well within it.
 const REFRESH_WINDOW: Duration = Duration::minutes(60);
 
-fn outlooks<'a>(
-    areas: &'a [Area],
-    schedules: &'a BTreeMap<AreaId, Schedule>,
-) -> Vec<AreaOutlook<'a>> {
+/// Pairs each area with its forecast (`forecasts` in the order of `areas`).
+fn outlooks<'a>(areas: &'a [Area], forecasts: &'a [Forecast]) -> Vec<AreaOutlook<'a>> {
     areas
         .iter()
-        .map(|area| AreaOutlook {
-            area,
-            schedule: schedules.get(&area.id),
-        })
+        .zip(forecasts)
+        .map(|(area, forecast)| AreaOutlook { area, forecast })
         .collect()
 }
 

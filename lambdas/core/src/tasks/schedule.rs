@@ -459,9 +459,9 @@ enum Done {
 /// The stages an area's forecast needs: stage 0 (load reduction, upstream's events) and every
 /// stage its authority's timeline holds, now or announced.
 fn stages_for(area: &Area, timelines: &Timelines) -> Vec<Stage> {
-    let mut stages = timelines.of(area.authority()).stages();
-    stages.insert(Stage::NONE);
-    stages.into_iter().collect()
+    crate::domain::forecast::stages_needed(area, timelines)
+        .into_iter()
+        .collect()
 }
 
 /// The lease renewed at each good fetch of an area: while it lives, the area is not stale.

@@ -24,11 +24,12 @@ use tracing::{debug, error, info, warn};
 
 use crate::adapters::telegram::AnswerCallbackQuery;
 use crate::clock::Clock;
-use crate::domain::{Area, ChatId};
+use crate::domain::{Area, ChatId, Forecast, Stage, Timelines};
 use crate::errors::{ErrorName, Named, StoreError};
+use crate::notify::Forecasts;
 use crate::notify::render::{self, AreaOutlook};
 use crate::ports::{
-    AreaSearch, InlineButton, InlineKeyboard, Message, Messenger, StartOutcome, Store,
+    AreaSearch, InlineButton, InlineKeyboard, Message, Messenger, StartOutcome, Store, StoredStage,
     WorkflowStarter,
 };
 use crate::site::SiteLinks;
@@ -388,26 +389,19 @@ impl Webhook {
         let store = &self.ports.store;
         let areas = store.areas_of(chat).await?;
         let stage = store.current_stage().await?;
-        let mut schedules = Vec::with_capacity(areas.len());
-        for area in &areas {
-            let schedule = match &stage {
-                // Stage 0 has no slots to look up; the renderer says so without a schedule.
-                Some(stored) if stored.stage.is_loadshedding() => {
-                    store.schedule(&area.id, stored.stage).await?
-                }
-                _ => None,
-            };
-            schedules.push(schedule);
-        }
+        let now = self.ports.clock.now();
+        let timelines = stage.as_ref().map_or_else(
+            || Timelines::national_only(Stage::NONE),
+            StoredStage::timelines,
+        );
+        let forecasts = Forecasts::load(store.as_ref(), &areas, &[&timelines], now).await?;
+        let forecasts: Vec<Forecast> = areas.iter().map(|a| forecasts.of(a, &timelines)).collect();
         let outlooks: Vec<AreaOutlook<'_>> = areas
             .iter()
-            .zip(&schedules)
-            .map(|(area, schedule)| AreaOutlook {
-                area,
-                schedule: schedule.as_ref(),
-            })
+            .zip(&forecasts)
+            .map(|(area, forecast)| AreaOutlook { area, forecast })
             .collect();
-        let mut parts = render::status(stage.as_ref(), &outlooks, self.ports.clock.now());
+        let mut parts = render::status(stage.as_ref(), &outlooks, now);
         if let Some(site) = &self.settings.site {
             links::append_page_links(&mut parts, site, &areas);
         }
