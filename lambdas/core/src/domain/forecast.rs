@@ -106,6 +106,9 @@ pub struct Forecast {
     pub outages: Vec<Outage>,
     /// Stages the timeline holds within the horizon whose slots for this area are not stored yet.
     pub unknown_stages: Vec<Stage>,
+    /// Days of the horizon with a stage holding whose slots for that day are not known (not
+    /// stored, or not published that far ahead): their outages may be incomplete.
+    pub unknown_days: Vec<NaiveDate>,
     /// Outages on which the computation and upstream's events disagree (within the events' span).
     pub disagreements: usize,
 }
@@ -126,6 +129,7 @@ impl Forecast {
             .get(&Stage::NONE)
             .map(|schedule| schedule.events().to_vec())
             .unwrap_or_default();
+        let unknown_days = unknown_days(&timeline, rota, horizon);
         let (outages, disagreements) = with_events(computed, events, horizon);
         if disagreements > 0 {
             tracing::info!(
@@ -142,8 +146,14 @@ impl Forecast {
             horizon,
             outages,
             unknown_stages,
+            unknown_days,
             disagreements,
         }
+    }
+
+    /// Whether every outage of local `date` is known.
+    pub fn knows(&self, date: NaiveDate) -> bool {
+        self.unknown_days.binary_search(&date).is_err()
     }
 
     /// Whether the timeline can see ahead (false: only the stage of the moment is known).
@@ -247,6 +257,28 @@ fn computed(
     unknown.sort();
     unknown.dedup();
     (outages, unknown)
+}
+
+/// The horizon's days on which a loadshedding window holds whose stage has no stored slots for
+/// that day.
+fn unknown_days(timeline: &Timeline, rota: &Rota<'_>, horizon: Horizon) -> Vec<NaiveDate> {
+    let windows = timeline.windows();
+    horizon
+        .dates()
+        .into_iter()
+        .filter(|&date| {
+            let day = Horizon::days(date, 1);
+            windows.iter().any(|window| {
+                let touches = window.start.is_none_or(|s| s < day.until)
+                    && window.end.is_none_or(|e| e > day.from);
+                touches
+                    && window.stage.is_loadshedding()
+                    && rota
+                        .get(&window.stage)
+                        .is_none_or(|schedule| !schedule.covers(date))
+            })
+        })
+        .collect()
 }
 
 /// Upstream's events replace the computed outages within the span the events cover; the rest of

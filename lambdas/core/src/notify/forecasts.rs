@@ -50,6 +50,12 @@ impl Forecasts {
         })
     }
 
+    /// Forecasts over `horizon` instead of today and tomorrow (the web pages list more days).
+    pub fn with_horizon(mut self, horizon: Horizon) -> Self {
+        self.horizon = horizon;
+        self
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.now
     }

@@ -278,10 +278,16 @@ fn area_days(lines: &mut Vec<String>, forecast: &Forecast, now: DateTime<Utc>) {
     for date in forecast.horizon.dates() {
         lines.push(day_heading(date, today));
         let outages: Vec<&Outage> = forecast.on(date).collect();
-        let unknown: Vec<String> = unknown_on(forecast, date)
-            .into_iter()
-            .map(|stage| format!("• {stage} times not known yet"))
-            .collect();
+        let unknown: Vec<String> = match forecast.knows(date) {
+            true => Vec::new(),
+            false => match unknown_on(forecast, date).as_slice() {
+                [] => vec!["• Schedule not known for this day".to_owned()],
+                stages => stages
+                    .iter()
+                    .map(|stage| format!("• {stage} times not known yet"))
+                    .collect(),
+            },
+        };
         if outages.is_empty() && unknown.is_empty() {
             lines.push("• No loadshedding".to_owned());
         }

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, EventLike, EventStatus, Property};
 
-use crate::domain::{Area, AreaId, Schedule, Slot, Stage};
+use crate::domain::{Area, AreaId, Cause, Forecast, Slot, Stage};
 use crate::ports::StoredStage;
 use crate::site::SiteLinks;
 
@@ -29,11 +29,12 @@ pub fn uid(area: &AreaId, slot: &Slot) -> String {
     )
 }
 
-/// The feed of `area` at the stored stage. `schedule` is the stored one at that stage.
+/// The feed of `area`: one event per outage of its forecast that has not ended, the cause in the
+/// summary.
 pub fn feed(
     area: &Area,
     stage: Option<&StoredStage>,
-    schedule: Option<&Schedule>,
+    forecast: &Forecast,
     site: Option<&SiteLinks>,
     now: DateTime<Utc>,
 ) -> String {
@@ -52,22 +53,25 @@ pub fn feed(
                 .done(),
         )
         .append_property(Property::new("X-PUBLISHED-TTL", REFRESH));
-    let current = stage.map(|s| s.stage);
-    let (Some(stored), Some(schedule)) = (stage, schedule.filter(|s| Some(s.stage) == current))
-    else {
+    let Some(stored) = stage else {
         return calendar.to_string();
     };
-    for slot in upcoming(schedule, now) {
+    for outage in upcoming(forecast, now) {
+        let slot = &outage.slot;
+        let summary = match outage.cause {
+            Cause::LoadReduction => format!("Load reduction: {}", area.name),
+            Cause::Stage { .. } => format!("Loadshedding {}: {}", outage.cause, area.name),
+        };
         let mut event = icalendar::Event::new();
         event
             .uid(&uid(&area.id, slot))
             .timestamp(stored.updated_at)
             .starts(slot.start.with_timezone(&Utc))
             .ends(slot.end.with_timezone(&Utc))
-            .summary(&format!("Loadshedding {}: {}", stored.stage, area.name))
+            .summary(&summary)
             .description(&format!(
                 "{} outage in {} ({}), {}–{} South African time.",
-                stored.stage,
+                outage.cause,
                 area.name,
                 area.region,
                 slot.start.format("%a %-d %b %H:%M"),

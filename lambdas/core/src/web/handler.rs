@@ -10,13 +10,14 @@ use sha2::{Digest, Sha256};
 use tracing::{error, info};
 
 use crate::clock::{Clock, ZONE};
-use crate::domain::{Area, AreaId, Schedule};
+use crate::domain::{Area, AreaId, Forecast, Stage, Timelines};
 use crate::errors::{Named, StoreError};
+use crate::notify::Forecasts;
 use crate::ports::{ScheduleStore, StageStore, StoredStage, SubscriptionStore};
 use crate::site::SiteLinks;
 
 use super::route::{Refusal, Route, route};
-use super::view::AreaView;
+use super::view::{self, AreaView};
 use super::{feed, pages};
 
 /// The reads the site makes. Every store implements them; the deployed function may only read.
@@ -199,31 +200,32 @@ impl WebSite {
         site: Option<&SiteLinks>,
         now: DateTime<Utc>,
     ) -> Result<Option<Rendered>, StoreError> {
-        let Some((area, stage, schedule)) = self.area_data(id).await? else {
+        let Some((area, stage, forecast)) = self.area_data(id, now).await? else {
             return Ok(None);
         };
         let (body, content_type, cache) = if as_feed {
-            let body = feed::feed(&area, stage.as_ref(), schedule.as_ref(), site, now);
+            let body = feed::feed(&area, stage.as_ref(), &forecast, site, now);
             (body, CALENDAR, FEED_CACHE)
         } else {
-            let view = AreaView::new(area, stage.clone(), schedule.as_ref(), now);
+            let view = AreaView::new(area, stage.clone(), &forecast, now);
             let bot = self.settings.bot_username.as_deref();
             (render(pages::area(&view, site, bot)), HTML, PAGE_CACHE)
         };
         Ok(Some(Rendered {
-            etag: etag(stage.as_ref(), schedule.as_ref(), &body),
+            etag: etag(stage.as_ref(), Some(&forecast), &body),
             body,
             content_type,
             cache,
         }))
     }
 
-    /// The followed area with this id, the stage, and its schedule at that stage: one Query (the
-    /// registry of followed areas) and at most two GetItems.
+    /// The followed area with this id, the stage, and its forecast: one Query (the registry of
+    /// followed areas), the stage, and the area's schedules at the stages its forecast reads.
     async fn area_data(
         &self,
         id: &AreaId,
-    ) -> Result<Option<(Area, Option<StoredStage>, Option<Schedule>)>, StoreError> {
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Area, Option<StoredStage>, Forecast)>, StoreError> {
         let Some(area) = self
             .store
             .subscribed_areas()
@@ -234,13 +236,20 @@ impl WebSite {
             return Ok(None);
         };
         let stage = self.store.current_stage().await?;
-        let schedule = match &stage {
-            Some(stored) if stored.stage.is_loadshedding() => {
-                self.store.schedule(&area.id, stored.stage).await?
-            }
-            _ => None,
-        };
-        Ok(Some((area, stage, schedule)))
+        let timelines = stage.as_ref().map_or_else(
+            || Timelines::national_only(Stage::NONE),
+            StoredStage::timelines,
+        );
+        let forecasts = Forecasts::load(
+            self.store.as_ref(),
+            std::slice::from_ref(&area),
+            &[&timelines],
+            now,
+        )
+        .await?
+        .with_horizon(view::horizon(now));
+        let forecast = forecasts.of(&area, &timelines);
+        Ok(Some((area, stage, forecast)))
     }
 
     /// Absolute links need the site's own address, which only the request knows (a Function URL
@@ -265,12 +274,12 @@ fn render(markup: Markup) -> String {
     markup.into_string()
 }
 
-/// The stored stage's version and the schedule's fingerprint name the data; the body's digest adds
+/// The stored stage's version and the forecast's fingerprint name the data; the body's digest adds
 /// what the clock changes (slots ending, "starts in ..."), so equal ETags mean equal bodies.
-fn etag(stage: Option<&StoredStage>, schedule: Option<&Schedule>, body: &str) -> String {
+fn etag(stage: Option<&StoredStage>, forecast: Option<&Forecast>, body: &str) -> String {
     let version = stage.map_or(0, |s| s.version);
     let fingerprint =
-        schedule.map_or_else(|| "none".to_owned(), |s| s.fingerprint()[..12].to_owned());
+        forecast.map_or_else(|| "none".to_owned(), |f| f.fingerprint()[..12].to_owned());
     let digest = hex::encode(&Sha256::digest(body.as_bytes())[..8]);
     format!("\"s{version}-{fingerprint}-{digest}\"")
 }

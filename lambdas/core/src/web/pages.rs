@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::clock::ZONE;
-use crate::domain::{Area, Slot, Stage};
+use crate::domain::{Area, Outage, Slot, Stage};
 use crate::ports::StoredStage;
 use crate::site::{SiteLinks, area_path, feed_path};
 
@@ -101,6 +101,9 @@ pub fn area(view: &AreaView, site: Option<&SiteLinks>, bot: Option<&str>) -> Mar
                 p.muted { (view.area.region) }
             }
             (stage_box(view.stage.as_ref()))
+            @if let Some(timeline) = &view.timeline {
+                p.timeline { (timeline) }
+            }
             (next_line(view))
             @for day in &view.days {
                 (day_section(day, today, view.now))
@@ -171,20 +174,20 @@ fn next_line(view: &AreaView) -> Markup {
     html! {
         p.next {
             @match view.next {
-                Some(Next::EndsIn { slot, left }) => {
-                    "Power is off now: back at " (clock_time(slot.end, slot.start.date_naive()))
+                Some(Next::EndsIn { outage, left }) => {
+                    "Power is off now (" (outage.cause) "): back at " (clock_time(outage.slot.end, outage.slot.start.date_naive()))
                     " (in " (duration_text(left)) ")."
                 }
-                Some(Next::StartsIn { slot, left }) => {
-                    "Next outage " (day_words(slot.start.date_naive(), view.today())) ": "
-                    (span_text(&slot, slot.start.date_naive()))
-                    ", starts in " (duration_text(left)) "."
+                Some(Next::StartsIn { outage, left }) => {
+                    "Next outage " (day_words(outage.slot.start.date_naive(), view.today())) ": "
+                    (span_text(&outage.slot, outage.slot.start.date_naive()))
+                    " (" (outage.cause) "), starts in " (duration_text(left)) "."
                 }
                 None => @match &view.stage {
-                    Some(stored) if !stored.stage.is_loadshedding() => "No outages: loadshedding is suspended.",
-                    Some(_) if view.days.iter().any(|d| d.slots.is_some()) => "No more outages in the published schedule.",
-                    Some(_) => "The schedule at this stage is not known yet.",
                     None => "The stage is not known yet.",
+                    Some(_) if view.days.iter().all(|d| d.known) => "No outages ahead in the days shown.",
+                    Some(_) if view.days.iter().any(|d| d.known) => "No more outages in the published schedule.",
+                    Some(_) => "The schedule at this stage is not known yet.",
                 },
             }
         }
@@ -195,21 +198,26 @@ fn day_section(day: &DayView, today: NaiveDate, now: DateTime<Tz>) -> Markup {
     html! {
         section {
             h2 { (day_heading(day.date, today)) }
-            @match &day.slots {
-                None => p { "Not published yet." },
-                Some(slots) if slots.is_empty() => p { "No loadshedding." },
-                Some(slots) => ul.slots {
-                    @for slot in slots {
-                        (slot_item(slot, day.date, now))
+            @if !day.outages.is_empty() {
+                ul.slots {
+                    @for outage in &day.outages {
+                        (slot_item(outage, day.date, now))
                     }
-                },
+                }
+            }
+            @if !day.known {
+                p { "Not published yet." }
+            } @else if day.outages.is_empty() {
+                p { "No loadshedding." }
             }
         }
     }
 }
 
-/// One slot as listed under `date`: the times carry machine-readable `datetime`s.
-fn slot_item(slot: &Slot, date: NaiveDate, now: DateTime<Tz>) -> Markup {
+/// One outage as listed under `date`: the times carry machine-readable `datetime`s, and its cause
+/// follows.
+fn slot_item(outage: &Outage, date: NaiveDate, now: DateTime<Tz>) -> Markup {
+    let slot = &outage.slot;
     let over = slot.end <= now;
     let on = slot.start <= now && now < slot.end;
     html! {
@@ -217,6 +225,7 @@ fn slot_item(slot: &Slot, date: NaiveDate, now: DateTime<Tz>) -> Markup {
             time datetime=(slot.start.to_rfc3339()) { (stamp(slot.start, date)) }
             "–"
             time datetime=(slot.end.to_rfc3339()) { (clock_time(slot.end, date)) }
+            " " span.cause { (outage.cause) }
             @if over { " (over)" }
             @if on { " " span.now { "on now" } }
         }

@@ -5,27 +5,35 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::clock::ZONE;
-use crate::domain::{Area, Schedule, Slot, Stage};
+use crate::domain::{Area, Forecast, Horizon, Outage};
 use crate::ports::StoredStage;
 
 /// How many days an area page lists: today, tomorrow and the seven days after today.
 pub const DAYS_SHOWN: u32 = 8;
 
+/// The days an area page and its feed speak for.
+pub fn horizon(now: DateTime<Utc>) -> Horizon {
+    Horizon::days(now.with_timezone(&ZONE).date_naive(), u64::from(DAYS_SHOWN))
+}
+
 /// One listed day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayView {
     pub date: NaiveDate,
-    /// `None`: the schedule does not speak for this day (not published, or not fetched yet).
-    pub slots: Option<Vec<Slot>>,
+    /// The day's outages from the forecast.
+    pub outages: Vec<Outage>,
+    /// Whether the day is fully known: a stage holds on it whose slots for it are not stored
+    /// (not published, or not fetched yet) makes it `false`.
+    pub known: bool,
 }
 
 /// The next thing that happens to the lights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
-    /// An outage is on now; it ends at `slot.end`.
-    EndsIn { slot: Slot, left: Duration },
-    /// The next outage starts at `slot.start`.
-    StartsIn { slot: Slot, left: Duration },
+    /// An outage is on now; it ends at `outage.slot.end`.
+    EndsIn { outage: Outage, left: Duration },
+    /// The next outage starts at `outage.slot.start`.
+    StartsIn { outage: Outage, left: Duration },
 }
 
 /// Everything an area page shows.
@@ -33,38 +41,49 @@ pub enum Next {
 pub struct AreaView {
     pub area: Area,
     pub stage: Option<StoredStage>,
+    /// The area's authority's timeline in words ("No loadshedding now. Stage 4 from Mon 06:00 to
+    /// 22:00."), when a stage is stored.
+    pub timeline: Option<String>,
     pub days: Vec<DayView>,
     pub next: Option<Next>,
     pub now: DateTime<Tz>,
 }
 
 impl AreaView {
-    /// `schedule` is the stored one at the stored stage (none is needed at stage 0).
+    /// `forecast` is the area's over [`horizon`].
     pub fn new(
         area: Area,
         stage: Option<StoredStage>,
-        schedule: Option<&Schedule>,
+        forecast: &Forecast,
         now: DateTime<Utc>,
     ) -> Self {
-        let now = now.with_timezone(&ZONE);
-        let today = now.date_naive();
-        let current = stage.as_ref().map(|s| s.stage);
-        // A schedule stored for another stage says nothing about this one.
-        let schedule = schedule.filter(|s| Some(s.stage) == current);
-        let days = (0..DAYS_SHOWN)
-            .filter_map(|n| today.checked_add_days(chrono::Days::new(u64::from(n))))
+        let timeline = stage.as_ref().map(|_| {
+            let sentence = crate::notify::render::timeline_sentence(&forecast.timeline, now);
+            match forecast.authority {
+                crate::domain::Authority::CapeTown if forecast.authority_known => {
+                    format!("City of Cape Town: {sentence}")
+                }
+                _ => sentence,
+            }
+        });
+        let days = forecast
+            .horizon
+            .dates()
+            .into_iter()
             .map(|date| DayView {
                 date,
-                slots: day_slots(current, schedule, date),
+                outages: forecast.on(date).copied().collect(),
+                known: stage.is_some() && forecast.knows(date),
             })
             .collect();
-        let next = schedule.and_then(|s| next(s.slots(), now.with_timezone(&Utc)));
+        let next = next(&forecast.outages, now);
         AreaView {
             area,
             stage,
+            timeline,
             days,
             next,
-            now,
+            now: now.with_timezone(&ZONE),
         }
     }
 
@@ -73,42 +92,29 @@ impl AreaView {
     }
 }
 
-fn day_slots(
-    stage: Option<Stage>,
-    schedule: Option<&Schedule>,
-    date: NaiveDate,
-) -> Option<Vec<Slot>> {
-    match (stage, schedule.and_then(|s| s.day(date))) {
-        (_, Some(day)) => Some(day.slots),
-        // Stage 0 needs no schedule to know there are no outages.
-        (Some(stage), None) if !stage.is_loadshedding() => Some(Vec::new()),
-        _ => None,
-    }
-}
-
-/// The slot on now, or else the next to start.
-pub fn next(slots: &[Slot], now: DateTime<Utc>) -> Option<Next> {
-    let slot = *slots.iter().find(|s| s.end.with_timezone(&Utc) > now)?;
-    let start = slot.start.with_timezone(&Utc);
+/// The outage on now, or else the next to start.
+pub fn next(outages: &[Outage], now: DateTime<Utc>) -> Option<Next> {
+    let outage = *outages.iter().find(|o| o.slot.end.with_timezone(&Utc) > now)?;
+    let start = outage.slot.start.with_timezone(&Utc);
     Some(if start <= now {
         Next::EndsIn {
-            slot,
-            left: slot.end.with_timezone(&Utc) - now,
+            outage,
+            left: outage.slot.end.with_timezone(&Utc) - now,
         }
     } else {
         Next::StartsIn {
-            slot,
+            outage,
             left: start - now,
         }
     })
 }
 
-/// The slots a calendar feed lists: every published one that has not ended.
-pub fn upcoming(schedule: &Schedule, now: DateTime<Utc>) -> impl Iterator<Item = &Slot> {
-    schedule
-        .slots()
+/// The outages a calendar feed lists: every forecast one that has not ended.
+pub fn upcoming(forecast: &Forecast, now: DateTime<Utc>) -> impl Iterator<Item = &Outage> {
+    forecast
+        .outages
         .iter()
-        .filter(move |s| s.end.with_timezone(&Utc) > now)
+        .filter(move |o| o.slot.end.with_timezone(&Utc) > now)
 }
 
 /// `2 h 05 min`, `45 min`, `3 h`; whole minutes rounded up, so "in 1 min" never means "now".
@@ -123,22 +129,22 @@ pub fn duration_text(duration: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::clock::{Clock, ManualClock};
-    use crate::domain::AreaId;
+    use crate::domain::{AreaId, Rota, Schedule, Slot, Stage, Timelines};
 
     fn date(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 12, d).expect("date")
     }
 
     fn stage(n: u8) -> StoredStage {
-        StoredStage {
-            stage: Stage::new(n).expect("stage"),
-            updated_at: DateTime::parse_from_rfc3339("2026-12-01T06:00:00Z")
-                .expect("time")
-                .with_timezone(&Utc),
-            version: 3,
-        }
+        let timelines = Timelines::national_only(Stage::new(n).expect("stage"));
+        let at = DateTime::parse_from_rfc3339("2026-12-01T06:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        StoredStage::next(&timelines, None, at, Some(2))
     }
 
     fn area() -> Area {
@@ -161,20 +167,30 @@ mod tests {
         )
     }
 
+    fn view(stored: Option<StoredStage>, schedule: Option<&Schedule>, now: DateTime<Utc>) -> AreaView {
+        let timelines = stored
+            .as_ref()
+            .map_or_else(|| Timelines::national_only(Stage::NONE), StoredStage::timelines);
+        let rota: Rota = schedule.map(|s| (s.stage, s)).into_iter().collect::<BTreeMap<_, _>>();
+        let forecast = Forecast::build(&area(), &timelines, &rota, now, horizon(now));
+        AreaView::new(area(), stored, &forecast, now)
+    }
+
     #[test]
     fn days_from_today_with_unknown_days_marked() {
         let clock = ManualClock::at_local(2026, 12, 1, 9, 0).expect("time");
-        let view = AreaView::new(area(), Some(stage(4)), Some(&schedule(4)), clock.now());
+        let view = view(Some(stage(4)), Some(&schedule(4)), clock.now());
         assert_eq!(view.days.len(), DAYS_SHOWN as usize);
         assert_eq!(view.days[0].date, date(1));
-        assert_eq!(view.days[0].slots.as_ref().map(Vec::len), Some(2));
+        assert_eq!(view.days[0].outages.len(), 2);
         // The slot across midnight shows on the 2nd too.
-        assert_eq!(view.days[1].slots.as_ref().map(Vec::len), Some(2));
-        assert_eq!(view.days[2].slots, Some(vec![]));
-        assert_eq!(view.days[3].slots, None);
+        assert_eq!(view.days[1].outages.len(), 2);
+        assert!(view.days[2].outages.is_empty() && view.days[2].known);
+        assert!(!view.days[3].known);
+        assert!(view.timeline.as_deref().is_some_and(|t| t.starts_with("Stage 4 now")));
         match view.next {
-            Some(Next::EndsIn { slot, left }) => {
-                assert_eq!(slot.start.to_rfc3339(), "2026-12-01T08:00:00+02:00");
+            Some(Next::EndsIn { outage, left }) => {
+                assert_eq!(outage.slot.start.to_rfc3339(), "2026-12-01T08:00:00+02:00");
                 assert_eq!(left, Duration::minutes(90));
             }
             other => panic!("expected the 08:00 slot on now, got {other:?}"),
@@ -184,33 +200,32 @@ mod tests {
     #[test]
     fn next_start_and_nothing_after_the_last_slot() {
         let clock = ManualClock::at_local(2026, 12, 1, 10, 30).expect("time");
-        let view = AreaView::new(area(), Some(stage(4)), Some(&schedule(4)), clock.now());
+        let view = view(Some(stage(4)), Some(&schedule(4)), clock.now());
         match view.next {
-            Some(Next::StartsIn { slot, left }) => {
-                assert_eq!(slot.start.to_rfc3339(), "2026-12-01T22:00:00+02:00");
+            Some(Next::StartsIn { outage, left }) => {
+                assert_eq!(outage.slot.start.to_rfc3339(), "2026-12-01T22:00:00+02:00");
                 assert_eq!(left, Duration::hours(11) + Duration::minutes(30));
             }
             other => panic!("expected the 22:00 slot next, got {other:?}"),
         }
-        clock.set(
-            DateTime::parse_from_rfc3339("2026-12-02T16:30:00Z")
-                .expect("time")
-                .with_timezone(&Utc),
-        );
-        assert_eq!(next(schedule(4).slots(), clock.now()), None);
-        assert_eq!(upcoming(&schedule(4), clock.now()).count(), 0);
+        let later = DateTime::parse_from_rfc3339("2026-12-02T16:30:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let all: Vec<Outage> = view.days.iter().flat_map(|d| d.outages.clone()).collect();
+        assert_eq!(next(&all, later), None);
     }
 
     #[test]
     fn another_stages_schedule_and_stage_zero() {
         let clock = ManualClock::at_local(2026, 12, 1, 9, 0).expect("time");
-        let view = AreaView::new(area(), Some(stage(6)), Some(&schedule(4)), clock.now());
-        assert!(view.days.iter().all(|d| d.slots.is_none()));
-        assert_eq!(view.next, None);
-        let free = AreaView::new(area(), Some(stage(0)), None, clock.now());
-        assert!(free.days.iter().all(|d| d.slots == Some(vec![])));
-        let unknown = AreaView::new(area(), None, None, clock.now());
-        assert!(unknown.days.iter().all(|d| d.slots.is_none()));
+        let other = view(Some(stage(6)), Some(&schedule(4)), clock.now());
+        assert!(other.days.iter().all(|d| !d.known && d.outages.is_empty()));
+        assert_eq!(other.next, None);
+        let free = view(Some(stage(0)), None, clock.now());
+        assert!(free.days.iter().all(|d| d.known && d.outages.is_empty()));
+        let unknown = view(None, None, clock.now());
+        assert!(unknown.days.iter().all(|d| !d.known));
+        assert_eq!(unknown.timeline, None);
     }
 
     #[test]

@@ -164,6 +164,9 @@ fn load_reduction_counts_whatever_the_stage_and_missing_slots_are_said() {
     let forecast = Forecast::build(&area, &timelines, &rota, now, Horizon::ahead(now));
     assert_eq!(texts(&forecast), ["08 17:00-19:00 Load reduction"]);
     assert_eq!(forecast.unknown_stages, [stage(2)]);
+    // Stage 2 holds from tomorrow 20:00: today is known (no loadshedding), tomorrow is not.
+    assert!(forecast.knows(date(7)));
+    assert!(!forecast.knows(date(8)));
 }
 
 #[test]
