@@ -33,6 +33,7 @@ const MENU: &[(&str, &str)] = &[
         "Your areas' outages as calendar feeds for your phone",
     ),
     ("refresh", "Fetch the latest stage and schedules now"),
+    ("settings", "How long before an outage you are reminded"),
     ("help", "What this bot does"),
 ];
 

@@ -67,6 +67,13 @@ impl InlineKeyboard {
             rows: buttons.into_iter().map(|b| vec![b]).collect(),
         }
     }
+
+    /// All buttons on one row: the shape of a short set of options.
+    pub fn row(buttons: impl IntoIterator<Item = InlineButton>) -> Self {
+        InlineKeyboard {
+            rows: vec![buttons.into_iter().collect()],
+        }
+    }
 }
 
 /// A message ready to send: text in a known format, within the platform's size limit.

@@ -6,11 +6,13 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::domain::AreaId;
+use crate::domain::{AreaId, ReminderLead};
 use crate::ports::InlineButton;
 
 const SUBSCRIBE: &str = "s";
 const UNSUBSCRIBE: &str = "u";
+/// `r:15`: remind 15 minutes before each outage (`r:0`: no reminders).
+const REMINDER_LEAD: &str = "r";
 /// Separates the action from an area id.
 const BY_ID: char = ':';
 /// Separates the action from the digest of an area id too long for the data.
@@ -22,6 +24,8 @@ const DIGEST_HEX_LEN: usize = 32;
 pub enum CallbackAction {
     Subscribe(AreaRef),
     Unsubscribe(AreaRef),
+    /// A `/settings` button: the reminder lead chosen.
+    ReminderLead(ReminderLead),
 }
 
 /// An area as named in callback data.
@@ -70,6 +74,9 @@ impl CallbackAction {
         let (action, area) = match self {
             CallbackAction::Subscribe(area) => (SUBSCRIBE, area),
             CallbackAction::Unsubscribe(area) => (UNSUBSCRIBE, area),
+            CallbackAction::ReminderLead(lead) => {
+                return format!("{REMINDER_LEAD}{BY_ID}{}", lead.minutes());
+            }
         };
         match area {
             AreaRef::Id(id) => format!("{action}{BY_ID}{id}"),
@@ -86,6 +93,13 @@ impl CallbackAction {
         let value = rest.as_str();
         if value.is_empty() {
             return None;
+        }
+        if action == REMINDER_LEAD && separator == BY_ID {
+            // Only the leads we offer: any other number is not ours.
+            let minutes: u16 = value.parse().ok()?;
+            return ReminderLead::try_from(minutes)
+                .ok()
+                .map(CallbackAction::ReminderLead);
         }
         let area = if separator == BY_ID {
             AreaRef::Id(AreaId::new(value))
@@ -145,6 +159,21 @@ mod tests {
             CallbackAction::subscribe(&id),
             CallbackAction::Subscribe(AreaRef::Digest(_))
         ));
+    }
+
+    #[test]
+    fn reminder_leads_travel_as_minutes_and_only_the_offered_ones() {
+        for lead in ReminderLead::CHOICES {
+            let data = CallbackAction::ReminderLead(lead).encode();
+            assert_eq!(data, format!("r:{}", lead.minutes()));
+            assert_eq!(
+                CallbackAction::decode(&data),
+                Some(CallbackAction::ReminderLead(lead))
+            );
+        }
+        for data in ["r:7", "r:", "r:-5", "r:15x", "r#15", "r:99999999999"] {
+            assert_eq!(CallbackAction::decode(data), None, "{data:?}");
+        }
     }
 
     #[test]

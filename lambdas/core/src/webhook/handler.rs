@@ -24,7 +24,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::adapters::telegram::AnswerCallbackQuery;
 use crate::clock::Clock;
-use crate::domain::{Area, ChatId, Forecast, Stage, Timelines};
+use crate::domain::{Area, ChatId, Forecast, ReminderLead, Stage, Timelines};
 use crate::errors::{ErrorName, Named, StoreError};
 use crate::notify::Forecasts;
 use crate::notify::render::{self, AreaOutlook};
@@ -343,6 +343,7 @@ impl Webhook {
             "status" => self.status(chat).await,
             "calendar" => self.calendar(chat).await,
             "refresh" => self.refresh(update_id, chat, message.message_id).await,
+            "settings" => self.settings_menu(chat).await,
             // A bare `/cmd` in a group may be for another bot there.
             _ if private || mentioned => say(chat, texts::unknown_command()),
             _ => Ok(None),
@@ -519,7 +520,51 @@ impl Webhook {
         match action {
             CallbackAction::Subscribe(area) => self.tap_subscribe(query, message, &area).await,
             CallbackAction::Unsubscribe(area) => self.tap_unsubscribe(query, message, &area).await,
+            CallbackAction::ReminderLead(lead) => self.tap_reminder_lead(query, message, lead).await,
         }
+    }
+
+    /// `/settings`: the chat's reminder lead, and a button for each choice.
+    async fn settings_menu(&self, chat: ChatId) -> Handled {
+        let settings = self.ports.store.chat_settings(chat).await?;
+        let buttons = ReminderLead::CHOICES.into_iter().filter_map(|lead| {
+            InlineButton::callback(
+                texts::reminder_lead_button(lead, lead == settings.reminder_lead),
+                CallbackAction::ReminderLead(lead).encode(),
+            )
+            .map_err(|err| error!(%lead, error = %err, "button not built"))
+            .ok()
+        });
+        send(
+            chat,
+            Message::plain(texts::settings(settings.reminder_lead))
+                .with_keyboard(InlineKeyboard::row(buttons)),
+        )
+    }
+
+    /// A tap on a `/settings` button: stored for the chat the menu was sent to (a redelivered tap
+    /// stores the same again).
+    async fn tap_reminder_lead(
+        &self,
+        query: &CallbackQuery,
+        menu: &TgMessage,
+        lead: ReminderLead,
+    ) -> Handled {
+        let chat = ChatId(menu.chat.id);
+        let mut settings = self.ports.store.chat_settings(chat).await?;
+        settings.reminder_lead = lead;
+        self.ports
+            .store
+            .put_chat_settings(chat, &settings, self.ports.clock.now())
+            .await?;
+        info!(%chat, lead = lead.minutes(), "reminder lead set");
+        self.answer_first(query, texts::reminder_lead_set(lead))
+            .await;
+        Ok(Some(Reply::Edit {
+            chat,
+            message_id: menu.message_id,
+            message: Message::plain(texts::reminder_lead_set(lead)),
+        }))
     }
 
     /// A tap on a search result. The search is run again from the `/subscribe` the list answered,

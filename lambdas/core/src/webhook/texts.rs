@@ -1,7 +1,7 @@
 //! What the bot says in its own words. Plain text (no parse mode), so names from upstream need no
 //! escaping here.
 
-use crate::domain::Area;
+use crate::domain::{Area, ReminderLead};
 use crate::notify::render::shorten;
 
 /// An area as the texts name it: upstream's name and region, each cut as notify cuts them, so no
@@ -19,8 +19,38 @@ pub fn help() -> String {
      /status - the stage and your areas' slots for today and tomorrow\n\
      /calendar - your areas' outages as calendar feeds for your phone\n\
      /refresh - fetch the latest stage and schedules now\n\
+     /settings - how long before an outage you are reminded\n\
      /help - this message"
         .to_owned()
+}
+
+/// `/settings`: the reminder lead now, and the choice.
+pub fn settings(lead: ReminderLead) -> String {
+    let now = match lead.before() {
+        Some(_) => format!("You are reminded {} minutes before each outage.", lead.minutes()),
+        None => "Reminders are off.".to_owned(),
+    };
+    format!("{now}\nHow long before an outage should I remind you?")
+}
+
+/// A `/settings` button's label.
+pub fn reminder_lead_button(lead: ReminderLead, chosen: bool) -> String {
+    let label = match lead.minutes() {
+        0 => "Off".to_owned(),
+        minutes => format!("{minutes} min"),
+    };
+    if chosen { format!("✓ {label}") } else { label }
+}
+
+/// After a tap on a `/settings` button.
+pub fn reminder_lead_set(lead: ReminderLead) -> String {
+    match lead.before() {
+        Some(_) => format!(
+            "Done: you will be reminded {} minutes before each outage. /settings changes it.",
+            lead.minutes()
+        ),
+        None => "Done: no more reminders. /settings turns them back on.".to_owned(),
+    }
 }
 
 pub fn unknown_command() -> String {
