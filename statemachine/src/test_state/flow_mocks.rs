@@ -32,15 +32,11 @@ fn state_type(state: &Map<String, Value>) -> &str {
 /// Checks the mocked `result` of a Map or Parallel `state` against the shape the state produces; other states pass.
 pub(super) fn check_result(state: &Map<String, Value>, result: &Value) -> Result<(), Rejection> {
     match state_type(state) {
-        "Map" if state.contains_key("ResultWriter") => {
-            if !result.is_object() {
-                return Err(Rejection::validation(MAP_WRITER_RESULT_NOT_OBJECT));
-            }
+        "Map" if state.contains_key("ResultWriter") && !result.is_object() => {
+            return Err(Rejection::validation(MAP_WRITER_RESULT_NOT_OBJECT));
         }
-        "Map" => {
-            if !result.is_array() {
-                return Err(Rejection::validation(MAP_RESULT_NOT_ARRAY));
-            }
+        "Map" if !state.contains_key("ResultWriter") && !result.is_array() => {
+            return Err(Rejection::validation(MAP_RESULT_NOT_ARRAY));
         }
         "Parallel" => {
             let Value::Array(results) = result else {
