@@ -7,6 +7,7 @@
 //! catchers to produce the caught output. Tasks, Maps and Parallels run against the request's `mock` (a result is
 //! returned as the state's result, an `errorOutput` raised as its error); this engine never calls AWS.
 
+mod constraints;
 mod context;
 mod flow_mocks;
 mod map_failures;
@@ -80,6 +81,7 @@ fn json_field(request: &Value, field: &str) -> Result<Option<Value>, Rejection> 
 
 /// Runs the TestState request `request` (the API's JSON shape; string fields hold JSON text).
 pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
+    constraints::check(request)?;
     let definition_text = request
         .get("definition")
         .and_then(Value::as_str)
