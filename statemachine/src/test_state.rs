@@ -7,7 +7,9 @@
 //! catchers to produce the caught output. Tasks, Maps and Parallels run against the request's `mock` (a result is
 //! returned as the state's result, an `errorOutput` raised as its error); this engine never calls AWS.
 
+mod constraints;
 mod context;
+mod flow_mocks;
 mod map_failures;
 mod mock_schema;
 
@@ -79,6 +81,7 @@ fn json_field(request: &Value, field: &str) -> Result<Option<Value>, Rejection> 
 
 /// Runs the TestState request `request` (the API's JSON shape; string fields hold JSON text).
 pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
+    constraints::check(request)?;
     let definition_text = request
         .get("definition")
         .and_then(Value::as_str)
@@ -88,7 +91,12 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
             "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {e}'"
         ))
     })?;
-    let (name, mut state, machine_language) = pick_state(&definition, request)?;
+    let Picked {
+        name,
+        mut state,
+        machine_language,
+        inside_map,
+    } = pick_state(&definition, request)?;
     if let Some(language) = machine_language
         && state.get("QueryLanguage").is_none()
     {
@@ -103,7 +111,11 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
     if let (Some(Ok(result)), "Task") = (&mock, state_type.as_str()) {
         mock_schema::check(&state, &request["mock"], result)?;
     }
-    let given_context = json_field(request, "context")?
+    let given_context = json_field(request, "context")?;
+    if given_context.is_some() && mock.is_none() {
+        return Err(Rejection::validation(context::WITHOUT_MOCK));
+    }
+    let given_context = given_context
         .map(|given| context::checked(given, &state))
         .transpose()?;
     let input = json_field(request, "input")?.unwrap_or_else(|| json!({}));
@@ -113,6 +125,14 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
         None => Map::new(),
     };
     check_definition(&name, &state)?;
+    if let Some(Ok(result)) = &mock {
+        flow_mocks::check_result(&state, result)?;
+    }
+    flow_mocks::check_error_source(
+        &state,
+        matches!(mock, Some(Err(_))),
+        request.pointer("/stateConfiguration/errorCausedByState"),
+    )?;
     let level = request
         .get("inspectionLevel")
         .and_then(Value::as_str)
@@ -134,9 +154,7 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
             ));
         }
         if mock.is_none() {
-            return Err(Rejection::validation(
-                "loadshed runs TestState offline: a Task, Map or Parallel state needs a mock (result or errorOutput)",
-            ));
+            return Err(Rejection::validation(task_without_mock(&state)));
         }
         state = as_mocked_task(state);
     }
@@ -144,8 +162,8 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
     let role_arn = request.get("roleArn").and_then(Value::as_str);
     let started = chrono::Utc::now();
     // One context object for the run and for the inspection data: the request's, or the one TestState makes.
-    let context =
-        given_context.unwrap_or_else(|| context::generated(&name, &input, role_arn, started));
+    let context = given_context
+        .unwrap_or_else(|| context::generated(&name, &input, role_arn, started, inside_map));
     let setup = RunSetup {
         input: &input,
         variables: &variables,
@@ -268,8 +286,15 @@ pub async fn test_state(request: &Value) -> Result<Value, Rejection> {
     Ok(Value::Object(response))
 }
 
-/// The state to test: its name, the state, and the `QueryLanguage` of the machine it came from.
-type Picked = (String, Map<String, Value>, Option<String>);
+/// The state to test.
+struct Picked {
+    name: String,
+    state: Map<String, Value>,
+    /// The `QueryLanguage` of the machine the state came from.
+    machine_language: Option<String>,
+    /// The state runs in a Map's iteration (`stateName` picked it from inside an item processor).
+    inside_map: bool,
+}
 
 /// The state to test: the definition itself, or the one `stateName` picks from a whole machine.
 fn pick_state(definition: &Value, request: &Value) -> Result<Picked, Rejection> {
@@ -279,13 +304,18 @@ fn pick_state(definition: &Value, request: &Value) -> Result<Picked, Rejection> 
             .map(str::to_owned)
             .or_else(|| definition["StartAt"].as_str().map(str::to_owned))
             .ok_or_else(|| Rejection::validation("State not found in definition"))?;
-        let state = find_state(states, &name)
+        let (state, inside_map) = find_state(states, &name, false)
             .ok_or_else(|| Rejection::validation("State not found in definition"))?;
-        let language = definition
+        let machine_language = definition
             .get("QueryLanguage")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        return Ok((name, state, language));
+        return Ok(Picked {
+            name,
+            state,
+            machine_language,
+            inside_map,
+        });
     }
     let state = definition
         .as_object()
@@ -296,29 +326,59 @@ fn pick_state(definition: &Value, request: &Value) -> Result<Picked, Rejection> 
                 "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: a state needs a Type'",
             )
         })?;
-    Ok((LONE_STATE_NAME.to_owned(), state, None))
+    Ok(Picked {
+        name: LONE_STATE_NAME.to_owned(),
+        state,
+        machine_language: None,
+        inside_map: false,
+    })
 }
 
-/// A state by name, at the top level or inside a Map's processor or a Parallel's branches.
-fn find_state(states: &Map<String, Value>, name: &str) -> Option<Map<String, Value>> {
+/// A state by name, at the top level or inside a Map's processor or a Parallel's branches, and whether it is
+/// inside a Map (`in_map`: the machine `states` belong to is already a Map's item processor).
+fn find_state(
+    states: &Map<String, Value>,
+    name: &str,
+    in_map: bool,
+) -> Option<(Map<String, Value>, bool)> {
     if let Some(state) = states.get(name).and_then(Value::as_object) {
-        return Some(state.clone());
+        return Some((state.clone(), in_map));
     }
-    states.values().find_map(|state| {
-        let nested = ["ItemProcessor", "Iterator"]
-            .iter()
-            .filter_map(|k| state.get(*k))
-            .chain(
-                state
-                    .get("Branches")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten(),
-            );
-        nested
-            .filter_map(|machine| machine.get("States").and_then(Value::as_object))
-            .find_map(|inner| find_state(inner, name))
-    })
+    states
+        .values()
+        .filter_map(Value::as_object)
+        .find_map(|state| {
+            let into_map = in_map || state.get("Type").and_then(Value::as_str) == Some("Map");
+            flow_mocks::nested_machines(state)
+                .filter_map(|machine| machine.get("States").and_then(Value::as_object))
+                .find_map(|inner| find_state(inner, name, into_map))
+        })
+}
+
+/// Why a Task cannot run without a mock here. AWS's developer guide: "Mocking is necessary if you need to test the
+/// following state types or service integration patterns - Map, Parallel, Activity, .sync service integrations and
+/// waitForTaskToken service integrations." Other Tasks would call the service, which this engine never does.
+fn task_without_mock(state: &Map<String, Value>) -> String {
+    let resource = state
+        .get("Resource")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let pattern = if resource.contains(":activity:") {
+        Some("an Activity")
+    } else if resource.ends_with(".sync") || resource.contains(".sync:") {
+        Some("a .sync")
+    } else if resource.ends_with(".waitForTaskToken") {
+        Some("a .waitForTaskToken")
+    } else {
+        None
+    };
+    match pattern {
+        Some(pattern) => format!(
+            "TestState only supports {pattern} Task when a mock is specified (mock.result or mock.errorOutput)"
+        ),
+        None => "loadshed runs TestState offline: a Task, Map or Parallel state needs a mock (result or errorOutput)"
+            .to_owned(),
+    }
 }
 
 fn mock_answer(
@@ -340,6 +400,8 @@ fn mock_answer(
             "State type '{state_type}' is not supported when a mock is specified"
         )));
     }
+    // An API constraint on the request, whatever the mock holds (an error output, a Map's or Parallel's result).
+    mock_schema::check_mode(mock)?;
     if request.get("revealSecrets").and_then(Value::as_bool) == Some(true) {
         return Err(Rejection::validation(
             "TestState does not support RevealSecrets when a mock is specified.",
@@ -349,9 +411,6 @@ fn mock_answer(
         let text = result.as_str().unwrap_or_default();
         let value: Value = serde_json::from_str(text)
             .map_err(|_| Rejection::validation("Mocked result must be valid JSON"))?;
-        if state_type == "Map" && !value.is_array() {
-            return Err(Rejection::validation("Mocked result must be an array."));
-        }
         return Ok(Some(Ok(value)));
     }
     let error_output = error_output.cloned().unwrap_or_default();
@@ -517,6 +576,10 @@ async fn map_items_failure(
     if map.contains_key("ItemReader") {
         return Ok(None);
     }
+    let context = Value::Object(setup.context.clone());
+    if let Some(failure) = items_not_array(map, setup.input, &context) {
+        return Ok(Some(failure));
+    }
     let mut probe = map.clone();
     probe.retain(|k, _| {
         matches!(
@@ -556,6 +619,45 @@ async fn map_items_failure(
             cause: execution.cause,
         }),
     })
+}
+
+/// A JSONPath Map whose `ItemsPath` (`$` when absent) reads something other than an array fails with AWS's own
+/// cause, `Reference path "<path>" must point to array.`, the path as written; the path may read the context
+/// object (`$$.Execution.Input`). `None` when the items are an array or the path does not resolve (the probe run
+/// then reports that error).
+fn items_not_array(
+    map: &Map<String, Value>,
+    input: &Value,
+    context: &Value,
+) -> Option<TaskFailure> {
+    if map.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
+        return None;
+    }
+    let effective = after_input_path(map, input, context)?;
+    let path = map.get("ItemsPath").and_then(Value::as_str).unwrap_or("$");
+    let items = crate::path::ReferencePath::parse(path)
+        .ok()?
+        .evaluate(&Scope::new(&effective).with_context(context))
+        .ok()?;
+    (!items.is_array()).then(|| {
+        TaskFailure::new(
+            crate::model::retry::names::RUNTIME,
+            format!("Reference path \"{path}\" must point to array."),
+        )
+    })
+}
+
+/// The state's input after its JSONPath `InputPath` (`null` gives `{}`); `None` when the path does not resolve.
+fn after_input_path(state: &Map<String, Value>, input: &Value, context: &Value) -> Option<Value> {
+    match state.get("InputPath") {
+        None => Some(input.clone()),
+        Some(Value::Null) => Some(json!({})),
+        Some(path) => match serde_json::from_value::<IoPath>(path.clone()).ok()? {
+            IoPath::Path(p) => p.evaluate(&Scope::new(input).with_context(context)).ok(),
+            IoPath::Root => Some(input.clone()),
+            IoPath::Null => Some(json!({})),
+        },
+    }
 }
 
 /// The output of the state when `catcher` catches its error.
@@ -638,17 +740,7 @@ fn inspection(
         }
         return Value::Object(data);
     }
-    let Ok(after_input) = (match state.get("InputPath") {
-        None => Ok(input.clone()),
-        Some(Value::Null) => Ok(json!({})),
-        Some(path) => serde_json::from_value::<IoPath>(path.clone())
-            .map_err(|_| ())
-            .and_then(|p| match p {
-                IoPath::Path(p) => p.evaluate(&scope(input)).map_err(|_| ()),
-                IoPath::Root => Ok(input.clone()),
-                IoPath::Null => Ok(json!({})),
-            }),
-    }) else {
+    let Some(after_input) = after_input_path(state, input, context) else {
         return Value::Object(data);
     };
     let with_result = state_type == "Pass" && state.contains_key("Result");

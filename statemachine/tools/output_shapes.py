@@ -19,6 +19,9 @@ OPERATIONS = {
     "lambda:invoke": ("lambda", "Invoke"),
     "states:startExecution": ("stepfunctions", "StartExecution"),
     "states:startExecution.sync": ("stepfunctions", "DescribeExecution"),
+    # "when testing `startExecution.sync:2`, your mock must match the `DescribeExecution` response schema" (developer
+    # guide, Testing Activity, .sync, and .waitForTaskToken states); :2 hands the child's Input and Output over as JSON.
+    "states:startExecution.sync:2": ("stepfunctions", "DescribeExecution"),
     "events:putEvents": ("events", "PutEvents"),
     "dynamodb:getItem": ("dynamodb", "GetItem"),
     "dynamodb:putItem": ("dynamodb", "PutItem"),
@@ -39,6 +42,8 @@ OPERATIONS = {
 # Step Functions' optimised integrations hand some fields over as JSON rather than as the API's type.
 AS_JSON = {
     ("lambda:invoke", "Payload"),
+    ("states:startExecution.sync:2", "Input"),
+    ("states:startExecution.sync:2", "Output"),
 }
 
 # Where TestState was recorded enforcing a different limit than today's model, the recording wins: on 2025-12-03

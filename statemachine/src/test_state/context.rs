@@ -45,14 +45,28 @@ const SECTIONS: &[(&str, &[(&str, Kind)])] = &[
     ("Task", &[("Token", Kind::String)]),
 ];
 
+/// AWS's API reference on `context`: "This field may only be specified if a mock is specified in the same
+/// request." Not recorded from AWS: our wording.
+pub(super) const WITHOUT_MOCK: &str =
+    "A context object may only be specified if a mock is specified in the same request";
+
 /// The context object TestState gives a state when the request sends none: an Express execution of a machine
 /// named `TestStateMachine` under the caller's account (from `roleArn`), `RoleArn` null when no role is sent (as AWS
-/// answers), the state entered when the execution started, on its first attempt.
+/// answers), the state entered when the execution started, on its first attempt. The sections and fields are the
+/// ones AWS's recorded calls show: `Execution` {`Id`, `Input`, `Name`, `RoleArn`, `StartTime`}, `StateMachine`
+/// {`Id`, `Name`}, `State` {`Name`, `EnteredTime`, `RetryCount`}, the execution id an
+/// `arn:aws:states:<region>:<account>:express:<machine>:<name>` ARN ending in the execution's name.
+///
+/// A state inside a Map (`in_map`) also gets `Map.Item`, as the developer guide says: "When testing a state within a
+/// Map state (using the `stateName` parameter) without providing a `context` parameter, TestState automatically
+/// populates the Context object with default values", `$$.Map.Item.Index` = `0` (first iteration) and
+/// `$$.Map.Item.Value` = your input value.
 pub(super) fn generated(
     state_name: &str,
     input: &Value,
     role_arn: Option<&str>,
     started: chrono::DateTime<chrono::Utc>,
+    in_map: bool,
 ) -> Map<String, Value> {
     let account = account(role_arn);
     let machine = "TestStateMachine";
@@ -80,6 +94,12 @@ pub(super) fn generated(
         "State".to_owned(),
         serde_json::json!({"Name": state_name, "EnteredTime": time, "RetryCount": 0}),
     );
+    if in_map {
+        context.insert(
+            "Map".to_owned(),
+            serde_json::json!({"Item": {"Index": 0, "Value": input}}),
+        );
+    }
     context
 }
 

@@ -73,6 +73,11 @@ fn mode(mock: &Value) -> Result<Mode, Rejection> {
     }
 }
 
+/// Checks `mock.fieldValidationMode` alone: the API takes only `STRICT`, `PRESENT` or `NONE`, whatever is mocked.
+pub(super) fn check_mode(mock: &Value) -> Result<(), Rejection> {
+    mode(mock).map(|_| ())
+}
+
 /// The operation a Task's `Resource` calls, as the model names it (`lambda:invoke`, `aws-sdk:kms:encrypt`, ...).
 fn operation(resource: &str) -> Option<&str> {
     let rest = resource.strip_prefix("arn:")?;
