@@ -17,7 +17,7 @@ use crate::domain::{Area, AreaId, ChatId, Schedule};
 use crate::errors::StoreError;
 use crate::ports::{DeliveryKey, StageRefresh, StoredStage};
 
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// The schedule item's extra attribute: a digest of the schedule, so "write only when different" is
 /// a single conditional put (DynamoDB cannot compare whole maps in a condition).
@@ -87,7 +87,7 @@ pub(super) fn encode(key: &Key, entity: &str, body: &impl Serialize) -> Result<I
 // Each entity's item exactly as the adapter writes it: shared by the adapter's writes and the
 // in-memory store's change feed, so a local stream record carries the same image as DynamoDB's.
 
-pub(crate) fn stage_item(stored: &StoredStage) -> Result<Item, StoreError> {
+pub fn stage_item(stored: &StoredStage) -> Result<Item, StoreError> {
     encode(&Key::stage(), keys::entity::STAGE, stored)
 }
 
@@ -95,7 +95,7 @@ pub(crate) fn stage_item(stored: &StoredStage) -> Result<Item, StoreError> {
 /// numbers, not text.
 pub(super) const STAGE_UPDATED_AT_MS: &str = "stage_updated_at_ms";
 
-pub(crate) fn stage_refresh_item(marker: &StageRefresh) -> Result<Item, StoreError> {
+pub fn stage_refresh_item(marker: &StageRefresh) -> Result<Item, StoreError> {
     let mut item = encode(&Key::stage_refresh(), keys::entity::STAGE_REFRESH, marker)?;
     item.insert(
         STAGE_UPDATED_AT_MS.to_owned(),
@@ -105,7 +105,7 @@ pub(crate) fn stage_refresh_item(marker: &StageRefresh) -> Result<Item, StoreErr
 }
 
 /// `digest` is [`schedule_digest`] of `schedule`, which the write's condition also needs.
-pub(crate) fn schedule_item(
+pub fn schedule_item(
     schedule: &Schedule,
     digest: &str,
     at: DateTime<Utc>,
@@ -120,7 +120,7 @@ pub(crate) fn schedule_item(
     Ok(item)
 }
 
-pub(crate) fn subscription_item(
+pub fn subscription_item(
     chat: ChatId,
     area: &Area,
     at: DateTime<Utc>,
@@ -137,7 +137,7 @@ pub(crate) fn subscription_item(
     )
 }
 
-pub(crate) fn subscriber_item(
+pub fn subscriber_item(
     chat: ChatId,
     area: &AreaId,
     at: DateTime<Utc>,
@@ -155,7 +155,7 @@ pub(crate) fn subscriber_item(
 }
 
 /// The registry item as the adapter's update expressions leave it.
-pub(crate) fn registry_item(area: &Area, subscribers: i64) -> Result<Item, StoreError> {
+pub fn registry_item(area: &Area, subscribers: i64) -> Result<Item, StoreError> {
     let body = RegistryBody {
         area: area.clone(),
         subscribers,
@@ -165,7 +165,7 @@ pub(crate) fn registry_item(area: &Area, subscribers: i64) -> Result<Item, Store
 
 /// A delivered message (`owner: None`), or a claim on sending it held by `owner` until
 /// `expires_at`.
-pub(crate) fn delivery_item(
+pub fn delivery_item(
     key: &DeliveryKey,
     at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -181,7 +181,7 @@ pub(crate) fn delivery_item(
     Ok(with_expiry(item, expires_at))
 }
 
-pub(crate) fn lease_item(
+pub fn lease_item(
     name: &str,
     at: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -211,7 +211,7 @@ pub(super) fn with_expiry(mut item: Item, expires_at: DateTime<Utc>) -> Item {
 }
 
 /// A digest of the schedule's canonical JSON: its fields, dates and slots are always in one order.
-pub(crate) fn schedule_digest(schedule: &Schedule) -> Result<String, StoreError> {
+pub fn schedule_digest(schedule: &Schedule) -> Result<String, StoreError> {
     let json = serde_json::to_vec(schedule).map_err(|error| StoreError::Corrupt {
         key: Key::schedule(&schedule.area_id, schedule.stage).to_string(),
         detail: format!("cannot encode the schedule: {error}"),

@@ -45,7 +45,7 @@ mod bulk_load;
 mod call_errors;
 mod client;
 mod expiring;
-pub(crate) mod items;
+pub mod items;
 pub mod keys;
 mod schedule;
 mod settings;
