@@ -61,7 +61,7 @@ async fn every_change_is_one_record_with_the_images_the_dynamodb_adapter_writes(
     let now = clock.now();
     let stage = Stage::new(4).expect("stage");
 
-    store.put_stage(stage, now, None).await.expect("put");
+    store.put_stage(&loadshed_core::domain::Timelines::national_only(stage), None, now, None).await.expect("put");
     let first = drain(&mut feed);
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].event_name, "INSERT");
@@ -70,9 +70,9 @@ async fn every_change_is_one_record_with_the_images_the_dynamodb_adapter_writes(
     assert_eq!((stored.stage, stored.version), (stage, 1));
 
     let six = Stage::new(6).expect("stage");
-    store.put_stage(six, now, Some(1)).await.expect("put");
+    store.put_stage(&loadshed_core::domain::Timelines::national_only(six), None, now, Some(1)).await.expect("put");
     // A lost conditional write changes nothing, so it is no record.
-    store.put_stage(six, now, Some(1)).await.expect("put");
+    store.put_stage(&loadshed_core::domain::Timelines::national_only(six), None, now, Some(1)).await.expect("put");
     let second = drain(&mut feed);
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].event_name, "MODIFY");
@@ -152,7 +152,7 @@ async fn a_store_without_a_feed_writes_as_before() {
     let store = MemoryStore::new();
     let now = start();
     store
-        .put_stage(Stage::new(2).expect("stage"), now, None)
+        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage")), None, now, None)
         .await
         .expect("put");
     assert_eq!(
@@ -229,7 +229,27 @@ struct SchedulesDown;
 
 #[async_trait]
 impl ScheduleSource for SchedulesDown {
-    async fn schedule(
+    async fn schedules(
+        &self,
+        area: &Area,
+        stages: &[Stage],
+        today: NaiveDate,
+    ) -> Result<Vec<Schedule>, UpstreamError> {
+        let mut schedules = Vec::with_capacity(stages.len());
+        for &stage in stages {
+            // Stage 0 (load reduction, events) is nothing this fake knows of.
+            if !stage.is_loadshedding() {
+                schedules.push(Schedule::no_loadshedding(area.id.clone(), [today]));
+                continue;
+            }
+            schedules.push(self.schedule_at(area, stage, today).await?);
+        }
+        Ok(schedules)
+    }
+}
+
+impl SchedulesDown {
+    async fn schedule_at(
         &self,
         _area: &Area,
         _stage: Stage,
@@ -242,6 +262,10 @@ impl ScheduleSource for SchedulesDown {
     }
 }
 
+fn stage_two() -> loadshed_core::domain::Timelines {
+    loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage"))
+}
+
 async fn system_with(
     schedules: Arc<dyn ScheduleSource>,
     telegram: TelegramBehaviour,
@@ -250,8 +274,9 @@ async fn system_with(
     let areas: Vec<Area> = (0..2).map(area).collect();
     let upstream = Arc::new(ScriptedUpstream::new(
         areas.clone(),
-        2,
+        stage_two(),
         Duration::from_millis(10),
+        clock,
     ));
     let telegram = Arc::new(SimTelegram::new(clock, 1, telegram));
     let store = MemoryStore::new();
@@ -262,7 +287,7 @@ async fn system_with(
             .expect("subscribe");
     }
     store
-        .put_stage(Stage::new(2).expect("stage"), start(), None)
+        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage")), None, start(), None)
         .await
         .expect("stage");
     let system = LocalSystem::start(
@@ -299,7 +324,7 @@ async fn a_record_that_keeps_failing_is_retried_as_the_mapping_says_then_dead_le
     let now = system.clock.utc_now();
     system
         .store
-        .put_stage(Stage::new(5).expect("stage"), now, Some(1))
+        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(5).expect("stage")), None, now, Some(1))
         .await
         .expect("stage change");
     assert!(
@@ -327,15 +352,18 @@ async fn a_record_that_keeps_failing_is_retried_as_the_mapping_says_then_dead_le
 #[tokio::test(start_paused = true)]
 async fn a_stage_change_flows_from_the_store_through_both_mappings_to_telegram() {
     let areas: Vec<Area> = (0..2).map(area).collect();
-    let upstream = Arc::new(ScriptedUpstream::new(areas, 2, Duration::from_millis(10)));
+    let upstream = Arc::new(ScriptedUpstream::new(
+        areas,
+        stage_two(),
+        Duration::from_millis(10),
+        TokioClock::starting_at(start()),
+    ));
     let (system, telegram) = system_with(upstream, quick()).await;
     system
         .store
-        .put_stage(
-            Stage::new(4).expect("stage"),
+        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(4).expect("stage")), None,
             system.clock.utc_now(),
-            Some(1),
-        )
+            Some(1))
         .await
         .expect("stage change");
     assert!(
@@ -365,15 +393,18 @@ async fn an_invocation_past_its_timeout_is_killed_and_the_batch_retried() {
         ..quick()
     };
     let areas: Vec<Area> = (0..2).map(area).collect();
-    let upstream = Arc::new(ScriptedUpstream::new(areas, 2, Duration::from_millis(10)));
+    let upstream = Arc::new(ScriptedUpstream::new(
+        areas,
+        stage_two(),
+        Duration::from_millis(10),
+        TokioClock::starting_at(start()),
+    ));
     let (system, _) = system_with(upstream, slow).await;
     system
         .store
-        .put_stage(
-            Stage::new(4).expect("stage"),
+        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(4).expect("stage")), None,
             system.clock.utc_now(),
-            Some(1),
-        )
+            Some(1))
         .await
         .expect("stage change");
     system

@@ -27,7 +27,13 @@ struct FixedStage(Stage);
 
 #[async_trait]
 impl StageSource for FixedStage {
-    async fn current_stage(&self) -> Result<Stage, UpstreamError> {
+    async fn timelines(&self) -> Result<loadshed_core::domain::Timelines, UpstreamError> {
+        self.reading().await.map(loadshed_core::domain::Timelines::national_only)
+    }
+}
+
+impl FixedStage {
+    async fn reading(&self) -> Result<Stage, UpstreamError> {
         Ok(self.0)
     }
 }
@@ -36,7 +42,27 @@ struct OneSlotADay;
 
 #[async_trait]
 impl ScheduleSource for OneSlotADay {
-    async fn schedule(
+    async fn schedules(
+        &self,
+        area: &Area,
+        stages: &[Stage],
+        today: NaiveDate,
+    ) -> Result<Vec<Schedule>, UpstreamError> {
+        let mut schedules = Vec::with_capacity(stages.len());
+        for &stage in stages {
+            // Stage 0 (load reduction, events) is nothing this fake knows of.
+            if !stage.is_loadshedding() {
+                schedules.push(Schedule::no_loadshedding(area.id.clone(), [today]));
+                continue;
+            }
+            schedules.push(self.schedule_at(area, stage, today).await?);
+        }
+        Ok(schedules)
+    }
+}
+
+impl OneSlotADay {
+    async fn schedule_at(
         &self,
         area: &Area,
         stage: Stage,
@@ -108,7 +134,7 @@ async fn a_ten_thousand_chat_broadcast_outlasts_one_notify_and_the_workflow_resu
             .expect("subscribe");
     }
     store
-        .put_stage(Stage::new(2).expect("stage"), clock.now(), None)
+        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage")), None, clock.now(), None)
         .await
         .expect("stage 2 stored");
     let upstream = Upstream {

@@ -10,7 +10,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use loadshed_core::adapters::telegram::{AnswerCallbackQuery, TelegramError};
-use loadshed_core::domain::{Area, AreaId, ChatId, Schedule, Slot, Stage};
+use loadshed_core::domain::{
+    Area, AreaId, Authority, ChatId, Schedule, Slot, Stage, Timeline, Timelines,
+};
 use loadshed_core::errors::UpstreamError;
 use loadshed_core::ports::{
     AreaSearch, DeliveryKey, Message, Messenger, ScheduleSource, SendError, Sent, StageSource,
@@ -30,32 +32,56 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Eskom as the script has it: the national stage and each area's schedule revision.
+/// Upstream as the script has it: the national and Cape Town timelines (with their announced
+/// changes, which take effect at their time as a real source's would), and each area's schedule
+/// revision.
 pub struct ScriptedUpstream {
     areas: Vec<Area>,
     latency: Duration,
+    clock: TokioClock,
     state: Mutex<UpstreamState>,
 }
 
 struct UpstreamState {
-    stage: u8,
+    national: Timeline,
+    cape_town: Timeline,
     revisions: HashMap<AreaId, u32>,
 }
 
 impl ScriptedUpstream {
-    pub fn new(areas: Vec<Area>, stage: u8, latency: Duration) -> Self {
+    pub fn new(areas: Vec<Area>, timelines: Timelines, latency: Duration, clock: TokioClock) -> Self {
+        let cape_town = timelines
+            .cape_town
+            .clone()
+            .unwrap_or_else(|| timelines.national.clone());
         ScriptedUpstream {
             areas,
             latency,
+            clock,
             state: Mutex::new(UpstreamState {
-                stage,
+                national: timelines.national,
+                cape_town,
                 revisions: HashMap::new(),
             }),
         }
     }
 
-    pub fn set_stage(&self, stage: u8) {
-        lock(&self.state).stage = stage;
+    /// Upstream's timeline of `authority` becomes this.
+    pub fn set_timeline(&self, authority: Authority, timeline: Timeline) {
+        let mut state = lock(&self.state);
+        match authority {
+            Authority::National => state.national = timeline,
+            Authority::CapeTown => state.cape_town = timeline,
+        }
+    }
+
+    /// The timelines upstream answers at `now`: changes already begun are the current stage.
+    pub fn timelines_at(&self, now: DateTime<Utc>) -> Timelines {
+        let state = lock(&self.state);
+        Timelines {
+            national: state.national.as_of(now),
+            cape_town: Some(state.cape_town.as_of(now)),
+        }
     }
 
     /// Upstream publishes a revised schedule for `area` (at every stage).
@@ -64,22 +90,45 @@ impl ScriptedUpstream {
     }
 
     /// The schedule upstream publishes now for `area` at `stage` from `today`: three days, up to
-    /// four two-hour slots a day, placed by a hash of the area, stage and revision.
+    /// four two-hour slots a day, placed by a hash of the area, stage and revision. At stage 0 the
+    /// area's load reduction: two peak-hour cuts a day for the areas that have it.
     pub fn published(&self, area: &AreaId, stage: Stage, today: NaiveDate) -> Schedule {
         let revision = lock(&self.state).revisions.get(area).copied().unwrap_or(0);
         let mut hasher = DefaultHasher::new();
         (area.as_str(), stage.number(), revision).hash(&mut hasher);
         let base = hasher.finish();
+        let reduced = self
+            .areas
+            .iter()
+            .any(|a| &a.id == area && super::has_load_reduction(a));
         let days = (0..3).map(|d| {
             let date = today + TimeDelta::days(d);
-            let slots = (0..u64::from(stage.number().min(4)))
-                .filter_map(|k| {
-                    let hour = ((base >> (k * 5)) % 5 + k * 5 + d as u64 % 2) as u32;
-                    let from = NaiveTime::from_hms_opt(hour, 0, 0)?;
-                    let to = NaiveTime::from_hms_opt(hour + 2, 30, 0)?;
-                    Slot::on(date, from, to).ok()
-                })
-                .collect();
+            let slots = if stage.is_loadshedding() {
+                (0..u64::from(stage.number().min(4)))
+                    .filter_map(|k| {
+                        let hour = ((base >> (k * 5)) % 5 + k * 5 + d as u64 % 2) as u32;
+                        let from = NaiveTime::from_hms_opt(hour, 0, 0)?;
+                        let to = NaiveTime::from_hms_opt(hour + 2, 30, 0)?;
+                        Slot::on(date, from, to).ok()
+                    })
+                    .collect()
+            } else if reduced {
+                // Morning and evening peaks, shifted by the area and revision.
+                let shift = (base % 3) as u32;
+                [(7 + shift, 9 + shift), (17 + shift % 2, 19 + shift % 2)]
+                    .into_iter()
+                    .filter_map(|(from, to)| {
+                        Slot::on(
+                            date,
+                            NaiveTime::from_hms_opt(from, 30, 0)?,
+                            NaiveTime::from_hms_opt(to, 30, 0)?,
+                        )
+                        .ok()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             (date, slots)
         });
         Schedule::from_days(area.clone(), stage, days)
@@ -88,26 +137,25 @@ impl ScriptedUpstream {
 
 #[async_trait]
 impl StageSource for ScriptedUpstream {
-    async fn current_stage(&self) -> Result<Stage, UpstreamError> {
+    async fn timelines(&self) -> Result<Timelines, UpstreamError> {
         sleep(self.latency).await;
-        let stage = lock(&self.state).stage;
-        Stage::new(stage).map_err(|_| UpstreamError::InvalidReading {
-            service: "the simulated Eskom",
-            reading: stage.to_string(),
-        })
+        Ok(self.timelines_at(self.clock.utc_now()))
     }
 }
 
 #[async_trait]
 impl ScheduleSource for ScriptedUpstream {
-    async fn schedule(
+    async fn schedules(
         &self,
         area: &Area,
-        stage: Stage,
+        stages: &[Stage],
         today: NaiveDate,
-    ) -> Result<Schedule, UpstreamError> {
+    ) -> Result<Vec<Schedule>, UpstreamError> {
         sleep(self.latency).await;
-        Ok(self.published(&area.id, stage, today))
+        Ok(stages
+            .iter()
+            .map(|&stage| self.published(&area.id, stage, today))
+            .collect())
     }
 }
 

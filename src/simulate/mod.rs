@@ -3,7 +3,9 @@
 //! what every chat was told against what it should have been.
 //!
 //! The script: stage changes up and down (each picked up by the template's stage poll, the first by
-//! two polls at once), upstream schedule revisions that a subscriber's `/refresh` brings in,
+//! two polls at once), some read as they happen, some announced ahead (kept, revised or cancelled),
+//! the City of Cape Town's own stage for its areas, load reduction in some areas, chats with
+//! their own reminder lead, upstream schedule revisions that a subscriber's `/refresh` brings in,
 //! `/refresh`es from chats in the middle of each stage change, Telegram 429s and 5xx throughout, a
 //! notify instance dying mid-broadcast at the second stage change, and Telegram slowing to a crawl
 //! at the third (which pushes a broadcast towards its Lambda deadline).
@@ -12,7 +14,7 @@
 
 pub mod fakes;
 pub mod oracle;
-mod script;
+pub mod script;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -20,8 +22,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use loadshed_core::adapters::memory_store::MemoryStore;
-use loadshed_core::domain::{Area, AreaId, ChatId, Stage};
-use loadshed_core::ports::{ScheduleStore, StageStore, SubscriptionStore};
+use loadshed_core::domain::forecast::stages_needed;
+use loadshed_core::domain::{Area, AreaId, ChatId, Foresight, Stage, Timeline, Timelines};
+use loadshed_core::ports::{ChatSettingsStore, ScheduleStore, StageStore, SubscriptionStore};
 use loadshed_core::tasks::NotifyConfig;
 use loadshed_core::webhook::Update;
 use serde::Serialize;
@@ -101,6 +104,9 @@ pub struct Rates {
 #[derive(Debug, Clone, Serialize)]
 pub struct ScriptFigures {
     pub stage_changes_scripted: usize,
+    pub announcements: script::Announcements,
+    pub cape_town_areas: usize,
+    pub load_reduction_areas: usize,
     pub stage_changes_stored: usize,
     pub schedule_revisions: usize,
     pub refreshes_sent: usize,
@@ -138,10 +144,19 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
     let origin = Instant::now();
     let script = Script::new(&config, start);
 
+    let initial = Timelines {
+        national: Timeline::new(sim_stage(script.initial_stage)?, vec![], Foresight::Announced),
+        cape_town: Some(Timeline::new(
+            sim_stage(script.initial_cape_town)?,
+            vec![],
+            Foresight::Announced,
+        )),
+    };
     let upstream = Arc::new(ScriptedUpstream::new(
         script.areas.clone(),
-        script.initial_stage,
+        initial.clone(),
         Duration::from_millis(200),
+        clock,
     ));
     let telegram = Arc::new(SimTelegram::new(
         clock,
@@ -153,24 +168,31 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
         },
     ));
 
-    // What was true before the simulation: the stage, every area's schedule at it, subscriptions.
+    // What was true before the simulation: the timelines, every area's schedules for them,
+    // subscriptions and reminder leads.
     let store = MemoryStore::new();
     let before = start - chrono::TimeDelta::days(1);
-    let initial = Stage::new(script.initial_stage)
-        .map_err(|e| LocalError::Definition(format!("the script's initial stage: {e}")))?;
-    store.put_stage(initial, before, None).await?;
+    store.put_stage(&initial, None, before, None).await?;
     let today = before
         .with_timezone(&loadshed_core::clock::ZONE)
         .date_naive();
     for area in &script.areas {
-        store
-            .put_schedule(&upstream.published(&area.id, initial, today), before)
-            .await?;
+        for stage in stages_needed(area, &initial) {
+            store
+                .put_schedule(&upstream.published(&area.id, stage, today), before)
+                .await?;
+        }
     }
     for (chat, areas) in &script.subscriptions {
         for area in areas {
             store.subscribe(*chat, area, before).await?;
         }
+    }
+    for (chat, lead) in &script.leads {
+        let settings = loadshed_core::domain::ChatSettings {
+            reminder_lead: *lead,
+        };
+        store.put_chat_settings(*chat, &settings, before).await?;
     }
 
     let (observe, mut observed) = unbounded_channel();
@@ -192,9 +214,9 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
     )?;
 
     let observer = Arc::new(Mutex::new(Observer::new(
-        script.subscribers(),
-        Some(script.initial_stage),
-        script.areas.iter().map(|a| a.id.clone()),
+        &script,
+        store_snapshot_of(&initial, &script, &upstream, today, before),
+        start,
     )));
     let observing = {
         let observer = observer.clone();
@@ -213,7 +235,10 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
     for step in &script.actions {
         sleep_until(clock.instant(step.at)).await;
         match &step.action {
-            Action::SetStage(stage) => upstream.set_stage(*stage),
+            Action::SetTimeline {
+                authority,
+                timeline,
+            } => upstream.set_timeline(*authority, timeline.clone()),
             Action::Revise(area) => upstream.revise(area),
             Action::ExtraPoll(schedule) => {
                 if let Some(runner) = system.schedule(schedule) {
@@ -257,14 +282,17 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
     observing.abort();
 
     let log = telegram.log();
-    let (events, stage_refreshes) = {
+    let (events, may, stage_refreshes) = {
         let mut observer = observer.lock().unwrap_or_else(|p| p.into_inner());
+        // Reminder runs after the last record still saw the last state.
+        observer.finish(clock.utc_now().min(start + chrono::TimeDelta::hours(i64::from(config.hours))));
         (
             std::mem::take(&mut observer.events),
+            std::mem::take(&mut observer.may),
             observer.stage_refreshes,
         )
     };
-    let accounting = oracle::account(&events, &log.delivered);
+    let accounting = oracle::account(&events, &may, &log.delivered);
     let (max_sends, max_chat) = oracle::peak_rates(&log.calls, 1000);
     let mut statuses = BTreeMap::new();
     for (_, execution) in &executions {
@@ -287,6 +315,13 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
         },
         script: ScriptFigures {
             stage_changes_scripted: script.stage_changes,
+            announcements: script.announcements,
+            cape_town_areas: script
+                .areas
+                .iter()
+                .filter(|a| a.authority() == loadshed_core::domain::Authority::CapeTown)
+                .count(),
+            load_reduction_areas: script.areas.iter().filter(|a| has_load_reduction(a)).count(),
             stage_changes_stored: events
                 .iter()
                 .filter(|e| e.key.starts_with("stage:"))
@@ -320,8 +355,16 @@ fn refresh_update(chat: ChatId, update_id: i64) -> serde_json::Value {
     })
 }
 
-/// The areas of a simulation: `eskom:<1000 + i>`.
+/// The areas of a simulation: Eskom's `eskom:<1000 + i>`, and every fifth one a City of Cape Town
+/// area from EskomSePush (`esp:za_wc_simtown_<i>`), which follows the City's own stage.
 pub fn area(i: usize) -> Area {
+    if i % 5 == 4 {
+        return Area::sepush(
+            format!("za_wc_simtown_{i}"),
+            format!("Simtown {i}"),
+            "City of Cape Town, Western Cape",
+        );
+    }
     Area::eskom(
         1000 + i as u64,
         format!("Simtown {i}"),
@@ -330,6 +373,41 @@ pub fn area(i: usize) -> Area {
         3,
         0,
     )
+}
+
+/// Every seventh area (from the fourth) has load reduction at peak hours.
+pub fn has_load_reduction(area: &Area) -> bool {
+    area.name
+        .strip_prefix("Simtown ")
+        .and_then(|i| i.parse::<usize>().ok())
+        .is_some_and(|i| i % 7 == 3)
+}
+
+fn sim_stage(n: u8) -> Result<Stage, SimError> {
+    Stage::new(n)
+        .map_err(|e| SimError::Local(LocalError::Definition(format!("the script's stage: {e}"))))
+}
+
+/// The store as the simulation starts, as the observer must know it.
+fn store_snapshot_of(
+    timelines: &Timelines,
+    script: &Script,
+    upstream: &ScriptedUpstream,
+    today: chrono::NaiveDate,
+    at: DateTime<Utc>,
+) -> oracle::Known {
+    oracle::Known {
+        stored: loadshed_core::ports::StoredStage::next(timelines, None, at, None),
+        schedules: script
+            .areas
+            .iter()
+            .flat_map(|area| {
+                stages_needed(area, timelines)
+                    .into_iter()
+                    .map(|stage| upstream.published(&area.id, stage, today))
+            })
+            .collect(),
+    }
 }
 
 /// Chats subscribed to each area, as the script made them.

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
-use loadshed_core::domain::{Area, AreaId, ChatId};
+use loadshed_core::domain::{
+    Area, AreaId, Authority, ChatId, Foresight, ReminderLead, Stage, StageChange, Timeline,
+};
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
@@ -19,8 +21,12 @@ const POLL_MINUTES: i64 = 10;
 
 #[derive(Debug, Clone)]
 pub enum Action {
-    /// Upstream's national stage becomes this.
-    SetStage(u8),
+    /// Upstream's timeline of an authority becomes this: a stage change now, an announcement, a
+    /// revised announcement or a cancelled one.
+    SetTimeline {
+        authority: Authority,
+        timeline: Timeline,
+    },
     /// Upstream publishes a revised schedule for the area.
     Revise(AreaId),
     /// The schedule fires once more, besides its own firing at this moment.
@@ -49,10 +55,43 @@ pub struct Step {
 pub struct Script {
     pub areas: Vec<Area>,
     pub subscriptions: BTreeMap<ChatId, Vec<Area>>,
+    /// Each chat's reminder lead (`/settings`), as chosen before the simulation.
+    pub leads: BTreeMap<ChatId, ReminderLead>,
     pub initial_stage: u8,
+    pub initial_cape_town: u8,
     pub actions: Vec<Step>,
     pub stage_changes: usize,
+    pub announcements: Announcements,
     pub revisions: usize,
+}
+
+/// How many announcements of each kind the script made.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Announcements {
+    /// Announced ahead and left to take effect at their time.
+    pub kept: usize,
+    pub revised: usize,
+    pub cancelled: usize,
+    pub cape_town_changes: usize,
+}
+
+fn stage(n: u8) -> Stage {
+    Stage::new(n.min(Stage::HIGHEST)).unwrap_or(Stage::NONE)
+}
+
+/// A timeline as upstream announces it: `current` now, then each change.
+fn timeline(current: u8, changes: &[(DateTime<Utc>, u8)]) -> Timeline {
+    Timeline::new(
+        stage(current),
+        changes
+            .iter()
+            .map(|&(starts_at, n)| StageChange {
+                starts_at,
+                stage: stage(n),
+            })
+            .collect(),
+        Foresight::Announced,
+    )
 }
 
 impl Script {
@@ -68,8 +107,24 @@ impl Script {
             subscriptions.insert(ChatId(10_000 + i as i64), followed);
         }
         let chats: Vec<ChatId> = subscriptions.keys().copied().collect();
+        // Most keep the default; some want more notice, some less, some none.
+        let leads = chats
+            .iter()
+            .map(|&chat| {
+                let lead = match rng.random_range(0..10) {
+                    0 => ReminderLead::OFF,
+                    1 => ReminderLead::CHOICES[1],
+                    2 | 3 => ReminderLead::CHOICES[3],
+                    4 => ReminderLead::CHOICES[4],
+                    _ => ReminderLead::DEFAULT,
+                };
+                (chat, lead)
+            })
+            .collect();
         let end = start + TimeDelta::hours(i64::from(config.hours));
         let initial_stage = 2;
+        let initial_cape_town = 1;
+        let mut announcements = Announcements::default();
         let mut actions = Vec::new();
         let mut update_id = 700_000_000i64;
         let mut next_update = || {
@@ -92,11 +147,58 @@ impl Script {
                     (stage as i8 - step).max(0) as u8
                 };
             }
-            stage = next;
-            actions.push(Step {
-                at,
-                action: Action::SetStage(stage),
-            });
+            // Four ways a change comes: read as it happens; announced ahead and kept; announced,
+            // then revised; announced, then cancelled (the stage stays).
+            let national = |timeline| Action::SetTimeline {
+                authority: Authority::National,
+                timeline,
+            };
+            match stage_changes % 4 {
+                0 => {
+                    actions.push(Step {
+                        at,
+                        action: national(timeline(next, &[])),
+                    });
+                    stage = next;
+                }
+                1 => {
+                    announcements.kept += 1;
+                    let window = [
+                        (at + TimeDelta::minutes(40), next),
+                        (at + TimeDelta::minutes(100), stage),
+                    ];
+                    actions.push(Step {
+                        at,
+                        action: national(timeline(stage, &window)),
+                    });
+                }
+                2 => {
+                    announcements.revised += 1;
+                    actions.push(Step {
+                        at,
+                        action: national(timeline(stage, &[(at + TimeDelta::minutes(60), next)])),
+                    });
+                    let revised = [
+                        (at + TimeDelta::minutes(45), next),
+                        (at + TimeDelta::minutes(120), stage),
+                    ];
+                    actions.push(Step {
+                        at: at + TimeDelta::minutes(20),
+                        action: national(timeline(stage, &revised)),
+                    });
+                }
+                _ => {
+                    announcements.cancelled += 1;
+                    actions.push(Step {
+                        at,
+                        action: national(timeline(stage, &[(at + TimeDelta::minutes(60), next)])),
+                    });
+                    actions.push(Step {
+                        at: at + TimeDelta::minutes(25),
+                        action: national(timeline(stage, &[])),
+                    });
+                }
+            }
             let poll = next_poll(at);
             match stage_changes {
                 0 => actions.push(Step {
@@ -144,6 +246,28 @@ impl Script {
             at += TimeDelta::minutes(rng.random_range(50..=90));
         }
 
+        // The City of Cape Town's own stage: changes of its own, one of them announced ahead.
+        let mut cape_town = initial_cape_town;
+        let mut at = start + TimeDelta::minutes(rng.random_range(35..=55));
+        while at + TimeDelta::minutes(30) < end {
+            let next = (cape_town + rng.random_range(1..=3)) % 5;
+            let changes = match announcements.cape_town_changes % 2 {
+                0 => vec![],
+                _ => vec![(at + TimeDelta::minutes(30), next)],
+            };
+            let now_stage = if changes.is_empty() { next } else { cape_town };
+            actions.push(Step {
+                at,
+                action: Action::SetTimeline {
+                    authority: Authority::CapeTown,
+                    timeline: timeline(now_stage, &changes),
+                },
+            });
+            cape_town = next;
+            announcements.cape_town_changes += 1;
+            at += TimeDelta::minutes(rng.random_range(70..=110));
+        }
+
         // Schedule revisions, each brought in by one of the area's subscribers asking.
         let subscribers = subscribers_of(&subscriptions);
         let mut revisions = 0;
@@ -173,9 +297,12 @@ impl Script {
         Script {
             areas,
             subscriptions,
+            leads,
             initial_stage,
+            initial_cape_town,
             actions,
             stage_changes,
+            announcements,
             revisions,
         }
     }

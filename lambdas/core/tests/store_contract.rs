@@ -31,6 +31,8 @@ macro_rules! contract {
 
 contract!(
     stage_first_write,
+    stage_timelines_and_what_they_replaced_round_trip,
+    chat_settings_default_and_last_write_wins,
     stage_retried_write_is_not_written_twice,
     stage_stale_version_conflicts,
     stage_concurrent_writers_one_wins,
@@ -68,7 +70,7 @@ mod memory_snapshot {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("nested/store.json");
         let store = MemoryStore::new();
-        store.put_stage(stage(3), at(0), None).await.expect("stage");
+        store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(3)), None, at(0), None).await.expect("stage");
         let plan = schedule(&bertiburg().id, stage(3), &["08:00 - 10:30"]);
         store.put_schedule(&plan, at(0)).await.expect("schedule");
         store
@@ -622,7 +624,7 @@ mod dynamo_specific {
     #[tokio::test]
     async fn items_carry_their_entity_and_stream_images_decode() {
         let store = dynamo().await;
-        store.put_stage(stage(6), at(0), None).await.expect("stage");
+        store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(6)), None, at(0), None).await.expect("stage");
         let plan = schedule(&bertiburg().id, stage(6), &["08:00 - 10:30"]);
         store.put_schedule(&plan, at(0)).await.expect("schedule");
         store

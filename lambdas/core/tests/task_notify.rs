@@ -63,7 +63,7 @@ async fn world() -> World {
         .subscribe(ChatId(3), &milnerton(), now)
         .await
         .expect("subscribe");
-    store.put_stage(stage(2), now, None).await.expect("stage");
+    store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, now, None).await.expect("stage");
     for (area, text) in [
         (bertiburg(), "08:00 - 10:30"),
         (milnerton(), "16:00 - 18:30"),
@@ -372,7 +372,7 @@ async fn a_workflow_tells_no_schedule_of_a_stage_that_moved_on() {
         .expect("read")
         .expect("stored");
     w.store
-        .put_stage(stage(4), w.clock.now(), Some(stored.version))
+        .put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, w.clock.now(), Some(stored.version))
         .await
         .expect("newer stage");
     assert_eq!(

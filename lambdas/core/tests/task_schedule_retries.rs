@@ -45,7 +45,7 @@ async fn store_with_two_areas(clock: &ManualClock) -> Arc<MemoryStore> {
             .expect("subscribe");
     }
     store
-        .put_stage(stage(2), clock.now(), None)
+        .put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, clock.now(), None)
         .await
         .expect("stage");
     store
@@ -150,7 +150,27 @@ struct OneSlowArea;
 
 #[async_trait]
 impl ScheduleSource for OneSlowArea {
-    async fn schedule(
+    async fn schedules(
+        &self,
+        area: &Area,
+        stages: &[Stage],
+        today: NaiveDate,
+    ) -> Result<Vec<Schedule>, UpstreamError> {
+        let mut schedules = Vec::with_capacity(stages.len());
+        for &stage in stages {
+            // Stage 0 (load reduction, events) is nothing this fake knows of.
+            if !stage.is_loadshedding() {
+                schedules.push(Schedule::no_loadshedding(area.id.clone(), [today]));
+                continue;
+            }
+            schedules.push(self.schedule_at(area, stage, today).await?);
+        }
+        Ok(schedules)
+    }
+}
+
+impl OneSlowArea {
+    async fn schedule_at(
         &self,
         area: &Area,
         stage: Stage,
@@ -241,15 +261,15 @@ async fn areas_without_a_good_fetch_past_the_threshold_are_counted() {
     let good = ScheduleTask::new(working, store.clone(), clock.clone()).with_stale_after(threshold);
     let bad = ScheduleTask::new(failing, store, clock.clone()).with_stale_after(threshold);
 
-    good.refresh_all(None).await.expect("all good");
+    good.refresh_all().await.expect("all good");
     assert!(logs.take().contains("stale_areas=0"));
     // A failure soon after a good fetch is not stale yet...
     clock.advance(Duration::hours(12));
-    bad.refresh_all(None).await.expect("partial");
+    bad.refresh_all().await.expect("partial");
     assert!(logs.take().contains("stale_areas=0"));
     // ...but past the threshold it is, and it is named.
     clock.advance(Duration::hours(25));
-    bad.refresh_all(None).await.expect("partial");
+    bad.refresh_all().await.expect("partial");
     let logged = logs.take();
     assert!(logged.contains("stale_areas=1"), "{logged}");
     assert!(logged.contains(milnerton().id.as_str()), "{logged}");

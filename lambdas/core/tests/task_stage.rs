@@ -155,11 +155,12 @@ impl StageStore for HookedStore {
     }
     async fn put_stage(
         &self,
-        stage: loadshed_core::domain::Stage,
+        timelines: &loadshed_core::domain::Timelines,
+        replaced: Option<&loadshed_core::domain::Timelines>,
         at: chrono::DateTime<chrono::Utc>,
         expected: Option<u64>,
     ) -> Result<loadshed_core::ports::StageWrite, loadshed_core::errors::StoreError> {
-        self.inner.put_stage(stage, at, expected).await
+        self.inner.put_stage(timelines, replaced, at, expected).await
     }
     async fn stage_refresh(
         &self,
@@ -197,7 +198,7 @@ async fn a_slower_pollers_older_reading_never_overwrites_a_newer_one() {
     let clock = clock();
     store
         .inner
-        .put_stage(stage(2), clock.now(), None)
+        .put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, clock.now(), None)
         .await
         .expect("stage 2 stored");
     // Poller A reads stage 4 first, then stalls before it reaches the store.
@@ -236,9 +237,9 @@ struct WaitsForTheStore(Arc<tokio::sync::Notify>);
 
 #[async_trait::async_trait]
 impl loadshed_core::ports::StageSource for WaitsForTheStore {
-    async fn current_stage(&self) -> Result<loadshed_core::domain::Stage, UpstreamError> {
+    async fn timelines(&self) -> Result<loadshed_core::domain::Timelines, UpstreamError> {
         self.0.notified().await;
-        Ok(stage(3))
+        Ok(loadshed_core::domain::Timelines::national_only(stage(3)))
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use loadshed_core::adapters::eskom::{EskomClient, EskomConfig};
 use loadshed_core::domain::{Area, AreaHandle, Stage};
 use loadshed_core::errors::{ErrorName, Named, UpstreamError};
-use loadshed_core::ports::{AreaSearch, ScheduleSource, StageSource};
+use loadshed_core::ports::AreaSearch;
 use pretty_assertions::assert_eq;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};

@@ -12,6 +12,28 @@ use pretty_assertions::assert_eq;
 use wiremock::matchers::{header, header_exists, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// The national stage of the moment, as the stage task reads it.
+async fn national_stage(client: &impl StageSource) -> Result<Stage, UpstreamError> {
+    client.timelines().await.map(|t| t.national.current)
+}
+
+/// The area's schedule at one stage, as the schedule task asks for it.
+async fn schedule_at(
+    client: &impl ScheduleSource,
+    area: &Area,
+    stage: Stage,
+    today: NaiveDate,
+) -> Result<loadshed_core::domain::Schedule, UpstreamError> {
+    let schedules = client.schedules(area, &[stage], today).await?;
+    schedules
+        .into_iter()
+        .find(|s| s.stage == stage)
+        .ok_or_else(|| UpstreamError::Malformed {
+            service: "test",
+            detail: format!("no schedule at {stage}"),
+        })
+}
+
 const BASE: &str = "/business/2.0/";
 const TOKEN: &str = "A1B2C3D4-E5F6A7B8-C9D0E1F2-TESTONLY";
 
@@ -76,7 +98,7 @@ async fn status_sends_the_token_and_reads_the_national_stage_and_next_stages() {
         .mount(&server)
         .await;
     let esp = client(&server);
-    assert_eq!(esp.current_stage().await.expect("stage"), stage(4));
+    assert_eq!(national_stage(&esp).await.expect("stage"), stage(4));
     let status = esp.status().await.expect("status");
     let next: Vec<(u8, String)> = status
         .next
@@ -96,7 +118,7 @@ async fn status_sends_the_token_and_reads_the_national_stage_and_next_stages() {
 async fn refused_tokens_are_unauthorized_and_permanent() {
     for status in [401, 403] {
         let server = answering(status, r#"{"error":"Invalid token"}"#).await;
-        let error = client(&server).current_stage().await.expect_err("refused");
+        let error = national_stage(&client(&server)).await.expect_err("refused");
         assert_eq!(
             error.error_name(),
             ErrorName::UpstreamUnauthorized,
@@ -113,7 +135,7 @@ async fn refused_tokens_are_unauthorized_and_permanent() {
 #[tokio::test]
 async fn quota_exceeded_is_permanent_other_429s_are_rate_limits_with_retry_after() {
     let server = answering(429, &fixture("sepush_quota.json")).await;
-    let error = client(&server).current_stage().await.expect_err("quota");
+    let error = national_stage(&client(&server)).await.expect_err("quota");
     assert_eq!(error.error_name(), ErrorName::UpstreamQuotaExceeded);
     assert!(!error.error_name().is_transient());
     assert!(error.to_string().contains("Quota Exceeded"), "{error}");
@@ -127,8 +149,7 @@ async fn quota_exceeded_is_permanent_other_429s_are_rate_limits_with_retry_after
         )
         .mount(&server)
         .await;
-    let error = client(&server)
-        .current_stage()
+    let error = national_stage(&client(&server))
         .await
         .expect_err("slow down");
     assert!(
@@ -139,7 +160,7 @@ async fn quota_exceeded_is_permanent_other_429s_are_rate_limits_with_retry_after
 
     let server = answering(429, "").await;
     assert!(matches!(
-        client(&server).current_stage().await,
+        national_stage(&client(&server)).await,
         Err(UpstreamError::RateLimited {
             retry_after: None,
             ..
@@ -152,7 +173,7 @@ async fn server_errors_are_unavailable_and_bad_json_malformed() {
     for status in [500, 502, 503, 504] {
         let server = answering(status, "upstream error").await;
         assert_eq!(
-            name(client(&server).current_stage().await),
+            name(national_stage(&client(&server)).await),
             ErrorName::UpstreamUnavailable,
             "{status}"
         );
@@ -160,7 +181,7 @@ async fn server_errors_are_unavailable_and_bad_json_malformed() {
     for body in ["<html>maintenance</html>", r#"{"status":{}}"#, "{"] {
         let server = answering(200, body).await;
         assert_eq!(
-            name(client(&server).current_stage().await),
+            name(national_stage(&client(&server)).await),
             ErrorName::UpstreamMalformed,
             "{body}"
         );
@@ -179,7 +200,7 @@ async fn a_slow_answer_times_out() {
         .mount(&server)
         .await;
     let esp = SePushClient::new(config(&server, Duration::from_millis(200))).expect("client");
-    assert_eq!(name(esp.current_stage().await), ErrorName::UpstreamTimeout);
+    assert_eq!(name(national_stage(&esp).await), ErrorName::UpstreamTimeout);
 }
 
 #[tokio::test]
@@ -193,8 +214,7 @@ async fn area_schedule_picks_the_stage_and_keeps_free_days() {
         .expect(1)
         .mount(&server)
         .await;
-    let schedule = client(&server)
-        .schedule(&bertiburg(), stage(6), date(2026, 12, 30))
+    let schedule = schedule_at(&client(&server), &bertiburg(), stage(6), date(2026, 12, 30))
         .await
         .expect("schedule");
     assert_eq!(schedule.area_id, bertiburg().id);
@@ -238,8 +258,7 @@ async fn area_report_has_events() {
 #[tokio::test]
 async fn unknown_area_is_area_not_found() {
     let server = answering(404, r#"{"error":"Area not found"}"#).await;
-    let error = client(&server)
-        .schedule(&bertiburg(), stage(2), date(2026, 12, 30))
+    let error = schedule_at(&client(&server), &bertiburg(), stage(2), date(2026, 12, 30))
         .await
         .expect_err("unknown");
     assert!(
@@ -258,14 +277,13 @@ async fn stage_zero_and_foreign_areas_cost_no_quota() {
         .await;
     let esp = client(&server);
     let today = date(2026, 12, 30);
-    let none = esp
-        .schedule(&bertiburg(), Stage::NONE, today)
+    let none = schedule_at(&esp, &bertiburg(), Stage::NONE, today)
         .await
         .expect("stage 0");
     assert!(none.day(today).expect("covered").is_free());
     let eskom = Area::eskom(64106, "Bertiburg", "Swartland", "Western Cape", 9, 12);
     assert_eq!(
-        name(esp.schedule(&eskom, stage(2), today).await),
+        name(schedule_at(&esp, &eskom, stage(2), today).await),
         ErrorName::AreaNotFound
     );
     assert!(esp.search(" ", 5).await.expect("nothing").is_empty());

@@ -11,7 +11,8 @@
 //!   chat's slots at the new stage, so the schedule writes of that refresh are not news of their
 //!   own: a schedule record written up to the marker's `refreshed_at` is left to the announcement;
 //!   one written later (an area that failed and was fetched again, a changed upstream) is.
-//! - a schedule change, `schedule:<area>:<fingerprint>`, for changes people would notice;
+//! - a schedule change, `schedule:<area>@<written_at>`, for changes people would notice of a stage
+//!   the area's forecast reads;
 //! - a reminder, `reminder:<area>:<outage start>`, at each chat's own lead time (`/settings`);
 //!   a status, `status:<execution>`.
 //!
@@ -278,7 +279,11 @@ impl NotifyTask {
                 _ => false,
             };
             if !announced {
-                batch.extend(self.schedule_change(area, &registry, now).await?);
+                let written_at = schedule.written_at.get(area).copied();
+                batch.extend(
+                    self.schedule_change(area, written_at, &registry, now)
+                        .await?,
+                );
             }
         }
         Ok(batch)
@@ -420,7 +425,7 @@ impl NotifyTask {
                     None => false,
                 };
                 if in_forecast && noticeable && !announced {
-                    self.schedule_change(&schedule.area_id, &registry, now)
+                    self.schedule_change(&schedule.area_id, Some(written_at), &registry, now)
                         .await?
                 } else {
                     Vec::new()
@@ -505,9 +510,14 @@ impl NotifyTask {
 
     /// `registry` is `subscribed_areas()`: the area's name and region for the message, as it was
     /// found when people subscribed (an area no longer in it has no one to tell).
+    ///
+    /// Keyed by the write (`schedule:<area>@<written_at>`): one fetch writes an area's schedules at
+    /// several stages at once, each its own stream record, and the workflow reports the same time;
+    /// all of them are one message. A write whose time is unknown is keyed by what it shows.
     async fn schedule_change(
         &self,
         area_id: &AreaId,
+        written_at: Option<DateTime<Utc>>,
         registry: &[Area],
         now: DateTime<Utc>,
     ) -> Result<Vec<Outgoing>, TaskError> {
@@ -527,7 +537,10 @@ impl NotifyTask {
         .await?;
         let forecast = forecasts.of(area, &timelines);
         let subscribers = self.store.subscribers_of(area_id).await?;
-        let key = format!("schedule:{area_id}:{}", forecast.fingerprint());
+        let key = match written_at {
+            Some(at) => format!("schedule:{area_id}@{}", at.to_rfc3339()),
+            None => format!("schedule:{area_id}:{}", forecast.fingerprint()),
+        };
         let messages = render::schedule_change(area, &forecast, now);
         Ok(subscribers
             .into_iter()

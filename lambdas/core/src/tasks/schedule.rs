@@ -430,7 +430,9 @@ impl ScheduleTask {
                 false => fresh,
             };
             let stored = self.store.schedule(&area.id, fresh.stage).await?;
-            changed |= stored.is_none_or(|stored| fresh.differs_from(&stored, today));
+            // Only the stages the forecast reads can change what people are told.
+            changed |= stages.contains(&fresh.stage)
+                && stored.is_none_or(|stored| fresh.differs_from(&stored, today));
             // Written even when only upstream's window slid, so the stored copy never goes stale;
             // only a change people would notice is reported as one.
             self.store.put_schedule(&fresh, at).await?;

@@ -80,7 +80,7 @@ async fn put_stage(store: &MemoryStore, n: u8, at: DateTime<Utc>) {
         .expect("read")
         .map(|s| s.version);
     match store
-        .put_stage(stage(n), at, expected)
+        .put_stage(&crate::domain::Timelines::national_only(stage(n)), None, at, expected)
         .await
         .expect("write")
     {
@@ -409,7 +409,8 @@ impl StageStore for Unreachable {
     }
     async fn put_stage(
         &self,
-        _: Stage,
+        _: &crate::domain::Timelines,
+        _: Option<&crate::domain::Timelines>,
         _: DateTime<Utc>,
         _: Option<u64>,
     ) -> Result<StageWrite, StoreError> {

@@ -23,36 +23,114 @@ fn ids(areas: &[loadshed_core::domain::Area]) -> Vec<&str> {
 
 pub async fn stage_first_write(store: Arc<dyn Store>) {
     assert_eq!(store.current_stage().await.expect("read"), None);
-    let first = written(store.put_stage(stage(4), at(0), None).await.expect("write"));
+    let first = written(store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, at(0), None).await.expect("write"));
     assert_eq!(
         first,
-        StoredStage {
-            stage: stage(4),
-            updated_at: at(0),
-            version: 1
-        }
+        StoredStage::next(
+            &loadshed_core::domain::Timelines::national_only(stage(4)),
+            None,
+            at(0),
+            None
+        )
     );
+    assert_eq!((first.stage, first.version), (stage(4), 1));
     assert_eq!(store.current_stage().await.expect("read"), Some(first));
+}
+
+/// The timelines (national and Cape Town, with announced changes) and the ones a write replaced
+/// are stored whole, so notify can tell whose outages a change moves.
+pub async fn stage_timelines_and_what_they_replaced_round_trip(store: Arc<dyn Store>) {
+    use loadshed_core::domain::{Foresight, StageChange, Timeline, Timelines};
+    let announced = Timelines {
+        national: Timeline::new(
+            stage(0),
+            vec![
+                StageChange {
+                    starts_at: at(60),
+                    stage: stage(4),
+                },
+                StageChange {
+                    starts_at: at(120),
+                    stage: stage(0),
+                },
+            ],
+            Foresight::Announced,
+        ),
+        cape_town: Some(Timeline::new(stage(1), vec![], Foresight::Announced)),
+    };
+    let first = written(
+        store
+            .put_stage(&announced, None, at(0), None)
+            .await
+            .expect("write"),
+    );
+    let revised = Timelines {
+        national: Timeline::new(
+            stage(0),
+            vec![StageChange {
+                starts_at: at(90),
+                stage: stage(4),
+            }],
+            Foresight::Announced,
+        ),
+        cape_town: None,
+    };
+    let second = written(
+        store
+            .put_stage(&revised, Some(&announced), at(10), Some(first.version))
+            .await
+            .expect("write"),
+    );
+    let read = store.current_stage().await.expect("read").expect("stored");
+    assert_eq!(read, second);
+    assert_eq!(read.timelines(), revised);
+    assert_eq!(read.previous, Some(announced));
+    assert_eq!((read.stage, read.version), (stage(0), 2));
+}
+
+/// `/settings`: a chat's settings are its own, the defaults until it chooses, the last choice wins.
+pub async fn chat_settings_default_and_last_write_wins(store: Arc<dyn Store>) {
+    use loadshed_core::domain::{ChatSettings, ReminderLead};
+    assert_eq!(
+        store.chat_settings(ChatId(7)).await.expect("read"),
+        ChatSettings::default()
+    );
+    for minutes in [60u16, 0, 5] {
+        let settings = ChatSettings {
+            reminder_lead: ReminderLead::try_from(minutes).expect("lead"),
+        };
+        store
+            .put_chat_settings(ChatId(7), &settings, at(i64::from(minutes)))
+            .await
+            .expect("write");
+        assert_eq!(store.chat_settings(ChatId(7)).await.expect("read"), settings);
+    }
+    assert_eq!(
+        store.chat_settings(ChatId(-1007)).await.expect("read"),
+        ChatSettings::default()
+    );
+    // The settings item sits under the chat: it is no subscription.
+    assert!(store.areas_of(ChatId(7)).await.expect("areas").is_empty());
 }
 
 /// Step Functions retries a task whose write went through but whose answer got lost: the retry
 /// must not write again (no second stream record, no second wave of messages).
 pub async fn stage_retried_write_is_not_written_twice(store: Arc<dyn Store>) {
-    written(store.put_stage(stage(4), at(0), None).await.expect("write"));
+    written(store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, at(0), None).await.expect("write"));
     assert_eq!(
-        store.put_stage(stage(4), at(1), None).await.expect("retry"),
+        store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, at(1), None).await.expect("retry"),
         StageWrite::Conflict
     );
     let second = written(
         store
-            .put_stage(stage(5), at(2), Some(1))
+            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(5)), None, at(2), Some(1))
             .await
             .expect("write"),
     );
     assert_eq!(second.version, 2);
     assert_eq!(
         store
-            .put_stage(stage(5), at(3), Some(1))
+            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(5)), None, at(3), Some(1))
             .await
             .expect("retry"),
         StageWrite::Conflict
@@ -61,17 +139,17 @@ pub async fn stage_retried_write_is_not_written_twice(store: Arc<dyn Store>) {
 }
 
 pub async fn stage_stale_version_conflicts(store: Arc<dyn Store>) {
-    written(store.put_stage(stage(4), at(0), None).await.expect("write"));
+    written(store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, at(0), None).await.expect("write"));
     let current = written(
         store
-            .put_stage(stage(6), at(10), Some(1))
+            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(6)), None, at(10), Some(1))
             .await
             .expect("write"),
     );
     // A slow poller read version 1 (stage 4) and now saw stage 2: it must not regress stage 6.
     assert_eq!(
         store
-            .put_stage(stage(2), at(20), Some(1))
+            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, at(20), Some(1))
             .await
             .expect("stale"),
         StageWrite::Conflict
@@ -79,7 +157,7 @@ pub async fn stage_stale_version_conflicts(store: Arc<dyn Store>) {
     // Nor may a version that was never written.
     assert_eq!(
         store
-            .put_stage(stage(2), at(20), Some(7))
+            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, at(20), Some(7))
             .await
             .expect("bogus"),
         StageWrite::Conflict
@@ -96,7 +174,7 @@ pub async fn stage_concurrent_writers_one_wins(store: Arc<dyn Store>) {
                     let store = store.clone();
                     tokio::spawn(async move {
                         store
-                            .put_stage(stage(n), at(i64::from(n)), expected)
+                            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(n)), None, at(i64::from(n)), expected)
                             .await
                             .expect("write")
                     })

@@ -27,7 +27,13 @@ impl ScriptedStage {
 
 #[async_trait]
 impl StageSource for ScriptedStage {
-    async fn current_stage(&self) -> Result<Stage, UpstreamError> {
+    async fn timelines(&self) -> Result<loadshed_core::domain::Timelines, UpstreamError> {
+        self.reading().await.map(loadshed_core::domain::Timelines::national_only)
+    }
+}
+
+impl ScriptedStage {
+    async fn reading(&self) -> Result<Stage, UpstreamError> {
         self.readings
             .lock()
             .expect("lock")
@@ -82,7 +88,27 @@ impl ScriptedSchedules {
 
 #[async_trait]
 impl ScheduleSource for ScriptedSchedules {
-    async fn schedule(
+    async fn schedules(
+        &self,
+        area: &Area,
+        stages: &[Stage],
+        today: NaiveDate,
+    ) -> Result<Vec<Schedule>, UpstreamError> {
+        let mut schedules = Vec::with_capacity(stages.len());
+        for &stage in stages {
+            // Stage 0 (load reduction, events) is nothing this fake knows of.
+            if !stage.is_loadshedding() {
+                schedules.push(Schedule::no_loadshedding(area.id.clone(), [today]));
+                continue;
+            }
+            schedules.push(self.schedule_at(area, stage, today).await?);
+        }
+        Ok(schedules)
+    }
+}
+
+impl ScriptedSchedules {
+    async fn schedule_at(
         &self,
         area: &Area,
         stage: Stage,

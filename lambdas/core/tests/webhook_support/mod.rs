@@ -113,12 +113,13 @@ impl StageStore for TestStore {
     }
     async fn put_stage(
         &self,
-        stage: Stage,
+        timelines: &loadshed_core::domain::Timelines,
+        replaced: Option<&loadshed_core::domain::Timelines>,
         at: DateTime<Utc>,
         expected: Option<u64>,
     ) -> Result<StageWrite, StoreError> {
         self.write()?;
-        self.inner.put_stage(stage, at, expected).await
+        self.inner.put_stage(timelines, replaced, at, expected).await
     }
     async fn stage_refresh(&self) -> Result<Option<StageRefresh>, StoreError> {
         self.check()?;
@@ -127,6 +128,26 @@ impl StageStore for TestStore {
     async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
         self.write()?;
         self.inner.put_stage_refresh(marker).await
+    }
+}
+
+#[async_trait]
+impl loadshed_core::ports::ChatSettingsStore for TestStore {
+    async fn chat_settings(
+        &self,
+        chat: ChatId,
+    ) -> Result<loadshed_core::domain::ChatSettings, StoreError> {
+        self.check()?;
+        self.inner.chat_settings(chat).await
+    }
+    async fn put_chat_settings(
+        &self,
+        chat: ChatId,
+        settings: &loadshed_core::domain::ChatSettings,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write()?;
+        self.inner.put_chat_settings(chat, settings, at).await
     }
 }
 

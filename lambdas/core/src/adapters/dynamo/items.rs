@@ -299,14 +299,14 @@ mod tests {
 
     #[test]
     fn stage_items_round_trip_and_bad_ones_name_their_key() {
-        let stored = StoredStage {
-            stage: Stage::new(6).expect("stage"),
-            updated_at: Utc
-                .timestamp_opt(1_800_000_000, 0)
+        let stored = StoredStage::next(
+            &crate::domain::Timelines::national_only(Stage::new(6).expect("stage")),
+            None,
+            Utc.timestamp_opt(1_800_000_000, 0)
                 .single()
                 .expect("instant"),
-            version: 3,
-        };
+            Some(2),
+        );
         let mut item = encode(&Key::stage(), keys::entity::STAGE, &stored).expect("encode");
         assert_eq!(
             item.get(keys::ENTITY),

@@ -137,13 +137,20 @@ pub fn schedule_path_stage(stage: Stage) -> u8 {
     stage.number()
 }
 
+impl EskomClient {
+    /// GetStatus: the national stage of the moment.
+    pub async fn current_stage(&self) -> Result<Stage, UpstreamError> {
+        let body = self.get(&["GetStatus"], &[]).await?;
+        parse_status(&body)
+    }
+}
+
 #[async_trait]
 impl StageSource for EskomClient {
     /// Eskom's site tells the national stage of the moment, nothing announced and nothing of Cape
     /// Town's own stage.
     async fn timelines(&self) -> Result<Timelines, UpstreamError> {
-        let body = self.get(&["GetStatus"], &[]).await?;
-        parse_status(&body).map(Timelines::national_only)
+        self.current_stage().await.map(Timelines::national_only)
     }
 }
 
@@ -159,7 +166,7 @@ impl ScheduleSource for EskomClient {
     ) -> Result<Vec<Schedule>, UpstreamError> {
         let mut schedules = Vec::with_capacity(stages.len());
         for &stage in stages {
-            schedules.push(self.schedule_at(area, stage, today).await?);
+            schedules.push(self.schedule(area, stage, today).await?);
         }
         Ok(schedules)
     }
@@ -167,7 +174,8 @@ impl ScheduleSource for EskomClient {
 
 #[cfg(feature = "schedules")]
 impl EskomClient {
-    async fn schedule_at(
+    /// The area's schedule page at one stage (stage 0: no outages, nothing asked).
+    pub async fn schedule(
         &self,
         area: &Area,
         stage: Stage,
