@@ -39,6 +39,8 @@ macro_rules! contract {
 
 contract!(
     stage_first_write,
+    stage_timelines_and_what_they_replaced_round_trip,
+    chat_settings_default_and_last_write_wins,
     stage_retried_write_is_not_written_twice,
     stage_stale_version_conflicts,
     stage_concurrent_writers_one_wins,
