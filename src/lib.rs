@@ -2,4 +2,5 @@
 //! end-to-end tests).
 
 pub mod local;
+pub mod serve;
 pub mod simulate;

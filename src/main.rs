@@ -3,6 +3,7 @@
 mod asl_cmd;
 mod oncall;
 mod refresh_cmd;
+mod serve_cmd;
 mod simulate_cmd;
 mod web_cmd;
 
@@ -31,6 +32,10 @@ enum Command {
     /// what it should have been. Exit status 1 when a chat was told something twice, not at all,
     /// or what it should not hear.
     Simulate(simulate_cmd::SimulateArgs),
+    /// Run the whole bot on this machine: Telegram by long polling, the schedules on the real
+    /// clock, the store's change feed driving the tasks, a durable SQLite store in --data DIR.
+    /// SIGTERM stops it cleanly (exit 0).
+    Serve(serve_cmd::ServeArgs),
     /// Serve the public web pages and calendar feeds on 127.0.0.1, from the offline demo or a
     /// --state file.
     Web(web_cmd::WebArgs),
@@ -80,6 +85,7 @@ async fn run(command: Command) -> ExitCode {
         // Started by `main` on its own paused runtime, never here.
         Command::Simulate(_) => ExitCode::from(2),
         Command::Refresh(args) => refresh_cmd::run(args).await,
+        Command::Serve(args) => serve_cmd::run(args).await,
         Command::Web(args) => web_cmd::run(args).await,
         Command::Asl(cmd) => asl_cmd::run(cmd).await,
         Command::Start(args) => oncall::start(args).await,

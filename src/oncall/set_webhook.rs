@@ -9,6 +9,7 @@ use loadshed_core::adapters::telegram::{
     BotCommand, BotToken, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, SetWebhook, TelegramClient,
 };
 use loadshed_core::runtime::env;
+use loadshed_core::webhook::ALLOWED_UPDATES;
 use loadshed_core::runtime::secrets::{SecretReader, SecretSource, SecretVar};
 use loadshed_core::runtime::telegram::{BOT_TOKEN, TELEGRAM_API_BASE_URL, WEBHOOK_SECRET};
 
@@ -16,9 +17,6 @@ use super::stack::{
     BOT_TOKEN_PARAMETER, BOT_USERNAME, Stack, WEBHOOK_SECRET_PARAMETER, WEBHOOK_URL,
 };
 use super::{DEFAULT_STACK, OncallError};
-
-/// The kinds of update `loadshed_core::webhook::Update` reads; Telegram sends no others.
-const ALLOWED_UPDATES: &[&str] = &["message", "callback_query", "my_chat_member"];
 
 /// The command menu: the commands the webhook answers (its /help text lists the same).
 const MENU: &[(&str, &str)] = &[

@@ -24,3 +24,6 @@ pub use handler::{Webhook, WebhookError, WebhookPorts, WebhookSettings};
 pub use reply::Reply;
 pub use secret::{InvalidSecret, WebhookSecret};
 pub use update::Update;
+
+/// The kinds of update the handler reads: what `setWebhook` (and `getUpdates`) ask Telegram for.
+pub const ALLOWED_UPDATES: &[&str] = &["message", "callback_query", "my_chat_member"];

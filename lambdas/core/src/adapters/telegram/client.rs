@@ -117,6 +117,60 @@ impl TelegramClient {
         self.call("getMe", &serde_json::json!({})).await
     }
 
+    /// Long polling (`loadshed serve`): the updates from `offset` on, waiting up to
+    /// `timeout_seconds` for one to come. Each is returned as Telegram sent it, so one the
+    /// webhook cannot read is still seen (and its `update_id` passed). The client's own timeout
+    /// must exceed the wait.
+    pub async fn get_updates(
+        &self,
+        offset: Option<i64>,
+        timeout_seconds: u32,
+        allowed_updates: &[&str],
+    ) -> Result<Vec<serde_json::Value>, TelegramError> {
+        let mut body = serde_json::json!({
+            "timeout": timeout_seconds,
+            "allowed_updates": allowed_updates,
+        });
+        if let Some(offset) = offset {
+            body["offset"] = serde_json::json!(offset);
+        }
+        self.call("getUpdates", &body).await
+    }
+
+    /// Removes the webhook, so `getUpdates` may be used; pending updates are kept.
+    pub async fn delete_webhook(&self) -> Result<(), TelegramError> {
+        self.expect_true(
+            "deleteWebhook",
+            &serde_json::json!({"drop_pending_updates": false}),
+        )
+        .await
+    }
+
+    /// Performs a call given as a webhook reply body (`{"method": ..., parameters...}`): what
+    /// Telegram does with a webhook's response, done by a poller that has no response to put it in.
+    pub async fn perform(
+        &self,
+        reply: &serde_json::Value,
+    ) -> Result<serde_json::Value, TelegramError> {
+        let mut parameters = reply.clone();
+        let method = parameters
+            .as_object_mut()
+            .and_then(|fields| fields.remove("method"))
+            .and_then(|method| method.as_str().map(str::to_owned));
+        let method: &'static str = match method.as_deref() {
+            Some("sendMessage") => "sendMessage",
+            Some("editMessageText") => "editMessageText",
+            Some("answerCallbackQuery") => "answerCallbackQuery",
+            other => {
+                return Err(TelegramError::Unencodable {
+                    method: "perform",
+                    detail: format!("not a reply method the webhook makes: {other:?}"),
+                });
+            }
+        };
+        self.call(method, &parameters).await
+    }
+
     async fn expect_true<B: Serialize + ?Sized>(
         &self,
         method: &'static str,
