@@ -35,6 +35,9 @@ fn capture(name: &str) -> String {
         .unwrap_or_else(|e| panic!("cannot read capture {}: {e}", file.display()))
 }
 
+/// Outages as compared: where and why (the basis differs by design: upstream's, or computed).
+type Compared = Vec<(Slot, Cause)>;
+
 /// One recorded pair, read.
 struct Recorded {
     status: StatusReport,
@@ -71,18 +74,14 @@ impl Recorded {
     }
 
     /// The computed outages within the events' span, and the events, as (slot, cause).
-    fn compare(
-        &self,
-        area: &Area,
-        timelines: &Timelines,
-    ) -> (Vec<(Slot, Cause)>, Vec<(Slot, Cause)>) {
+    fn compare(&self, area: &Area, timelines: &Timelines) -> (Compared, Compared) {
         let schedules = self.schedules(area);
         let rota: Rota = schedules
             .iter()
             .map(|s| (s.stage, s))
             .collect::<BTreeMap<_, _>>();
         let (computed, events) = computed_within_events(area, timelines, &rota, self.seen_at());
-        let plain = |outages: Vec<Outage>| -> Vec<(Slot, Cause)> {
+        let plain = |outages: Vec<Outage>| -> Compared {
             outages.into_iter().map(|o| (o.slot, o.cause)).collect()
         };
         (plain(computed), plain(events))
