@@ -1,45 +1,27 @@
-//! The EskomSePush adapter against a local HTTP server standing in for the business API.
+//! The EskomSePush adapter against a local HTTP server standing in for the v3.1 business API, serving
+//! the reconstructed fixtures of `tests/fixtures/sepush_v31/` (see the README there).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use loadshed_core::adapters::http::ClientSetupError;
-use loadshed_core::adapters::sepush::{ApiToken, SePushClient, SePushConfig};
-use loadshed_core::domain::{Area, Stage};
+use loadshed_core::adapters::sepush::{
+    Allowance, ApiToken, Quota, SePushClient, SePushConfig, ShareOfAllowance,
+};
+use loadshed_core::domain::{Area, Authority, Basis, Cause, Schedule, Stage};
 use loadshed_core::errors::{ErrorName, Named, UpstreamError};
 use loadshed_core::ports::{AreaSearch, ScheduleSource, StageSource};
 use pretty_assertions::assert_eq;
 use wiremock::matchers::{header, header_exists, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-/// The national stage of the moment, as the stage task reads it.
-async fn national_stage(client: &impl StageSource) -> Result<Stage, UpstreamError> {
-    client.timelines().await.map(|t| t.national.current)
-}
-
-/// The area's schedule at one stage, as the schedule task asks for it.
-async fn schedule_at(
-    client: &impl ScheduleSource,
-    area: &Area,
-    stage: Stage,
-    today: NaiveDate,
-) -> Result<loadshed_core::domain::Schedule, UpstreamError> {
-    let schedules = client.schedules(area, &[stage], today).await?;
-    schedules
-        .into_iter()
-        .find(|s| s.stage == stage)
-        .ok_or_else(|| UpstreamError::Malformed {
-            service: "test",
-            detail: format!("no schedule at {stage}"),
-        })
-}
-
-const BASE: &str = "/business/2.0/";
+const BASE: &str = "/business/3.1/";
 const TOKEN: &str = "A1B2C3D4-E5F6A7B8-C9D0E1F2-TESTONLY";
 
 fn fixture(name: &str) -> String {
     let path = format!(
-        "{}/tests/fixtures/upstream/{name}",
+        "{}/tests/fixtures/sepush_v31/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
@@ -57,14 +39,6 @@ fn client(server: &MockServer) -> SePushClient {
     SePushClient::new(config(server, SePushConfig::DEFAULT_TIMEOUT)).expect("client")
 }
 
-fn bertiburg() -> Area {
-    Area::sepush(
-        "eskde-3-bertiburgswartlandwesterncape",
-        "Bertiburg (3)",
-        "Eskom Direct, Swartland, Western Cape",
-    )
-}
-
 fn stage(n: u8) -> Stage {
     Stage::new(n).expect("stage")
 }
@@ -73,8 +47,53 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("date")
 }
 
+fn today() -> NaiveDate {
+    date(2026, 7, 9)
+}
+
 fn name<T: std::fmt::Debug>(result: Result<T, UpstreamError>) -> ErrorName {
     result.expect_err("an error").error_name()
+}
+
+fn fourways() -> Area {
+    Area::sepush(
+        "za_gt_jhb_fourways_4pef",
+        "Fourways (10)",
+        "City of Johannesburg, Gauteng",
+    )
+}
+
+fn table_view_sp() -> Area {
+    Area::sepush(
+        "za_wc_cpt_tableviewsp_3mxa",
+        "Table View SP (14)",
+        "Eskom Direct, City of Cape Town, Western Cape",
+    )
+}
+
+/// When the quota of the answers below resets: the next midnight UTC after the real time now (the
+/// client compares it with the system clock, and a quota whose period is over is read again).
+fn next_reset() -> DateTime<Utc> {
+    let tomorrow = Utc::now().date_naive() + chrono::Days::new(1);
+    tomorrow.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// A 200 with `body` and the quota headers: `used` of 50, resetting at `reset`.
+fn with_quota_until(body: &str, used: u32, reset: DateTime<Utc>) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_string(body)
+        .insert_header("x-ratelimit-limit", "50")
+        .insert_header("x-ratelimit-remaining", (50 - used).to_string().as_str())
+        .insert_header("x-ratelimit-used", used.to_string().as_str())
+        .insert_header(
+            "x-ratelimit-reset",
+            reset.format("%Y-%m-%dT%H:%M:%SZ").to_string().as_str(),
+        )
+}
+
+/// A 200 with `body` and the quota headers: `used` of 50, resetting at the next midnight UTC.
+fn with_quota(body: &str, used: u32) -> ResponseTemplate {
+    with_quota_until(body, used, next_reset())
 }
 
 async fn answering(status: u16, body: &str) -> MockServer {
@@ -86,31 +105,110 @@ async fn answering(status: u16, body: &str) -> MockServer {
     server
 }
 
+async fn received(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+/// Every request went to the v3.1 base with the token in the `token` header, and none to the
+/// `/api_allowance` of v2.
+async fn all_v31_with_the_token(server: &MockServer) {
+    for request in received(server).await {
+        let path = request.url.path();
+        assert!(path.starts_with(BASE), "{path} is not under {BASE}");
+        assert!(
+            !path.contains("api_allowance"),
+            "{path}: v2's allowance call"
+        );
+        assert_eq!(
+            request.headers.get("token").and_then(|v| v.to_str().ok()),
+            Some(TOKEN),
+            "{path} without the token header"
+        );
+    }
+}
+
+/// Slot texts with their day, e.g. "09 20:00-22:30".
+fn slot_texts(schedule: &Schedule) -> Vec<String> {
+    schedule
+        .slots()
+        .iter()
+        .map(|s| format!("{} {s}", s.start.format("%d")))
+        .collect()
+}
+
+fn event_texts(schedule: &Schedule) -> Vec<String> {
+    schedule
+        .events()
+        .iter()
+        .map(|e| {
+            assert_eq!(e.basis, Basis::Upstream);
+            format!("{} {} {}", e.slot.start.format("%d"), e.slot, e.cause)
+        })
+        .collect()
+}
+
 #[tokio::test]
-async fn status_sends_the_token_and_reads_the_national_stage_and_next_stages() {
+async fn status_gives_the_national_and_cape_town_timelines_with_their_announced_changes() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("{BASE}status")))
-        .and(header("Token", TOKEN))
+        .and(header("token", TOKEN))
         .and(header_exists("User-Agent"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(fixture("sepush_status.json")))
-        .expect(2)
+        .respond_with(with_quota(
+            &fixture("status_reconstructed_2026-07-09.json"),
+            7,
+        ))
+        .expect(1)
         .mount(&server)
         .await;
     let esp = client(&server);
-    assert_eq!(national_stage(&esp).await.expect("stage"), stage(4));
-    let status = esp.status().await.expect("status");
-    let next: Vec<(u8, String)> = status
-        .next
-        .iter()
-        .map(|c| (c.stage.number(), c.starts_at.to_rfc3339()))
-        .collect();
+    let timelines = esp.timelines().await.expect("timelines");
+    let changes = |authority| {
+        let timeline = timelines.of(authority);
+        std::iter::once(format!("{}", timeline.current.number()))
+            .chain(timeline.changes().iter().map(|c| {
+                format!(
+                    "{}@{}",
+                    c.stage.number(),
+                    c.starts_at
+                        .with_timezone(&chrono_tz::Africa::Johannesburg)
+                        .format("%d %H:%M")
+                )
+            }))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
-        next,
-        [
-            (6, "2026-12-30T16:00:00+02:00".to_owned()),
-            (3, "2026-12-31T05:00:00+02:00".to_owned())
-        ]
+        changes(Authority::National),
+        ["2", "4@09 16:00", "2@10 05:00"]
+    );
+    assert_eq!(
+        changes(Authority::CapeTown),
+        ["1", "2@09 17:00", "0@10 05:00"]
+    );
+    assert!(timelines.knows(Authority::CapeTown));
+    assert_eq!(esp.last_quota().map(|q| q.used), Some(7));
+    all_v31_with_the_token(&server).await;
+}
+
+#[tokio::test]
+async fn a_status_without_capetown_has_no_cape_town_timeline_and_without_eskom_is_malformed() {
+    let server = answering(
+        200,
+        r#"{"status":{"eskom":{"stage":"3","next_stages":[]}}}"#,
+    )
+    .await;
+    let timelines = client(&server).timelines().await.expect("timelines");
+    assert_eq!(timelines.national.current, stage(3));
+    assert_eq!(timelines.cape_town, None);
+
+    let server = answering(
+        200,
+        r#"{"status":{"capetown":{"stage":"3","next_stages":[]}}}"#,
+    )
+    .await;
+    assert_eq!(
+        name(client(&server).timelines().await),
+        ErrorName::UpstreamMalformed
     );
 }
 
@@ -118,7 +216,7 @@ async fn status_sends_the_token_and_reads_the_national_stage_and_next_stages() {
 async fn refused_tokens_are_unauthorized_and_permanent() {
     for status in [401, 403] {
         let server = answering(status, r#"{"error":"Invalid token"}"#).await;
-        let error = national_stage(&client(&server)).await.expect_err("refused");
+        let error = client(&server).timelines().await.expect_err("refused");
         assert_eq!(
             error.error_name(),
             ErrorName::UpstreamUnauthorized,
@@ -133,39 +231,45 @@ async fn refused_tokens_are_unauthorized_and_permanent() {
 }
 
 #[tokio::test]
-async fn quota_exceeded_is_permanent_other_429s_are_rate_limits_with_retry_after() {
-    let server = answering(429, &fixture("sepush_quota.json")).await;
-    let error = national_stage(&client(&server)).await.expect_err("quota");
-    assert_eq!(error.error_name(), ErrorName::UpstreamQuotaExceeded);
-    assert!(!error.error_name().is_transient());
-    assert!(error.to_string().contains("Quota Exceeded"), "{error}");
-
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("Retry-After", "42")
-                .set_body_string(r#"{"error":"Too many requests"}"#),
-        )
-        .mount(&server)
-        .await;
-    let error = national_stage(&client(&server))
-        .await
-        .expect_err("slow down");
-    assert!(
-        matches!(error, UpstreamError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(42)),
-        "{error:?}"
-    );
-    assert!(error.error_name().is_transient());
-
-    let server = answering(429, "").await;
-    assert!(matches!(
-        national_stage(&client(&server)).await,
-        Err(UpstreamError::RateLimited {
-            retry_after: None,
-            ..
-        })
-    ));
+async fn a_429_is_the_quota_exceeded_whatever_the_body() {
+    for body in [
+        r#"{"error":"Quota Exceeded - Your quota has been exceeded"}"#,
+        r#"{"error":"Too many requests"}"#,
+        "",
+        "<html>slow down</html>",
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .set_body_string(body)
+                    .insert_header("Retry-After", "42")
+                    .insert_header("x-ratelimit-limit", "50")
+                    .insert_header("x-ratelimit-remaining", "0")
+                    .insert_header("x-ratelimit-used", "50")
+                    .insert_header("x-ratelimit-reset", "2026-07-10T00:00:00Z"),
+            )
+            .mount(&server)
+            .await;
+        let esp = client(&server);
+        let error = esp.timelines().await.expect_err("quota");
+        assert!(
+            matches!(error, UpstreamError::QuotaExceeded { .. }),
+            "{body}: {error:?}"
+        );
+        assert_eq!(error.error_name(), ErrorName::UpstreamQuotaExceeded);
+        assert!(!error.error_name().is_transient());
+        assert!(
+            error.to_string().contains("2026-07-10T00:00:00+00:00"),
+            "says when it resets: {error}"
+        );
+        assert_eq!(esp.last_quota().map(|q| q.remaining), Some(0), "{body}");
+        let error = esp
+            .schedules(&fourways(), &[stage(2)], today())
+            .await
+            .expect_err("quota");
+        assert_eq!(error.error_name(), ErrorName::UpstreamQuotaExceeded);
+    }
 }
 
 #[tokio::test]
@@ -173,7 +277,7 @@ async fn server_errors_are_unavailable_and_bad_json_malformed() {
     for status in [500, 502, 503, 504] {
         let server = answering(status, "upstream error").await;
         assert_eq!(
-            name(national_stage(&client(&server)).await),
+            name(client(&server).timelines().await),
             ErrorName::UpstreamUnavailable,
             "{status}"
         );
@@ -181,7 +285,7 @@ async fn server_errors_are_unavailable_and_bad_json_malformed() {
     for body in ["<html>maintenance</html>", r#"{"status":{}}"#, "{"] {
         let server = answering(200, body).await;
         assert_eq!(
-            name(national_stage(&client(&server)).await),
+            name(client(&server).timelines().await),
             ErrorName::UpstreamMalformed,
             "{body}"
         );
@@ -194,81 +298,182 @@ async fn a_slow_answer_times_out() {
     Mock::given(method("GET"))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_string(fixture("sepush_status.json"))
+                .set_body_string(fixture("status_reconstructed_2026-07-09.json"))
                 .set_delay(Duration::from_secs(2)),
         )
         .mount(&server)
         .await;
     let esp = SePushClient::new(config(&server, Duration::from_millis(200))).expect("client");
-    assert_eq!(name(national_stage(&esp).await), ErrorName::UpstreamTimeout);
+    assert_eq!(name(esp.timelines().await), ErrorName::UpstreamTimeout);
 }
 
 #[tokio::test]
-async fn area_schedule_picks_the_stage_and_keeps_free_days() {
+async fn an_area_in_v2_shape_gives_every_stage_and_the_events_in_one_call() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("{BASE}area")))
-        .and(query_param("id", "eskde-3-bertiburgswartlandwesterncape"))
-        .and(header("Token", TOKEN))
-        .respond_with(ResponseTemplate::new(200).set_body_string(fixture("sepush_area.json")))
+        .and(query_param("id", "za_gt_jhb_fourways_4pef"))
+        .and(header("token", TOKEN))
+        .respond_with(with_quota(
+            &fixture("area_reconstructed_za_gt_jhb_fourways_4pef.json"),
+            12,
+        ))
         .expect(1)
         .mount(&server)
         .await;
-    let schedule = schedule_at(&client(&server), &bertiburg(), stage(6), date(2026, 12, 30))
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}schedule")))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let area = fourways();
+    let schedules = client(&server)
+        .schedules(&area, &[Stage::NONE, stage(4)], today())
         .await
-        .expect("schedule");
-    assert_eq!(schedule.area_id, bertiburg().id);
-    let slots: Vec<String> = schedule.slots().iter().map(ToString::to_string).collect();
+        .expect("schedules");
+    let stages: Vec<u8> = schedules.iter().map(|s| s.stage.number()).collect();
+    assert_eq!(stages, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    assert!(schedules.iter().all(|s| s.area_id == area.id));
+    assert!(
+        schedules
+            .iter()
+            .all(|s| s.dates() == [date(2026, 7, 9), date(2026, 7, 10)])
+    );
+    let zero = &schedules[0];
+    assert!(
+        zero.slots().is_empty(),
+        "v2's shape lists load reduction only as events"
+    );
     assert_eq!(
-        slots,
+        event_texts(zero),
         [
-            "06:00-08:30",
-            "14:00-16:30",
-            "22:00-02:30",
-            "08:00-10:30",
-            "16:00-18:30"
+            "09 16:00-16:30 Load reduction",
+            "09 20:00-22:30 Stage 4",
+            "10 04:00-05:00 Stage 4"
         ]
     );
-    assert!(schedule.day(date(2027, 1, 1)).expect("covered").is_free());
-    assert_eq!(schedule.dates().len(), 3);
+    assert!(zero.events().iter().any(|e| e.cause
+        == Cause::Stage {
+            stage: stage(4),
+            authority: Authority::National
+        }));
+    assert_eq!(
+        slot_texts(&schedules[4]),
+        [
+            "09 04:00-06:30",
+            "09 12:00-14:30",
+            "09 20:00-22:30",
+            "10 04:00-06:30",
+            "10 12:00-14:30"
+        ]
+    );
+    // Stage 8 runs 20:00-00:30 on the 9th and starts 02:00 on the 10th: two outages.
+    assert_eq!(
+        slot_texts(&schedules[8])[2..4],
+        ["09 20:00-00:30".to_owned(), "10 02:00-06:30".to_owned()]
+    );
+    assert_eq!(received(&server).await.len(), 1, "one call per area");
+    all_v31_with_the_token(&server).await;
 }
 
 #[tokio::test]
-async fn area_report_has_events() {
-    let server = answering(200, &fixture("sepush_area.json")).await;
-    let report = client(&server)
-        .area("eskde-3-bertiburgswartlandwesterncape")
+async fn an_area_with_a_schedules_list_follows_its_loadshedding_and_load_reduction_schedules() {
+    let server = MockServer::start().await;
+    let serve = |at: &str, id: &str, file: &str, used: u32| {
+        Mock::given(method("GET"))
+            .and(path(format!("{BASE}{at}")))
+            .and(query_param("id", id))
+            .and(header("token", TOKEN))
+            .respond_with(with_quota(&fixture(file), used))
+            .expect(1)
+    };
+    serve(
+        "area",
+        "za_wc_cpt_tableviewsp_3mxa",
+        "area_reconstructed_za_wc_cpt_tableviewsp_3mxa.json",
+        20,
+    )
+    .mount(&server)
+    .await;
+    serve(
+        "schedule",
+        "za_wc_eskde_ls_14",
+        "schedule_reconstructed_za_wc_eskde_ls_14.json",
+        21,
+    )
+    .mount(&server)
+    .await;
+    serve(
+        "schedule",
+        "za_lr_eskde_wc_2",
+        "schedule_reconstructed_za_lr_eskde_wc_2.json",
+        22,
+    )
+    .mount(&server)
+    .await;
+    let esp = client(&server);
+    let area = table_view_sp();
+    assert_eq!(area.authority(), Authority::National);
+    let schedules = esp
+        .schedules(&area, &[stage(4)], today())
         .await
-        .expect("area");
-    assert_eq!(report.name, "Bertiburg (3)");
-    let events: Vec<(String, Option<u8>)> = report
-        .events
-        .iter()
-        .map(|e| (e.slot.end.to_rfc3339(), e.stage().map(Stage::number)))
-        .collect();
+        .expect("schedules");
+    let stages: Vec<u8> = schedules.iter().map(|s| s.stage.number()).collect();
+    assert_eq!(stages, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    let zero = &schedules[0];
+    assert_eq!(slot_texts(zero), ["10 17:00-19:00"]);
     assert_eq!(
-        events,
+        event_texts(zero),
         [
-            ("2026-12-30T08:30:00+02:00".to_owned(), Some(4)),
-            ("2026-12-31T00:30:00+02:00".to_owned(), Some(6))
+            "09 16:00-18:30 Stage 4",
+            "10 00:00-02:30 Stage 4",
+            "10 17:00-19:00 Load reduction"
         ]
     );
+    assert_eq!(
+        slot_texts(&schedules[4]),
+        [
+            "09 08:00-10:30",
+            "09 16:00-18:30",
+            "10 00:00-02:30",
+            "10 08:00-10:30"
+        ]
+    );
+    assert!(schedules[1].day(today()).expect("covered").is_free());
+    assert_eq!(received(&server).await.len(), 3, "/area and two /schedule");
+    assert_eq!(esp.last_quota().map(|q| q.used), Some(22));
+    all_v31_with_the_token(&server).await;
 }
 
 #[tokio::test]
-async fn unknown_area_is_area_not_found() {
-    let server = answering(404, r#"{"error":"Area not found"}"#).await;
-    let error = schedule_at(&client(&server), &bertiburg(), stage(2), date(2026, 12, 30))
+async fn unknown_and_v2_ids_answered_400_are_area_not_found() {
+    let server = answering(400, r#"{"error":"Invalid area id"}"#).await;
+    let area = Area::sepush("za_gt_jhb_nowhere_0000", "Nowhere", "Gauteng");
+    let error = client(&server)
+        .schedules(&area, &[stage(2)], today())
         .await
         .expect_err("unknown");
     assert!(
-        matches!(&error, UpstreamError::AreaNotFound { area, .. } if area == "eskde-3-bertiburgswartlandwesterncape"),
+        matches!(&error, UpstreamError::AreaNotFound { area, .. } if area == "za_gt_jhb_nowhere_0000"),
         "{error:?}"
+    );
+    assert!(!error.error_name().is_transient());
+    // Asked directly (not through the port), a v2 id goes out and comes back a 400 too.
+    let error = client(&server)
+        .area("eskde-10-fourwaysext10cityofjohannesburggauteng")
+        .await
+        .expect_err("v2 id");
+    assert_eq!(error.error_name(), ErrorName::AreaNotFound);
+    // A 400 on a call without an id is not about an area.
+    assert_eq!(
+        name(client(&server).timelines().await),
+        ErrorName::UpstreamMalformed
     );
 }
 
 #[tokio::test]
-async fn stage_zero_and_foreign_areas_cost_no_quota() {
+async fn retired_v2_ids_and_foreign_areas_cost_no_call() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(500))
@@ -276,39 +481,225 @@ async fn stage_zero_and_foreign_areas_cost_no_quota() {
         .mount(&server)
         .await;
     let esp = client(&server);
-    let today = date(2026, 12, 30);
-    let none = schedule_at(&esp, &bertiburg(), Stage::NONE, today)
+    let retired = Area::sepush(
+        "eskde-14-milnertoncityofcapetownwesterncape",
+        "Milnerton (14)",
+        "Eskom Direct, City of Cape Town, Western Cape",
+    );
+    assert!(retired.has_retired_id());
+    let error = esp
+        .schedules(&retired, &[stage(2)], today())
         .await
-        .expect("stage 0");
-    assert!(none.day(today).expect("covered").is_free());
+        .expect_err("retired");
+    assert!(
+        matches!(&error, UpstreamError::AreaNotFound { area, .. } if area == "eskde-14-milnertoncityofcapetownwesterncape"),
+        "{error:?}"
+    );
     let eskom = Area::eskom(64106, "Bertiburg", "Swartland", "Western Cape", 9, 12);
     assert_eq!(
-        name(schedule_at(&esp, &eskom, stage(2), today).await),
+        name(esp.schedules(&eskom, &[stage(2)], today()).await),
         ErrorName::AreaNotFound
     );
     assert!(esp.search(" ", 5).await.expect("nothing").is_empty());
 }
 
 #[tokio::test]
-async fn search_sends_text_and_builds_areas_up_to_the_limit() {
+async fn search_sends_text_and_builds_areas_with_their_supplier_up_to_the_limit() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("{BASE}areas_search")))
-        .and(query_param("text", "bertiburg"))
-        .and(header("Token", TOKEN))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_string(fixture("sepush_areas_search.json")),
-        )
+        .and(query_param("text", "table view"))
+        .and(header("token", TOKEN))
+        .respond_with(with_quota(
+            &fixture("areas_search_reconstructed_table_view.json"),
+            3,
+        ))
         .expect(1)
         .mount(&server)
         .await;
-    let areas = client(&server).search("bertiburg", 2).await.expect("areas");
-    assert_eq!(areas.len(), 2);
-    assert_eq!(areas[0], bertiburg());
+    let areas = client(&server)
+        .search("table view", 2)
+        .await
+        .expect("areas");
+    let found: Vec<(&str, &str, Authority)> = areas
+        .iter()
+        .map(|a| (a.id.as_str(), a.region.as_str(), a.authority()))
+        .collect();
     assert_eq!(
-        areas[1].id.as_str(),
-        "esp:eskde-7-bertiburgfarmsumngenikwazulunatal"
+        found,
+        [
+            (
+                "esp:za_wc_cpt_tableview_7rhd",
+                "City of Cape Town, Western Cape",
+                Authority::CapeTown
+            ),
+            (
+                "esp:za_wc_cpt_tableviewsp_3mxa",
+                "Eskom Direct, City of Cape Town, Western Cape",
+                Authority::National
+            ),
+        ]
     );
+    assert_eq!(areas[1], table_view_sp());
+    all_v31_with_the_token(&server).await;
+}
+
+#[tokio::test]
+async fn the_quota_is_read_from_every_answer_and_kept_when_an_answer_does_not_say() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}status")))
+        .respond_with(with_quota(
+            &fixture("status_reconstructed_2026-07-09.json"),
+            30,
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}status")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(fixture("status_reconstructed_2026-07-09.json"))
+                .insert_header("x-ratelimit-limit", "lots")
+                .insert_header("x-ratelimit-used", "31"),
+        )
+        .mount(&server)
+        .await;
+    let esp = client(&server);
+    assert_eq!(esp.last_quota(), None, "nothing seen yet");
+    esp.timelines().await.expect("first");
+    let first = esp.last_quota().expect("quota");
+    assert_eq!((first.limit, first.used, first.remaining), (50, 30, 20));
+    assert_eq!(first.resets_at, Some(next_reset()));
+    esp.timelines().await.expect("second");
+    assert_eq!(
+        esp.last_quota(),
+        Some(first),
+        "an unreadable quota does not replace a readable one"
+    );
+    // A clone shares what was seen.
+    assert_eq!(esp.clone().allowance().await.expect("remembered"), first);
+    assert_eq!(
+        received(&server).await.len(),
+        2,
+        "the remembered quota cost nothing"
+    );
+}
+
+#[tokio::test]
+async fn before_any_answer_the_quota_is_read_with_one_free_test_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}schedule")))
+        .and(query_param("test", "current"))
+        .and(header("token", TOKEN))
+        .respond_with(with_quota(
+            &fixture("schedule_test_current_reconstructed.json"),
+            9,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let esp = client(&server);
+    let quota = esp.allowance().await.expect("quota");
+    assert_eq!(
+        quota,
+        Quota {
+            limit: 50,
+            used: 9,
+            remaining: 41,
+            resets_at: Some(next_reset()),
+        }
+    );
+    // Remembered: no second call.
+    assert_eq!(esp.allowance().await.expect("again"), quota);
+    all_v31_with_the_token(&server).await;
+
+    let silent = answering(200, &fixture("schedule_test_current_reconstructed.json")).await;
+    assert_eq!(
+        name(client(&silent).allowance().await),
+        ErrorName::UpstreamMalformed,
+        "an answer without quota headers leaves the quota unknown"
+    );
+}
+
+#[tokio::test]
+async fn a_quota_whose_period_is_over_is_read_again_for_free() {
+    let server = MockServer::start().await;
+    let over = next_reset() - chrono::Duration::days(1);
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}status")))
+        .respond_with(with_quota_until(
+            &fixture("status_reconstructed_2026-07-09.json"),
+            49,
+            over,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}schedule")))
+        .and(query_param("test", "current"))
+        .respond_with(with_quota(
+            &fixture("schedule_test_current_reconstructed.json"),
+            0,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let esp = client(&server);
+    esp.timelines().await.expect("status");
+    assert_eq!(esp.last_quota().map(|q| q.used), Some(49));
+    let quota = esp.allowance().await.expect("read again");
+    assert_eq!((quota.used, quota.remaining), (0, 50));
+    assert_eq!(esp.last_quota(), Some(quota));
+}
+
+#[tokio::test]
+async fn searches_stop_while_the_scheduled_work_keeps_its_share_of_the_quota() {
+    for (used, allowed) in [(10, true), (16, false), (49, false)] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(format!("{BASE}schedule")))
+            .and(query_param("test", "current"))
+            .respond_with(with_quota(
+                &fixture("schedule_test_current_reconstructed.json"),
+                used,
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("{BASE}areas_search")))
+            .respond_with(with_quota(
+                &fixture("areas_search_reconstructed_table_view.json"),
+                used + 1,
+            ))
+            .mount(&server)
+            .await;
+        let search = ShareOfAllowance::new(Arc::new(client(&server)), 1.0 / 3.0);
+        let result = search.search("table view", 5).await;
+        let paths: Vec<String> = received(&server)
+            .await
+            .iter()
+            .map(|r| r.url.path().to_owned())
+            .collect();
+        let searched = paths.iter().any(|p| p.ends_with("areas_search"));
+        assert_eq!(searched, allowed, "{used} used: {paths:?}");
+        if allowed {
+            assert_eq!(result.expect("areas").len(), 3);
+            assert_eq!(paths.len(), 2, "one free quota read, one search");
+        } else {
+            let error = result.expect_err("refused");
+            assert_eq!(
+                error.error_name(),
+                ErrorName::UpstreamQuotaExceeded,
+                "{used}"
+            );
+            assert!(error.to_string().contains("of 50 calls used"), "{error}");
+        }
+        all_v31_with_the_token(&server).await;
+    }
 }
 
 #[test]
@@ -316,7 +707,7 @@ fn configuration_needs_a_token_and_never_prints_it() {
     let config = SePushConfig::default();
     assert_eq!(
         config.base_url,
-        "https://developer.sepush.co.za/business/2.0/"
+        "https://developer.sepush.co.za/business/3.1/"
     );
     assert!(matches!(
         SePushClient::new(config),
@@ -336,7 +727,10 @@ fn configuration_needs_a_token_and_never_prints_it() {
 async fn the_token_never_follows_a_redirect_to_another_host() {
     let elsewhere = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(fixture("sepush_status.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(fixture("status_reconstructed_2026-07-09.json")),
+        )
         .mount(&elsewhere)
         .await;
     let server = MockServer::start().await;
@@ -353,7 +747,7 @@ async fn the_token_never_follows_a_redirect_to_another_host() {
         result.is_err(),
         "a cross-host redirect is not followed: {result:?}"
     );
-    let reached = elsewhere.received_requests().await.unwrap_or_default();
+    let reached = received(&elsewhere).await;
     assert!(
         reached.is_empty(),
         "the other host was sent {} requests",
@@ -374,8 +768,11 @@ async fn a_redirect_on_the_same_host_is_followed() {
         .await;
     Mock::given(method("GET"))
         .and(path(format!("{BASE}status-moved")))
-        .and(header("Token", TOKEN))
-        .respond_with(ResponseTemplate::new(200).set_body_string(fixture("sepush_status.json")))
+        .and(header("token", TOKEN))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(fixture("status_reconstructed_2026-07-09.json")),
+        )
         .mount(&server)
         .await;
     assert!(client(&server).status().await.is_ok());
@@ -390,45 +787,9 @@ async fn an_endless_body_is_not_read_past_the_cap() {
         .mount(&server)
         .await;
     let error = client(&server)
-        .search("milnerton", 5)
+        .search("table view", 5)
         .await
         .expect_err("too large");
     assert_eq!(error.error_name(), ErrorName::UpstreamMalformed);
     assert!(error.to_string().contains("larger than"), "{error}");
-}
-
-#[tokio::test]
-async fn searches_stop_while_the_scheduled_work_keeps_its_share_of_the_allowance() {
-    use loadshed_core::adapters::sepush::ShareOfAllowance;
-    for (used, allowed) in [(10, true), (16, false), (49, false)] {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path(format!("{BASE}api_allowance")))
-            .respond_with(ResponseTemplate::new(200).set_body_string(format!(
-                r#"{{"allowance": {{"count": {used}, "limit": 50, "type": "daily"}}}}"#
-            )))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path(format!("{BASE}areas_search")))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string(fixture("sepush_areas_search.json")),
-            )
-            .mount(&server)
-            .await;
-        let search = ShareOfAllowance::new(std::sync::Arc::new(client(&server)), 1.0 / 3.0);
-        let result = search.search("milnerton", 5).await;
-        let searched = server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .iter()
-            .any(|r| r.url.path().ends_with("areas_search"));
-        assert_eq!(searched, allowed, "{used} used");
-        if allowed {
-            assert!(result.is_ok(), "{used}: {result:?}");
-        } else {
-            assert_eq!(name(result), ErrorName::UpstreamQuotaExceeded, "{used}");
-        }
-    }
 }

@@ -9,7 +9,7 @@ use tracing::error;
 
 use crate::adapters::eskom::{EskomClient, EskomConfig};
 use crate::adapters::sepush::{
-    Allowance, ApiAllowance, ApiToken, SePushClient, SePushConfig, ShareOfAllowance,
+    Allowance, ApiToken, Quota, SePushClient, SePushConfig, ShareOfAllowance,
 };
 #[cfg(feature = "schedules")]
 use crate::domain::AreaHandle;
@@ -184,7 +184,7 @@ impl ScheduleSource for LazySePush {
 
 #[async_trait]
 impl Allowance for LazySePush {
-    async fn allowance(&self) -> Result<ApiAllowance, UpstreamError> {
+    async fn allowance(&self) -> Result<Quota, UpstreamError> {
         self.client().await?.allowance().await
     }
 }
