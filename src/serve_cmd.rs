@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use loadshed::local::clock::TokioClock;
 use loadshed::local::offline::OfflineEskom;
 use loadshed::local::system::SystemPorts;
@@ -71,7 +71,14 @@ enum ServeError {
     Telegram(String),
     #[error("cannot watch for signals: {0}")]
     Signals(std::io::Error),
+    #[error(
+        "the system clock reads {0}: not set yet (a machine without a battery-backed clock waits for NTP)"
+    )]
+    ClockNotSet(String),
 }
+
+/// Before this, the system clock is surely unset: the schedules would fire at wrong times.
+const EARLIEST_PLAUSIBLE_YEAR: i32 = 2025;
 
 pub async fn run(args: ServeArgs) -> ExitCode {
     match serve(args).await {
@@ -88,7 +95,13 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let mut interrupt = signal(SignalKind::interrupt()).map_err(ServeError::Signals)?;
     let _lock = lock_data(&args.data)?;
 
-    let clock = TokioClock::starting_at(Utc::now());
+    // The clock is read once and follows the monotonic clock from here (as the local system's
+    // parts expect): it must be right now.
+    let now = Utc::now();
+    if now.year() < EARLIEST_PLAUSIBLE_YEAR {
+        return Err(ServeError::ClockNotSet(now.to_rfc3339()));
+    }
+    let clock = TokioClock::starting_at(now);
     let shared_clock: Arc<dyn Clock> = Arc::new(clock);
     let (store, feed) =
         SqliteStore::open_with_feed(args.data.join(DATABASE_FILE), shared_clock.clone()).await?;
@@ -110,7 +123,11 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let poll = PollerSettings::default();
     let telegram = telegram_client(&token, &base_url, DEFAULT_TIMEOUT)?;
     // The long poll's client waits longer than Telegram holds the request.
-    let polling = telegram_client(&token, &base_url, poll.poll_timeout + Duration::from_secs(10))?;
+    let polling = telegram_client(
+        &token,
+        &base_url,
+        poll.poll_timeout + Duration::from_secs(10),
+    )?;
     let messenger = Arc::new(runtime::telegram_from_env()?);
     let bot_username = match env::optional("BOT_USERNAME") {
         Some(name) => name,
@@ -202,7 +219,11 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     println!(
         "loadshed serve: @{bot_username}, {} upstream{}, data in {}{}. SIGTERM or Ctrl-C stops.",
         upstream.provider,
-        if args.offline { " (recorded answers)" } else { "" },
+        if args.offline {
+            " (recorded answers)"
+        } else {
+            ""
+        },
         args.data.display(),
         local_site
             .map(|url| format!(", web pages on {url}"))
@@ -223,7 +244,10 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         Some(Err(join)) => Err(ServeError::Telegram(format!("the poller died: {join}"))),
         None => {
             // The update in hand is finished; the rest of its batch comes again next time.
-            if tokio::time::timeout_at(deadline, &mut polling).await.is_err() {
+            if tokio::time::timeout_at(deadline, &mut polling)
+                .await
+                .is_err()
+            {
                 polling.abort();
                 tracing::warn!("the update in hand was cut off by the stop");
             }

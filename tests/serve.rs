@@ -42,7 +42,8 @@ impl Respond for GetUpdates {
             .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= offset)
             .cloned()
             .collect();
-        let answer = ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": updates}));
+        let answer =
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": updates}));
         if updates.is_empty() {
             answer.set_delay(Duration::from_millis(300))
         } else {
@@ -94,9 +95,11 @@ impl BotApi {
         }
         Mock::given(method("POST"))
             .and(bot("getMe"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": {
-                "id": 123456, "is_bot": true, "first_name": "Loadshed", "username": BOT,
-            }})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": {
+                    "id": 123456, "is_bot": true, "first_name": "Loadshed", "username": BOT,
+                }})),
+            )
             .mount(&server)
             .await;
         BotApi {
@@ -247,7 +250,7 @@ async fn serve_answers_survives_sigkill_and_stops_on_sigterm() {
     let data_of_first = button["callback_data"].as_str().unwrap_or_else(|| {
         panic!("/subscribe answered without buttons: {list:#}");
     });
-    assert!(text_of(&list).len() > 0);
+    assert!(!text_of(&list).is_empty());
     // The list's id is the one the stand-in gave it: the sendMessage calls so far number it.
     let sends = api.calls().await[..=at]
         .iter()
@@ -271,7 +274,9 @@ async fn serve_answers_survives_sigkill_and_stops_on_sigterm() {
     let last_id = api.next_update.load(Ordering::SeqCst) - 1;
 
     let mut second = serve(&api, &data, &[]);
-    let (resumed, poll) = api.wait_for(calls_before, "getUpdates", "the restart").await;
+    let (resumed, poll) = api
+        .wait_for(calls_before, "getUpdates", "the restart")
+        .await;
     assert_eq!(
         poll["offset"],
         json!(last_id + 1),
@@ -290,7 +295,9 @@ async fn serve_answers_survives_sigkill_and_stops_on_sigterm() {
     );
 
     api.send_text("/status");
-    let (_, status) = api.wait_for(resumed, "sendMessage", "/status after restart").await;
+    let (_, status) = api
+        .wait_for(resumed, "sendMessage", "/status after restart")
+        .await;
     assert!(
         text_of(&status).contains("Bertiburg"),
         "the subscription survived SIGKILL: {status:#}"
@@ -348,7 +355,9 @@ async fn schedules_fire_on_the_real_clock_and_the_feed_carries_their_writes() {
     }
 
     let mut serve = serve(&api, &data, &["--test-schedule-every", "2"]);
-    let (_, told) = api.wait_for(0, "sendMessage", "a scheduled stage poll").await;
+    let (_, told) = api
+        .wait_for(0, "sendMessage", "a scheduled stage poll")
+        .await;
     assert_eq!(told["chat_id"], CHAT, "{told:#}");
     // The stage, with the area's slots: the schedule task ran on the stage's stream record.
     let text = text_of(&told);
@@ -357,8 +366,10 @@ async fn schedules_fire_on_the_real_clock_and_the_feed_carries_their_writes() {
         "the stage announcement with the area's slots: {told:#}"
     );
     assert!(
-        api.calls().await.iter().all(|(m, body)| m != "getUpdates"
-            || body["offset"].is_null()),
+        api.calls()
+            .await
+            .iter()
+            .all(|(m, body)| m != "getUpdates" || body["offset"].is_null()),
         "no update was ever handled: the schedule alone did it"
     );
 

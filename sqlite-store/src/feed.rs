@@ -138,7 +138,9 @@ pub(crate) fn unconsumed(connection: &Connection) -> Result<Vec<EventRecord>, St
         .prepare("SELECT sequence, record FROM stream ORDER BY sequence")
         .map_err(unavailable)?;
     let rows = statement
-        .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+        .query_map([], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })
         .map_err(unavailable)?;
     let mut records = Vec::new();
     for row in rows {
@@ -199,7 +201,10 @@ pub fn sequence_of(record: &EventRecord) -> Option<u64> {
 }
 
 /// The touched items as the DynamoDB adapter would hold them now (`None`: no such item).
-fn images(connection: &Connection, touched: &Touched) -> Result<Vec<(Key, Option<Item>)>, StoreError> {
+fn images(
+    connection: &Connection,
+    touched: &Touched,
+) -> Result<Vec<(Key, Option<Item>)>, StoreError> {
     Ok(match touched {
         Touched::Stage => vec![(
             Key::stage(),

@@ -227,7 +227,10 @@ impl SqliteStore {
             tx.touch(Touched::Lease(key.clone()))?;
             let held = lease(tx.connection(), &key)?;
             tx.connection()
-                .execute("DELETE FROM leases WHERE expires_at_ms <= ?1", [millis(now)])
+                .execute(
+                    "DELETE FROM leases WHERE expires_at_ms <= ?1",
+                    [millis(now)],
+                )
                 .map_err(unavailable)?;
             let claimable = match held.filter(|l| is_live(l.expires_at, now)) {
                 None => true,

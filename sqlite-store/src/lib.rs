@@ -31,8 +31,8 @@ use loadshed_core::errors::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-pub use feed::{STREAM_ARN, sequence_of};
 use feed::Tx;
+pub use feed::{STREAM_ARN, sequence_of};
 
 /// The receiving end of the change feed: one record per item change, in write order, starting
 /// with those a previous process left unconsumed.

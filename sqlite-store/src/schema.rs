@@ -109,7 +109,9 @@ pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
         Some(other) => {
             return Err(StoreError::Corrupt {
                 key: path.display().to_string(),
-                detail: format!("database format {other} is not the format {FORMAT} this version reads"),
+                detail: format!(
+                    "database format {other} is not the format {FORMAT} this version reads"
+                ),
             });
         }
     }
@@ -125,7 +127,11 @@ pub(crate) fn counter(connection: &Connection, name: &str) -> Result<Option<i64>
         .map_err(unavailable)
 }
 
-pub(crate) fn set_counter(connection: &Connection, name: &str, value: i64) -> Result<(), StoreError> {
+pub(crate) fn set_counter(
+    connection: &Connection,
+    name: &str,
+    value: i64,
+) -> Result<(), StoreError> {
     connection
         .execute(
             "INSERT INTO meta (name, value) VALUES (?1, ?2)

@@ -13,7 +13,9 @@ use crate::feed::Touched;
 
 pub(crate) fn stored(connection: &Connection) -> Result<Option<StoredStage>, StoreError> {
     let json: Option<String> = connection
-        .query_row("SELECT stored FROM stage WHERE id = 1", [], |row| row.get(0))
+        .query_row("SELECT stored FROM stage WHERE id = 1", [], |row| {
+            row.get(0)
+        })
         .optional()
         .map_err(unavailable)?;
     json.map(|json| from_json(&json, "stage")).transpose()
@@ -26,7 +28,8 @@ pub(crate) fn marker(connection: &Connection) -> Result<Option<StageRefresh>, St
         })
         .optional()
         .map_err(unavailable)?;
-    json.map(|json| from_json(&json, "stage_refresh")).transpose()
+    json.map(|json| from_json(&json, "stage_refresh"))
+        .transpose()
 }
 
 pub(crate) fn schedule_row(
@@ -44,7 +47,10 @@ pub(crate) fn schedule_row(
         .optional()
         .map_err(unavailable)?;
     row.map(|(schedule, updated_at)| {
-        Ok((from_json(&schedule, &key)?, parse_instant(&updated_at, &key)?))
+        Ok((
+            from_json(&schedule, &key)?,
+            parse_instant(&updated_at, &key)?,
+        ))
     })
     .transpose()
 }

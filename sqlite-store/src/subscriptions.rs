@@ -95,7 +95,12 @@ fn areas_of(connection: &Connection, chat: ChatId) -> Result<Vec<Area>, StoreErr
 }
 
 /// Subscribes within a write; true when new.
-fn subscribe_in(tx: &mut Tx<'_>, chat: ChatId, area: &Area, at: DateTime<Utc>) -> Result<bool, StoreError> {
+fn subscribe_in(
+    tx: &mut Tx<'_>,
+    chat: ChatId,
+    area: &Area,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     tx.touch(Touched::Subscription(chat, area.id.clone()))?;
     let json = to_json(area, &format!("subscription {chat} {}", area.id))?;
     let inserted = tx
@@ -129,7 +134,8 @@ impl SubscriptionStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         refuse_oversized(area)?;
         let area = area.clone();
-        self.write(move |tx| subscribe_in(tx, chat, &area, at)).await
+        self.write(move |tx| subscribe_in(tx, chat, &area, at))
+            .await
     }
 
     async fn unsubscribe(&self, chat: ChatId, area: &AreaId) -> Result<bool, StoreError> {
@@ -142,7 +148,8 @@ impl SubscriptionStore for SqliteStore {
     }
 
     async fn areas_of(&self, chat: ChatId) -> Result<Vec<Area>, StoreError> {
-        self.read(move |connection| areas_of(connection, chat)).await
+        self.read(move |connection| areas_of(connection, chat))
+            .await
     }
 
     async fn subscribers_of(&self, area: &AreaId) -> Result<Vec<ChatId>, StoreError> {
@@ -208,9 +215,11 @@ impl ChatSettingsStore for SqliteStore {
     async fn chat_settings(&self, chat: ChatId) -> Result<ChatSettings, StoreError> {
         self.read(move |connection| {
             let json: Option<String> = connection
-                .query_row("SELECT settings FROM settings WHERE chat = ?1", [chat.0], |row| {
-                    row.get(0)
-                })
+                .query_row(
+                    "SELECT settings FROM settings WHERE chat = ?1",
+                    [chat.0],
+                    |row| row.get(0),
+                )
                 .optional()
                 .map_err(unavailable)?;
             Ok(json

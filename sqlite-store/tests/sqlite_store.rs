@@ -56,7 +56,10 @@ fn key(chat: i64, message: &str) -> DeliveryKey {
 /// One of every kind of write, including writes that change nothing (which must record nothing).
 async fn script(store: &dyn Store) {
     let first = Timelines::national_only(stage(2));
-    store.put_stage(&first, None, at(0), None).await.expect("stage");
+    store
+        .put_stage(&first, None, at(0), None)
+        .await
+        .expect("stage");
     let second = Timelines::national_only(stage(4));
     store
         .put_stage(&second, Some(&first), at(1), Some(1))
@@ -81,12 +84,30 @@ async fn script(store: &dyn Store) {
         .put_schedule(&schedule(&bertiburg(), stage(4), "10:00 - 12:30"), at(5))
         .await
         .expect("changed");
-    store.subscribe(ChatId(42), &bertiburg(), at(6)).await.expect("sub");
-    store.subscribe(ChatId(42), &bertiburg(), at(7)).await.expect("again");
-    store.subscribe(ChatId(-7), &bertiburg(), at(8)).await.expect("sub");
-    store.subscribe(ChatId(-7), &ashton(), at(9)).await.expect("sub");
-    store.unsubscribe(ChatId(42), &bertiburg().id).await.expect("unsub");
-    store.move_chat(ChatId(-7), ChatId(-1007), at(10)).await.expect("move");
+    store
+        .subscribe(ChatId(42), &bertiburg(), at(6))
+        .await
+        .expect("sub");
+    store
+        .subscribe(ChatId(42), &bertiburg(), at(7))
+        .await
+        .expect("again");
+    store
+        .subscribe(ChatId(-7), &bertiburg(), at(8))
+        .await
+        .expect("sub");
+    store
+        .subscribe(ChatId(-7), &ashton(), at(9))
+        .await
+        .expect("sub");
+    store
+        .unsubscribe(ChatId(42), &bertiburg().id)
+        .await
+        .expect("unsub");
+    store
+        .move_chat(ChatId(-7), ChatId(-1007), at(10))
+        .await
+        .expect("move");
     store.remove_chat(ChatId(-1007)).await.expect("remove");
     store
         .put_chat_settings(ChatId(42), &ChatSettings::default(), at(11))
@@ -109,23 +130,40 @@ async fn script(store: &dyn Store) {
         .claim_delivery(&dropped, "wf:a", at(14), at(104))
         .await
         .expect("claim");
-    store.release_delivery(&dropped, "wf:a").await.expect("release");
+    store
+        .release_delivery(&dropped, "wf:a")
+        .await
+        .expect("release");
     store
         .record_delivery(&key(5, "reminder"), at(15), at(3600))
         .await
         .expect("record");
-    store.try_claim("refresh:42", at(16), at(76)).await.expect("lease");
+    store
+        .try_claim("refresh:42", at(16), at(76))
+        .await
+        .expect("lease");
     store
         .try_claim_for("refresh:5", "tg-update:9", at(17), at(77))
         .await
         .expect("lease");
-    store.release("refresh:5", "tg-update:9").await.expect("release");
-    store.try_claim("refresh:42", at(100), at(160)).await.expect("expired, taken over");
-    store.try_take("searches:42", 2, at(18), at(3600)).await.expect("take");
+    store
+        .release("refresh:5", "tg-update:9")
+        .await
+        .expect("release");
+    store
+        .try_claim("refresh:42", at(100), at(160))
+        .await
+        .expect("expired, taken over");
+    store
+        .try_take("searches:42", 2, at(18), at(3600))
+        .await
+        .expect("take");
 }
 
 /// Records as JSON, for comparing and for showing a difference.
-fn records(feed: &mut tokio::sync::mpsc::UnboundedReceiver<aws_lambda_events::dynamodb::EventRecord>) -> Vec<Value> {
+fn records(
+    feed: &mut tokio::sync::mpsc::UnboundedReceiver<aws_lambda_events::dynamodb::EventRecord>,
+) -> Vec<Value> {
     let mut all = Vec::new();
     while let Ok(record) = feed.try_recv() {
         all.push(serde_json::to_value(&record).expect("record as JSON"));
@@ -146,7 +184,11 @@ async fn the_feed_carries_what_the_memory_feed_carries() {
     script(&sqlite).await;
 
     let expected = records(&mut memory_feed);
-    assert!(expected.len() > 20, "the script makes records of every kind: {}", expected.len());
+    assert!(
+        expected.len() > 20,
+        "the script makes records of every kind: {}",
+        expected.len()
+    );
     assert_eq!(records(&mut sqlite_feed), expected);
 }
 
@@ -163,8 +205,18 @@ async fn everything_is_there_after_opening_the_file_again() {
     assert_eq!(snapshot(&reopened).await, before);
     assert!(before.contains("version: 2"), "{before}");
     // Counted takes survive too: the second of two allowed is taken, the third refused.
-    assert!(reopened.try_take("searches:42", 2, at(19), at(3600)).await.expect("take"));
-    assert!(!reopened.try_take("searches:42", 2, at(20), at(3600)).await.expect("take"));
+    assert!(
+        reopened
+            .try_take("searches:42", 2, at(19), at(3600))
+            .await
+            .expect("take")
+    );
+    assert!(
+        !reopened
+            .try_take("searches:42", 2, at(20), at(3600))
+            .await
+            .expect("take")
+    );
 }
 
 /// What the store holds, read through the ports, as text.
@@ -181,9 +233,18 @@ async fn snapshot(store: &SqliteStore) -> String {
         store.subscribed_areas().await.expect("areas"),
         store.subscribers_of(&bertiburg().id).await.expect("subs"),
         store.chat_settings(ChatId(42)).await.expect("settings"),
-        store.was_delivered(&key(42, "stage:4"), at(20)).await.expect("ledger"),
-        store.was_delivered(&key(5, "reminder"), at(20)).await.expect("ledger"),
-        store.is_claimed("refresh:42", at(120)).await.expect("lease"),
+        store
+            .was_delivered(&key(42, "stage:4"), at(20))
+            .await
+            .expect("ledger"),
+        store
+            .was_delivered(&key(5, "reminder"), at(20))
+            .await
+            .expect("ledger"),
+        store
+            .is_claimed("refresh:42", at(120))
+            .await
+            .expect("lease"),
     )
 }
 
@@ -196,8 +257,14 @@ async fn unconsumed_records_come_again_and_numbers_go_on() {
     let (store, mut feed) = SqliteStore::open_with_feed(&path, clock.clone())
         .await
         .expect("open");
-    store.subscribe(ChatId(1), &bertiburg(), at(0)).await.expect("sub");
-    store.subscribe(ChatId(2), &ashton(), at(1)).await.expect("sub");
+    store
+        .subscribe(ChatId(1), &bertiburg(), at(0))
+        .await
+        .expect("sub");
+    store
+        .subscribe(ChatId(2), &ashton(), at(1))
+        .await
+        .expect("sub");
     let first_run: Vec<_> = std::iter::from_fn(|| feed.try_recv().ok()).collect();
     assert_eq!(first_run.len(), 6, "three items per subscription");
     // The consumer got through the first subscription's records only, then the process died.
@@ -220,7 +287,10 @@ async fn unconsumed_records_come_again_and_numbers_go_on() {
         json(&first_run[3..]),
         "the unconsumed records, as they were"
     );
-    store.unsubscribe(ChatId(1), &bertiburg().id).await.expect("unsub");
+    store
+        .unsubscribe(ChatId(1), &bertiburg().id)
+        .await
+        .expect("unsub");
     let next = feed.try_recv().expect("a record for the new write");
     assert_eq!(
         sequence_of(&next),

@@ -75,5 +75,8 @@ fn the_case_list_is_the_core_suites() {
         .map(str::trim)
         .filter(|name| !name.is_empty())
         .collect();
-    assert_eq!(core, CASES, "run every case of the core's contract suite here too");
+    assert_eq!(
+        core, CASES,
+        "run every case of the core's contract suite here too"
+    );
 }

@@ -9,9 +9,9 @@ use loadshed_core::adapters::telegram::{
     BotCommand, BotToken, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, SetWebhook, TelegramClient,
 };
 use loadshed_core::runtime::env;
-use loadshed_core::webhook::ALLOWED_UPDATES;
 use loadshed_core::runtime::secrets::{SecretReader, SecretSource, SecretVar};
 use loadshed_core::runtime::telegram::{BOT_TOKEN, TELEGRAM_API_BASE_URL, WEBHOOK_SECRET};
+use loadshed_core::webhook::ALLOWED_UPDATES;
 
 use super::stack::{
     BOT_TOKEN_PARAMETER, BOT_USERNAME, Stack, WEBHOOK_SECRET_PARAMETER, WEBHOOK_URL,

@@ -191,9 +191,7 @@ impl Poller {
             }
             Err(error) => {
                 return Err(Again::Store(match error {
-                    loadshed_core::webhook::WebhookError::StoreUnavailable { source, .. } => {
-                        source
-                    }
+                    loadshed_core::webhook::WebhookError::StoreUnavailable { source, .. } => source,
                 }));
             }
         };

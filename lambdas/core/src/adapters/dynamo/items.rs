@@ -120,11 +120,7 @@ pub fn schedule_item(
     Ok(item)
 }
 
-pub fn subscription_item(
-    chat: ChatId,
-    area: &Area,
-    at: DateTime<Utc>,
-) -> Result<Item, StoreError> {
+pub fn subscription_item(chat: ChatId, area: &Area, at: DateTime<Utc>) -> Result<Item, StoreError> {
     let body = SubscriptionBody {
         chat,
         area: area.clone(),
@@ -137,11 +133,7 @@ pub fn subscription_item(
     )
 }
 
-pub fn subscriber_item(
-    chat: ChatId,
-    area: &AreaId,
-    at: DateTime<Utc>,
-) -> Result<Item, StoreError> {
+pub fn subscriber_item(chat: ChatId, area: &AreaId, at: DateTime<Utc>) -> Result<Item, StoreError> {
     let body = SubscriberBody {
         chat,
         area_id: area.clone(),
@@ -181,11 +173,7 @@ pub fn delivery_item(
     Ok(with_expiry(item, expires_at))
 }
 
-pub fn lease_item(
-    name: &str,
-    at: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<Item, StoreError> {
+pub fn lease_item(name: &str, at: DateTime<Utc>, until: DateTime<Utc>) -> Result<Item, StoreError> {
     let body = LeaseBody {
         key: name,
         claimed_at: at,
