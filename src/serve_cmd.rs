@@ -139,6 +139,12 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             .ok_or_else(|| ServeError::Telegram("getMe: the bot has no username".into()))?,
     };
 
+    // The command menu, as `loadshed set-webhook` sets it for the deployed bot; a failure only
+    // leaves the menu as it was.
+    if let Err(error) = telegram.set_my_commands(&crate::oncall::menu()).await {
+        tracing::warn!(%error, "setMyCommands failed: the command menu is unchanged");
+    }
+
     let listener = match args.web_port {
         Some(port) => Some(
             TcpListener::bind(("127.0.0.1", port))

@@ -84,7 +84,12 @@ impl BotApi {
             .respond_with(SendMessage(messages))
             .mount(&server)
             .await;
-        for name in ["deleteWebhook", "answerCallbackQuery", "editMessageText"] {
+        for name in [
+            "deleteWebhook",
+            "setMyCommands",
+            "answerCallbackQuery",
+            "editMessageText",
+        ] {
             Mock::given(method("POST"))
                 .and(bot(name))
                 .respond_with(

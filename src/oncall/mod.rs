@@ -17,6 +17,7 @@ use std::process::ExitCode;
 pub use follow::FollowArgs;
 pub use redrive::RedriveArgs;
 pub use set_webhook::SetWebhookArgs;
+pub(crate) use set_webhook::menu;
 pub use start::StartArgs;
 
 /// The stack `make deploy` creates, unless `--stack` or `LOADSHED_STACK` names another.

@@ -106,15 +106,8 @@ pub async fn run(args: SetWebhookArgs) -> Result<(), OncallError> {
         })
         .await
         .map_err(|e| OncallError::Telegram(format!("setWebhook: {e}")))?;
-    let commands: Vec<BotCommand> = MENU
-        .iter()
-        .map(|(command, description)| BotCommand {
-            command: (*command).to_owned(),
-            description: (*description).to_owned(),
-        })
-        .collect();
     telegram
-        .set_my_commands(&commands)
+        .set_my_commands(&menu())
         .await
         .map_err(|e| OncallError::Telegram(format!("setMyCommands: {e}")))?;
 
@@ -131,6 +124,16 @@ pub async fn run(args: SetWebhookArgs) -> Result<(), OncallError> {
             .join(" ")
     );
     Ok(())
+}
+
+/// The command menu as `setMyCommands` takes it (also set by `loadshed serve` at start).
+pub(crate) fn menu() -> Vec<BotCommand> {
+    MENU.iter()
+        .map(|(command, description)| BotCommand {
+            command: (*command).to_owned(),
+            description: (*description).to_owned(),
+        })
+        .collect()
 }
 
 /// The secret from the environment, else the SSM parameter the stack was deployed with.
