@@ -422,7 +422,12 @@ async fn status_reads_the_store_only() {
     let now = h.clock.now();
     h.store
         .inner
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage), None, now, None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage),
+            None,
+            now,
+            None,
+        )
         .await
         .expect("stage");
     let today = h.clock.today();
@@ -463,7 +468,12 @@ async fn a_status_too_long_for_one_message_arrives_in_order() {
     let stage = Stage::new(6).expect("stage");
     h.store
         .inner
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage), None, h.clock.now(), None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage),
+            None,
+            h.clock.now(),
+            None,
+        )
         .await
         .expect("stage");
     let many: Vec<_> = (0..60)
