@@ -145,9 +145,14 @@ async fn prepare(store: &dyn Store, chats: i64) {
 async fn put_stage(store: &dyn Store) {
     let now = SystemClock.now();
     store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(loadshed_core::domain::Stage::new(4).expect("stage")), None,
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(
+                loadshed_core::domain::Stage::new(4).expect("stage"),
+            ),
+            None,
             now,
-            None)
+            None,
+        )
         .await
         .expect("stage");
 }

@@ -264,7 +264,7 @@ async fn a_refresh_from_telegram_runs_the_workflow_and_the_chat_gets_its_status(
     let to_asker = w.messages_to(ASKING_CHAT).await;
     let status = to_asker
         .iter()
-        .find(|t| t.contains("since"))
+        .find(|t| t.contains("(as of "))
         .expect("a status message");
     assert!(
         status.contains("Stage 4") && status.contains("Bertiburg") && status.contains("Ashton"),

@@ -68,7 +68,15 @@ async fn items_by_entity() -> BTreeMap<String, Vec<BTreeMap<String, AttributeVal
     let slot = Slot::parse_on(day, "16:00 - 18:30").expect("slot");
     let schedule = Schedule::from_days(area.id.clone(), stage, [(day, vec![slot])]);
 
-    store.put_stage(&loadshed_core::domain::Timelines::national_only(stage), None, now, None).await.expect("put stage");
+    store
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage),
+            None,
+            now,
+            None,
+        )
+        .await
+        .expect("put stage");
     assert!(
         store
             .put_schedule(&schedule, now)

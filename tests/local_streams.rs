@@ -61,7 +61,15 @@ async fn every_change_is_one_record_with_the_images_the_dynamodb_adapter_writes(
     let now = clock.now();
     let stage = Stage::new(4).expect("stage");
 
-    store.put_stage(&loadshed_core::domain::Timelines::national_only(stage), None, now, None).await.expect("put");
+    store
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage),
+            None,
+            now,
+            None,
+        )
+        .await
+        .expect("put");
     let first = drain(&mut feed);
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].event_name, "INSERT");
@@ -70,9 +78,25 @@ async fn every_change_is_one_record_with_the_images_the_dynamodb_adapter_writes(
     assert_eq!((stored.stage, stored.version), (stage, 1));
 
     let six = Stage::new(6).expect("stage");
-    store.put_stage(&loadshed_core::domain::Timelines::national_only(six), None, now, Some(1)).await.expect("put");
+    store
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(six),
+            None,
+            now,
+            Some(1),
+        )
+        .await
+        .expect("put");
     // A lost conditional write changes nothing, so it is no record.
-    store.put_stage(&loadshed_core::domain::Timelines::national_only(six), None, now, Some(1)).await.expect("put");
+    store
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(six),
+            None,
+            now,
+            Some(1),
+        )
+        .await
+        .expect("put");
     let second = drain(&mut feed);
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].event_name, "MODIFY");
@@ -152,7 +176,12 @@ async fn a_store_without_a_feed_writes_as_before() {
     let store = MemoryStore::new();
     let now = start();
     store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage")), None, now, None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage")),
+            None,
+            now,
+            None,
+        )
         .await
         .expect("put");
     assert_eq!(
@@ -287,7 +316,12 @@ async fn system_with(
             .expect("subscribe");
     }
     store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage")), None, start(), None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage")),
+            None,
+            start(),
+            None,
+        )
         .await
         .expect("stage");
     let system = LocalSystem::start(
@@ -324,7 +358,12 @@ async fn a_record_that_keeps_failing_is_retried_as_the_mapping_says_then_dead_le
     let now = system.clock.utc_now();
     system
         .store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(5).expect("stage")), None, now, Some(1))
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(Stage::new(5).expect("stage")),
+            None,
+            now,
+            Some(1),
+        )
         .await
         .expect("stage change");
     assert!(
@@ -361,9 +400,12 @@ async fn a_stage_change_flows_from_the_store_through_both_mappings_to_telegram()
     let (system, telegram) = system_with(upstream, quick()).await;
     system
         .store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(4).expect("stage")), None,
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(Stage::new(4).expect("stage")),
+            None,
             system.clock.utc_now(),
-            Some(1))
+            Some(1),
+        )
         .await
         .expect("stage change");
     assert!(
@@ -402,9 +444,12 @@ async fn an_invocation_past_its_timeout_is_killed_and_the_batch_retried() {
     let (system, _) = system_with(upstream, slow).await;
     system
         .store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(4).expect("stage")), None,
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(Stage::new(4).expect("stage")),
+            None,
             system.clock.utc_now(),
-            Some(1))
+            Some(1),
+        )
         .await
         .expect("stage change");
     system

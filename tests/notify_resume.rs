@@ -28,7 +28,9 @@ struct FixedStage(Stage);
 #[async_trait]
 impl StageSource for FixedStage {
     async fn timelines(&self) -> Result<loadshed_core::domain::Timelines, UpstreamError> {
-        self.reading().await.map(loadshed_core::domain::Timelines::national_only)
+        self.reading()
+            .await
+            .map(loadshed_core::domain::Timelines::national_only)
     }
 }
 
@@ -134,7 +136,12 @@ async fn a_ten_thousand_chat_broadcast_outlasts_one_notify_and_the_workflow_resu
             .expect("subscribe");
     }
     store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage")), None, clock.now(), None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(Stage::new(2).expect("stage")),
+            None,
+            clock.now(),
+            None,
+        )
         .await
         .expect("stage 2 stored");
     let upstream = Upstream {

@@ -91,6 +91,7 @@ async fn registers_the_given_url_with_the_secret_and_sets_the_menu() {
             "status",
             "calendar",
             "refresh",
+            "settings",
             "help"
         ]
     );

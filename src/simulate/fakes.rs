@@ -49,7 +49,12 @@ struct UpstreamState {
 }
 
 impl ScriptedUpstream {
-    pub fn new(areas: Vec<Area>, timelines: Timelines, latency: Duration, clock: TokioClock) -> Self {
+    pub fn new(
+        areas: Vec<Area>,
+        timelines: Timelines,
+        latency: Duration,
+        clock: TokioClock,
+    ) -> Self {
         let cape_town = timelines
             .cape_town
             .clone()
@@ -66,13 +71,21 @@ impl ScriptedUpstream {
         }
     }
 
-    /// Upstream's timeline of `authority` becomes this.
+    /// Upstream's timeline of `authority` becomes this. Like EskomSePush's `stage_updated`, the
+    /// current stage's start is kept while it holds, and is now when it changes.
     pub fn set_timeline(&self, authority: Authority, timeline: Timeline) {
+        let now = self.clock.utc_now();
         let mut state = lock(&self.state);
-        match authority {
-            Authority::National => state.national = timeline,
-            Authority::CapeTown => state.cape_town = timeline,
-        }
+        let slot = match authority {
+            Authority::National => &mut state.national,
+            Authority::CapeTown => &mut state.cape_town,
+        };
+        let before = slot.as_of(now);
+        let since = match before.current == timeline.current {
+            true => before.since,
+            false => Some(now),
+        };
+        *slot = timeline.since(since);
     }
 
     /// The timelines upstream answers at `now`: changes already begun are the current stage.

@@ -145,7 +145,11 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
     let script = Script::new(&config, start);
 
     let initial = Timelines {
-        national: Timeline::new(sim_stage(script.initial_stage)?, vec![], Foresight::Announced),
+        national: Timeline::new(
+            sim_stage(script.initial_stage)?,
+            vec![],
+            Foresight::Announced,
+        ),
         cape_town: Some(Timeline::new(
             sim_stage(script.initial_cape_town)?,
             vec![],
@@ -285,7 +289,11 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
     let (events, may, stage_refreshes) = {
         let mut observer = observer.lock().unwrap_or_else(|p| p.into_inner());
         // Reminder runs after the last record still saw the last state.
-        observer.finish(clock.utc_now().min(start + chrono::TimeDelta::hours(i64::from(config.hours))));
+        observer.finish(
+            clock
+                .utc_now()
+                .min(start + chrono::TimeDelta::hours(i64::from(config.hours))),
+        );
         (
             std::mem::take(&mut observer.events),
             std::mem::take(&mut observer.may),
@@ -321,7 +329,11 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
                 .iter()
                 .filter(|a| a.authority() == loadshed_core::domain::Authority::CapeTown)
                 .count(),
-            load_reduction_areas: script.areas.iter().filter(|a| has_load_reduction(a)).count(),
+            load_reduction_areas: script
+                .areas
+                .iter()
+                .filter(|a| has_load_reduction(a))
+                .count(),
             stage_changes_stored: events
                 .iter()
                 .filter(|e| e.key.starts_with("stage:"))

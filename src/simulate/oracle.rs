@@ -130,7 +130,7 @@ impl Observer {
                 .map(|s| ((s.area_id.clone(), s.stage), s))
                 .collect(),
             checks: Vec::new(),
-            next_tick: start,
+            next_tick: first_tick_after(start),
             halves: BTreeMap::new(),
             reminders_due: BTreeMap::new(),
             events: Vec::new(),
@@ -207,7 +207,10 @@ impl Observer {
                 tick - TimeDelta::milliseconds(1),
                 Check::Reminders { tick, late: false },
             );
-            self.schedule_check(tick + RUN_READS_WITHIN, Check::Reminders { tick, late: true });
+            self.schedule_check(
+                tick + RUN_READS_WITHIN,
+                Check::Reminders { tick, late: true },
+            );
             self.next_tick += REMINDER_PERIOD;
         }
         while self.checks.first().is_some_and(|(when, _)| *when < at) {
@@ -376,6 +379,14 @@ impl Observer {
             chats: self.subscribers.get(&area_id).cloned().unwrap_or_default(),
         });
     }
+}
+
+/// The reminder schedule's first firing strictly after `start` (its cron fires on the five
+/// minutes, and South African time is whole hours from UTC).
+fn first_tick_after(start: DateTime<Utc>) -> DateTime<Utc> {
+    let period = REMINDER_PERIOD.num_seconds();
+    let next = (start.timestamp().div_euclid(period) + 1) * period;
+    DateTime::from_timestamp(next, 0).unwrap_or(start + REMINDER_PERIOD)
 }
 
 fn stage_key(marker: &StageRefresh) -> String {

@@ -79,7 +79,12 @@ async fn the_store_works_through_the_general_endpoint() {
     let stage = Stage::new(4).expect("stage 4");
     let now = chrono::Utc::now();
     let written = store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage), None, now, None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage),
+            None,
+            now,
+            None,
+        )
         .await
         .expect("first write");
     assert!(

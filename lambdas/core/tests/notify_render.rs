@@ -52,8 +52,10 @@ fn forecast(
     schedules: &[&Schedule],
     now: DateTime<Utc>,
 ) -> Forecast {
-    let timelines =
-        stored.map_or_else(|| Timelines::national_only(Stage::NONE), StoredStage::timelines);
+    let timelines = stored.map_or_else(
+        || Timelines::national_only(Stage::NONE),
+        StoredStage::timelines,
+    );
     let rota: Rota = schedules
         .iter()
         .map(|s| (s.stage, *s))
@@ -140,7 +142,12 @@ fn a_tricky_area_name_is_escaped_and_the_markup_stays_valid() {
     }];
     for text in [
         text_of(&render::status(Some(&stored), &outlook, now)),
-        text_of(&render::stage_change(&stored.timelines(), None, &outlook, now)),
+        text_of(&render::stage_change(
+            &stored.timelines(),
+            None,
+            &outlook,
+            now,
+        )),
         text_of(&render::schedule_change(&area, &forecast, now)),
         {
             let reminder = render::reminder(&area, &forecast.outages[0], now);
@@ -250,7 +257,12 @@ fn an_announced_stage_is_named_with_its_start_and_end_and_its_slots_follow_it() 
         area: &area,
         forecast: &forecast,
     }];
-    let text = text_of(&render::stage_change(&timelines, Some(stage(0)), &outlook, now));
+    let text = text_of(&render::stage_change(
+        &timelines,
+        Some(stage(0)),
+        &outlook,
+        now,
+    ));
     let expected = [
         "⚡ <b>No loadshedding now. Stage 4 from Mon 06:00 to 22:00.</b>",
         "",
@@ -268,12 +280,31 @@ fn an_announced_stage_is_named_with_its_start_and_end_and_its_slots_follow_it() 
 
 #[test]
 fn cape_town_areas_show_the_citys_stage_and_load_reduction_is_named() {
-    let city = Area::sepush("za_wc_kenilworth_1", "Kenilworth", "City of Cape Town, Western Cape");
+    let city = Area::sepush(
+        "za_wc_kenilworth_1",
+        "Kenilworth",
+        "City of Cape Town, Western Cape",
+    );
     let reduced = Area::sepush("za_gt_tembisa_2", "Tembisa", "Ekurhuleni, Gauteng");
     let today = date(2026, 12, 6);
-    let one = Schedule::from_days(city.id.clone(), stage(1), [(today, vec![slot(today, "10:00 - 12:30")])]);
-    let three = Schedule::from_days(city.id.clone(), stage(3), [(today, vec![slot(today, "10:00 - 12:30"), slot(today, "18:00 - 20:30")])]);
-    let reduction = Schedule::from_days(reduced.id.clone(), stage(0), [(today, vec![slot(today, "17:00 - 19:00")])]);
+    let one = Schedule::from_days(
+        city.id.clone(),
+        stage(1),
+        [(today, vec![slot(today, "10:00 - 12:30")])],
+    );
+    let three = Schedule::from_days(
+        city.id.clone(),
+        stage(3),
+        [(
+            today,
+            vec![slot(today, "10:00 - 12:30"), slot(today, "18:00 - 20:30")],
+        )],
+    );
+    let reduction = Schedule::from_days(
+        reduced.id.clone(),
+        stage(0),
+        [(today, vec![slot(today, "17:00 - 19:00")])],
+    );
     let timelines = Timelines {
         national: Timeline::new(stage(3), vec![], Foresight::Announced),
         cape_town: Some(Timeline::new(stage(1), vec![], Foresight::Announced)),
@@ -285,19 +316,46 @@ fn cape_town_areas_show_the_citys_stage_and_load_reduction_is_named() {
     let text = text_of(&render::status(
         Some(&stored),
         &[
-            AreaOutlook { area: &city, forecast: &city_forecast },
-            AreaOutlook { area: &reduced, forecast: &reduced_forecast },
+            AreaOutlook {
+                area: &city,
+                forecast: &city_forecast,
+            },
+            AreaOutlook {
+                area: &reduced,
+                forecast: &reduced_forecast,
+            },
         ],
         now,
     ));
-    assert!(text.starts_with("<b>Stage 3 now, until further notice.</b>"), "{text}");
-    assert!(text.contains("City of Cape Town: <b>Stage 1 now, until further notice.</b>"), "{text}");
+    assert!(
+        text.starts_with("<b>Stage 3 now, until further notice.</b>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("City of Cape Town: <b>Stage 1 now, until further notice.</b>"),
+        "{text}"
+    );
     assert!(text.contains("<b>Kenilworth</b> <i>(City of Cape Town, Western Cape)</i>\n<u>Today, Sun 6 Dec</u>\n• 10:00–12:30 Stage 1 (Cape Town)\n"), "{text}");
-    assert!(!text.contains("18:00–20:30"), "the national stage 3 slot is not Cape Town's: {text}");
+    assert!(
+        !text.contains("18:00–20:30"),
+        "the national stage 3 slot is not Cape Town's: {text}"
+    );
     assert!(text.contains("• 17:00–19:00 Load reduction"), "{text}");
     let reminder = render::reminder(&reduced, &reduced_forecast.outages[0], local(today, 16, 45));
-    assert!(reminder.text.starts_with("⏰ Load reduction in 15 minutes in <b>Tembisa</b>"), "{}", reminder.text);
-    assert!(reminder.text.ends_with("<b>17:00–19:00</b> (Load reduction)."), "{}", reminder.text);
+    assert!(
+        reminder
+            .text
+            .starts_with("⏰ Load reduction in 15 minutes in <b>Tembisa</b>"),
+        "{}",
+        reminder.text
+    );
+    assert!(
+        reminder
+            .text
+            .ends_with("<b>17:00–19:00</b> (Load reduction)."),
+        "{}",
+        reminder.text
+    );
 }
 
 #[test]
@@ -378,7 +436,11 @@ fn free_days_are_said_plainly_and_unknown_days_as_unknown() {
     // A schedule for another stage says nothing about this one.
     let text = status(&stored(3, now), &[&free_today]);
     assert!(!text.contains("No loadshedding"), "{text}");
-    assert_eq!(text.matches("Stage 3 times not known yet").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("Stage 3 times not known yet").count(),
+        2,
+        "{text}"
+    );
 
     // Stage 0 needs no schedule.
     let text = status(&stored(0, now), &[]);

@@ -70,7 +70,15 @@ mod memory_snapshot {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("nested/store.json");
         let store = MemoryStore::new();
-        store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(3)), None, at(0), None).await.expect("stage");
+        store
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(3)),
+                None,
+                at(0),
+                None,
+            )
+            .await
+            .expect("stage");
         let plan = schedule(&bertiburg().id, stage(3), &["08:00 - 10:30"]);
         store.put_schedule(&plan, at(0)).await.expect("schedule");
         store
@@ -624,7 +632,15 @@ mod dynamo_specific {
     #[tokio::test]
     async fn items_carry_their_entity_and_stream_images_decode() {
         let store = dynamo().await;
-        store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(6)), None, at(0), None).await.expect("stage");
+        store
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(6)),
+                None,
+                at(0),
+                None,
+            )
+            .await
+            .expect("stage");
         let plan = schedule(&bertiburg().id, stage(6), &["08:00 - 10:30"]);
         store.put_schedule(&plan, at(0)).await.expect("schedule");
         store

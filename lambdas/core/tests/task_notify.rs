@@ -63,7 +63,15 @@ async fn world() -> World {
         .subscribe(ChatId(3), &milnerton(), now)
         .await
         .expect("subscribe");
-    store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, now, None).await.expect("stage");
+    store
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage(2)),
+            None,
+            now,
+            None,
+        )
+        .await
+        .expect("stage");
     for (area, text) in [
         (bertiburg(), "08:00 - 10:30"),
         (milnerton(), "16:00 - 18:30"),
@@ -251,7 +259,7 @@ fn milnerton_schedule_record(seq: &str, written_at: &str, slot: &str) -> Value {
     );
     let item: serde_dynamo::Item = serde_dynamo::to_item(&schedule).expect("encode");
     let mut image = serde_json::to_value(&item).expect("image JSON");
-    image["PK"] = json!({"S": "AREA#eskde-14-milnerton"});
+    image["PK"] = json!({"S": "AREA#za_wc_milnerton_14"});
     image["SK"] = json!({"S": "SCHEDULE#2"});
     image["entity"] = json!({"S": "schedule"});
     image["updated_at"] = json!({"S": written_at});
@@ -372,7 +380,12 @@ async fn a_workflow_tells_no_schedule_of_a_stage_that_moved_on() {
         .expect("read")
         .expect("stored");
     w.store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, w.clock.now(), Some(stored.version))
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage(4)),
+            None,
+            w.clock.now(),
+            Some(stored.version),
+        )
         .await
         .expect("newer stage");
     assert_eq!(
@@ -453,7 +466,7 @@ async fn a_schedule_change_goes_only_to_that_areas_subscribers() {
     assert!(
         messages
             .iter()
-            .all(|(_, text)| text.contains("New schedule") && text.contains("Milnerton"))
+            .all(|(_, text)| text.contains("New times") && text.contains("Milnerton"))
     );
 }
 

@@ -193,7 +193,12 @@ async fn a_stage_change_refreshes_every_area_whoever_asked_and_marks_the_refresh
             .with(&milnerton(), two_days()),
     );
     let stored = store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, clock().now(), None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage(2)),
+            None,
+            clock().now(),
+            None,
+        )
         .await
         .expect("stage");
     let StageWrite::Written(stored) = stored else {
@@ -222,7 +227,12 @@ async fn a_stage_change_refreshes_every_area_whoever_asked_and_marks_the_refresh
 async fn without_a_stage_in_the_input_it_uses_the_stored_one() {
     let store = store_with_subscribers().await;
     store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage(5)), None, clock().now(), None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage(5)),
+            None,
+            clock().now(),
+            None,
+        )
         .await
         .expect("stage");
     let source = Arc::new(

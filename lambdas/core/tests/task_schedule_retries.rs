@@ -45,7 +45,12 @@ async fn store_with_two_areas(clock: &ManualClock) -> Arc<MemoryStore> {
             .expect("subscribe");
     }
     store
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, clock.now(), None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage(2)),
+            None,
+            clock.now(),
+            None,
+        )
         .await
         .expect("stage");
     store

@@ -160,7 +160,9 @@ impl StageStore for HookedStore {
         at: chrono::DateTime<chrono::Utc>,
         expected: Option<u64>,
     ) -> Result<loadshed_core::ports::StageWrite, loadshed_core::errors::StoreError> {
-        self.inner.put_stage(timelines, replaced, at, expected).await
+        self.inner
+            .put_stage(timelines, replaced, at, expected)
+            .await
     }
     async fn stage_refresh(
         &self,
@@ -198,7 +200,12 @@ async fn a_slower_pollers_older_reading_never_overwrites_a_newer_one() {
     let clock = clock();
     store
         .inner
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, clock.now(), None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage(2)),
+            None,
+            clock.now(),
+            None,
+        )
         .await
         .expect("stage 2 stored");
     // Poller A reads stage 4 first, then stalls before it reaches the store.

@@ -8,13 +8,34 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use loadshed_core::adapters::eskom::{self, EskomClient, EskomConfig};
 use loadshed_core::adapters::sepush::{ApiToken, AreaReport, SePushClient, SePushConfig};
-use loadshed_core::domain::{Area, Schedule, Stage};
+use loadshed_core::domain::{Area, AreaHandle, Schedule, Stage};
 use loadshed_core::errors::{ErrorName, Named, UpstreamError};
 use loadshed_core::ports::{AreaSearch, ScheduleSource, StageSource};
 
 /// The national stage of the moment, as the stage task reads it.
 async fn national_stage(client: &impl StageSource) -> Result<Stage, UpstreamError> {
     client.timelines().await.map(|t| t.national.current)
+}
+
+/// A v2 capture's schedule at one stage: `/area` read as v3.1's v2-shaped answer. The port
+/// refuses v2 ids without a call (v3.1 answers them 400), so the report is asked for directly.
+async fn v2_schedule_at(
+    client: &SePushClient,
+    area: &Area,
+    stage: Stage,
+) -> Result<Schedule, UpstreamError> {
+    let AreaHandle::EskomSePush { area_id } = &area.handle else {
+        panic!("an EskomSePush area");
+    };
+    let report = client.area(area_id).await?;
+    let schedules = report.schedules(area, &[stage])?;
+    schedules
+        .into_iter()
+        .find(|s| s.stage == stage)
+        .ok_or_else(|| UpstreamError::Malformed {
+            service: "test",
+            detail: format!("no schedule at {stage}"),
+        })
 }
 
 /// The area's schedule at one stage, as the schedule task asks for it.
@@ -429,6 +450,7 @@ async fn sepush_status_captures_give_the_national_stage_and_next_stages() {
         );
         let status = client.status().await.expect(file);
         let next: Vec<(u8, String)> = status
+            .national
             .next
             .iter()
             .map(|c| (c.stage.number(), c.starts_at.to_rfc3339()))
@@ -454,7 +476,11 @@ fn slots_per_day(report: &AreaReport) -> Vec<Vec<usize>> {
             report
                 .days
                 .iter()
-                .map(|d| d.stages.get(s).map_or(usize::MAX, Vec::len))
+                .map(|d| {
+                    d.stages
+                        .get(&Stage::new(s as u8 + 1).unwrap_or(Stage::NONE))
+                        .map_or(usize::MAX, Vec::len)
+                })
                 .collect()
         })
         .collect()
@@ -517,7 +543,7 @@ async fn sepush_area_captures_give_days_and_slots_per_stage() {
         assert_eq!(slots_per_day(&report), expected, "{file}");
 
         let area = Area::sepush(id, name, report.region.clone());
-        let schedule = schedule_at(&client, &area, stage(1), first).await.expect(file);
+        let schedule = v2_schedule_at(&client, &area, stage(1)).await.expect(file);
         assert_eq!(schedule.dates(), consecutive(first, 7), "{file}");
         assert_eq!(schedule.slots().len(), 5, "{file}");
     }
@@ -550,7 +576,7 @@ async fn sepush_postman_area_example_has_five_days_of_eight_stages() {
 
     // Stage 6 on Monday ends 20:00-00:30, and Tuesday starts 02:00: two outages, not one.
     let area = Area::sepush(id, "Sandton-WEST (4)", report.region.clone());
-    let schedule = schedule_at(&client, &area, stage(6), date(2022, 8, 8))
+    let schedule = v2_schedule_at(&client, &area, stage(6))
         .await
         .expect("schedule");
     assert_eq!(
@@ -586,13 +612,13 @@ async fn sepush_abridged_kenilworth_capture_has_an_event_across_midnight_and_few
     assert_eq!(stages, [3, 4], "the author cut the stage lists short");
 
     let area = Area::sepush(id, "Kenilworth (5)", "City of Cape Town");
-    let today = date(2025, 2, 23);
-    let three = schedule_at(&client, &area, stage(3), today)
+
+    let three = v2_schedule_at(&client, &area, stage(3))
         .await
         .expect("stage 3 is there");
     assert_eq!(three.slots().len(), 4, "{:?}", three.slots());
     // Stage 6 is what the events name, but the abridged lists stop before it: unknown, not free.
-    let error = schedule_at(&client, &area, stage(6), today)
+    let error = v2_schedule_at(&client, &area, stage(6))
         .await
         .expect_err("stage 6 is cut");
     assert_eq!(error.error_name(), ErrorName::UpstreamMalformed);

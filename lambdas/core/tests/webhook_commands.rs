@@ -406,6 +406,97 @@ async fn unsubscribe_lists_the_areas_and_a_tap_removes_one() {
     assert_eq!(areas_of(&h, PRIVATE).await, vec!["eskom:9811"]);
 }
 
+// ---- /settings ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn settings_offers_the_reminder_leads_and_a_tap_stores_the_choice() {
+    use loadshed_core::domain::ReminderLead;
+    use loadshed_core::ports::ChatSettingsStore;
+    let h = Harness::new();
+    let answer = h
+        .post_json(&message_update(1, PRIVATE, 1, "/settings"))
+        .await;
+    assert!(
+        answer
+            .text()
+            .contains("You are reminded 15 minutes before each outage."),
+        "{}",
+        answer.text()
+    );
+    let keyboard = answer.reply.expect("keyboard");
+    assert_eq!(
+        button_data(&keyboard),
+        vec!["r:0", "r:5", "r:15", "r:30", "r:60"]
+    );
+    // The current choice is marked, on one row of five.
+    let rows = keyboard["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .expect("rows");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][2]["text"], "✓ 15 min");
+
+    let tap = h
+        .post_json(&callback_update(2, PRIVATE, 1, "r:60", None))
+        .await;
+    assert_eq!(tap.method(), "editMessageText");
+    assert!(
+        tap.text().contains("60 minutes before each outage"),
+        "{}",
+        tap.text()
+    );
+    let stored = h
+        .store
+        .inner
+        .chat_settings(ChatId(PRIVATE))
+        .await
+        .expect("settings");
+    assert_eq!(stored.reminder_lead.minutes(), 60);
+
+    // Off, and a redelivered tap stores the same again.
+    for update in [3, 3] {
+        let off = h
+            .post_json(&callback_update(update, PRIVATE, 1, "r:0", None))
+            .await;
+        assert!(off.text().contains("no more reminders") || off.method() != "editMessageText");
+    }
+    let stored = h
+        .store
+        .inner
+        .chat_settings(ChatId(PRIVATE))
+        .await
+        .expect("settings");
+    assert_eq!(stored.reminder_lead, ReminderLead::OFF);
+    let menu = h
+        .post_json(&message_update(4, PRIVATE, 4, "/settings"))
+        .await;
+    assert!(
+        menu.text().starts_with("Reminders are off."),
+        "{}",
+        menu.text()
+    );
+
+    // A lead we never offer is a foreign tap: nothing changes.
+    let forged = h
+        .post_json(&callback_update(5, PRIVATE, 1, "r:7", None))
+        .await;
+    assert_eq!(forged.method(), "answerCallbackQuery");
+    let stored = h
+        .store
+        .inner
+        .chat_settings(ChatId(PRIVATE))
+        .await
+        .expect("settings");
+    assert_eq!(stored.reminder_lead, ReminderLead::OFF);
+    // Another chat keeps the default.
+    let other = h
+        .store
+        .inner
+        .chat_settings(ChatId(GROUP))
+        .await
+        .expect("settings");
+    assert_eq!(other.reminder_lead, ReminderLead::DEFAULT);
+}
+
 // ---- /status -----------------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -422,7 +513,12 @@ async fn status_reads_the_store_only() {
     let now = h.clock.now();
     h.store
         .inner
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage), None, now, None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage),
+            None,
+            now,
+            None,
+        )
         .await
         .expect("stage");
     let today = h.clock.today();
@@ -463,7 +559,12 @@ async fn a_status_too_long_for_one_message_arrives_in_order() {
     let stage = Stage::new(6).expect("stage");
     h.store
         .inner
-        .put_stage(&loadshed_core::domain::Timelines::national_only(stage), None, h.clock.now(), None)
+        .put_stage(
+            &loadshed_core::domain::Timelines::national_only(stage),
+            None,
+            h.clock.now(),
+            None,
+        )
         .await
         .expect("stage");
     let many: Vec<_> = (0..60)

@@ -98,6 +98,10 @@ impl StageWindow {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Timeline {
     pub current: Stage,
+    /// Since when the current stage holds, where the source says (EskomSePush's `stage_updated`)
+    /// or a folded change tells: a slot that began before it is cut there like any other window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
     #[serde(default)]
     changes: Vec<StageChange>,
     #[serde(default)]
@@ -130,9 +134,16 @@ impl Timeline {
         }
         Timeline {
             current,
+            since: None,
             changes: kept,
             foresight,
         }
+    }
+
+    /// The same timeline, its current stage holding since `since`.
+    pub fn since(mut self, since: Option<DateTime<Utc>>) -> Self {
+        self.since = since;
+        self
     }
 
     /// Only the stage of the moment, as Eskom's site gives it.
@@ -156,8 +167,14 @@ impl Timeline {
     /// The timeline as seen at `now`: changes already begun are folded into the current stage. Two
     /// readings of the same announcements taken either side of a change's start compare equal.
     pub fn as_of(&self, now: DateTime<Utc>) -> Timeline {
+        let folded = self
+            .changes
+            .iter()
+            .take_while(|change| change.starts_at <= now)
+            .last();
         Timeline {
             current: self.stage_at(now),
+            since: folded.map_or(self.since, |change| Some(change.starts_at)),
             changes: self
                 .changes
                 .iter()
@@ -171,7 +188,7 @@ impl Timeline {
     /// The windows each stage holds, in order; the first starts "since before we know".
     pub fn windows(&self) -> Vec<StageWindow> {
         let mut windows = Vec::with_capacity(self.changes.len() + 1);
-        let mut start = None;
+        let mut start = self.since;
         let mut stage = self.current;
         for change in &self.changes {
             windows.push(StageWindow {
@@ -324,8 +341,9 @@ mod tests {
             vec![change(4, 4), change(20, 0)],
             Foresight::Announced,
         );
-        // At 04:00 the source says "stage 4 now, 0 from 20:00": the same timeline, seen later.
-        let on_time = Timeline::new(stage(4), vec![change(20, 0)], Foresight::Announced);
+        // At 04:00 the source says "stage 4 since 04:00, 0 from 20:00": the same timeline, seen later.
+        let on_time =
+            Timeline::new(stage(4), vec![change(20, 0)], Foresight::Announced).since(Some(at(4)));
         assert_eq!(announced.as_of(at(5)), on_time.as_of(at(5)));
         assert_ne!(announced.as_of(at(3)), on_time.as_of(at(3)));
         assert_eq!(announced.next_change(at(5)), Some(change(20, 0)));

@@ -223,7 +223,8 @@ impl NotifyTask {
             let chats = self.chats_with_areas().await?;
             let timelines = timelines_of(stored.as_ref());
             let areas = self.store.subscribed_areas().await?;
-            let forecasts = Forecasts::load(self.store.as_ref(), &areas, &[&timelines], now).await?;
+            let forecasts =
+                Forecasts::load(self.store.as_ref(), &areas, &[&timelines], now).await?;
             for (chat, areas) in chats {
                 if Some(chat) == state.chat_id {
                     continue;
@@ -231,8 +232,7 @@ impl NotifyTask {
                 let forecasts: Vec<Forecast> =
                     areas.iter().map(|a| forecasts.of(a, &timelines)).collect();
                 let key = status_key(stored.as_ref(), &forecasts);
-                let messages =
-                    render::status(stored.as_ref(), &outlooks(&areas, &forecasts), now);
+                let messages = render::status(stored.as_ref(), &outlooks(&areas, &forecasts), now);
                 batch.extend(Outgoing::parts(chat, &key, messages));
             }
         }
@@ -638,7 +638,10 @@ fn status_key(stored: Option<&StoredStage>, forecasts: &[Forecast]) -> String {
 
 /// The stored timelines, or "no loadshedding, nothing known" before the first stage reading.
 fn timelines_of(stored: Option<&StoredStage>) -> Timelines {
-    stored.map_or_else(|| Timelines::national_only(Stage::NONE), StoredStage::timelines)
+    stored.map_or_else(
+        || Timelines::national_only(Stage::NONE),
+        StoredStage::timelines,
+    )
 }
 
 fn resubscribe_key(area: &AreaId) -> String {

@@ -109,7 +109,12 @@ impl ScheduleTask {
         state: &WorkflowState,
         run: Option<&str>,
     ) -> Result<ScheduleOutcome, TaskError> {
-        let timelines = self.stored_timelines().await?;
+        // The stored timelines; before any is stored, the stage the run's stage task read.
+        let timelines = match (self.store.current_stage().await?, &state.stage) {
+            (Some(stored), _) => stored.timelines(),
+            (None, Some(outcome)) => Timelines::national_only(outcome.stage),
+            (None, None) => self.stored_timelines().await?,
+        };
         // A stage change is news for every subscriber, and its announcement shows each their slots
         // at the new stage: refresh every area then, not only the ones asked for.
         let stage_changed = state.stage.as_ref().is_some_and(|s| s.changed);
@@ -420,13 +425,10 @@ impl ScheduleTask {
             }
             // A source that answers every stage at once (EskomSePush) returns more than asked:
             // keep those too, they cost nothing and serve the next announcement.
-            let fresh = match fresh.stage == Stage::NONE && fresh.dates().is_empty() {
-                // "No loadshedding" still speaks for today and tomorrow.
-                true => Schedule::no_loadshedding(
-                    area.id.clone(),
-                    (0..FREE_DAYS).map(|d| today + Duration::days(d)),
-                )
-                .with_events(fresh.events().to_vec()),
+            let fresh = match fresh.stage == Stage::NONE {
+                // "No loadshedding" speaks for today and tomorrow at least: a source that says
+                // nothing of load reduction for a day has none to tell.
+                true => with_free_days(fresh, today),
                 false => fresh,
             };
             let stored = self.store.schedule(&area.id, fresh.stage).await?;
@@ -456,6 +458,23 @@ enum Done {
     Unchanged,
     /// An earlier attempt of the same run did it.
     Earlier,
+}
+
+/// The stage-0 schedule covering today and tomorrow at least: days the source did not list are
+/// free of load reduction as far as anyone can tell.
+fn with_free_days(schedule: Schedule, today: NaiveDate) -> Schedule {
+    let free: Vec<NaiveDate> = (0..FREE_DAYS)
+        .map(|d| today + Duration::days(d))
+        .filter(|date| !schedule.covers(*date))
+        .collect();
+    if free.is_empty() {
+        return schedule;
+    }
+    let mut days: Vec<(NaiveDate, Vec<crate::domain::Slot>)> =
+        schedule.days().map(|day| (day.date, day.slots)).collect();
+    days.extend(free.into_iter().map(|date| (date, Vec::new())));
+    Schedule::from_days(schedule.area_id.clone(), Stage::NONE, days)
+        .with_events(schedule.events().to_vec())
 }
 
 /// The stages an area's forecast needs: stage 0 (load reduction, upstream's events) and every

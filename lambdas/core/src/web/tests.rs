@@ -80,7 +80,12 @@ async fn put_stage(store: &MemoryStore, n: u8, at: DateTime<Utc>) {
         .expect("read")
         .map(|s| s.version);
     match store
-        .put_stage(&crate::domain::Timelines::national_only(stage(n)), None, at, expected)
+        .put_stage(
+            &crate::domain::Timelines::national_only(stage(n)),
+            None,
+            at,
+            expected,
+        )
         .await
         .expect("write")
     {
@@ -170,7 +175,7 @@ async fn an_area_page_lists_the_stored_slots_and_what_comes_next() {
     assert!(body.contains("<h1>Bertiburg</h1>"), "{body}");
     assert!(body.contains("Loadshedding Stage 4"));
     assert!(
-        body.contains("Power is off now: back at 10:30 (in 1 h 30 min)."),
+        body.contains("Power is off now (Stage 4): back at 10:30 (in 1 h 30 min)."),
         "{body}"
     );
     assert!(body.contains("Today, Tuesday 1 December"));
@@ -209,7 +214,7 @@ async fn an_area_page_lists_the_stored_slots_and_what_comes_next() {
     f.clock.advance(Duration::hours(2));
     let body = f.site.serve(&get("/areas/eskom%3A64106")).await.into_body();
     assert!(
-        body.contains("Next outage today: 22:00–Wed 00:30, starts in 11 h."),
+        body.contains("Next outage today: 22:00–Wed 00:30 (Stage 4), starts in 11 h."),
         "{body}"
     );
     assert!(body.contains("(over)"));
@@ -221,7 +226,7 @@ async fn stage_zero_and_an_unknown_stage_say_so() {
     put_stage(&f.store, 0, f.clock.now()).await;
     let body = f.site.serve(&get("/areas/eskom:64106")).await.into_body();
     assert!(
-        body.contains("No outages: loadshedding is suspended."),
+        body.contains("No outages ahead in the days shown."),
         "{body}"
     );
     assert!(!body.contains("data-start"));

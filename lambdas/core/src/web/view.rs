@@ -94,7 +94,9 @@ impl AreaView {
 
 /// The outage on now, or else the next to start.
 pub fn next(outages: &[Outage], now: DateTime<Utc>) -> Option<Next> {
-    let outage = *outages.iter().find(|o| o.slot.end.with_timezone(&Utc) > now)?;
+    let outage = *outages
+        .iter()
+        .find(|o| o.slot.end.with_timezone(&Utc) > now)?;
     let start = outage.slot.start.with_timezone(&Utc);
     Some(if start <= now {
         Next::EndsIn {
@@ -167,11 +169,19 @@ mod tests {
         )
     }
 
-    fn view(stored: Option<StoredStage>, schedule: Option<&Schedule>, now: DateTime<Utc>) -> AreaView {
-        let timelines = stored
-            .as_ref()
-            .map_or_else(|| Timelines::national_only(Stage::NONE), StoredStage::timelines);
-        let rota: Rota = schedule.map(|s| (s.stage, s)).into_iter().collect::<BTreeMap<_, _>>();
+    fn view(
+        stored: Option<StoredStage>,
+        schedule: Option<&Schedule>,
+        now: DateTime<Utc>,
+    ) -> AreaView {
+        let timelines = stored.as_ref().map_or_else(
+            || Timelines::national_only(Stage::NONE),
+            StoredStage::timelines,
+        );
+        let rota: Rota = schedule
+            .map(|s| (s.stage, s))
+            .into_iter()
+            .collect::<BTreeMap<_, _>>();
         let forecast = Forecast::build(&area(), &timelines, &rota, now, horizon(now));
         AreaView::new(area(), stored, &forecast, now)
     }
@@ -187,7 +197,11 @@ mod tests {
         assert_eq!(view.days[1].outages.len(), 2);
         assert!(view.days[2].outages.is_empty() && view.days[2].known);
         assert!(!view.days[3].known);
-        assert!(view.timeline.as_deref().is_some_and(|t| t.starts_with("Stage 4 now")));
+        assert!(
+            view.timeline
+                .as_deref()
+                .is_some_and(|t| t.starts_with("Stage 4 now"))
+        );
         match view.next {
             Some(Next::EndsIn { outage, left }) => {
                 assert_eq!(outage.slot.start.to_rfc3339(), "2026-12-01T08:00:00+02:00");

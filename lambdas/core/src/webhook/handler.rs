@@ -520,7 +520,9 @@ impl Webhook {
         match action {
             CallbackAction::Subscribe(area) => self.tap_subscribe(query, message, &area).await,
             CallbackAction::Unsubscribe(area) => self.tap_unsubscribe(query, message, &area).await,
-            CallbackAction::ReminderLead(lead) => self.tap_reminder_lead(query, message, lead).await,
+            CallbackAction::ReminderLead(lead) => {
+                self.tap_reminder_lead(query, message, lead).await
+            }
         }
     }
 

@@ -27,7 +27,10 @@ pub fn help() -> String {
 /// `/settings`: the reminder lead now, and the choice.
 pub fn settings(lead: ReminderLead) -> String {
     let now = match lead.before() {
-        Some(_) => format!("You are reminded {} minutes before each outage.", lead.minutes()),
+        Some(_) => format!(
+            "You are reminded {} minutes before each outage.",
+            lead.minutes()
+        ),
         None => "Reminders are off.".to_owned(),
     };
     format!("{now}\nHow long before an outage should I remind you?")
@@ -39,7 +42,11 @@ pub fn reminder_lead_button(lead: ReminderLead, chosen: bool) -> String {
         0 => "Off".to_owned(),
         minutes => format!("{minutes} min"),
     };
-    if chosen { format!("✓ {label}") } else { label }
+    if chosen {
+        format!("✓ {label}")
+    } else {
+        label
+    }
 }
 
 /// After a tap on a `/settings` button.

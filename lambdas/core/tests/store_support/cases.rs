@@ -23,7 +23,17 @@ fn ids(areas: &[loadshed_core::domain::Area]) -> Vec<&str> {
 
 pub async fn stage_first_write(store: Arc<dyn Store>) {
     assert_eq!(store.current_stage().await.expect("read"), None);
-    let first = written(store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, at(0), None).await.expect("write"));
+    let first = written(
+        store
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(4)),
+                None,
+                at(0),
+                None,
+            )
+            .await
+            .expect("write"),
+    );
     assert_eq!(
         first,
         StoredStage::next(
@@ -103,7 +113,10 @@ pub async fn chat_settings_default_and_last_write_wins(store: Arc<dyn Store>) {
             .put_chat_settings(ChatId(7), &settings, at(i64::from(minutes)))
             .await
             .expect("write");
-        assert_eq!(store.chat_settings(ChatId(7)).await.expect("read"), settings);
+        assert_eq!(
+            store.chat_settings(ChatId(7)).await.expect("read"),
+            settings
+        );
     }
     assert_eq!(
         store.chat_settings(ChatId(-1007)).await.expect("read"),
@@ -116,21 +129,49 @@ pub async fn chat_settings_default_and_last_write_wins(store: Arc<dyn Store>) {
 /// Step Functions retries a task whose write went through but whose answer got lost: the retry
 /// must not write again (no second stream record, no second wave of messages).
 pub async fn stage_retried_write_is_not_written_twice(store: Arc<dyn Store>) {
-    written(store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, at(0), None).await.expect("write"));
+    written(
+        store
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(4)),
+                None,
+                at(0),
+                None,
+            )
+            .await
+            .expect("write"),
+    );
     assert_eq!(
-        store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, at(1), None).await.expect("retry"),
+        store
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(4)),
+                None,
+                at(1),
+                None
+            )
+            .await
+            .expect("retry"),
         StageWrite::Conflict
     );
     let second = written(
         store
-            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(5)), None, at(2), Some(1))
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(5)),
+                None,
+                at(2),
+                Some(1),
+            )
             .await
             .expect("write"),
     );
     assert_eq!(second.version, 2);
     assert_eq!(
         store
-            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(5)), None, at(3), Some(1))
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(5)),
+                None,
+                at(3),
+                Some(1)
+            )
             .await
             .expect("retry"),
         StageWrite::Conflict
@@ -139,17 +180,37 @@ pub async fn stage_retried_write_is_not_written_twice(store: Arc<dyn Store>) {
 }
 
 pub async fn stage_stale_version_conflicts(store: Arc<dyn Store>) {
-    written(store.put_stage(&loadshed_core::domain::Timelines::national_only(stage(4)), None, at(0), None).await.expect("write"));
+    written(
+        store
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(4)),
+                None,
+                at(0),
+                None,
+            )
+            .await
+            .expect("write"),
+    );
     let current = written(
         store
-            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(6)), None, at(10), Some(1))
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(6)),
+                None,
+                at(10),
+                Some(1),
+            )
             .await
             .expect("write"),
     );
     // A slow poller read version 1 (stage 4) and now saw stage 2: it must not regress stage 6.
     assert_eq!(
         store
-            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, at(20), Some(1))
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(2)),
+                None,
+                at(20),
+                Some(1)
+            )
             .await
             .expect("stale"),
         StageWrite::Conflict
@@ -157,7 +218,12 @@ pub async fn stage_stale_version_conflicts(store: Arc<dyn Store>) {
     // Nor may a version that was never written.
     assert_eq!(
         store
-            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(2)), None, at(20), Some(7))
+            .put_stage(
+                &loadshed_core::domain::Timelines::national_only(stage(2)),
+                None,
+                at(20),
+                Some(7)
+            )
             .await
             .expect("bogus"),
         StageWrite::Conflict
@@ -174,7 +240,12 @@ pub async fn stage_concurrent_writers_one_wins(store: Arc<dyn Store>) {
                     let store = store.clone();
                     tokio::spawn(async move {
                         store
-                            .put_stage(&loadshed_core::domain::Timelines::national_only(stage(n)), None, at(i64::from(n)), expected)
+                            .put_stage(
+                                &loadshed_core::domain::Timelines::national_only(stage(n)),
+                                None,
+                                at(i64::from(n)),
+                                expected,
+                            )
                             .await
                             .expect("write")
                     })

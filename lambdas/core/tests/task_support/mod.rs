@@ -28,7 +28,9 @@ impl ScriptedStage {
 #[async_trait]
 impl StageSource for ScriptedStage {
     async fn timelines(&self) -> Result<loadshed_core::domain::Timelines, UpstreamError> {
-        self.reading().await.map(loadshed_core::domain::Timelines::national_only)
+        self.reading()
+            .await
+            .map(loadshed_core::domain::Timelines::national_only)
     }
 }
 
@@ -156,7 +158,7 @@ pub fn bertiburg() -> Area {
 
 pub fn milnerton() -> Area {
     Area::sepush(
-        "eskde-14-milnerton",
+        "za_wc_milnerton_14",
         "Milnerton (14)",
         "Eskom Direct, City of Cape Town, Western Cape",
     )

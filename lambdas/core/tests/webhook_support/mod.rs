@@ -119,7 +119,9 @@ impl StageStore for TestStore {
         expected: Option<u64>,
     ) -> Result<StageWrite, StoreError> {
         self.write()?;
-        self.inner.put_stage(timelines, replaced, at, expected).await
+        self.inner
+            .put_stage(timelines, replaced, at, expected)
+            .await
     }
     async fn stage_refresh(&self) -> Result<Option<StageRefresh>, StoreError> {
         self.check()?;

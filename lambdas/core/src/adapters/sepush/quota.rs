@@ -131,7 +131,20 @@ impl<S> ShareOfAllowance<S> {
 #[async_trait]
 impl<S: AreaSearch + Allowance> AreaSearch for ShareOfAllowance<S> {
     async fn search(&self, text: &str, limit: usize) -> Result<Vec<Area>, UpstreamError> {
-        let quota = self.inner.allowance().await?;
+        let quota = match self.inner.allowance().await {
+            Ok(quota) => quota,
+            // Refused or spent: the search would be too.
+            Err(
+                error @ (UpstreamError::Unauthorized { .. } | UpstreamError::QuotaExceeded { .. }),
+            ) => return Err(error),
+            // The quota could not be read (the free test call failed, or an answer carried no
+            // headers): the search goes ahead, one call, and its own answer's headers are read.
+            // Refusing a person's search because the bookkeeping failed would be the worse error.
+            Err(error) => {
+                tracing::warn!(%error, "quota unknown: searching without the share check");
+                return self.inner.search(text, limit).await;
+            }
+        };
         let cap = self.searches_may_use(quota);
         if quota.used >= cap || quota.remaining == 0 {
             tracing::warn!(

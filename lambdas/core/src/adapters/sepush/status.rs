@@ -41,6 +41,7 @@ impl AuthorityStatus {
             })
             .collect();
         Timeline::new(self.stage, changes, Foresight::Announced)
+            .since(self.updated.map(|t| t.with_timezone(&chrono::Utc)))
     }
 }
 
