@@ -463,3 +463,65 @@ async fn the_token_in_the_path_never_follows_a_redirect_to_another_host() {
             .is_empty()
     );
 }
+
+/// Long polling (`loadshed serve`): getUpdates carries offset, timeout and the kinds asked for, and
+/// returns the updates as Telegram sent them; deleteWebhook keeps pending updates.
+#[tokio::test]
+async fn get_updates_and_delete_webhook_for_long_polling() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(method_path("getUpdates")))
+        .and(body_json(json!({
+            "offset": 7,
+            "timeout": 25,
+            "allowed_updates": ["message", "callback_query"],
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true,
+            "result": [{"update_id": 7, "something_new": {}}],
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(method_path("deleteWebhook")))
+        .and(body_json(json!({"drop_pending_updates": false})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client.delete_webhook().await.expect("webhook deleted");
+    let updates = client
+        .get_updates(Some(7), 25, &["message", "callback_query"])
+        .await
+        .expect("updates");
+    assert_eq!(updates, vec![json!({"update_id": 7, "something_new": {}})]);
+}
+
+/// A webhook reply body performed as the call it names; a method the webhook never replies with
+/// is refused before any request.
+#[tokio::test]
+async fn perform_sends_a_webhook_reply_as_its_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(method_path("answerCallbackQuery")))
+        .and(body_json(json!({"callback_query_id": "q", "text": "ok"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    client
+        .perform(&json!({"method": "answerCallbackQuery", "callback_query_id": "q", "text": "ok"}))
+        .await
+        .expect("performed");
+    let refused = client
+        .perform(&json!({"method": "deleteMessage", "chat_id": 1, "message_id": 2}))
+        .await
+        .expect_err("not a reply method");
+    assert!(
+        matches!(refused, TelegramError::Unencodable { .. }),
+        "{refused:?}"
+    );
+}
