@@ -21,7 +21,7 @@ CHECK_REGION ?= af-south-1
 STACK ?= loadshed
 LAMBDA_BINS := loadshed-stage loadshed-schedule loadshed-notify loadshed-webhook loadshed-web
 
-.PHONY: help run test lint fmt build bench size fuzz tools web-tools web clean lambdas-alone
+.PHONY: help run test lint fmt build bench size fuzz tools web-tools web serve clean lambdas-alone
 .PHONY: deploy-tools check-infra lambdas sam-build deploy set-webhook
 
 help: ## List the targets
@@ -83,6 +83,9 @@ run: ## The refresh workflow offline: real definition and handlers, recorded ups
 
 web: ## The public web pages of the offline demo on http://127.0.0.1:8080/ (PORT=8080)
 	$(CARGO) run --quiet --bin loadshed -- web --offline --port $${PORT:-8080}
+
+serve: ## The whole bot on this machine, recorded Eskom answers (TELEGRAM_BOT_TOKEN=..., DATA=.serve)
+	$(CARGO) run --quiet --bin loadshed -- serve --offline --data $${DATA:-.serve}
 
 test: tools web-tools check-infra ## Install what the tests need and run them all (unit, contract, corpus, conformance)
 	@# Tests run the Lambda binaries; `cargo test` builds only their unit-test harnesses.

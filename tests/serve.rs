@@ -233,7 +233,8 @@ fn text_of(body: &Value) -> String {
     body["text"].as_str().unwrap_or_default().to_owned()
 }
 
-/// `/start`, `/subscribe` answered with buttons and a tap on the first, `/status` naming the area;
+/// `/start`, `/subscribe` answered with buttons and a tap on the first, `/status` naming the area,
+/// `/refresh` answered by the workflow;
 /// SIGKILL and a restart on the same folder: polling resumes after the last handled update, no old
 /// update is answered again, `/status` still names the area; SIGTERM: exit 0 within 10 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,8 +269,18 @@ async fn serve_answers_survives_sigkill_and_stops_on_sigterm() {
     assert!(text_of(&edit).contains("Bertiburg"), "{edit:#}");
 
     api.send_text("/status");
-    let (_, status) = api.wait_for(at + 1, "sendMessage", "/status").await;
+    let (at, status) = api.wait_for(at + 1, "sendMessage", "/status").await;
     assert!(text_of(&status).contains("Bertiburg"), "{status:#}");
+
+    // `/refresh` runs the refresh definition in the engine: its Notify tells the chat its areas.
+    api.send_text("/refresh");
+    let (at, asked_refresh) = api.wait_for(at + 1, "sendMessage", "/refresh").await;
+    let (_, refreshed) = api
+        .wait_for(at + 1, "sendMessage", "the refresh workflow's report")
+        .await;
+    assert_eq!(refreshed["chat_id"], CHAT);
+    assert_ne!(text_of(&refreshed), text_of(&asked_refresh));
+    assert!(text_of(&refreshed).contains("Bertiburg"), "{refreshed:#}");
 
     // SIGKILL: nothing to clean up, nothing flushed.
     signal(&first, "KILL");
