@@ -702,6 +702,48 @@ async fn searches_stop_while_the_scheduled_work_keeps_its_share_of_the_quota() {
     }
 }
 
+/// A stand-in (or a bad moment) where the free quota read fails: the person's search still goes
+/// out, once, and its own answer's headers are read; a refused token is still refused.
+#[tokio::test]
+async fn a_search_goes_ahead_when_the_quota_cannot_be_read() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}schedule")))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{BASE}areas_search")))
+        .respond_with(with_quota(
+            &fixture("areas_search_reconstructed_table_view.json"),
+            7,
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let esp = Arc::new(client(&server));
+    let search = ShareOfAllowance::new(esp.clone(), 1.0 / 3.0);
+    let areas = search.search("table view", 5).await.expect("areas");
+    assert_eq!(areas.len(), 3);
+    assert_eq!(esp.last_quota().map(|q| q.used), Some(7));
+    all_v31_with_the_token(&server).await;
+
+    let refused = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&refused)
+        .await;
+    let search = ShareOfAllowance::new(Arc::new(client(&refused)), 1.0 / 3.0);
+    let error = search.search("table view", 5).await.expect_err("refused");
+    assert_eq!(error.error_name(), ErrorName::UpstreamUnauthorized);
+    let paths: Vec<String> = received(&refused)
+        .await
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert!(!paths.iter().any(|p| p.ends_with("areas_search")), "{paths:?}");
+}
+
 #[test]
 fn configuration_needs_a_token_and_never_prints_it() {
     let config = SePushConfig::default();

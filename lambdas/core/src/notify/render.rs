@@ -154,7 +154,7 @@ pub fn timeline_sentence(timeline: &Timeline, now: DateTime<Utc>) -> String {
     };
     if timeline.current.is_loadshedding() {
         match windows.first().and_then(|w| w.end) {
-            Some(end) => current.push_str(&format!(" until {}", when(end, now))),
+            Some(end) => current.push_str(&format!(" until {}", when(end))),
             None if timeline.foresight == Foresight::Announced => {
                 current.push_str(", until further notice")
             }
@@ -171,13 +171,13 @@ pub fn timeline_sentence(timeline: &Timeline, now: DateTime<Utc>) -> String {
             Some(end) => format!(
                 "{} from {} to {}",
                 window.stage,
-                when(start, now),
+                when(start),
                 until_text(start, end)
             ),
             None => format!(
                 "{} from {} until further notice",
                 window.stage,
-                when(start, now)
+                when(start)
             ),
         };
         sentences.push(sentence);
@@ -217,7 +217,7 @@ fn headers_for_cape_town(
 }
 
 /// "Mon 06:00": a day name and the time, in South African time.
-fn when(at: DateTime<Utc>, _now: DateTime<Utc>) -> String {
+fn when(at: DateTime<Utc>) -> String {
     at.with_timezone(&ZONE).format("%a %H:%M").to_string()
 }
 
