@@ -741,7 +741,10 @@ async fn a_search_goes_ahead_when_the_quota_cannot_be_read() {
         .iter()
         .map(|r| r.url.path().to_owned())
         .collect();
-    assert!(!paths.iter().any(|p| p.ends_with("areas_search")), "{paths:?}");
+    assert!(
+        !paths.iter().any(|p| p.ends_with("areas_search")),
+        "{paths:?}"
+    );
 }
 
 #[test]

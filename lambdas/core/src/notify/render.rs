@@ -174,11 +174,7 @@ pub fn timeline_sentence(timeline: &Timeline, now: DateTime<Utc>) -> String {
                 when(start),
                 until_text(start, end)
             ),
-            None => format!(
-                "{} from {} until further notice",
-                window.stage,
-                when(start)
-            ),
+            None => format!("{} from {} until further notice", window.stage, when(start)),
         };
         sentences.push(sentence);
     }
