@@ -32,7 +32,9 @@ impl Authority {
     /// consulted: EskomSePush's v3 ids (`za_wc_...`) no longer name the supplier.
     pub fn of_supplier(description: &str) -> Authority {
         let text = description.to_ascii_lowercase();
-        let city = text.contains("city of cape town") || text.contains("capetown");
+        // "City of Cape Town", "Cape Town" (a stand-in or an older answer may drop "City of"),
+        // or a schedule id such as `capetown-5-...` folded into the text.
+        let city = text.contains("cape town") || text.contains("capetown");
         let eskom_direct = text.contains("eskom direct") || text.contains("eskde");
         if city && !eskom_direct {
             Authority::CapeTown
@@ -381,6 +383,8 @@ mod tests {
             Authority::of_supplier("Drakenstein, Western Cape"),
             Authority::National
         );
+        assert_eq!(Authority::of_supplier("Cape Town, Western Cape"), Authority::CapeTown);
+        assert_eq!(Authority::of_supplier("Cape Winelands, Western Cape"), Authority::National);
     }
 
     #[test]
