@@ -483,7 +483,7 @@ async fn rate_limits_and_a_crash_mid_broadcast_still_deliver_each_message_exactl
     });
     // One chat at a time: a crash then drops no other send in flight, so exactly once holds to the
     // letter. (With sends overlapping, a crash can also drop sends Telegram already accepted but
-    // whose confirmations had not been written: the window README.md "Delivery" describes.)
+    // whose confirmations had not been written: the window docs/design.md "Delivery" describes.)
     let mut config = w.notify_config();
     config.broadcast.concurrency = 1;
     let tasks = local::in_process_tasks(

@@ -18,7 +18,7 @@
 //!
 //! One pacer serves the whole process (see `NotifyTask`), so concurrent broadcasts in one process
 //! share the budget; across processes the notify function's reserved concurrency of 1 makes the
-//! process the whole bot (see README, "Delivery").
+//! process the whole bot (docs/design.md, "Delivery").
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;

@@ -27,7 +27,7 @@ use crate::tasks::TaskError;
 ///
 /// Written here rather than taken from lambda_runtime (its `tracing` feature is off): that
 /// subscriber filters with tracing-subscriber's `EnvFilter`, whose regex engine was a sizeable part
-/// of every function (README.md "Size and cold start"), while Lambda only ever gives a level.
+/// of every function (docs/size-and-cold-start.md measures the zips), while Lambda only ever gives a level.
 pub fn init_tracing() {
     let configured = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
