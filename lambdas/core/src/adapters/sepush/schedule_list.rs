@@ -199,9 +199,10 @@ mod tests {
                 Authority::National,
             ),
             (
+                // "Cape Town" already reads as the City's (`Authority::of_supplier`).
                 &["", "Cape Town", "Western Cape"],
                 &city,
-                "City of Cape Town, Cape Town, Western Cape",
+                "Cape Town, Western Cape",
                 Authority::CapeTown,
             ),
             (
