@@ -383,8 +383,14 @@ mod tests {
             Authority::of_supplier("Drakenstein, Western Cape"),
             Authority::National
         );
-        assert_eq!(Authority::of_supplier("Cape Town, Western Cape"), Authority::CapeTown);
-        assert_eq!(Authority::of_supplier("Cape Winelands, Western Cape"), Authority::National);
+        assert_eq!(
+            Authority::of_supplier("Cape Town, Western Cape"),
+            Authority::CapeTown
+        );
+        assert_eq!(
+            Authority::of_supplier("Cape Winelands, Western Cape"),
+            Authority::National
+        );
     }
 
     #[test]
