@@ -11,7 +11,7 @@ use asl::{Executor, JitterDraw};
 use aws_lambda_events::dynamodb::EventRecord;
 use loadshed_core::adapters::memory_store::MemoryStore;
 use loadshed_core::clock::Clock;
-use loadshed_core::ports::{AreaSearch, Messenger, ScheduleSource, StageSource};
+use loadshed_core::ports::{AreaSearch, Messenger, ScheduleSource, StageSource, Store};
 use loadshed_core::tasks::{NotifyConfig, NotifyTask, ScheduleTask, StageTask};
 use loadshed_core::webhook::{CallbackAnswers, Webhook, WebhookPorts, WebhookSettings};
 use tokio::sync::mpsc::UnboundedSender;
@@ -62,47 +62,16 @@ impl LocalSystem {
         observers: Vec<UnboundedSender<EventRecord>>,
     ) -> Result<LocalSystem, LocalError> {
         let functions = template::functions(template::TEMPLATE)?;
-        let known = [STAGE_FUNCTION, SCHEDULE_FUNCTION, NOTIFY_FUNCTION];
-        for function in &functions {
-            let has_events = !function.streams.is_empty() || !function.schedules.is_empty();
-            if has_events && !known.contains(&function.name.as_str()) {
-                return Err(LocalError::Definition(format!(
-                    "{} ({}) has event sources but the local run has no handler for it",
-                    function.id, function.name
-                )));
-            }
-        }
+        check_handlers(&functions)?;
         let shared_clock: Arc<dyn Clock> = Arc::new(clock);
         let (store, feed) = store.with_change_feed(shared_clock.clone());
         let store = Arc::new(store);
-        let tasks = InProcessTasks {
-            stage: Arc::new(StageTask::new(
-                ports.stage.clone(),
-                store.clone(),
-                shared_clock.clone(),
-            )),
-            schedule: Arc::new(ScheduleTask::new(
-                ports.schedules.clone(),
-                store.clone(),
-                shared_clock.clone(),
-            )),
-            notify: Arc::new(NotifyTask::new(
-                store.clone(),
-                ports.messenger.clone(),
-                shared_clock.clone(),
-                ports.notify.clone(),
-            )),
-        };
+        let tasks = in_process_tasks(&ports, &store, &shared_clock);
         let lambdas = Arc::new(Lambdas::new(tasks, &functions));
         let dead_letters = Arc::new(DeadLetters::default());
         let backlog = Arc::new(Backlog::default());
 
-        let executor = Executor::new(
-            refresh_machine(REFRESH_DEFINITION)?,
-            EngineInvoker(lambdas.clone()),
-        )
-        .with_clock(clock);
-        let starter = Arc::new(LocalStarter::new(executor).with_jitter(JitterDraw::Fraction(0.5)));
+        let starter = refresh_starter(&lambdas, clock)?;
         let webhook = Webhook::new(
             WebhookSettings::new(ports.bot_username.clone()),
             WebhookPorts {
@@ -196,4 +165,61 @@ impl Drop for LocalSystem {
             handle.abort();
         }
     }
+}
+
+/// Every function with event sources must be one the in-process system can invoke.
+pub(crate) fn check_handlers(functions: &[FunctionSpec]) -> Result<(), LocalError> {
+    let known = [STAGE_FUNCTION, SCHEDULE_FUNCTION, NOTIFY_FUNCTION];
+    for function in functions {
+        let has_events = !function.streams.is_empty() || !function.schedules.is_empty();
+        if has_events && !known.contains(&function.name.as_str()) {
+            return Err(LocalError::Definition(format!(
+                "{} ({}) has event sources but the in-process system has no handler for it",
+                function.id, function.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The three task handlers on `store`. One notify task for the process: one Telegram pacer, as
+/// the notify function's reserved concurrency of 1 makes one on AWS.
+pub(crate) fn in_process_tasks<S: Store + 'static>(
+    ports: &SystemPorts,
+    store: &Arc<S>,
+    clock: &Arc<dyn Clock>,
+) -> InProcessTasks {
+    InProcessTasks {
+        stage: Arc::new(StageTask::new(
+            ports.stage.clone(),
+            store.clone(),
+            clock.clone(),
+        )),
+        schedule: Arc::new(ScheduleTask::new(
+            ports.schedules.clone(),
+            store.clone(),
+            clock.clone(),
+        )),
+        notify: Arc::new(NotifyTask::new(
+            store.clone(),
+            ports.messenger.clone(),
+            clock.clone(),
+            ports.notify.clone(),
+        )),
+    }
+}
+
+/// The refresh workflow's engine over `lambdas`, and the starter `/refresh` and on-call use.
+pub(crate) fn refresh_starter(
+    lambdas: &Arc<Lambdas>,
+    clock: TokioClock,
+) -> Result<Arc<LocalStarter>, LocalError> {
+    let executor = Executor::new(
+        refresh_machine(REFRESH_DEFINITION)?,
+        EngineInvoker(lambdas.clone()),
+    )
+    .with_clock(clock);
+    Ok(Arc::new(
+        LocalStarter::new(executor).with_jitter(JitterDraw::Fraction(0.5)),
+    ))
 }

@@ -5,9 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use asl::{Executor, JitterDraw};
 use loadshed_core::clock::Clock;
-use loadshed_core::tasks::{NotifyTask, ScheduleTask, StageTask};
 use loadshed_core::webhook::{Webhook, WebhookPorts, WebhookSettings};
 use loadshed_sqlite::{ChangeFeed, SqliteStore};
 use tokio::sync::mpsc::unbounded_channel;
@@ -15,16 +13,15 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::checkpoint::Checkpointer;
+use crate::local::LocalError;
 use crate::local::clock::TokioClock;
 use crate::local::cron::Cron;
-use crate::local::lambda::{EngineInvoker, Lambdas};
+use crate::local::lambda::Lambdas;
 use crate::local::schedules::ScheduleRunner;
 use crate::local::starter::LocalStarter;
 use crate::local::streams::{self, Backlog, DeadLetters, StreamPump};
-use crate::local::system::SystemPorts;
-use crate::local::tasks::{InProcessTasks, NOTIFY_FUNCTION, SCHEDULE_FUNCTION, STAGE_FUNCTION};
-use crate::local::template::{self, FunctionSpec};
-use crate::local::{LocalError, REFRESH_DEFINITION, refresh_machine};
+use crate::local::system::{SystemPorts, check_handlers, in_process_tasks, refresh_starter};
+use crate::local::template;
 
 /// Schedules run for as long as the process does; tokio needs an end.
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -62,35 +59,11 @@ impl ServeSystem {
         let functions = template::functions(template::TEMPLATE)?;
         check_handlers(&functions)?;
         let shared_clock: Arc<dyn Clock> = Arc::new(clock);
-        let tasks = InProcessTasks {
-            stage: Arc::new(StageTask::new(
-                ports.stage.clone(),
-                store.clone(),
-                shared_clock.clone(),
-            )),
-            schedule: Arc::new(ScheduleTask::new(
-                ports.schedules.clone(),
-                store.clone(),
-                shared_clock.clone(),
-            )),
-            // One instance for the process: one Telegram pacer, as the notify function's reserved
-            // concurrency of 1 makes one on AWS.
-            notify: Arc::new(NotifyTask::new(
-                store.clone(),
-                ports.messenger.clone(),
-                shared_clock.clone(),
-                ports.notify.clone(),
-            )),
-        };
+        let tasks = in_process_tasks(&ports, &store, &shared_clock);
         let lambdas = Arc::new(Lambdas::new(tasks, &functions));
         let dead_letters = Arc::new(DeadLetters::default());
         let backlog = Arc::new(Backlog::default());
-        let executor = Executor::new(
-            refresh_machine(REFRESH_DEFINITION)?,
-            EngineInvoker(lambdas.clone()),
-        )
-        .with_clock(clock);
-        let starter = Arc::new(LocalStarter::new(executor).with_jitter(JitterDraw::Fraction(0.5)));
+        let starter = refresh_starter(&lambdas, clock)?;
         let webhook = Webhook::new(
             options.webhook,
             WebhookPorts {
@@ -185,19 +158,4 @@ impl ServeSystem {
         }
         idle
     }
-}
-
-/// Every function with event sources must be one the local run can invoke.
-fn check_handlers(functions: &[FunctionSpec]) -> Result<(), LocalError> {
-    let known = [STAGE_FUNCTION, SCHEDULE_FUNCTION, NOTIFY_FUNCTION];
-    for function in functions {
-        let has_events = !function.streams.is_empty() || !function.schedules.is_empty();
-        if has_events && !known.contains(&function.name.as_str()) {
-            return Err(LocalError::Definition(format!(
-                "{} ({}) has event sources but serve has no handler for it",
-                function.id, function.name
-            )));
-        }
-    }
-    Ok(())
 }
