@@ -1,13 +1,15 @@
-//! Building the DynamoDB client: on the process's AWS configuration (the environment Lambda sets,
-//! or aws-config's chain in the CLI), with an optional endpoint for moto or DynamoDB Local, and
-//! bounded timeouts so a dead endpoint becomes `StoreUnavailable` in seconds rather than a Lambda
-//! timeout. Connections open within the shared connector's connect timeout
-//! (`crate::adapters::shared_connector::CONNECT_TIMEOUT`).
+//! Building the DynamoDB client: on the process's AWS configuration, with an optional endpoint for
+//! moto or DynamoDB Local, and bounded timeouts so a dead endpoint becomes `StoreUnavailable` in
+//! seconds rather than a Lambda timeout. The SDK retries what may pass (throttling, 5xx,
+//! timeouts, dropped connections) with its standard strategy: exponential backoff with full
+//! jitter and the retry quota that stops a throttled function from multiplying its own load.
 
 use std::time::Duration;
 
-use crate::adapters::aws_json::{AwsJsonClient, CallPolicy, service};
-use crate::adapters::sdk_config;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+
+use crate::adapters::aws::SdkConfig;
 
 /// How to reach DynamoDB.
 #[derive(Debug, Clone)]
@@ -41,26 +43,25 @@ impl ClientSettings {
             ..ClientSettings::default()
         }
     }
-
-    fn policy(&self) -> CallPolicy {
-        CallPolicy {
-            max_attempts: self.max_attempts,
-            attempt_timeout: self.attempt_timeout,
-            operation_timeout: self.operation_timeout,
-            // DynamoDB's own SDKs start their backoff at 25 ms rather than the standard 1 s: its
-            // throttling passes in milliseconds, and the functions' deadline is near.
-            initial_backoff: Duration::from_millis(25),
-        }
-    }
 }
 
-/// A client on the process's shared AWS configuration ([`sdk_config::shared`]) with these
-/// settings. Makes no network call: credentials are read on the first request.
-pub async fn client(settings: &ClientSettings) -> AwsJsonClient {
-    AwsJsonClient::new(
-        &service::DYNAMODB,
-        sdk_config::shared().await,
-        settings.endpoint_url.as_deref(),
-        settings.policy(),
-    )
+/// A client on `config` with these settings. Makes no network call.
+pub fn client(config: &SdkConfig, settings: &ClientSettings) -> aws_sdk_dynamodb::Client {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(crate::adapters::aws::CONNECT_TIMEOUT)
+        .operation_attempt_timeout(settings.attempt_timeout)
+        .operation_timeout(settings.operation_timeout)
+        .build();
+    // DynamoDB's own SDKs start their backoff at 25 ms rather than the standard 1 s: its
+    // throttling passes in milliseconds, and the functions' deadline is near.
+    let retries = RetryConfig::standard()
+        .with_max_attempts(settings.max_attempts)
+        .with_initial_backoff(Duration::from_millis(25));
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(config)
+        .timeout_config(timeouts)
+        .retry_config(retries);
+    if let Some(endpoint) = &settings.endpoint_url {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_dynamodb::Client::from_conf(builder.build())
 }
