@@ -440,7 +440,7 @@ mod dynamo_specific {
         let settings = ClientSettings {
             attempt_timeout: Duration::from_secs(1),
             operation_timeout: Duration::from_secs(3),
-            max_attempts: 2,
+            max_attempts: Some(2),
             ..ClientSettings::with_endpoint(format!("http://127.0.0.1:{port}"))
         };
         // Credentials come from the environment (scripts/with-moto sets dummy ones), as in Lambda.

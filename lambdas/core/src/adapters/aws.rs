@@ -21,9 +21,10 @@ pub type HttpResponse = aws_sdk_dynamodb::config::http::HttpResponse;
 /// How long opening a connection may take for any AWS call.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Bounded timeouts and the SDK's standard retries (3 attempts, exponential backoff with full
-/// jitter, the retry quota), unless a client sets its own: a dead endpoint costs seconds, never
-/// the Lambda deadline. `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE` still override the retries.
+/// Bounded timeouts, unless a client sets its own: a dead endpoint costs seconds, never the Lambda
+/// deadline. Retries are left to the configuration: the SDK's standard mode (3 attempts,
+/// exponential backoff with full jitter, the retry quota) unless `AWS_MAX_ATTEMPTS`,
+/// `AWS_RETRY_MODE` or a profile say otherwise.
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
@@ -32,11 +33,20 @@ fn timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// The retries of `config` (the SDK's standard ones unless the environment or a profile chose),
+/// with the first pause at most `initial_backoff`: for clients whose callers are waiting.
+pub fn retries_from(config: &SdkConfig, initial_backoff: Duration) -> RetryConfig {
+    config
+        .retry_config()
+        .cloned()
+        .unwrap_or_else(RetryConfig::standard)
+        .with_initial_backoff(initial_backoff)
+}
+
 /// The process's AWS configuration. Call it once, in `main`, and hand the result to every client.
 pub async fn load_config() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(timeouts())
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
         .load()
         .await
 }
@@ -141,6 +151,8 @@ mod tests {
         let timeouts = config.timeout_config().expect("timeouts are set");
         assert_eq!(timeouts.connect_timeout(), Some(CONNECT_TIMEOUT));
         assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(8)));
-        assert!(config.retry_config().is_some());
+        let retries = retries_from(&config, Duration::from_millis(25));
+        assert_eq!(retries.initial_backoff(), Duration::from_millis(25));
+        assert!(retries.max_attempts() >= 1);
     }
 }

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 
@@ -22,9 +21,7 @@ pub fn client(config: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_sfn::Cl
         .build();
     // The webhook answers Telegram after this: pauses of up to 0.2 s and 0.4 s, not the
     // standard 1 s and 2 s.
-    let retries = RetryConfig::standard()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(200));
+    let retries = super::aws::retries_from(config, Duration::from_millis(200));
     let mut builder = aws_sdk_sfn::config::Builder::from(config)
         .timeout_config(timeouts)
         .retry_config(retries);

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
 use crate::adapters::aws::SdkConfig;
@@ -21,8 +20,9 @@ pub struct ClientSettings {
     pub attempt_timeout: Duration,
     /// For the whole call, retries included.
     pub operation_timeout: Duration,
-    /// Attempts per call, the first included, with backoff between them.
-    pub max_attempts: u32,
+    /// Attempts per call, the first included, with backoff between them; `None` leaves it to the
+    /// configuration (3, unless `AWS_MAX_ATTEMPTS` or a profile say otherwise).
+    pub max_attempts: Option<u32>,
 }
 
 impl Default for ClientSettings {
@@ -31,7 +31,7 @@ impl Default for ClientSettings {
             endpoint_url: None,
             attempt_timeout: Duration::from_secs(5),
             operation_timeout: Duration::from_secs(15),
-            max_attempts: 3,
+            max_attempts: None,
         }
     }
 }
@@ -54,9 +54,10 @@ pub fn client(config: &SdkConfig, settings: &ClientSettings) -> aws_sdk_dynamodb
         .build();
     // DynamoDB's own SDKs start their backoff at 25 ms rather than the standard 1 s: its
     // throttling passes in milliseconds, and the functions' deadline is near.
-    let retries = RetryConfig::standard()
-        .with_max_attempts(settings.max_attempts)
-        .with_initial_backoff(Duration::from_millis(25));
+    let mut retries = crate::adapters::aws::retries_from(config, Duration::from_millis(25));
+    if let Some(attempts) = settings.max_attempts {
+        retries = retries.with_max_attempts(attempts);
+    }
     let mut builder = aws_sdk_dynamodb::config::Builder::from(config)
         .timeout_config(timeouts)
         .retry_config(retries);
