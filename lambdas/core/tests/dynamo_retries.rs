@@ -2,6 +2,8 @@
 //! that fails the first attempt: moto does not honour `ClientRequestToken`, so what is checked is
 //! what DynamoDB's idempotency rests on, the same token on every attempt of one commit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use chrono::{TimeZone, Utc};

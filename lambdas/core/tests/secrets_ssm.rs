@@ -1,6 +1,8 @@
 //! Secrets given as SSM SecureString parameter names, read from moto's SSM (`scripts/with-moto`
 //! sets `LOADSHED_TEST_AWS_ENDPOINT`), and the clients that read them on first use.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use aws_config::BehaviorVersion;
 use aws_sdk_ssm::types::ParameterType;
 use loadshed_core::domain::{Area, ChatId};

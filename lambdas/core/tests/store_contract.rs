@@ -3,6 +3,8 @@
 //! The DynamoDB half needs `LOADSHED_TEST_AWS_ENDPOINT`; without it those tests fail and say how to
 //! run them: `scripts/with-moto cargo test -p loadshed-core --test store_contract`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod store_support;
 
 /// One test per case and adapter: `memory::<case>` and `dynamo::<case>`.

@@ -1,6 +1,8 @@
 //! `StartExecution` against a real Step Functions API (moto's server, started by
 //! `scripts/with-moto`), alone and behind the webhook.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod webhook_support;
 
 use std::sync::Arc;
