@@ -88,9 +88,10 @@ pub struct AwsFailure {
 }
 
 impl AwsFailure {
-    /// From the SDK's error: a service error by its code (and 5xx status); timeouts and failures
-    /// to connect or send are transient; a request the SDK could not build, or one refused as a
-    /// user error (a bad endpoint URL, say), is not.
+    /// From the SDK's error: a service error by its code (and 5xx status); timeouts, failures to
+    /// connect or send (missing credentials among them: the SDK reports them as a failed dispatch)
+    /// and unreadable answers are transient; a request the SDK could not build, or one refused as
+    /// a user error (a bad endpoint URL, say), is not.
     pub fn from_sdk<E>(error: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -105,8 +106,9 @@ impl AwsFailure {
             }
             SdkError::TimeoutError(_) => true,
             SdkError::DispatchFailure(failure) => !failure.is_user(),
-            // An answer the SDK could not read: from a proxy or load balancer, not AWS.
-            SdkError::ResponseError(response) => response.raw().status().is_server_error(),
+            // An answer the SDK could not read (a proxy's or load balancer's page, a body cut
+            // short): AWS's own answers always parse, so the next attempt may well get one.
+            SdkError::ResponseError(_) => true,
             SdkError::ConstructionFailure(_) => false,
             _ => false,
         };
