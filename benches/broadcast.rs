@@ -11,6 +11,8 @@
 //! Real time, not a test: a 10,000-chat case takes about six minutes at Telegram's 30 messages/s.
 //! `BROADCAST_CHATS=1000` (a comma-separated list) and `BROADCAST_LATENCIES_MS=100` narrow it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -18,6 +18,8 @@
 //! spawns processes and receives a request per run, and its share of a measurement is the time
 //! from the function's write to the mock server's handler, well under a millisecond.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Mutex;

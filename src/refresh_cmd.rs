@@ -93,7 +93,7 @@ async fn refresh(args: RefreshArgs) -> Result<ExecutionStatus, SetupError> {
     };
     let upstream = match &offline {
         Some(server) => Upstream::new(EskomConfig::with_base_url(server.base_url()), None)?,
-        None => Upstream::from_env()?,
+        None => Upstream::from_env(runtime::SecretReader::lazy())?,
     };
     let store = Arc::new(match &args.state {
         Some(path) => MemoryStore::load(path).await?,
@@ -102,7 +102,7 @@ async fn refresh(args: RefreshArgs) -> Result<ExecutionStatus, SetupError> {
     let messenger: Arc<dyn Messenger> = match runtime::env::optional(TELEGRAM_BOT_TOKEN) {
         Some(_) => {
             println!("Telegram: TELEGRAM_BOT_TOKEN is set, messages are really sent.");
-            Arc::new(runtime::telegram_from_env()?)
+            Arc::new(runtime::telegram_from_env(runtime::SecretReader::lazy())?)
         }
         None => Arc::new(PrintingMessenger::default()),
     };

@@ -114,7 +114,7 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     };
     let upstream = match &offline {
         Some(server) => Upstream::new(EskomConfig::with_base_url(server.base_url()), None)?,
-        None => Upstream::from_env()?,
+        None => Upstream::from_env(runtime::SecretReader::lazy())?,
     };
 
     let token = env::required(TELEGRAM_BOT_TOKEN, "the bot token from @BotFather")?;
@@ -128,7 +128,7 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         &base_url,
         poll.poll_timeout + Duration::from_secs(10),
     )?;
-    let messenger = Arc::new(runtime::telegram_from_env()?);
+    let messenger = Arc::new(runtime::telegram_from_env(runtime::SecretReader::lazy())?);
     let bot_username = match env::optional("BOT_USERNAME") {
         Some(name) => name,
         None => telegram

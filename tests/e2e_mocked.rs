@@ -1,6 +1,8 @@
 //! The refresh definition with mocked task results (`statemachine/mocks/refresh.mock.json`, Step
 //! Functions Local's MockConfigFile format) through `loadshed asl run`, as a user would run it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::process::Command;
 
 use serde_json::Value;

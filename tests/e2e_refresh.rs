@@ -1,6 +1,8 @@
 //! The refresh workflow end to end: the real definition through the `asl` engine, the real task
 //! handlers and adapters, the in-memory store, recorded Eskom answers and a wiremock Telegram.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;

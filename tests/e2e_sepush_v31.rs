@@ -3,6 +3,8 @@
 //! load-reduction area. What chat 42 reads and what the calendar feed holds follow each area's
 //! forecast; every request goes to the v3.1 base with the `token` header.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;

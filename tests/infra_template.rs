@@ -9,6 +9,8 @@
 //!   exactly the functions they name;
 //! - the table has the key schema, stream and TTL attribute the store is written for.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod infra_support;
 mod support;
 

@@ -1,6 +1,8 @@
 //! The Lambda binaries against a local Lambda Runtime API: what reaches the Runtime API when an
 //! invocation fails is our catalogue name, never a Rust type name.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod support;
 
 use loadshed_core::errors::ErrorName;

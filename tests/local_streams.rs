@@ -2,6 +2,8 @@
 //! as the local system reads them, and the stream pumps' retry and dead-letter behaviour, all on
 //! tokio's paused clock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -2,6 +2,8 @@
 //! the engine, on virtual time: each Notify stops before its deadline, the definition loops back,
 //! and every chat hears of the change exactly once, paced to Telegram's limits.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

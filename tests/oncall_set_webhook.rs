@@ -1,6 +1,8 @@
 //! `loadshed set-webhook` against a wiremock Telegram: with the secrets and URL given, and with
 //! everything read from the deployed stack (moto's CloudFormation) and its SSM parameters.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod oncall_support;
 
 use aws_sdk_ssm::types::ParameterType;

@@ -6,6 +6,8 @@
 //! RedriveExecution, so the redrive that goes through is checked against a wiremock stand-in
 //! speaking the Step Functions protocol.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod oncall_support;
 
 use std::net::TcpListener;

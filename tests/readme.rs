@@ -2,6 +2,8 @@
 //! the two commands and links every page of docs/; the error table of docs/errors.md lists exactly the
 //! catalogue, with the right kind; and no relative link in the README or docs/ points at nothing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::path::{Path, PathBuf};
 
 use loadshed_core::errors::ErrorName;

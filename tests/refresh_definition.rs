@@ -2,6 +2,8 @@
 //! one the tasks really emit (or an AWS name), every transient name is retried, and no permanent
 //! name is.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::BTreeSet;
 
 use loadshed::local::REFRESH_DEFINITION;

@@ -2,6 +2,8 @@
 //! answers `getUpdates` (offset, timeout) from a list of updates the test adds to, and records
 //! every call. Offline Eskom answers, a store in a temporary folder.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::process::Stdio;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -4,6 +4,8 @@
 //! Telegram slowing to a crawl; every chat must be told each thing once. Virtual time: hours of
 //! script take a moment.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::time::Duration;
 
 use loadshed::simulate::{self, SimConfig, Summary};

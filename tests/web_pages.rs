@@ -10,6 +10,8 @@
 //! `make test` installs Chromium (apt), the npm packages and the .venv these need; without them the
 //! tests fail and say which is missing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;

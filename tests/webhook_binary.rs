@@ -2,6 +2,8 @@
 //! starts with no network, checks the secret, answers in the response, and reads secrets given as
 //! SSM parameter names (from moto's SSM when `scripts/with-moto` runs the tests).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod support;
 
 use serde_json::{Value, json};

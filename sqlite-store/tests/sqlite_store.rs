@@ -2,6 +2,8 @@
 //! and a change feed that is durable and numbers records across runs. Its feed must carry exactly
 //! what the in-memory store's does, record for record.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -3,6 +3,8 @@
 //! own files, not copies; [`the_case_list_is_the_core_suites`] fails when a case is added there and
 //! not here.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 #[allow(dead_code)]
 #[path = "../../lambdas/core/tests/store_support/mod.rs"]
 mod store_support;

@@ -1,11 +1,10 @@
 //! The AWS clients the on-call commands use, built from the standard configuration.
 
-use aws_config::BehaviorVersion;
-
 use super::OncallError;
 
+/// The standard chain (environment, profiles, SSO, ...), as the functions load it.
 pub async fn config() -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    loadshed_core::adapters::aws::load_config().await
 }
 
 pub async fn step_functions() -> aws_sdk_sfn::Client {

@@ -74,7 +74,7 @@ pub async fn run(args: SetWebhookArgs) -> Result<(), OncallError> {
         WEBHOOK_SECRET_PARAMETER,
     )?;
 
-    let secrets = SecretReader::new();
+    let secrets = SecretReader::lazy();
     let token = BotToken::new(secrets.read(&token_source).await?)
         .map_err(|e| OncallError::Telegram(format!("the bot token cannot be used: {e}")))?;
     let secret_token = secrets.read(&secret_source).await?;

@@ -1,6 +1,8 @@
 //! `loadshed start`: starts an execution of the deployed refresh workflow and prints its ARN and
 //! console link.
 
+use loadshed_core::adapters::step_functions;
+use loadshed_core::ports::StartOutcome;
 use loadshed_core::tasks::WorkflowState;
 use serde_json::Value;
 
@@ -35,16 +37,27 @@ pub async fn run(args: StartArgs) -> Result<(), OncallError> {
             .output(STATE_MACHINE_ARN)?
             .to_owned(),
     };
-    let started = aws::step_functions()
-        .await
-        .start_execution()
-        .state_machine_arn(&state_machine_arn)
-        .input(input)
-        .set_name(args.name)
-        .send()
-        .await
-        .map_err(|e| aws::error("StartExecution", e))?;
-    let arn = started.execution_arn();
+    // The one StartExecution, the webhook's own (`/refresh`).
+    let client = aws::step_functions().await;
+    let started =
+        step_functions::start_execution(&client, &state_machine_arn, args.name.as_deref(), &input)
+            .await
+            .map_err(|e| OncallError::Aws {
+                operation: "StartExecution",
+                detail: e.to_string(),
+            })?;
+    let arn = match &started {
+        StartOutcome::Started { execution_arn } => execution_arn.as_str(),
+        StartOutcome::AlreadyExists => {
+            return Err(OncallError::Aws {
+                operation: "StartExecution",
+                detail: format!(
+                    "an execution named {} already exists",
+                    args.name.as_deref().unwrap_or_default()
+                ),
+            });
+        }
+    };
     // The ARN alone on the first line, so scripts can take it: `arn=$(loadshed start | head -1)`.
     println!("{arn}");
     if let Some(link) = console_link(arn) {

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use loadshed_core::adapters::telegram::{TelegramClient, TelegramError};
+use loadshed_core::backoff;
 use loadshed_core::clock::Clock;
 use loadshed_core::domain::ChatId;
 use loadshed_core::errors::StoreError;
@@ -248,7 +249,7 @@ impl Poller {
                 Err(error) if attempt < REPLY_ATTEMPTS && is_transient(&error) => {
                     let pause = match &error {
                         TelegramError::RateLimited { retry_after, .. } => *retry_after,
-                        _ => Duration::from_millis(500 * u64::from(attempt)),
+                        _ => REPLY_BACKOFF.pause(attempt),
                     };
                     warn!(%error, attempt, "reply failed: trying again");
                     tokio::time::sleep(pause).await;
@@ -278,28 +279,33 @@ fn is_transient(error: &TelegramError) -> bool {
     )
 }
 
-/// Pauses that double from one second up to a limit, cut short by a stop.
+/// Pauses between replies that Telegram failed: from up to half a second, with jitter.
+const REPLY_BACKOFF: backoff::Backoff =
+    backoff::Backoff::new(Duration::from_millis(500), Duration::from_secs(5));
+
+/// Pauses that double from up to one second up to a limit (the one backoff, `loadshed_core::backoff`),
+/// cut short by a stop.
 struct Backoff {
-    next: Duration,
-    max: Duration,
+    backoff: backoff::Backoff,
+    failures: u32,
 }
 
 impl Backoff {
     fn new(max: Duration) -> Self {
         Backoff {
-            next: Duration::from_secs(1),
-            max,
+            backoff: backoff::Backoff::new(Duration::from_secs(1), max),
+            failures: 0,
         }
     }
 
     fn reset(&mut self) {
-        self.next = Duration::from_secs(1);
+        self.failures = 0;
     }
 
     /// True when the stop came during the pause.
     async fn pause(&mut self, stop: &mut watch::Receiver<bool>) -> bool {
-        let pause = self.next.min(self.max);
-        self.next = (self.next * 2).min(self.max);
+        self.failures = self.failures.saturating_add(1);
+        let pause = self.backoff.pause(self.failures);
         tokio::select! {
             _ = stop.wait_for(|stop| *stop) => true,
             () = tokio::time::sleep(pause) => false,

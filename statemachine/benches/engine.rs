@@ -1,6 +1,8 @@
 //! State transitions per second: a long chain of Pass states, and a Map over 10,000 items.
 //! Run with `cargo bench -p asl --bench engine`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::hint::black_box;
 
 use asl::{

@@ -1,6 +1,8 @@
 //! Validation time of a large definition: about 1,000 states, a third of them nested in Parallel branches and Map
 //! processors, with retries, catchers, Choice rules, payload templates and intrinsic calls throughout.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::hint::black_box;
 
 use asl::validate::{Options, validate, validate_str};

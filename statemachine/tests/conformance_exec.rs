@@ -3,6 +3,8 @@
 //! Each case's recorded `task_invocations` are the scripted task results. Cases that still differ must be listed,
 //! with a reason, in `tests/conformance_known_gaps.txt`; a listed case that now passes must be removed from it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -2,6 +2,8 @@
 //! `manifest.json` that do not need AWS services besides the engine, restated here as Rust checks.
 //! moto's expectations are written by its developers, not recorded on AWS, so these stay a smoke test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::path::Path;
 
 use asl::{

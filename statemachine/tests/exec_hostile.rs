@@ -1,6 +1,8 @@
 //! Hostile definitions: runaway loops, out-of-range numbers and deeply nested expressions end with AWS's error (or a
 //! validation verdict), never a panic, a hang or a stack overflow.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::time::{Duration, Instant};
 
 use asl::validate::{Options, validate_str};

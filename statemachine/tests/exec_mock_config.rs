@@ -1,5 +1,7 @@
 //! Mocked runs in AWS Step Functions Local's MockConfigFile format, through the public API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use asl::mock::{MockConfig, MockError};
 use asl::{ExecutionStatus, Executor, StateMachine, VirtualClock};
 use serde_json::json;

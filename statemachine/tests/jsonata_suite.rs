@@ -9,6 +9,8 @@
 //! Every case jsonata-core misses must be listed with its reason in `tests/jsonata_known_gaps.txt`; a listed case
 //! that passes fails the test too, so the list stays honest.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,8 @@
 //! as parsed text, placeholders (`<resource:N>`, `<uuid:N>`, `date`, ...) match any value. Calls that still differ are
 //! listed with a reason in `tests/test_state_known_gaps.txt`; a listed call that passes fails the test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,8 @@
 //! guide's "Testing state machines with TestState API" (`test-state-isolation.html`). Which of these rules AWS-recorded
 //! calls cover is listed in `statemachine/README.md`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use serde_json::{Value, json};
 
 async fn answer(request: Value) -> Value {

@@ -8,6 +8,8 @@
 //! agree but AWS's recorded diagnostic is not reproduced word for word. A listed gap that now agrees fails too, so the
 //! list stays true.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! The project's own workflow, `statemachine/refresh.asl.json`, must pass the validator, with the placeholders that
 //! the SAM template (`infra/template.yaml`) substitutes: this is the check CI runs before anything is deployed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::fs;
 use std::path::Path;
 

@@ -1,6 +1,8 @@
 //! One small definition per validation rule: each must report exactly the expected diagnostic, and its corrected
 //! twin (where there is one) must validate.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::BTreeSet;
 
 use asl::validate::{Code, MachineType, Options, Report, Severity, validate, validate_str};

@@ -2,6 +2,7 @@
 //! handlers that the Lambda binaries and the local CLI share.
 
 pub mod adapters;
+pub mod backoff;
 pub mod clock;
 pub mod domain;
 pub mod errors;

@@ -3,6 +3,8 @@
 //! adapter's public parsers, the recorded timelines applied to the recorded slots must give exactly
 //! the recorded events (slots and causes) within the span the events cover.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -2,6 +2,8 @@
 //! answers, a raw TCP server for answers wiremock cannot give (a body that stalls, one without a
 //! `Content-Length`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::time::Duration;
 
 use loadshed_core::adapters::http::{

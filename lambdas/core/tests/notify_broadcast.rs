@@ -1,6 +1,8 @@
 //! The broadcaster on paused tokio time with a scripted messenger and the in-memory store: pacing,
 //! flood control, removed and migrated chats, refusals, and exactly-once across a killed run.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! Message texts: escaping, length, time-zone edges and the wording of slots and days.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};

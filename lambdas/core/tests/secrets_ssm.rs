@@ -1,9 +1,10 @@
 //! Secrets given as SSM SecureString parameter names, read from moto's SSM (`scripts/with-moto`
 //! sets `LOADSHED_TEST_AWS_ENDPOINT`), and the clients that read them on first use.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use aws_config::BehaviorVersion;
 use aws_sdk_ssm::types::ParameterType;
-use loadshed_core::adapters::aws_json::{AwsJsonClient, CallPolicy, service};
 use loadshed_core::domain::{Area, ChatId};
 use loadshed_core::ports::{AreaSearch, Message, Messenger, SendError};
 use loadshed_core::runtime::secrets::{SecretError, SecretReader, SecretSource};
@@ -24,7 +25,7 @@ fn endpoint() -> String {
     })
 }
 
-async fn aws() -> aws_types::SdkConfig {
+async fn aws() -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .load()
@@ -38,13 +39,7 @@ async fn ssm() -> aws_sdk_ssm::Client {
 
 /// A reader whose SSM client is the one the functions use, on moto.
 async fn reader() -> SecretReader {
-    let client = AwsJsonClient::new(
-        &service::SSM,
-        &aws().await,
-        Some(&endpoint()),
-        CallPolicy::default(),
-    );
-    SecretReader::with_client(client)
+    SecretReader::with_client(ssm().await)
 }
 
 /// A SecureString parameter under a name no other test uses.
@@ -182,16 +177,15 @@ async fn an_unreachable_ssm_is_a_transient_error() {
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port();
-    let client = AwsJsonClient::new(
-        &service::SSM,
-        &aws().await,
-        Some(&format!("http://127.0.0.1:{port}")),
-        CallPolicy {
-            initial_backoff: std::time::Duration::from_millis(10),
-            ..CallPolicy::default()
-        },
-    );
-    let error = SecretReader::with_client(client)
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_initial_backoff(std::time::Duration::from_millis(10)),
+        )
+        .load()
+        .await;
+    let error = SecretReader::with_client(aws_sdk_ssm::Client::new(&config))
         .read(&SecretSource::Parameter("/loadshed-test/any".into()))
         .await
         .expect_err("nothing listens");

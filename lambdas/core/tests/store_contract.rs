@@ -3,6 +3,8 @@
 //! The DynamoDB half needs `LOADSHED_TEST_AWS_ENDPOINT`; without it those tests fail and say how to
 //! run them: `scripts/with-moto cargo test -p loadshed-core --test store_contract`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod store_support;
 
 /// One test per case and adapter: `memory::<case>` and `dynamo::<case>`.
@@ -440,7 +442,7 @@ mod dynamo_specific {
         let settings = ClientSettings {
             attempt_timeout: Duration::from_secs(1),
             operation_timeout: Duration::from_secs(3),
-            max_attempts: 2,
+            max_attempts: Some(2),
             ..ClientSettings::with_endpoint(format!("http://127.0.0.1:{port}"))
         };
         // Credentials come from the environment (scripts/with-moto sets dummy ones), as in Lambda.

@@ -1,6 +1,8 @@
 //! The notify task end to end within the crate: the in-memory store, the real Telegram client
 //! against a wiremock Bot API, and a manual clock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod task_support;
 
 use std::sync::Arc;

@@ -1,6 +1,8 @@
 //! What people are told follows each area's forecast: announced stages, what is news and what is
 //! not, Cape Town's own stage, reminders at each chat's own lead, and areas under retired ids.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod task_support;
 
 use std::sync::Arc;

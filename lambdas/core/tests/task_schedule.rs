@@ -1,5 +1,7 @@
 //! The schedule task against scripted upstream schedules and the in-memory store.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod task_support;
 
 use std::sync::Arc;

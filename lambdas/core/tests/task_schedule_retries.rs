@@ -2,6 +2,8 @@
 //! run nobody reads fails (naming the areas) so it is retried, an invocation stops in time, and
 //! areas without a good fetch for too long are counted for the alarm.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod task_support;
 
 use std::sync::{Arc, Mutex};

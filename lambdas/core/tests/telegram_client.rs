@@ -1,6 +1,8 @@
 //! The Bot API client against wiremock: request shapes, and every documented failure mapped to its
 //! typed error without the token ever showing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::path::PathBuf;
 use std::time::Duration;
 

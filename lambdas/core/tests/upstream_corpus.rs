@@ -2,6 +2,8 @@
 //! there), each served through a local HTTP server to the real adapter: every one must read as what it
 //! holds, or fail with the typed error it stands for.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

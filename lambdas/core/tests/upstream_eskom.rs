@@ -1,5 +1,7 @@
 //! The Eskom adapter against a local HTTP server standing in for loadshedding.eskom.co.za.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::time::Duration;
 
 use chrono::NaiveDate;

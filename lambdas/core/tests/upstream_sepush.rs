@@ -1,6 +1,8 @@
 //! The EskomSePush adapter against a local HTTP server standing in for the v3.1 business API, serving
 //! the reconstructed fixtures of `tests/fixtures/sepush_v31/` (see the README there).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 use std::sync::Arc;
 use std::time::Duration;
 

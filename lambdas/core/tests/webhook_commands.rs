@@ -1,5 +1,7 @@
 //! The commands and buttons, end to end through the real endpoint and handler with fake ports.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod webhook_support;
 
 use chrono::Duration;

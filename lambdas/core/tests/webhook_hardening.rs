@@ -1,6 +1,8 @@
 //! The webhook against slow upstreams, abusive chats, store refusals and long upstream names:
 //! every update is answered within its budget, with a clear text, and Telegram gets its 200.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod webhook_support;
 
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,7 @@
 //! The webhook's HTTP contract: who may call, what is read, what Telegram gets back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod webhook_support;
 
 use http::{Request, StatusCode};

@@ -1,6 +1,8 @@
 //! `StartExecution` against a real Step Functions API (moto's server, started by
 //! `scripts/with-moto`), alone and behind the webhook.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod webhook_support;
 
 use std::sync::Arc;
@@ -79,7 +81,8 @@ async fn sdk() -> Client {
 
 /// The starter the webhook uses, on moto.
 async fn starter(arn: &str) -> StepFunctionsStarter {
-    StepFunctionsStarter::new(client(Some(&endpoint())).await, arn)
+    let config = loadshed_core::adapters::aws::load_config().await;
+    StepFunctionsStarter::new(client(&config, Some(&endpoint())), arn)
 }
 
 fn name(text: &str) -> ExecutionName {
@@ -174,7 +177,8 @@ async fn an_unreachable_service_is_a_transient_failure() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
-    let sfn = client(Some(&format!("http://127.0.0.1:{port}"))).await;
+    let config = loadshed_core::adapters::aws::load_config().await;
+    let sfn = client(&config, Some(&format!("http://127.0.0.1:{port}")));
     let starter = StepFunctionsStarter::new(
         sfn,
         "arn:aws:states:af-south-1:123456789012:stateMachine:refresh",

@@ -1,6 +1,8 @@
 //! Real updates captured from Telegram (../shared/fixtures/upstream), through the real endpoint.
 //! The capture's bot is `@rgen_bot`, so the webhook here plays that bot.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
+
 mod webhook_support;
 
 use http::StatusCode;

@@ -13,8 +13,12 @@ use loadshed_core::tasks::{NotifyConfig, NotifyTask};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::init_tracing();
-    let telegram = Arc::new(runtime::telegram_from_env()?);
-    let store = Arc::new(runtime::store_from_env().await?);
+    // Loaded once and shared by every AWS client of the process.
+    let aws = runtime::load_config().await;
+    let telegram = Arc::new(runtime::telegram_from_env(runtime::SecretReader::new(
+        &aws,
+    ))?);
+    let store = Arc::new(runtime::store_from_env(&aws)?);
     // Each chat's reminder lead is its own (`/settings`, 15 minutes unless it chose).
     let task = NotifyTask::new(
         store,

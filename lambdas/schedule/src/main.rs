@@ -13,8 +13,10 @@ use loadshed_core::tasks::ScheduleTask;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::init_tracing();
-    let upstream = Upstream::from_env()?;
-    let store = Arc::new(runtime::store_from_env().await?);
+    // Loaded once and shared by every AWS client of the process.
+    let aws = runtime::load_config().await;
+    let upstream = Upstream::from_env(runtime::SecretReader::new(&aws))?;
+    let store = Arc::new(runtime::store_from_env(&aws)?);
     let stale_hours: u32 = env::parsed_or(
         "STALE_SCHEDULE_HOURS",
         ScheduleTask::DEFAULT_STALE_AFTER_HOURS as u32,

@@ -12,8 +12,10 @@ use loadshed_core::tasks::StageTask;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::init_tracing();
-    let upstream = Upstream::from_env()?;
-    let store = Arc::new(runtime::store_from_env().await?);
+    // Loaded once and shared by every AWS client of the process.
+    let aws = runtime::load_config().await;
+    let upstream = Upstream::from_env(runtime::SecretReader::new(&aws))?;
+    let store = Arc::new(runtime::store_from_env(&aws)?);
     let task = StageTask::new(upstream.stage, store, Arc::new(SystemClock));
     runtime::run_task(|payload| task.handle(payload)).await
 }

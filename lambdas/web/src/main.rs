@@ -14,7 +14,8 @@ use loadshed_core::web::{WebSettings, WebSite};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::init_tracing();
-    let store = Arc::new(runtime::store_from_env().await?);
+    let aws = runtime::load_config().await;
+    let store = Arc::new(runtime::store_from_env(&aws)?);
     let settings = WebSettings {
         bot_username: env::optional("BOT_USERNAME"),
         https: true,

@@ -87,11 +87,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             name: WEB_BASE_URL,
             reason: err.to_string(),
         })?;
-    let upstream = Upstream::from_env()?;
-    let telegram = Arc::new(runtime::telegram_from_env()?);
-    let store = Arc::new(runtime::store_from_env().await?);
+    // Loaded once and shared by every AWS client of the process (DynamoDB, SSM, Step Functions).
+    let aws = runtime::load_config().await;
+    let secrets = SecretReader::new(&aws);
+    let upstream = Upstream::from_env(secrets.clone())?;
+    let telegram = Arc::new(runtime::telegram_from_env(secrets.clone())?);
+    let store = Arc::new(runtime::store_from_env(&aws)?);
     let workflow = Arc::new(StepFunctionsStarter::new(
-        step_functions::client(None).await,
+        step_functions::client(&aws, None),
         state_machine_arn,
     ));
     let settings = WebhookSettings::new(bot_username)
@@ -110,7 +113,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let lazy = Arc::new(Lazy {
         secret,
-        secrets: SecretReader::new(),
+        secrets,
         webhook,
         endpoint: OnceCell::new(),
     });

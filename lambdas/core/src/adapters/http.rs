@@ -1,20 +1,12 @@
-//! What the upstream adapters share about HTTP: a client with timeouts and a User-Agent, sending a
-//! request, and turning transport failures and HTTP statuses into [`UpstreamError`]s.
-//!
-//! Why not reqwest: the AWS SDK's HTTPS client already links hyper 1, hyper-util's legacy client,
-//! hyper-rustls and rustls with aws-lc, and reqwest is a second client on that same stack with its
-//! own layers (tower, its redirect and proxy machinery, rustls-platform-verifier): about 185 KiB of
-//! x86_64 .text in the stage function. What the adapters need of it (a timeout over the whole
-//! exchange, same-origin redirects, a body cap, a query string, a JSON body) is the few modules
-//! below, on the crates the SDK brings. Measured on the stage function's arm64 zip
-//! (`scripts/lambda-size --arch arm64 loadshed-stage`): 2,644,168 bytes with reqwest, 2,533,331
-//! without (-110,837, -4.2%). The requests now go through the SDK's connector itself, one per
-//! process ([`crate::adapters::shared_connector`]): 2,464,015 bytes (-69,316 more).
+//! What the upstream adapters share about HTTP: one reqwest client for the process (rustls, the
+//! system's roots, `HTTPS_PROXY`/`NO_PROXY` honoured), requests with a timeout over the whole
+//! exchange and a User-Agent, a redirect policy that keeps every request on its origin, a capped
+//! body read, and transport failures and HTTP statuses turned into [`UpstreamError`]s.
 
-mod exchange;
 mod redirect;
 mod request;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::DateTime;
@@ -24,10 +16,36 @@ use url::Url;
 
 use crate::errors::UpstreamError;
 
-pub(crate) use exchange::read_capped;
-pub use exchange::{HttpError, MAX_BODY_BYTES, Response, error_chain};
 pub use redirect::MAX_REDIRECTS;
-pub use request::Request;
+pub use request::{HttpError, MAX_BODY_BYTES, Request, Response, error_chain};
+
+/// What our own requests call themselves (Telegram, EskomSePush). Eskom's site gets a browser's
+/// instead (`EskomConfig::BROWSER_USER_AGENT`): its firewall turns other clients away.
+pub const USER_AGENT: &str = concat!("loadshed/", env!("CARGO_PKG_VERSION"));
+
+/// How long opening a connection (TCP and TLS) may take. Upstream answers come from Eskom,
+/// EskomSePush and Telegram, each a few round trips away; a connection that takes longer than
+/// this is one the retry on the next invocation does better with.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+static SHARED: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+
+/// The process's one client (its connection pool, TLS configuration and root certificates),
+/// built on the first request that needs it: building loads the system's root certificates, a
+/// cost an invocation that calls nobody (the web function's, most of the webhook's) should not
+/// pay on a cold start. Every adapter's requests share it, whatever their timeout or User-Agent.
+pub(crate) fn shared() -> Result<&'static reqwest::Client, HttpError> {
+    SHARED
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .redirect(redirect::policy())
+                .build()
+                .map_err(|error| error_chain(&error))
+        })
+        .as_ref()
+        .map_err(|detail| HttpError::Client(detail.clone()))
+}
 
 /// Setting up an adapter failed; nothing was sent anywhere.
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +63,8 @@ pub enum ClientSetupError {
 /// An adapter's HTTP client: every request it starts gives up after `timeout` (connecting and
 /// reading the whole answer included), names `user_agent`, and follows a redirect only to the same
 /// scheme, host and port (`redirect`): safe for requests that carry a secret (EskomSePush's `Token`
-/// header, Telegram's token in the path). Cheap to clone. The connector behind it is the process's
-/// one, the AWS SDK's, built on the first request ([`crate::adapters::shared_connector`]).
+/// header, Telegram's token in the path). Cheap to clone: the reqwest client behind it is the
+/// process's one ([`shared`]).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     timeout: Duration,
@@ -124,7 +142,7 @@ pub async fn send(service: &'static str, request: Request) -> Result<Answer, Ups
         .send()
         .await
         .map_err(|e| transport_error(service, e))?;
-    // Upstreams send UTF-8; anything else is replaced rather than refused, as reqwest's `text()` did.
+    // Upstreams send UTF-8; anything else is replaced rather than refused, as reqwest's `text()` does.
     let body = String::from_utf8_lossy(&response.body).into_owned();
     tracing::debug!(
         service,
@@ -141,6 +159,8 @@ pub async fn send(service: &'static str, request: Request) -> Result<Answer, Ups
 
 /// A request that never produced a complete answer: it timed out, the connection failed or
 /// dropped (transient), or the answer was over [`MAX_BODY_BYTES`] (malformed, and not retried).
+/// A client that could not be built (no TLS configuration) is unavailable too: a person must look
+/// if it persists, but nothing upstream is wrong.
 pub fn transport_error(service: &'static str, error: HttpError) -> UpstreamError {
     match error {
         HttpError::Timeout(after) => UpstreamError::Timeout { service, after },

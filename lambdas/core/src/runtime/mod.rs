@@ -19,8 +19,10 @@ pub use env::ConfigError;
 pub use telegram::telegram_from_env;
 pub use upstream::Upstream;
 
+pub use crate::adapters::aws::{SdkConfig, load_config};
 use crate::adapters::dynamo::{ClientSettings, DynamoStore};
 use crate::tasks::TaskError;
+pub use secrets::SecretReader;
 
 /// Logs as Lambda's advanced logging controls ask (`AWS_LAMBDA_LOG_FORMAT=JSON` gives JSON lines,
 /// `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` the level), as lambda_runtime's default subscriber does.
@@ -73,12 +75,15 @@ fn log_level(text: Option<&str>) -> (tracing::level_filters::LevelFilter, Option
 /// The environment variable naming the DynamoDB table.
 pub const TABLE_ENV: &str = "LOADSHED_TABLE";
 
-/// The DynamoDB store on the table named by `LOADSHED_TABLE`, reached through the standard AWS
-/// configuration (so moto or DynamoDB Local is `AWS_ENDPOINT_URL_DYNAMODB=...`). Makes no network
-/// call.
-pub async fn store_from_env() -> Result<DynamoStore, ConfigError> {
+/// The DynamoDB store on the table named by `LOADSHED_TABLE`, on the process's AWS configuration
+/// (so moto or DynamoDB Local is `AWS_ENDPOINT_URL_DYNAMODB=...`). Makes no network call.
+pub fn store_from_env(aws: &SdkConfig) -> Result<DynamoStore, ConfigError> {
     let table = env::required(TABLE_ENV, "it names the DynamoDB table")?;
-    Ok(DynamoStore::connect(table, &ClientSettings::default()).await)
+    Ok(DynamoStore::from_config(
+        aws,
+        table,
+        &ClientSettings::default(),
+    ))
 }
 
 /// Runs the Lambda loop for a task handler taking the raw JSON payload.

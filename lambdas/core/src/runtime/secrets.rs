@@ -13,10 +13,9 @@
 
 use std::fmt;
 
-use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-use crate::adapters::aws_json::{AwsJsonClient, CallError, CallPolicy, service};
+use crate::adapters::aws::{AwsFailure, SdkConfig};
 
 use super::env::{self, ConfigError};
 
@@ -117,21 +116,35 @@ const PERMANENT_CODES: &[&str] = &[
 ];
 
 /// Reads secrets, from SSM when they are given as parameter names. The SSM client itself is built
-/// on the first such read, so a function whose secrets are all values never loads it.
-#[derive(Debug, Default)]
+/// on the first such read, so a function whose secrets are all values never builds it.
+#[derive(Debug, Clone)]
 pub struct SecretReader {
-    ssm: OnceCell<AwsJsonClient>,
+    config: OnceCell<SdkConfig>,
+    ssm: OnceCell<aws_sdk_ssm::Client>,
 }
 
 impl SecretReader {
-    /// Builds the SSM client on the process's shared AWS configuration when first needed.
-    pub fn new() -> Self {
-        SecretReader::default()
+    /// Builds the SSM client on `config` (the process's, loaded in `main`) when first needed.
+    pub fn new(config: &SdkConfig) -> Self {
+        SecretReader {
+            config: OnceCell::new_with(Some(config.clone())),
+            ssm: OnceCell::new(),
+        }
+    }
+
+    /// Loads the AWS configuration ([`crate::adapters::aws::load_config`]) only if a secret is
+    /// read from SSM: the CLI, whose offline runs must not look for AWS at all.
+    pub fn lazy() -> Self {
+        SecretReader {
+            config: OnceCell::new(),
+            ssm: OnceCell::new(),
+        }
     }
 
     /// Uses `client`, an SSM client (e.g. one pointed at moto).
-    pub fn with_client(client: AwsJsonClient) -> Self {
+    pub fn with_client(client: aws_sdk_ssm::Client) -> Self {
         SecretReader {
+            config: OnceCell::new(),
             ssm: OnceCell::new_with(Some(client)),
         }
     }
@@ -145,38 +158,40 @@ impl SecretReader {
         let ssm = self
             .ssm
             .get_or_init(|| async {
-                let config = crate::adapters::sdk_config::shared().await;
-                AwsJsonClient::new(&service::SSM, config, None, CallPolicy::default())
+                let config = self
+                    .config
+                    .get_or_init(crate::adapters::aws::load_config)
+                    .await;
+                aws_sdk_ssm::Client::new(config)
             })
             .await;
         let answer = ssm
-            .call(
-                "GetParameter",
-                &json!({ "Name": parameter, "WithDecryption": true }),
-            )
+            .get_parameter()
+            .name(parameter)
+            .with_decryption(true)
+            .send()
             .await
-            .map_err(|error| unreadable(parameter, error))?;
+            .map_err(|error| unreadable(parameter, &AwsFailure::from_sdk(&error)))?;
         answer
-            .pointer("/Parameter/Value")
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+            .parameter
+            .and_then(|parameter| parameter.value)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
             .ok_or_else(|| SecretError::Empty {
                 parameter: parameter.clone(),
             })
     }
 }
 
-fn unreadable(parameter: &str, error: CallError) -> SecretError {
-    let permanent = match error.code() {
+fn unreadable(parameter: &str, failure: &AwsFailure) -> SecretError {
+    let permanent = match failure.code() {
         Some(code) => PERMANENT_CODES.contains(&code),
         // No credentials or an unusable endpoint: the deployment must change.
-        None => !error.is_transient(),
+        None => !failure.is_transient(),
     };
     SecretError::Unreadable {
         parameter: parameter.to_owned(),
-        detail: error.to_string(),
+        detail: failure.to_string(),
         permanent,
     }
 }
@@ -207,7 +222,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_value_is_read_without_any_client() {
-        let reader = SecretReader::new();
+        let reader = SecretReader::new(&SdkConfig::builder().build());
         let value = reader
             .read(&SecretSource::Value("abc".into()))
             .await

@@ -32,12 +32,12 @@ pub const WEBHOOK_SECRET: SecretVar = SecretVar {
 
 /// From `TELEGRAM_BOT_TOKEN` or `TELEGRAM_BOT_TOKEN_PARAMETER`, and the optional
 /// `TELEGRAM_API_BASE_URL`. Makes no network call: a token given as a value is checked now, one
-/// in SSM is read on the first message.
-pub fn telegram_from_env() -> Result<TelegramMessenger, ConfigError> {
+/// in SSM is read with `secrets` on the first message.
+pub fn telegram_from_env(secrets: SecretReader) -> Result<TelegramMessenger, ConfigError> {
     let token = BOT_TOKEN.required_source()?;
     let base_url =
         env::optional(TELEGRAM_API_BASE_URL).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-    TelegramMessenger::new(token, base_url, SecretReader::new())
+    TelegramMessenger::new(token, base_url, secrets)
 }
 
 /// The Telegram client, built on first use when its token lives in SSM.

@@ -90,8 +90,8 @@ impl Upstream {
 
     /// From `ESKOMSEPUSH_TOKEN` or `ESKOMSEPUSH_TOKEN_PARAMETER` (optional), `ESKOM_BASE_URL` and
     /// `ESKOMSEPUSH_BASE_URL` (optional overrides). Makes no network call: a token in SSM is read
-    /// on the first EskomSePush request.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    /// on the first EskomSePush request, with `secrets`.
+    pub fn from_env(secrets: SecretReader) -> Result<Self, ConfigError> {
         let mut eskom = EskomConfig::default();
         if let Some(url) = env::optional(ESKOM_BASE_URL) {
             eskom.base_url = url;
@@ -103,7 +103,7 @@ impl Upstream {
                 Upstream::new(eskom, Some(sepush_config(token, base_url)))
             }
             Some(token @ SecretSource::Parameter(_)) => {
-                let lazy = LazySePush::new(token, base_url, SecretReader::new());
+                let lazy = LazySePush::new(token, base_url, secrets);
                 Upstream::wire(eskom, Some(Arc::new(lazy)))
             }
         }

@@ -38,15 +38,7 @@ pub async fn dynamo() -> DynamoStore {
 /// The SDK's own DynamoDB client on the store's endpoint: the tests' way to read and write raw
 /// items and look at the table, independently of the adapter under test.
 pub async fn sdk(store: &DynamoStore) -> aws_sdk_dynamodb::Client {
-    let endpoint = store
-        .client()
-        .endpoint()
-        .expect("the store has an endpoint");
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint.as_str())
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+    store.client().clone()
 }
 
 pub async fn dynamo_as_port() -> Arc<dyn Store> {

@@ -3,13 +3,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
 
 use super::DynamoStore;
 use super::call_errors::store_error;
+use super::convert::to_sdk;
 use super::items::{registry_item, subscriber_item, subscription_item};
-use super::wire;
+use crate::backoff::Backoff;
 use crate::domain::{Area, AreaId, ChatId};
 use crate::errors::StoreError;
 
@@ -17,6 +18,8 @@ use crate::errors::StoreError;
 const BATCH: usize = 25;
 /// Calls per batch while DynamoDB hands back unprocessed items (throttling), with back-off.
 const ATTEMPTS: u32 = 8;
+/// Between those calls: unprocessed items are throttling, which passes in milliseconds.
+const BACKOFF: Backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(5));
 
 impl DynamoStore {
     /// Writes `subscriptions` into a table that nobody else writes yet (a new deployment seeded from
@@ -55,33 +58,36 @@ impl DynamoStore {
             let batch = items
                 .by_ref()
                 .take(BATCH)
-                .map(|item| json!({ "PutRequest": { "Item": wire::item(&item) } }))
-                .collect();
+                .map(|item| {
+                    PutRequest::builder()
+                        .set_item(Some(to_sdk(item)))
+                        .build()
+                        .map(|put| WriteRequest::builder().put_request(put).build())
+                        .map_err(|error| StoreError::Invalid(format!("PutRequest: {error}")))
+                })
+                .collect::<Result<_, _>>()?;
             self.write_batch(batch).await?;
         }
         Ok(pairs.len())
     }
 
     /// One BatchWriteItem, repeated for what DynamoDB leaves unprocessed.
-    async fn write_batch(&self, mut requests: Vec<Value>) -> Result<(), StoreError> {
+    async fn write_batch(&self, mut requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(50) * 2u32.pow(attempt - 1)).await;
+                tokio::time::sleep(BACKOFF.pause(attempt)).await;
             }
-            // BatchWriteItem names its tables inside the request: not `self.call`.
-            let input = json!({ "RequestItems": { self.table.as_str(): requests } });
-            let mut output = self
+            let output = self
                 .client
-                .call("BatchWriteItem", &input)
+                .batch_write_item()
+                .request_items(self.table.as_str(), requests)
+                .send()
                 .await
                 .map_err(|error| store_error("BatchWriteItem (load subscriptions)", error))?;
-            requests = match output
-                .pointer_mut(&format!("/UnprocessedItems/{}", pointer_token(&self.table)))
-                .map(Value::take)
-            {
-                Some(Value::Array(left)) => left,
-                _ => Vec::new(),
-            };
+            requests = output
+                .unprocessed_items
+                .and_then(|mut left| left.remove(self.table.as_str()))
+                .unwrap_or_default();
             if requests.is_empty() {
                 return Ok(());
             }
@@ -91,9 +97,4 @@ impl DynamoStore {
             requests.len()
         )))
     }
-}
-
-/// `name` as one token of a JSON pointer (RFC 6901 escapes `~` and `/`).
-fn pointer_token(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
 }

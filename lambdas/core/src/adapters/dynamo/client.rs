@@ -1,13 +1,14 @@
-//! Building the DynamoDB client: on the process's AWS configuration (the environment Lambda sets,
-//! or aws-config's chain in the CLI), with an optional endpoint for moto or DynamoDB Local, and
-//! bounded timeouts so a dead endpoint becomes `StoreUnavailable` in seconds rather than a Lambda
-//! timeout. Connections open within the shared connector's connect timeout
-//! (`crate::adapters::shared_connector::CONNECT_TIMEOUT`).
+//! Building the DynamoDB client: on the process's AWS configuration, with an optional endpoint for
+//! moto or DynamoDB Local, and bounded timeouts so a dead endpoint becomes `StoreUnavailable` in
+//! seconds rather than a Lambda timeout. The SDK retries what may pass (throttling, 5xx,
+//! timeouts, dropped connections) with its standard strategy: exponential backoff with full
+//! jitter and the retry quota that stops a throttled function from multiplying its own load.
 
 use std::time::Duration;
 
-use crate::adapters::aws_json::{AwsJsonClient, CallPolicy, service};
-use crate::adapters::sdk_config;
+use aws_config::timeout::TimeoutConfig;
+
+use crate::adapters::aws::SdkConfig;
 
 /// How to reach DynamoDB.
 #[derive(Debug, Clone)]
@@ -19,8 +20,9 @@ pub struct ClientSettings {
     pub attempt_timeout: Duration,
     /// For the whole call, retries included.
     pub operation_timeout: Duration,
-    /// Attempts per call, the first included, with backoff between them.
-    pub max_attempts: u32,
+    /// Attempts per call, the first included, with backoff between them; `None` leaves it to the
+    /// configuration (3, unless `AWS_MAX_ATTEMPTS` or a profile say otherwise).
+    pub max_attempts: Option<u32>,
 }
 
 impl Default for ClientSettings {
@@ -29,7 +31,7 @@ impl Default for ClientSettings {
             endpoint_url: None,
             attempt_timeout: Duration::from_secs(5),
             operation_timeout: Duration::from_secs(15),
-            max_attempts: 3,
+            max_attempts: None,
         }
     }
 }
@@ -41,26 +43,26 @@ impl ClientSettings {
             ..ClientSettings::default()
         }
     }
-
-    fn policy(&self) -> CallPolicy {
-        CallPolicy {
-            max_attempts: self.max_attempts,
-            attempt_timeout: self.attempt_timeout,
-            operation_timeout: self.operation_timeout,
-            // DynamoDB's own SDKs start their backoff at 25 ms rather than the standard 1 s: its
-            // throttling passes in milliseconds, and the functions' deadline is near.
-            initial_backoff: Duration::from_millis(25),
-        }
-    }
 }
 
-/// A client on the process's shared AWS configuration ([`sdk_config::shared`]) with these
-/// settings. Makes no network call: credentials are read on the first request.
-pub async fn client(settings: &ClientSettings) -> AwsJsonClient {
-    AwsJsonClient::new(
-        &service::DYNAMODB,
-        sdk_config::shared().await,
-        settings.endpoint_url.as_deref(),
-        settings.policy(),
-    )
+/// A client on `config` with these settings. Makes no network call.
+pub fn client(config: &SdkConfig, settings: &ClientSettings) -> aws_sdk_dynamodb::Client {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(crate::adapters::aws::CONNECT_TIMEOUT)
+        .operation_attempt_timeout(settings.attempt_timeout)
+        .operation_timeout(settings.operation_timeout)
+        .build();
+    // DynamoDB's own SDKs start their backoff at 25 ms rather than the standard 1 s: its
+    // throttling passes in milliseconds, and the functions' deadline is near.
+    let mut retries = crate::adapters::aws::retries_from(config, Duration::from_millis(25));
+    if let Some(attempts) = settings.max_attempts {
+        retries = retries.with_max_attempts(attempts);
+    }
+    let mut builder = aws_sdk_dynamodb::config::Builder::from(config)
+        .timeout_config(timeouts)
+        .retry_config(retries);
+    if let Some(endpoint) = &settings.endpoint_url {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_dynamodb::Client::from_conf(builder.build())
 }

@@ -6,15 +6,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue as Sdk;
 use chrono::{DateTime, Utc};
 use serde_dynamo::AttributeValue;
-use serde_json::json;
 
 use super::DynamoStore;
 use super::call_errors::{conditional, store_error};
+use super::convert::{to_sdk, value_to_sdk};
 use super::items::{Item, LeaseBody, OWNER, delivery_item, encode, lease_item, with_expiry};
 use super::keys::{self, Key};
-use super::wire;
 use crate::errors::StoreError;
 use crate::ports::{Claim, DeliveryKey, DeliveryLedger, Leases};
 
@@ -26,14 +26,18 @@ impl DynamoStore {
         now: DateTime<Utc>,
         what: &'static str,
     ) -> Result<bool, StoreError> {
-        let input = json!({
-            "Item": wire::item(&item),
-            "ConditionExpression": "attribute_not_exists(#pk) OR #expires <= :now",
-            "ExpressionAttributeNames":
-                wire::names(&[("#pk", keys::PK), ("#expires", keys::EXPIRES_AT_MS)]),
-            "ExpressionAttributeValues": wire::values(&[(":now", millis(now))]),
-        });
-        conditional(what, self.call("PutItem", input).await)
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_sdk(item)))
+            .condition_expression("attribute_not_exists(#pk) OR #expires <= :now")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#expires", keys::EXPIRES_AT_MS)
+            .expression_attribute_values(":now", millis(now))
+            .send()
+            .await;
+        conditional(what, result)
     }
 
     /// Puts `item` unless an unexpired item holds its key at `now` that the attribute `name` does
@@ -46,21 +50,22 @@ impl DynamoStore {
         (name, holder): (&str, &str),
         what: &'static str,
     ) -> Result<bool, StoreError> {
-        let input = json!({
-            "Item": wire::item(&item),
-            "ConditionExpression":
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_sdk(item)))
+            .condition_expression(
                 "attribute_not_exists(#pk) OR #expires <= :now OR #holder = :holder",
-            "ExpressionAttributeNames": wire::names(&[
-                ("#pk", keys::PK),
-                ("#expires", keys::EXPIRES_AT_MS),
-                ("#holder", name),
-            ]),
-            "ExpressionAttributeValues": wire::values(&[
-                (":now", millis(now)),
-                (":holder", AttributeValue::S(holder.to_owned())),
-            ]),
-        });
-        conditional(what, self.call("PutItem", input).await)
+            )
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#expires", keys::EXPIRES_AT_MS)
+            .expression_attribute_names("#holder", name)
+            .expression_attribute_values(":now", millis(now))
+            .expression_attribute_values(":holder", Sdk::S(holder.to_owned()))
+            .send()
+            .await;
+        conditional(what, result)
     }
 
     async fn is_live(&self, key: &Key, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -79,15 +84,18 @@ impl DynamoStore {
         holder: &str,
         what: &'static str,
     ) -> Result<(), StoreError> {
-        let input = json!({
-            "Key": wire::item(&key.to_item()),
-            "ConditionExpression": "#holder = :holder",
-            "ExpressionAttributeNames": wire::names(&[("#holder", attribute)]),
-            "ExpressionAttributeValues":
-                wire::values(&[(":holder", AttributeValue::S(holder.to_owned()))]),
-        });
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_sdk()))
+            .condition_expression("#holder = :holder")
+            .expression_attribute_names("#holder", attribute)
+            .expression_attribute_values(":holder", Sdk::S(holder.to_owned()))
+            .send()
+            .await;
         // Deleted, or the condition failed: either way the claim is not ours any more.
-        conditional(what, self.call("DeleteItem", input).await).map(|_| ())
+        conditional(what, result).map(|_| ())
     }
 
     fn live_at(key: &Key, item: &Item, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -100,8 +108,8 @@ impl DynamoStore {
 }
 
 /// An instant as a number attribute of epoch milliseconds, as conditions compare them.
-fn millis(at: DateTime<Utc>) -> AttributeValue {
-    AttributeValue::N(at.timestamp_millis().to_string())
+fn millis(at: DateTime<Utc>) -> Sdk {
+    Sdk::N(at.timestamp_millis().to_string())
 }
 
 fn expires_at_ms(item: &HashMap<String, AttributeValue>) -> Option<i64> {
@@ -181,7 +189,11 @@ impl DeliveryLedger for DynamoStore {
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let item = delivery_item(key, at, expires_at, None)?;
-        self.call("PutItem", json!({ "Item": wire::item(&item) }))
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_sdk(item)))
+            .send()
             .await
             .map_err(|error| store_error("PutItem (delivery)", error))?;
         Ok(())
@@ -250,36 +262,35 @@ impl Leases for DynamoStore {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let expiry = with_expiry(Item::new(), until);
-        let mut values = vec![
-            (":entity", AttributeValue::S(keys::entity::LEASE.to_owned())),
-            (":key", AttributeValue::S(key.to_owned())),
-            (":one", AttributeValue::N("1".to_owned())),
-            (":limit", AttributeValue::N(limit.to_string())),
-        ];
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::lease(key).to_sdk()))
+            .update_expression(
+                "SET #entity = :entity, #key = :key, #expires = :expires, #expires_ms = :expires_ms ADD #count :one",
+            )
+            .condition_expression("attribute_not_exists(#pk) OR #count < :limit")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#entity", keys::ENTITY)
+            .expression_attribute_names("#key", "key")
+            .expression_attribute_names("#expires", keys::EXPIRES_AT)
+            .expression_attribute_names("#expires_ms", keys::EXPIRES_AT_MS)
+            .expression_attribute_names("#count", TAKEN)
+            .expression_attribute_values(":entity", Sdk::S(keys::entity::LEASE.to_owned()))
+            .expression_attribute_values(":key", Sdk::S(key.to_owned()))
+            .expression_attribute_values(":one", Sdk::N("1".to_owned()))
+            .expression_attribute_values(":limit", Sdk::N(limit.to_string()));
         for (name, placeholder) in [
             (keys::EXPIRES_AT, ":expires"),
             (keys::EXPIRES_AT_MS, ":expires_ms"),
         ] {
             if let Some(value) = expiry.get(name) {
-                values.push((placeholder, value.clone()));
+                update =
+                    update.expression_attribute_values(placeholder, value_to_sdk(value.clone()));
             }
         }
-        let input = json!({
-            "Key": wire::item(&Key::lease(key).to_item()),
-            "UpdateExpression":
-                "SET #entity = :entity, #key = :key, #expires = :expires, #expires_ms = :expires_ms ADD #count :one",
-            "ConditionExpression": "attribute_not_exists(#pk) OR #count < :limit",
-            "ExpressionAttributeNames": wire::names(&[
-                ("#pk", keys::PK),
-                ("#entity", keys::ENTITY),
-                ("#key", "key"),
-                ("#expires", keys::EXPIRES_AT),
-                ("#expires_ms", keys::EXPIRES_AT_MS),
-                ("#count", TAKEN),
-            ]),
-            "ExpressionAttributeValues": wire::values(&values),
-        });
-        conditional("UpdateItem (count)", self.call("UpdateItem", input).await)
+        conditional("UpdateItem (count)", update.send().await)
     }
 }
 

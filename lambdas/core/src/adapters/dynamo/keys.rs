@@ -138,6 +138,11 @@ impl Key {
             (SK.to_owned(), AttributeValue::S(self.sk.clone())),
         ])
     }
+
+    /// The key as a request's `Key`, in the SDK's types.
+    pub fn to_sdk(&self) -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+        super::convert::to_sdk(self.to_item())
+    }
 }
 
 impl fmt::Display for Key {

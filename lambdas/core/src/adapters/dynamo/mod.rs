@@ -44,6 +44,7 @@
 mod bulk_load;
 mod call_errors;
 mod client;
+mod convert;
 mod expiring;
 pub mod items;
 pub mod keys;
@@ -52,12 +53,10 @@ mod settings;
 mod stage;
 mod subscriptions;
 mod table;
-pub mod wire;
 
 use std::sync::Arc;
 
-use serde_dynamo::AttributeValue;
-use serde_json::{Value, json};
+use aws_sdk_dynamodb::types::AttributeValue as Sdk;
 
 pub use client::{ClientSettings, client};
 pub use items::{
@@ -65,7 +64,7 @@ pub use items::{
 };
 pub use table::create_table;
 
-use crate::adapters::aws_json::{AwsJsonClient, CallError};
+use crate::adapters::aws::SdkConfig;
 use crate::errors::StoreError;
 use call_errors::store_error;
 use items::Item;
@@ -73,7 +72,7 @@ use keys::Key;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    client: Arc<AwsJsonClient>,
+    client: Arc<aws_sdk_dynamodb::Client>,
     table: String,
     /// `Limit` of each Query page; `None` lets DynamoDB fill pages of up to 1 MB.
     page_limit: Option<u32>,
@@ -81,7 +80,7 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     /// Makes no network call; the first store call is the first request.
-    pub fn new(client: AwsJsonClient, table: impl Into<String>) -> Self {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         DynamoStore {
             client: Arc::new(client),
             table: table.into(),
@@ -96,12 +95,24 @@ impl DynamoStore {
         self
     }
 
-    /// A store on `table`, reached as `settings` say.
-    pub async fn connect(table: impl Into<String>, settings: &ClientSettings) -> Self {
-        DynamoStore::new(client(settings).await, table)
+    /// A store on `table` on the process's AWS configuration, reached as `settings` say.
+    pub fn from_config(
+        config: &SdkConfig,
+        table: impl Into<String>,
+        settings: &ClientSettings,
+    ) -> Self {
+        DynamoStore::new(client(config, settings), table)
     }
 
-    pub fn client(&self) -> &AwsJsonClient {
+    /// [`DynamoStore::from_config`] on a configuration loaded for this store alone
+    /// ([`crate::adapters::aws::load_config`]): tests, benches and tools that need one store.
+    pub async fn connect(table: impl Into<String>, settings: &ClientSettings) -> Self {
+        let config = crate::adapters::aws::load_config().await;
+        DynamoStore::from_config(&config, table, settings)
+    }
+
+    /// The SDK client the store sends with (tests read raw items with it).
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
         &self.client
     }
 
@@ -109,25 +120,21 @@ impl DynamoStore {
         &self.table
     }
 
-    /// One DynamoDB operation on this store's table: `input` gets its `TableName`.
-    async fn call(&self, operation: &str, mut input: Value) -> Result<Value, CallError> {
-        if let Value::Object(fields) = &mut input {
-            fields.insert("TableName".to_owned(), json!(self.table));
-        }
-        self.client.call(operation, &input).await
-    }
-
     /// A strongly consistent read: the version of the stage guards the next write, and a retried
     /// task must see what its previous attempt wrote.
     async fn get_item(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let input = json!({ "Key": wire::item(&key.to_item()), "ConsistentRead": true });
         let answer = self
-            .call("GetItem", input)
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_sdk()))
+            .consistent_read(true)
+            .send()
             .await
             .map_err(|error| store_error("GetItem", error))?;
-        match answer.get("Item") {
-            None | Some(Value::Null) => Ok(None),
-            Some(item) => wire::parse_item(item)
+        match answer.item {
+            None => Ok(None),
+            Some(item) => convert::from_sdk(item)
                 .map(Some)
                 .map_err(|detail| corrupt(key.to_string(), detail)),
         }
@@ -137,45 +144,41 @@ impl DynamoStore {
     /// result pages.
     async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
-        let mut start: Option<Value> = None;
+        let mut start = None;
         loop {
-            let mut input = json!({
-                "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-                "ExpressionAttributeNames": wire::names(&[("#pk", keys::PK), ("#sk", keys::SK)]),
-                "ExpressionAttributeValues": wire::values(&[
-                    (":pk", AttributeValue::S(pk.to_owned())),
-                    (":prefix", AttributeValue::S(prefix.to_owned())),
-                ]),
-                "ConsistentRead": true,
-            });
-            if let Some(start) = start.take() {
-                input["ExclusiveStartKey"] = start;
-            }
-            if let Some(limit) = self.page_limit {
-                input["Limit"] = json!(limit);
-            }
-            let mut answer = self
-                .call("Query", input)
+            let answer = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", Sdk::S(pk.to_owned()))
+                .expression_attribute_values(":prefix", Sdk::S(prefix.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .set_limit(
+                    self.page_limit
+                        .map(|limit| limit.min(i32::MAX as u32) as i32),
+                )
+                .send()
                 .await
                 .map_err(|error| store_error("Query", error))?;
-            let page = answer
-                .get("Items")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for item in page {
-                items
-                    .push(wire::parse_item(item).map_err(|detail| corrupt(pk.to_owned(), detail))?);
+            for item in answer.items.unwrap_or_default() {
+                items.push(
+                    convert::from_sdk(item).map_err(|detail| corrupt(pk.to_owned(), detail))?,
+                );
             }
-            match answer.get_mut("LastEvaluatedKey").map(Value::take) {
-                Some(next @ Value::Object(_)) => start = Some(next),
+            match answer.last_evaluated_key {
+                Some(next) if !next.is_empty() => start = Some(next),
                 _ => return Ok(items),
             }
         }
     }
 }
 
-/// An answer whose item is not DynamoDB JSON: a broken proxy or a bug, never a retry.
+/// An answer whose item is not of the types DynamoDB documents: a newer DynamoDB or a bug, never a
+/// retry.
 fn corrupt(key: String, detail: String) -> StoreError {
     StoreError::Corrupt {
         key,

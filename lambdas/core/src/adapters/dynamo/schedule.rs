@@ -1,15 +1,14 @@
 //! Schedules: one item per area and stage, under the area's partition.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue as Sdk;
 use chrono::{DateTime, Utc};
-use serde_dynamo::AttributeValue;
-use serde_json::json;
 
 use super::DynamoStore;
 use super::call_errors::conditional;
+use super::convert::to_sdk;
 use super::items::{SCHEDULE_DIGEST, decode, schedule_digest, schedule_item};
 use super::keys::{self, Key};
-use super::wire;
 use crate::domain::{AreaId, Schedule, Stage};
 use crate::errors::StoreError;
 use crate::ports::ScheduleStore;
@@ -30,13 +29,17 @@ impl ScheduleStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         let digest = schedule_digest(schedule)?;
         let item = schedule_item(schedule, &digest, at)?;
-        let input = json!({
-            "Item": wire::item(&item),
-            "ConditionExpression": "attribute_not_exists(#pk) OR #digest <> :digest",
-            "ExpressionAttributeNames":
-                wire::names(&[("#pk", keys::PK), ("#digest", SCHEDULE_DIGEST)]),
-            "ExpressionAttributeValues": wire::values(&[(":digest", AttributeValue::S(digest))]),
-        });
-        conditional("PutItem (schedule)", self.call("PutItem", input).await)
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_sdk(item)))
+            .condition_expression("attribute_not_exists(#pk) OR #digest <> :digest")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#digest", SCHEDULE_DIGEST)
+            .expression_attribute_values(":digest", Sdk::S(digest))
+            .send()
+            .await;
+        conditional("PutItem (schedule)", result)
     }
 }

@@ -1,18 +1,16 @@
 //! A chat's settings: one item under the chat, written whole (last write wins).
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-
 use super::DynamoStore;
 use super::call_errors::store_error;
+use super::convert::to_sdk;
 use super::items::{decode, encode};
 use super::keys::{Key, entity};
-use super::wire;
 use crate::domain::{ChatId, ChatSettings};
 use crate::errors::StoreError;
 use crate::ports::ChatSettingsStore;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]
 struct SettingsBody {
@@ -45,8 +43,11 @@ impl ChatSettingsStore for DynamoStore {
             updated_at: at,
         };
         let item = encode(&Key::chat_settings(chat), entity::CHAT_SETTINGS, &body)?;
-        let input = json!({ "Item": wire::item(&item) });
-        self.call("PutItem", input)
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_sdk(item)))
+            .send()
             .await
             .map(drop)
             .map_err(|error| store_error("PutItem (chat settings)", error))

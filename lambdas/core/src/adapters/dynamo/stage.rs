@@ -1,15 +1,14 @@
 //! The national stage: one item, written conditionally on its version.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue as Sdk;
 use chrono::{DateTime, Utc};
-use serde_dynamo::AttributeValue;
-use serde_json::json;
 
 use super::DynamoStore;
 use super::call_errors::conditional;
+use super::convert::to_sdk;
 use super::items::{STAGE_UPDATED_AT_MS, decode, stage_item, stage_refresh_item};
 use super::keys::{self, Key};
-use super::wire;
 use crate::domain::Timelines;
 use crate::errors::StoreError;
 use crate::ports::{StageRefresh, StageStore, StageWrite, StoredStage};
@@ -33,14 +32,18 @@ impl StageStore for DynamoStore {
     async fn put_stage_refresh(&self, marker: &StageRefresh) -> Result<bool, StoreError> {
         let millis = marker.stage_updated_at.timestamp_millis().to_string();
         let item = stage_refresh_item(marker)?;
-        let input = json!({
-            "Item": wire::item(&item),
-            "ConditionExpression": "attribute_not_exists(#pk) OR #changed < :changed",
-            "ExpressionAttributeNames":
-                wire::names(&[("#pk", keys::PK), ("#changed", STAGE_UPDATED_AT_MS)]),
-            "ExpressionAttributeValues": wire::values(&[(":changed", AttributeValue::N(millis))]),
-        });
-        conditional("PutItem (stage refresh)", self.call("PutItem", input).await)
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_sdk(item)))
+            .condition_expression("attribute_not_exists(#pk) OR #changed < :changed")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#changed", STAGE_UPDATED_AT_MS)
+            .expression_attribute_values(":changed", Sdk::N(millis))
+            .send()
+            .await;
+        conditional("PutItem (stage refresh)", result)
     }
 
     async fn put_stage(
@@ -52,22 +55,21 @@ impl StageStore for DynamoStore {
     ) -> Result<StageWrite, StoreError> {
         let written = StoredStage::next(timelines, replaced, at, expected);
         let stage = written.stage;
-        let item = wire::item(&stage_item(&written)?);
-        let input = match expected {
-            None => json!({
-                "Item": item,
-                "ConditionExpression": "attribute_not_exists(#pk)",
-                "ExpressionAttributeNames": wire::names(&[("#pk", keys::PK)]),
-            }),
-            Some(version) => json!({
-                "Item": item,
-                "ConditionExpression": "#version = :expected",
-                "ExpressionAttributeNames": wire::names(&[("#version", "version")]),
-                "ExpressionAttributeValues":
-                    wire::values(&[(":expected", AttributeValue::N(version.to_string()))]),
-            }),
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_sdk(stage_item(&written)?)));
+        let put = match expected {
+            None => put
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", keys::PK),
+            Some(version) => put
+                .condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", Sdk::N(version.to_string())),
         };
-        if conditional("PutItem (stage)", self.call("PutItem", input).await)? {
+        if conditional("PutItem (stage)", put.send().await)? {
             Ok(StageWrite::Written(written))
         } else {
             tracing::info!(%stage, ?expected, "stage write lost to another writer");

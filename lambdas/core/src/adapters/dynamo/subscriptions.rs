@@ -3,54 +3,82 @@
 //! transaction changes all three together, so they can never disagree.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::error::BuildError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue as Sdk, Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde_dynamo::AttributeValue;
-use serde_json::{Value, json};
 
 use super::DynamoStore;
 use super::call_errors::{cancelled_by_condition, conditional, store_error};
+use super::convert::{to_sdk, value_to_sdk};
 use super::items::{
     RegistryBody, SubscriberBody, SubscriptionBody, decode, subscriber_item, subscription_item,
 };
 use super::keys::{self, Key};
-use super::wire;
 use crate::domain::{Area, AreaId, ChatId};
 use crate::errors::StoreError;
 use crate::ports::SubscriptionStore;
 
 const SUBSCRIBERS: &str = "subscribers";
 
+/// A transaction item the SDK refused to build: only a missing required field, which is a bug
+/// here, never a retry.
+fn built<T>(result: Result<T, BuildError>, what: &'static str) -> Result<T, StoreError> {
+    result.map_err(|error| StoreError::Invalid(format!("{what}: {error}")))
+}
+
 impl DynamoStore {
     /// Runs a transaction whose first item carries the only condition; false when that condition
-    /// failed (the subscription already was, or was not, there). Each item names its table, so
-    /// not `self.call`.
+    /// failed (the subscription already was, or was not, there).
+    ///
+    /// Idempotent across the SDK's own retries: the SDK gives every TransactWriteItems a
+    /// `ClientRequestToken` (a fresh UUID per call, the same on each of its attempts), so a commit
+    /// whose answer was lost and is sent again is answered as the first was (success), not
+    /// cancelled by its own condition. The token is not derived from the arguments: the ports
+    /// carry no request id, and a token of (chat, area) alone would make DynamoDB replay the
+    /// first answer, without writing, to a subscribe, unsubscribe and subscribe again within its
+    /// ten-minute idempotency window.
     async fn transact_conditionally(
         &self,
-        items: Vec<Value>,
+        items: Vec<TransactWriteItem>,
         what: &'static str,
     ) -> Result<bool, StoreError> {
-        let input = json!({ "TransactItems": items });
-        match self.client.call("TransactWriteItems", &input).await {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
             Ok(_) => Ok(true),
-            Err(error) if cancelled_by_condition(&error, 0) => Ok(false),
-            Err(error) => Err(store_error(what, error)),
+            Err(error) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+                    error.as_service_error()
+                    && cancelled_by_condition(cancelled.cancellation_reasons(), 0)
+                {
+                    return Ok(false);
+                }
+                Err(store_error(what, error))
+            }
         }
     }
 
     /// Drops the registry item of an area nobody subscribes to any more. Only tidiness:
     /// `subscribed_areas` skips zero counts anyway, so a failure here is logged, not returned.
     async fn forget_area_if_unsubscribed(&self, area: &AreaId) {
-        let input = json!({
-            "Key": wire::item(&Key::registry(area).to_item()),
-            "ConditionExpression": "#subscribers <= :zero",
-            "ExpressionAttributeNames": wire::names(&[("#subscribers", SUBSCRIBERS)]),
-            "ExpressionAttributeValues": wire::values(&[(":zero", AttributeValue::N("0".into()))]),
-        });
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::registry(area).to_sdk()))
+            .condition_expression("#subscribers <= :zero")
+            .expression_attribute_names("#subscribers", SUBSCRIBERS)
+            .expression_attribute_values(":zero", Sdk::N("0".into()))
+            .send()
+            .await;
         // A failed condition is an area someone subscribed to meanwhile: kept, rightly.
-        if let Err(error) = conditional(
-            "DeleteItem (registry)",
-            self.call("DeleteItem", input).await,
-        ) {
+        if let Err(error) = conditional("DeleteItem (registry)", result) {
             tracing::warn!(%area, %error, "left a zero-count registry item behind");
         }
     }
@@ -73,59 +101,91 @@ impl SubscriptionStore for DynamoStore {
                 key: registry.to_string(),
                 detail: format!("cannot encode the area: {error}"),
             })?;
+        let what = "TransactWriteItems (subscribe)";
         let items = vec![
-            json!({ "Put": {
-                "TableName": self.table,
-                "Item": wire::item(&under_chat),
-                "ConditionExpression": "attribute_not_exists(#pk)",
-                "ExpressionAttributeNames": wire::names(&[("#pk", keys::PK)]),
-            }}),
-            json!({ "Put": { "TableName": self.table, "Item": wire::item(&under_area) } }),
-            json!({ "Update": {
-                "TableName": self.table,
-                "Key": wire::item(&registry.to_item()),
-                // The latest subscription's view of the area wins, e.g. a renamed suburb.
-                "UpdateExpression": "SET #area = :area, #entity = :entity ADD #subscribers :one",
-                "ExpressionAttributeNames": wire::names(&[
-                    ("#area", "area"),
-                    ("#entity", keys::ENTITY),
-                    ("#subscribers", SUBSCRIBERS),
-                ]),
-                "ExpressionAttributeValues": wire::values(&[
-                    (":area", area_value),
-                    (":entity", AttributeValue::S(keys::entity::AREA.to_owned())),
-                    (":one", AttributeValue::N("1".into())),
-                ]),
-            }}),
+            TransactWriteItem::builder()
+                .put(built(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(to_sdk(under_chat)))
+                        .condition_expression("attribute_not_exists(#pk)")
+                        .expression_attribute_names("#pk", keys::PK)
+                        .build(),
+                    what,
+                )?)
+                .build(),
+            TransactWriteItem::builder()
+                .put(built(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(to_sdk(under_area)))
+                        .build(),
+                    what,
+                )?)
+                .build(),
+            TransactWriteItem::builder()
+                .update(built(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(registry.to_sdk()))
+                        // The latest subscription's view of the area wins, e.g. a renamed suburb.
+                        .update_expression(
+                            "SET #area = :area, #entity = :entity ADD #subscribers :one",
+                        )
+                        .expression_attribute_names("#area", "area")
+                        .expression_attribute_names("#entity", keys::ENTITY)
+                        .expression_attribute_names("#subscribers", SUBSCRIBERS)
+                        .expression_attribute_values(":area", value_to_sdk(area_value))
+                        .expression_attribute_values(
+                            ":entity",
+                            Sdk::S(keys::entity::AREA.to_owned()),
+                        )
+                        .expression_attribute_values(":one", Sdk::N("1".into()))
+                        .build(),
+                    what,
+                )?)
+                .build(),
         ];
-        self.transact_conditionally(items, "TransactWriteItems (subscribe)")
-            .await
+        self.transact_conditionally(items, what).await
     }
 
     async fn unsubscribe(&self, chat: ChatId, area: &AreaId) -> Result<bool, StoreError> {
+        let what = "TransactWriteItems (unsubscribe)";
         let items = vec![
-            json!({ "Delete": {
-                "TableName": self.table,
-                "Key": wire::item(&Key::subscription(chat, area).to_item()),
-                "ConditionExpression": "attribute_exists(#pk)",
-                "ExpressionAttributeNames": wire::names(&[("#pk", keys::PK)]),
-            }}),
-            json!({ "Delete": {
-                "TableName": self.table,
-                "Key": wire::item(&Key::subscriber(area, chat).to_item()),
-            }}),
-            json!({ "Update": {
-                "TableName": self.table,
-                "Key": wire::item(&Key::registry(area).to_item()),
-                "UpdateExpression": "ADD #subscribers :minus_one",
-                "ExpressionAttributeNames": wire::names(&[("#subscribers", SUBSCRIBERS)]),
-                "ExpressionAttributeValues":
-                    wire::values(&[(":minus_one", AttributeValue::N("-1".into()))]),
-            }}),
+            TransactWriteItem::builder()
+                .delete(built(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(Key::subscription(chat, area).to_sdk()))
+                        .condition_expression("attribute_exists(#pk)")
+                        .expression_attribute_names("#pk", keys::PK)
+                        .build(),
+                    what,
+                )?)
+                .build(),
+            TransactWriteItem::builder()
+                .delete(built(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(Key::subscriber(area, chat).to_sdk()))
+                        .build(),
+                    what,
+                )?)
+                .build(),
+            TransactWriteItem::builder()
+                .update(built(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(Key::registry(area).to_sdk()))
+                        .update_expression("ADD #subscribers :minus_one")
+                        .expression_attribute_names("#subscribers", SUBSCRIBERS)
+                        .expression_attribute_values(":minus_one", Sdk::N("-1".into()))
+                        .build(),
+                    what,
+                )?)
+                .build(),
         ];
-        let removed = self
-            .transact_conditionally(items, "TransactWriteItems (unsubscribe)")
-            .await?;
+        let removed = self.transact_conditionally(items, what).await?;
         if removed {
             self.forget_area_if_unsubscribed(area).await;
         }

@@ -1,18 +1,69 @@
-//! The request an adapter builds before sending it: method, URL, headers, an optional JSON body and
-//! the time it may take.
+//! The request an adapter builds before sending it (method, URL, headers, an optional JSON body
+//! and the time it may take), and the exchange: sent with the process's client, the whole answer
+//! read to at most [`MAX_BODY_BYTES`], all within the request's timeout.
 
 use std::fmt;
 use std::time::Duration;
 
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_types::body::SdkBody;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
-use http::{Method, Uri};
-use hyper::body::Bytes;
+use http::{Method, StatusCode};
 use serde::Serialize;
 use url::Url;
 
-use super::exchange::{self, HttpError, Response};
+/// The most of an answer any upstream body is read to, in bytes. The largest real answers (Eskom's
+/// schedule pages) are tens of KiB; our functions have 128 MB, and a hostile or broken server
+/// must not be able to fill it.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// An upstream answer, read in full.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// A request that produced no complete answer. No variant holds the URL (Telegram's has the
+/// token in its path): reqwest's errors are kept without theirs.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// Connecting, the headers and the whole body together took longer than the request's timeout.
+    #[error("no complete answer within {0:?}")]
+    Timeout(Duration),
+    /// The answer's `Content-Length`, or what arrived of it, is over [`MAX_BODY_BYTES`].
+    #[error("answer larger than {limit} bytes, not read")]
+    TooLarge { limit: usize },
+    /// Connecting or sending failed (refused, reset, DNS, TLS, the connect timeout) or the
+    /// answer's head was unreadable.
+    #[error("error sending request")]
+    Send(#[source] reqwest::Error),
+    /// The connection failed or broke while the body was read.
+    #[error("error reading the answer's body")]
+    Body(#[source] reqwest::Error),
+    /// The process's client could not be built (its TLS configuration, say).
+    #[error("the HTTP client cannot be built: {0}")]
+    Client(String),
+}
+
+impl HttpError {
+    /// The message of this error and of every error beneath it, e.g. "error sending request:
+    /// client error (Connect): tcp connect error: Connection refused (os error 111)".
+    pub fn chain(&self) -> String {
+        error_chain(self)
+    }
+}
+
+/// An error's message and its sources', joined by `: `.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut detail = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    detail
+}
 
 /// A request to send with [`Request::send`]. Built by [`super::HttpClient`], which sets its timeout
 /// and User-Agent.
@@ -21,7 +72,7 @@ pub struct Request {
     pub(super) method: Method,
     pub(super) url: Url,
     pub(super) headers: HeaderMap,
-    pub(super) body: Bytes,
+    pub(super) body: Vec<u8>,
     pub(super) timeout: Duration,
 }
 
@@ -36,14 +87,12 @@ impl Request {
         url.set_fragment(None);
         let mut headers = HeaderMap::new();
         headers.insert(USER_AGENT, user_agent);
-        // reqwest sent it by default: kept so every upstream, Eskom's firewall included, gets the
-        // request it got before.
         headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         Request {
             method,
             url,
             headers,
-            body: Bytes::new(),
+            body: Vec::new(),
             timeout,
         }
     }
@@ -66,7 +115,7 @@ impl Request {
     /// `body` as JSON, with `Content-Type: application/json`. Fails only for a value JSON cannot hold
     /// (a map whose keys are not strings, say): the same value fails every time.
     pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Self, serde_json::Error> {
-        self.body = Bytes::from(serde_json::to_vec(body)?);
+        self.body = serde_json::to_vec(body)?;
         self.headers
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Ok(self)
@@ -85,26 +134,73 @@ impl Request {
     }
 
     /// Sends the request, follows same-origin redirects and reads the whole answer, all within
-    /// the timeout (see [`exchange`]).
+    /// the timeout. The timeout covers the body too: a server that sends its headers at once and
+    /// then trickles the body must not hold the function longer than one slow answer.
     pub async fn send(self) -> Result<Response, HttpError> {
-        exchange::send(self).await
+        let timeout = self.timeout;
+        match tokio::time::timeout(timeout, self.exchange()).await {
+            Ok(result) => result,
+            Err(_) => Err(HttpError::Timeout(timeout)),
+        }
     }
 
-    /// The `http` request for this one: a clone, since a redirect may need the body again.
-    pub(super) fn to_http(&self) -> Result<http::Request<SdkBody>, HttpError> {
-        let uri: Uri = self.url.as_str().parse().map_err(HttpError::Uri)?;
-        let mut request = http::Request::new(SdkBody::from(self.body.clone()));
-        *request.method_mut() = self.method.clone();
-        *request.uri_mut() = uri;
-        *request.headers_mut() = self.headers.clone();
-        Ok(request)
+    async fn exchange(self) -> Result<Response, HttpError> {
+        let timeout = self.timeout;
+        let failed = |error: reqwest::Error, wrap: fn(reqwest::Error) -> HttpError| {
+            if error.is_timeout() {
+                HttpError::Timeout(timeout)
+            } else {
+                wrap(error.without_url())
+            }
+        };
+        let response = super::shared()?
+            .request(self.method, self.url)
+            .headers(self.headers)
+            .body(self.body)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|error| failed(error, HttpError::Send))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = read_capped(response, MAX_BODY_BYTES)
+            .await
+            .map_err(|error| match error {
+                Capped::TooLarge => HttpError::TooLarge {
+                    limit: MAX_BODY_BYTES,
+                },
+                Capped::Failed(error) => failed(error, HttpError::Body),
+            })?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
+}
 
-    /// [`Self::to_http`] as the SDK connector's request type. Sensitive header values stay
-    /// sensitive through the conversion: the SDK's `HeaderValue` keeps `http`'s, flag included.
-    pub(super) fn to_connector(&self) -> Result<HttpRequest, HttpError> {
-        HttpRequest::try_from(self.to_http()?).map_err(HttpError::Convert)
+enum Capped {
+    TooLarge,
+    Failed(reqwest::Error),
+}
+
+/// The body in full, unless it is longer than `limit`: refused by its `Content-Length` before
+/// anything is read, else as soon as what arrived is over (the rest is never read).
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Capped> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(Capped::TooLarge);
     }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Capped::Failed)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Capped::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Without the URL's path and query: Telegram's token is in the path.
@@ -154,12 +250,11 @@ mod tests {
         assert_eq!(built.headers()[USER_AGENT], "loadshed-test");
         assert_eq!(built.headers()[CONTENT_TYPE], "application/json");
         assert_eq!(&built.body[..], br#"{"a":1}"#);
-        let sent = built.to_http().expect("valid uri");
-        assert_eq!(sent.uri(), "http://h/p", "the fragment is not sent");
-        assert_eq!(sent.headers()[USER_AGENT], "loadshed-test");
-        let connector = built.to_connector().expect("converts");
-        assert_eq!(connector.uri(), "http://h/p");
-        assert_eq!(connector.headers().get(USER_AGENT), Some("loadshed-test"));
+        assert_eq!(
+            built.url().as_str(),
+            "http://h/p",
+            "the fragment is not sent"
+        );
     }
 
     #[test]

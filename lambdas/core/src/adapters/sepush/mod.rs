@@ -57,7 +57,6 @@ pub struct SePushConfig {
 impl SePushConfig {
     pub const PRODUCTION_BASE_URL: &'static str = "https://developer.sepush.co.za/business/3.1/";
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-    const USER_AGENT: &'static str = concat!("loadshed/", env!("CARGO_PKG_VERSION"));
 
     /// Production settings with `token`.
     pub fn new(token: ApiToken) -> Self {
@@ -128,7 +127,7 @@ impl SePushClient {
         // Keeps the value out of every request's and header map's `Debug` output.
         token.set_sensitive(true);
         // The token is in every request: the client follows no redirect away from the origin.
-        let http = http::build_client(config.timeout, SePushConfig::USER_AGENT)?;
+        let http = http::build_client(config.timeout, http::USER_AGENT)?;
         Ok(SePushClient {
             base_url,
             token,

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::adapters::http::{
-    ClientSetupError, HttpClient, HttpError, build_client, endpoint, parse_base_url,
+    ClientSetupError, HttpClient, HttpError, USER_AGENT, build_client, endpoint, parse_base_url,
 };
 use crate::domain::ChatId;
 use crate::ports::{Message, Messenger, SendError, Sent};
@@ -25,8 +25,6 @@ pub const DEFAULT_BASE_URL: &str = "https://api.telegram.org";
 /// Long enough for a slow sendMessage, short enough that a hung call fails well within a Lambda
 /// timeout and is retried.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-const USER_AGENT: &str = concat!("loadshed/", env!("CARGO_PKG_VERSION"));
 
 /// A Bot API client. Cheap to clone (the connection pool is shared); build it once at start.
 #[derive(Clone)]
