@@ -15,6 +15,7 @@ async fn simulate(chats: usize, areas: usize, seed: u64, hours: u32) -> Summary 
         seed,
         hours,
         latency: Duration::from_millis(100),
+        paid_rate: 0,
     })
     .await
     .expect("the simulation runs")

@@ -23,6 +23,21 @@
 //! slot from the process-wide [`Pacer`], so ledger round trips overlap with other chats' sends and
 //! never serialise them. A 429 pauses that chat only.
 //!
+//! # Paid broadcasts
+//!
+//! When the pacer pays (`TELEGRAM_PAID_BROADCAST_RATE`), a send the free budget cannot carry goes
+//! with `allow_paid_broadcast` ([`Messenger::send_paid_delivery`]). Telegram answering a paid send
+//! with a 429, or refusing it for want of Stars (a 400 about paid broadcasts or Stars), drops the
+//! rest of the run to the free rate: logged, reported in [`BroadcastReport::paid_fallback`], and
+//! the message is tried again at the free rate under the same claim (a refused send was not
+//! delivered, so nothing is sent twice).
+//!
+//! # Superseded news
+//!
+//! A run may carry a [`Freshness`] check: a message it says is no longer current (a newer stage
+//! change was stored since it was planned, and the chat's forecast differs under it) is not
+//! sent, and is counted in [`BroadcastReport::superseded`]: the newer announcement tells the chat.
+//!
 //! # Deadline
 //!
 //! No send is started whose slot falls after the deadline less `deadline_margin`; what is left is
@@ -44,7 +59,7 @@ use crate::ports::{
     Claim, DeliveryKey, DeliveryLedger, Message, Messenger, SendError, SubscriptionStore,
 };
 
-use super::pacing::Pacer;
+use super::pacing::{Fare, Pacer};
 
 /// One message for one chat, under the key that makes it idempotent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +160,12 @@ pub struct BroadcastReport {
     /// Messages not sent because their chat was removed.
     pub dropped: usize,
     pub migrated_chats: Vec<Migration>,
+    /// Sent as paid broadcasts (0.1 Star each).
+    pub paid: usize,
+    /// Why the run dropped to the free rate, if it did.
+    pub paid_fallback: Option<String>,
+    /// Not sent because a newer announcement replaced them ([`Freshness`]).
+    pub superseded: usize,
 }
 
 impl BroadcastReport {
@@ -157,6 +178,11 @@ impl BroadcastReport {
         self.removed_chats.extend(other.removed_chats);
         self.dropped += other.dropped;
         self.migrated_chats.extend(other.migrated_chats);
+        self.paid += other.paid;
+        self.superseded += other.superseded;
+        if self.paid_fallback.is_none() {
+            self.paid_fallback = other.paid_fallback;
+        }
     }
 }
 
@@ -206,9 +232,20 @@ enum Stop {
     Store(StoreError),
 }
 
+/// Whether a planned message still tells the current state when its turn comes.
+#[async_trait::async_trait]
+pub trait Freshness: Send + Sync {
+    /// False when `outgoing` would tell its chat a stale state that a newer message tells it
+    /// instead: it is then not sent (counted superseded).
+    async fn is_current(&self, outgoing: &Outgoing) -> Result<bool, StoreError>;
+}
+
 /// What became of one message.
 enum Outcome {
     Sent,
+    /// Sent with `allow_paid_broadcast`.
+    SentPaid,
+    Superseded,
     AlreadyDelivered,
     HeldElsewhere,
     Refused(String),
@@ -225,6 +262,14 @@ pub struct Run {
     pub owner: String,
     /// When the invocation is cut off; `None`: no deadline.
     pub deadline: Option<Instant>,
+    /// Checked before each message is claimed; `None`: every message stays current.
+    pub freshness: Option<Arc<dyn Freshness>>,
+}
+
+impl std::fmt::Debug for dyn Freshness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Freshness")
+    }
 }
 
 impl Run {
@@ -232,7 +277,13 @@ impl Run {
         Run {
             owner: owner.into(),
             deadline: None,
+            freshness: None,
         }
+    }
+
+    pub fn with_freshness(mut self, freshness: Option<Arc<dyn Freshness>>) -> Self {
+        self.freshness = freshness;
+        self
     }
 
     pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
@@ -259,6 +310,25 @@ struct RunState<'r> {
     stop: Mutex<Option<Stop>>,
     /// The last Telegram failure, for the error when nothing could be sent.
     last_unavailable: Mutex<Option<(ChatId, String)>>,
+    /// Whether sends beyond the free budget may still be paid for: false once Telegram refused a
+    /// paid send, for the rest of the run.
+    may_pay: AtomicBool,
+    /// Why the run dropped to the free rate.
+    fallback: Mutex<Option<String>>,
+}
+
+impl RunState<'_> {
+    fn may_pay(&self) -> bool {
+        self.may_pay.load(Ordering::SeqCst)
+    }
+
+    /// Telegram refused a paid send: the rest of the run goes at the free rate.
+    async fn drop_to_free(&self, chat: ChatId, reason: String) {
+        if self.may_pay.swap(false, Ordering::SeqCst) {
+            tracing::warn!(%chat, %reason, owner = %self.run.owner, "paid broadcast refused: the rest of this run goes at the free rate");
+            *self.fallback.lock().await = Some(reason);
+        }
+    }
 }
 
 impl<'a> Broadcaster<'a> {
@@ -304,6 +374,8 @@ impl<'a> Broadcaster<'a> {
             stopped: AtomicBool::new(false),
             stop: Mutex::new(None),
             last_unavailable: Mutex::new(None),
+            may_pay: AtomicBool::new(self.pacer.pays()),
+            fallback: Mutex::new(None),
         };
         let reports: Vec<BroadcastReport> = stream::iter(chats)
             .map(|(chat, messages)| self.serve_chat(chat, messages, &state))
@@ -314,6 +386,7 @@ impl<'a> Broadcaster<'a> {
         for one in reports {
             report.absorb(one);
         }
+        report.paid_fallback = state.fallback.lock().await.take();
         let stop = state.stop.lock().await.take();
         let unavailable = state.last_unavailable.lock().await.take();
         let error = match (stop, unavailable) {
@@ -345,6 +418,9 @@ impl<'a> Broadcaster<'a> {
                     already_delivered = report.already_delivered,
                     held_elsewhere = report.held_elsewhere,
                     remaining = report.remaining,
+                    paid = report.paid,
+                    superseded = report.superseded,
+                    paid_fallback = report.paid_fallback.as_deref().unwrap_or(""),
                     failed = report.failed.len(),
                     removed_chats = report.removed_chats.len(),
                     migrated_chats = report.migrated_chats.len(),
@@ -382,6 +458,11 @@ impl<'a> Broadcaster<'a> {
                 .await
             {
                 Ok(Outcome::Sent) => report.sent += 1,
+                Ok(Outcome::SentPaid) => {
+                    report.sent += 1;
+                    report.paid += 1;
+                }
+                Ok(Outcome::Superseded) => report.superseded += 1,
                 Ok(Outcome::AlreadyDelivered) => report.already_delivered += 1,
                 Ok(Outcome::HeldElsewhere) => {
                     // The holder sends this event's later parts too; sending them here could
@@ -440,6 +521,15 @@ impl<'a> Broadcaster<'a> {
             if state.cutoff.is_some_and(|cutoff| Instant::now() >= cutoff) {
                 return Ok(Outcome::Left(None));
             }
+            if let Some(freshness) = &state.run.freshness
+                && !freshness.is_current(outgoing).await.map_err(Stop::Store)?
+            {
+                // Our own claim from an earlier attempt of this message, if any, is given up.
+                if attempts > 0 {
+                    self.release(key, owner).await?;
+                }
+                return Ok(Outcome::Superseded);
+            }
             let now = self.clock.now();
             match self
                 .ledger
@@ -451,30 +541,65 @@ impl<'a> Broadcaster<'a> {
                 Claim::Delivered => return Ok(Outcome::AlreadyDelivered),
                 Claim::HeldBy { .. } => return Ok(Outcome::HeldElsewhere),
             }
-            let Some(slot) = self.pacer.reserve(*target, state.cutoff) else {
+            let Some(slot) = self
+                .pacer
+                .reserve_slot(*target, state.cutoff, state.may_pay())
+            else {
                 self.release(key, owner).await?;
                 return Ok(Outcome::Left(None));
             };
-            sleep_until(slot).await;
-            self.pacer.start_send().await;
+            sleep_until(slot.at).await;
+            let fare = self.pacer.start(state.may_pay()).await;
             attempts += 1;
-            let failure = match self
-                .messenger
-                .send_delivery(*target, key, &outgoing.message)
-                .await
-            {
+            let sent = match fare {
+                Fare::Free => {
+                    self.messenger
+                        .send_delivery(*target, key, &outgoing.message)
+                        .await
+                }
+                Fare::Paid => {
+                    self.messenger
+                        .send_paid_delivery(*target, key, &outgoing.message)
+                        .await
+                }
+            };
+            let failure = match sent {
                 Ok(_) => {
                     self.confirm(key).await?;
                     if *target != key.chat {
                         // Also under the new id: a run planned after the move skips it too.
                         self.confirm(&migrated_key(key, *target)).await?;
                     }
-                    return Ok(Outcome::Sent);
+                    return Ok(match fare {
+                        Fare::Free => Outcome::Sent,
+                        Fare::Paid => Outcome::SentPaid,
+                    });
                 }
                 Err(failure) => failure,
             };
             match failure {
+                SendError::Rejected { status, reason }
+                    if fare == Fare::Paid && is_paid_refusal(status, &reason) =>
+                {
+                    // Not sent: the same claim carries the message again, at the free rate. The
+                    // refusal is no attempt of the message's own.
+                    state
+                        .drop_to_free(*target, format!("{status}: {reason}"))
+                        .await;
+                    attempts -= 1;
+                }
                 SendError::RateLimited { retry_after } => {
+                    if fare == Fare::Paid {
+                        state
+                            .drop_to_free(
+                                *target,
+                                format!(
+                                    "429 on a paid send (retry after {}s)",
+                                    retry_after.as_secs()
+                                ),
+                            )
+                            .await;
+                    }
                     self.pacer.pause_chat(*target, retry_after);
                     if retry_after > self.config.max_retry_after
                         || attempts >= self.config.max_attempts
@@ -578,6 +703,18 @@ impl<'a> Broadcaster<'a> {
             .await
             .map_err(Stop::Store)
     }
+}
+
+/// Telegram refusing a paid send as such (too few Stars on the bot's balance, paid broadcasts not
+/// enabled for the bot), not the message: a 400 whose description names paid broadcasts or Stars.
+/// The Bot API documents no error code for it, so the description is all there is to go on.
+pub fn is_paid_refusal(status: u16, reason: &str) -> bool {
+    let reason = reason.to_ascii_lowercase();
+    matches!(status, 0 | 400 | 402)
+        && (reason.contains("paid broadcast")
+            || reason.contains("paid_broadcast")
+            || reason.contains("stars")
+            || reason.contains("balance_too_low"))
 }
 
 /// The same delivery, to the chat a group migrated to.

@@ -67,6 +67,14 @@ impl Default for NotifyConfig {
     }
 }
 
+impl NotifyConfig {
+    /// Paid broadcasts at `rate` messages a second (0: off); see `notify::pacing`.
+    pub fn with_paid_broadcast_rate(mut self, rate: u32) -> Self {
+        self.pacing = self.pacing.with_paid_rate(rate);
+        self
+    }
+}
+
 /// What a notify run did, for the workflow's output and the logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyOutcome {
@@ -83,6 +91,54 @@ pub struct NotifyOutcome {
     pub remaining: usize,
     pub failed: usize,
     pub removed_chats: Vec<ChatId>,
+    /// Sent as paid broadcasts (`TELEGRAM_PAID_BROADCAST_RATE`).
+    #[serde(default)]
+    pub paid: usize,
+    /// What the paid ones cost: 0.1 Star each (Telegram charges only delivered messages).
+    #[serde(default)]
+    pub stars: Stars,
+    /// Why the run dropped to the free rate, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_fallback: Option<String>,
+    /// Stage announcements not sent because a newer one tells the chat the current state.
+    #[serde(default)]
+    pub superseded: usize,
+}
+
+/// Telegram Stars, kept in tenths (a paid message costs 0.1) so sums are exact; written as a
+/// number of Stars.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stars {
+    pub tenths: u64,
+}
+
+impl Stars {
+    /// The cost of `paid` paid broadcast messages.
+    pub fn for_paid_messages(paid: usize) -> Self {
+        Stars {
+            tenths: paid as u64,
+        }
+    }
+}
+
+impl Serialize for Stars {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.tenths as f64 / 10.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Stars {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stars = f64::deserialize(deserializer)?;
+        if !stars.is_finite() || stars < 0.0 {
+            return Err(serde::de::Error::custom(
+                "stars must be a number of 0 or more",
+            ));
+        }
+        Ok(Stars {
+            tenths: (stars * 10.0).round() as u64,
+        })
+    }
 }
 
 impl NotifyOutcome {
@@ -95,6 +151,10 @@ impl NotifyOutcome {
             remaining: report.remaining,
             failed: report.failed.len(),
             removed_chats: report.removed_chats.clone(),
+            paid: report.paid,
+            stars: Stars::for_paid_messages(report.paid),
+            paid_fallback: report.paid_fallback.clone(),
+            superseded: report.superseded,
         }
     }
 }
@@ -608,6 +668,9 @@ impl NotifyTask {
             already = outcome.already_delivered,
             held_elsewhere = outcome.held_elsewhere,
             remaining = outcome.remaining,
+            paid = outcome.paid,
+            stars = outcome.stars.tenths as f64 / 10.0,
+            superseded = outcome.superseded,
             "notify done"
         );
         Ok(outcome)
