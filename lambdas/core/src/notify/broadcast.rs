@@ -147,6 +147,8 @@ pub struct Migration {
 /// What a broadcast did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BroadcastReport {
+    /// Messages planned: given to the run (a run cut off by its deadline plans no further).
+    pub planned: usize,
     pub sent: usize,
     /// Found in the ledger: sent by an earlier or another run.
     pub already_delivered: usize,
@@ -170,6 +172,7 @@ pub struct BroadcastReport {
 
 impl BroadcastReport {
     fn absorb(&mut self, other: BroadcastReport) {
+        self.planned += other.planned;
         self.sent += other.sent;
         self.already_delivered += other.already_delivered;
         self.held_elsewhere += other.held_elsewhere;
@@ -318,6 +321,15 @@ struct RunState<'r> {
 }
 
 impl RunState<'_> {
+    /// The whole run stops (the first reason is the one reported).
+    async fn stop_with(&self, stop: Stop) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let mut slot = self.stop.lock().await;
+        if slot.is_none() {
+            *slot = Some(stop);
+        }
+    }
+
     fn may_pay(&self) -> bool {
         self.may_pay.load(Ordering::SeqCst)
     }
@@ -357,15 +369,33 @@ impl<'a> Broadcaster<'a> {
         batch: Vec<Outgoing>,
         run: &Run,
     ) -> Result<BroadcastReport, BroadcastError> {
-        let mut chats: Vec<(ChatId, Vec<Outgoing>)> = Vec::new();
+        let mut chats: Vec<Vec<Outgoing>> = Vec::new();
         let mut index = std::collections::HashMap::new();
         for outgoing in batch {
             let i = *index.entry(outgoing.chat()).or_insert_with(|| {
-                chats.push((outgoing.chat(), Vec::new()));
+                chats.push(Vec::new());
                 chats.len() - 1
             });
-            chats[i].1.push(outgoing);
+            chats[i].push(outgoing);
         }
+        self.send_planned(stream::iter(chats.into_iter().map(Ok)), run)
+            .await
+    }
+
+    /// Sends the chats `planned` yields as `run`: each item is one chat's messages, in order (a
+    /// chat must come once). The stream is read only as chats are served (`concurrency` at a
+    /// time), so a planner reading subscribers page by page holds a page, not every chat. Once
+    /// the deadline's cutoff has passed, no further chat is read: what was read and not sent is
+    /// `remaining`, and the next run plans the rest. An error of the planner stops the run as a
+    /// store error would.
+    pub async fn send_planned<S>(
+        &self,
+        planned: S,
+        run: &Run,
+    ) -> Result<BroadcastReport, BroadcastError>
+    where
+        S: futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send,
+    {
         let state = RunState {
             run,
             cutoff: run
@@ -377,8 +407,37 @@ impl<'a> Broadcaster<'a> {
             may_pay: AtomicBool::new(self.pacer.pays()),
             fallback: Mutex::new(None),
         };
-        let reports: Vec<BroadcastReport> = stream::iter(chats)
-            .map(|(chat, messages)| self.serve_chat(chat, messages, &state))
+        let state = &state;
+        // Messages read from the planner once the run was out of time or stopped: not served.
+        let unserved = std::sync::atomic::AtomicUsize::new(0);
+        let reports: Vec<BroadcastReport> = planned
+            .take_while(|chat| {
+                // No further chat is read once the run is out of time or stopped; the one just
+                // read counts as remaining, the rest are left for the next run to plan.
+                let over = state.stopped.load(Ordering::SeqCst)
+                    || state.cutoff.is_some_and(|cutoff| Instant::now() >= cutoff);
+                if over && let Ok(messages) = chat {
+                    unserved.fetch_add(messages.len(), Ordering::SeqCst);
+                }
+                futures::future::ready(!over)
+            })
+            .map(|chat| async move {
+                match chat {
+                    Ok(messages) => {
+                        let planned = messages.len();
+                        let Some(chat) = messages.first().map(Outgoing::chat) else {
+                            return BroadcastReport::default();
+                        };
+                        let mut report = self.serve_chat(chat, messages, state).await;
+                        report.planned = planned;
+                        report
+                    }
+                    Err(error) => {
+                        state.stop_with(Stop::Store(error)).await;
+                        BroadcastReport::default()
+                    }
+                }
+            })
             .buffer_unordered(self.config.concurrency.max(1))
             .collect()
             .await;
@@ -387,6 +446,9 @@ impl<'a> Broadcaster<'a> {
             report.absorb(one);
         }
         report.paid_fallback = state.fallback.lock().await.take();
+        let unserved = unserved.load(Ordering::SeqCst);
+        report.planned += unserved;
+        report.remaining += unserved;
         let stop = state.stop.lock().await.take();
         let unavailable = state.last_unavailable.lock().await.take();
         let error = match (stop, unavailable) {
@@ -443,6 +505,8 @@ impl<'a> Broadcaster<'a> {
         let total = messages.len();
         // The event whose parts another run holds: it sends them, this run skips them.
         let mut held: Option<String> = None;
+        // The event whose first part was superseded: its later parts are too.
+        let mut retired: Option<String> = None;
         for (done, outgoing) in messages.into_iter().enumerate() {
             let left = total - done;
             if state.stopped.load(Ordering::SeqCst) {
@@ -451,6 +515,10 @@ impl<'a> Broadcaster<'a> {
             }
             if held.as_deref() == Some(event_of(&outgoing.key.message)) {
                 report.held_elsewhere += 1;
+                continue;
+            }
+            if retired.as_deref() == Some(event_of(&outgoing.key.message)) {
+                report.superseded += 1;
                 continue;
             }
             match self
@@ -462,7 +530,10 @@ impl<'a> Broadcaster<'a> {
                     report.sent += 1;
                     report.paid += 1;
                 }
-                Ok(Outcome::Superseded) => report.superseded += 1,
+                Ok(Outcome::Superseded) => {
+                    report.superseded += 1;
+                    retired = Some(event_of(&outgoing.key.message).to_owned());
+                }
                 Ok(Outcome::AlreadyDelivered) => report.already_delivered += 1,
                 Ok(Outcome::HeldElsewhere) => {
                     // The holder sends this event's later parts too; sending them here could
@@ -491,11 +562,7 @@ impl<'a> Broadcaster<'a> {
                     break;
                 }
                 Err(stop) => {
-                    state.stopped.store(true, Ordering::SeqCst);
-                    let mut slot = state.stop.lock().await;
-                    if slot.is_none() {
-                        *slot = Some(stop);
-                    }
+                    state.stop_with(stop).await;
                     report.remaining += left;
                     break;
                 }

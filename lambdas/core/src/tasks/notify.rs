@@ -24,9 +24,9 @@
 //! 06:00", then at 06:00 "stage 4 now") moves nothing either, so it raises no second alarm; the
 //! reminders still come before each outage.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -37,15 +37,17 @@ use tracing::info;
 use crate::clock::Clock;
 use crate::domain::forecast::stages_needed;
 use crate::domain::{Area, AreaId, ChatId, Forecast, Outage, ReminderLead, Stage, Timelines};
-use crate::errors::ErrorName;
+use crate::errors::{ErrorName, StoreError};
 use crate::notify::render::{self, AreaOutlook};
 use crate::notify::{
-    BroadcastConfig, BroadcastReport, Broadcaster, Forecasts, Outgoing, Pacer, PacingLimits, Run,
+    BroadcastConfig, BroadcastReport, Broadcaster, Forecasts, Freshness, Outgoing, Pacer,
+    PacingLimits, Run,
 };
 use crate::ports::{DeliveryKey, Messenger, StageRefresh, Store, StoredStage};
 
 use super::failure::failure_message;
 use super::stream::{self, Change};
+use super::superseded::StageFreshness;
 use super::{Invocation, ScheduleOutcome, TaskError, WorkflowState};
 
 #[derive(Debug, Clone)]
@@ -68,9 +70,13 @@ impl Default for NotifyConfig {
 }
 
 impl NotifyConfig {
-    /// Paid broadcasts at `rate` messages a second (0: off); see `notify::pacing`.
+    /// Paid broadcasts at `rate` messages a second (0: off); see `notify::pacing`. Enough chats
+    /// are served at once to keep that rate with Telegram's answers taking a few hundred
+    /// milliseconds (each chat waits for its answer and the ledger's confirmation).
     pub fn with_paid_broadcast_rate(mut self, rate: u32) -> Self {
         self.pacing = self.pacing.with_paid_rate(rate);
+        let in_flight = usize::try_from(rate).unwrap_or(usize::MAX) * 2 / 5;
+        self.broadcast.concurrency = self.broadcast.concurrency.max(in_flight);
         self
     }
 }
@@ -267,12 +273,18 @@ impl NotifyTask {
         }
         let now = self.clock.now();
         let mut batch = Vec::new();
+        let mut plan = None;
         let stage_changed = state.stage.as_ref().filter(|s| s.changed);
         if let Some(outcome) = stage_changed {
-            batch.extend(
-                self.stage_change(outcome.stage, outcome.updated_at, outcome.previous, now)
-                    .await?,
-            );
+            plan = self
+                .stage_change(outcome.stage, outcome.updated_at, outcome.previous, now)
+                .await?;
+            // The chat that asked hears the announcement first, then its status (below): its
+            // messages go in that order, apart from the paged announcement to everyone else.
+            if let (Some(plan), Some(chat)) = (&plan, state.chat_id) {
+                let areas = self.store.areas_of(chat).await?;
+                batch.extend(plan.messages_for(chat, areas).unwrap_or_default());
+            }
         } else if let Some(schedule) = &state.schedule {
             batch.extend(self.workflow_schedule_changes(schedule, now).await?);
         }
@@ -303,7 +315,25 @@ impl NotifyTask {
                     .await?,
             );
         }
-        self.send(batch, run).await
+        let Some(plan) = plan else {
+            return self.send(batch, run).await;
+        };
+        let run = run.clone().with_freshness(Some(plan.freshness.clone()));
+        if state.force {
+            // Every chat gets a forced status beside the announcement, in one batch: a forced run
+            // is an operator's, and holds every chat's messages as runs did before paging.
+            let mut all: Vec<Outgoing> = self
+                .stage_pages(&plan, state.chat_id)
+                .try_collect::<Vec<Vec<Outgoing>>>()
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
+            all.extend(batch);
+            return self.send(all, &run).await;
+        }
+        self.send_planned(self.stage_pages(&plan, state.chat_id), batch, &run)
+            .await
     }
 
     /// The schedule changes a workflow's schedule task stored, by the rule the stream path applies
@@ -453,8 +483,16 @@ impl NotifyTask {
         let now = self.clock.now();
         let batch = match change {
             Change::StageRefreshed(marker) => {
-                self.stage_change(marker.stage, marker.stage_updated_at, marker.previous, now)
+                let Some(plan) = self
+                    .stage_change(marker.stage, marker.stage_updated_at, marker.previous, now)
                     .await?
+                else {
+                    return self.send(Vec::new(), run).await;
+                };
+                let run = run.clone().with_freshness(Some(plan.freshness.clone()));
+                return self
+                    .send_planned(self.stage_pages(&plan, None), Vec::new(), &run)
+                    .await;
             }
             Change::Schedule {
                 schedule,
@@ -502,15 +540,19 @@ impl NotifyTask {
     /// area's outages from now on, or its authority's stage now), with the timelines and every area
     /// of the chat. An older change announced after a newer one was stored (a slow run) shows what
     /// is stored now, to every chat: the replaced timelines it would compare with are gone.
+    ///
+    /// With the plan comes its freshness check: a chat the announcement has not reached when a
+    /// newer change that moves its forecast is stored hears the newer one instead
+    /// ([`StageFreshness`]).
     async fn stage_change(
         &self,
         stage: Stage,
         updated_at: DateTime<Utc>,
         previous: Option<Stage>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Outgoing>, TaskError> {
+    ) -> Result<Option<StagePlan>, TaskError> {
         let Some(stored) = self.store.current_stage().await? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let key = format!("stage:{}@{}", stage.number(), updated_at.to_rfc3339());
         let timelines = stored.timelines();
@@ -536,36 +578,88 @@ impl NotifyTask {
                 .is_none_or(|before| fresh.differs_from(&forecasts.of(area, before), now));
             by_area.insert(area.id.clone(), (fresh, moved));
         }
-        let mut batch = Vec::new();
-        let mut unmoved = 0usize;
-        for (chat, chat_areas) in self.chats_with_areas().await? {
-            let chat_areas: Vec<Area> = chat_areas
-                .into_iter()
-                .filter(|a| by_area.contains_key(&a.id))
-                .collect();
-            if !chat_areas
-                .iter()
-                .any(|a| by_area.get(&a.id).is_some_and(|(_, moved)| *moved))
-            {
-                unmoved += 1;
-                continue;
-            }
-            let forecasts: Vec<Forecast> = chat_areas
-                .iter()
-                .filter_map(|a| by_area.get(&a.id).map(|(f, _)| f.clone()))
-                .collect();
-            let messages = render::stage_change(
-                &timelines,
-                previous,
-                &outlooks(&chat_areas, &forecasts),
-                now,
-            );
-            batch.extend(Outgoing::parts(chat, &key, messages));
-        }
-        if unmoved > 0 {
-            info!(unmoved, %key, "the change moves no outage of these chats: not told");
-        }
-        Ok(batch)
+        let freshness: Arc<dyn Freshness> = Arc::new(StageFreshness::new(
+            self.store.clone(),
+            self.clock.clone(),
+            key.clone(),
+            updated_at,
+            timelines.clone(),
+        ));
+        Ok(Some(StagePlan {
+            key,
+            timelines,
+            previous,
+            now,
+            areas,
+            by_area,
+            freshness,
+        }))
+    }
+
+    /// Every chat following one of `plan`'s areas, with its announcement (none for a chat the
+    /// change does not move), read page by page: subscribers a page at a time, each chat under the
+    /// first of its areas in the plan's order (so once), its areas read a few chats at a time.
+    /// Nothing but the current page is held, so 100,000 chats plan in the memory of a few
+    /// hundred; `skip` are chats told by the caller itself.
+    fn stage_pages<'s>(
+        &'s self,
+        plan: &'s StagePlan,
+        skip: Option<ChatId>,
+    ) -> impl futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send + 's {
+        let position: HashMap<&AreaId, usize> = plan
+            .areas
+            .iter()
+            .enumerate()
+            .map(|(i, area)| (&area.id, i))
+            .collect();
+        let position = Arc::new(position);
+        futures::stream::try_unfold(
+            (0usize, None::<ChatId>, false),
+            move |(index, after, done)| {
+                let position = position.clone();
+                async move {
+                    if done {
+                        return Ok(None);
+                    }
+                    let Some(area) = plan.areas.get(index) else {
+                        return Ok(None);
+                    };
+                    let page = self
+                        .store
+                        .subscribers_page(&area.id, after, PLANNING_PAGE)
+                        .await?;
+                    let next = match page.last() {
+                        Some(last) if page.len() >= PLANNING_PAGE => (index, Some(*last), false),
+                        _ => (index + 1, None, index + 1 >= plan.areas.len()),
+                    };
+                    let read: Vec<Result<(ChatId, Vec<Area>), StoreError>> =
+                        futures::stream::iter(page.into_iter().filter(|chat| Some(*chat) != skip))
+                            .map(|chat| async move { Ok((chat, self.store.areas_of(chat).await?)) })
+                            .buffered(PLANNING_READS)
+                            .collect()
+                            .await;
+                    let mut told = Vec::new();
+                    for chat in read {
+                        let (chat, areas) = chat?;
+                        let first = areas
+                            .iter()
+                            .filter_map(|a| position.get(&a.id).copied())
+                            .min();
+                        // Planned under its first area only.
+                        if first == Some(index)
+                            && let Some(messages) = plan.messages_for(chat, areas)
+                        {
+                            told.push(messages);
+                        }
+                    }
+                    Ok(Some((
+                        futures::stream::iter(told.into_iter().map(Ok)),
+                        next,
+                    )))
+                }
+            },
+        )
+        .try_flatten()
     }
 
     /// `registry` is `subscribed_areas()`: the area's name and region for the message, as it was
@@ -647,6 +741,57 @@ impl NotifyTask {
         Ok(chats)
     }
 
+    /// Sends `first` (grouped by chat, before anything else) and then the chats `pages` yields.
+    async fn send_planned<S>(
+        &self,
+        pages: S,
+        first: Vec<Outgoing>,
+        run: &Run,
+    ) -> Result<NotifyOutcome, TaskError>
+    where
+        S: futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send,
+    {
+        let mut grouped: Vec<Vec<Outgoing>> = Vec::new();
+        let mut index: HashMap<ChatId, usize> = HashMap::new();
+        for outgoing in first {
+            let i = *index.entry(outgoing.chat()).or_insert_with(|| {
+                grouped.push(Vec::new());
+                grouped.len() - 1
+            });
+            grouped[i].push(outgoing);
+        }
+        let broadcaster = Broadcaster::new(
+            self.messenger.as_ref(),
+            self.store.as_ref(),
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            self.pacer.clone(),
+            self.config.broadcast.clone(),
+        );
+        let chats = futures::stream::iter(grouped.into_iter().map(Ok)).chain(pages);
+        let report = broadcaster
+            .send_planned(chats, run)
+            .await
+            .map_err(|e| TaskError::named(&e))?;
+        Ok(self.outcome(&report))
+    }
+
+    fn outcome(&self, report: &BroadcastReport) -> NotifyOutcome {
+        let outcome = NotifyOutcome::from_report(report.planned, report);
+        info!(
+            planned = outcome.planned,
+            sent = outcome.sent,
+            already = outcome.already_delivered,
+            held_elsewhere = outcome.held_elsewhere,
+            remaining = outcome.remaining,
+            paid = outcome.paid,
+            stars = outcome.stars.tenths as f64 / 10.0,
+            superseded = outcome.superseded,
+            "notify done"
+        );
+        outcome
+    }
+
     async fn send(&self, batch: Vec<Outgoing>, run: &Run) -> Result<NotifyOutcome, TaskError> {
         let planned = batch.len();
         let broadcaster = Broadcaster::new(
@@ -679,6 +824,50 @@ impl NotifyTask {
 
 /// Store reads in flight at once while a broadcast is planned.
 const PLANNING_READS: usize = 16;
+
+/// Subscribers read at once while a broadcast is planned.
+const PLANNING_PAGE: usize = 256;
+
+/// A stage change's announcement, worked out per area; each chat's messages are rendered as its
+/// page is read ([`NotifyTask::stage_pages`]).
+struct StagePlan {
+    key: String,
+    timelines: Timelines,
+    previous: Option<Stage>,
+    now: DateTime<Utc>,
+    /// The subscribed areas (retired ids left out), in the registry's order.
+    areas: Vec<Area>,
+    /// Each area's forecast, and whether the change moves it.
+    by_area: BTreeMap<AreaId, (Forecast, bool)>,
+    freshness: Arc<dyn Freshness>,
+}
+
+impl StagePlan {
+    /// The announcement to `chat` following `areas`; `None` when the change moves none of them.
+    fn messages_for(&self, chat: ChatId, areas: Vec<Area>) -> Option<Vec<Outgoing>> {
+        let areas: Vec<Area> = areas
+            .into_iter()
+            .filter(|a| self.by_area.contains_key(&a.id))
+            .collect();
+        if !areas
+            .iter()
+            .any(|a| self.by_area.get(&a.id).is_some_and(|(_, moved)| *moved))
+        {
+            return None;
+        }
+        let forecasts: Vec<Forecast> = areas
+            .iter()
+            .filter_map(|a| self.by_area.get(&a.id).map(|(f, _)| f.clone()))
+            .collect();
+        let messages = render::stage_change(
+            &self.timelines,
+            self.previous,
+            &outlooks(&areas, &forecasts),
+            self.now,
+        );
+        Some(Outgoing::parts(chat, &self.key, messages))
+    }
+}
 
 /// A forced status's key: the stage change it tells of and the forecasts it shows.
 fn status_key(stored: Option<&StoredStage>, forecasts: &[Forecast]) -> String {

@@ -47,6 +47,7 @@ mod client;
 mod expiring;
 pub mod items;
 pub mod keys;
+mod paging;
 mod schedule;
 mod settings;
 mod stage;
