@@ -57,6 +57,9 @@ pub struct NotifyConfig {
     pub reminder_lookback: Duration,
     pub broadcast: BroadcastConfig,
     pub pacing: PacingLimits,
+    /// Subscribers read at once while an announcement is planned (tests make it small to cross
+    /// pages with few chats).
+    pub planning_page: usize,
 }
 
 impl Default for NotifyConfig {
@@ -65,6 +68,7 @@ impl Default for NotifyConfig {
             reminder_lookback: Duration::minutes(5),
             broadcast: BroadcastConfig::default(),
             pacing: PacingLimits::default(),
+            planning_page: PLANNING_PAGE,
         }
     }
 }
@@ -624,12 +628,10 @@ impl NotifyTask {
                     let Some(area) = plan.areas.get(index) else {
                         return Ok(None);
                     };
-                    let page = self
-                        .store
-                        .subscribers_page(&area.id, after, PLANNING_PAGE)
-                        .await?;
+                    let size = self.config.planning_page.max(1);
+                    let page = self.store.subscribers_page(&area.id, after, size).await?;
                     let next = match page.last() {
-                        Some(last) if page.len() >= PLANNING_PAGE => (index, Some(*last), false),
+                        Some(last) if page.len() >= size => (index, Some(*last), false),
                         _ => (index + 1, None, index + 1 >= plan.areas.len()),
                     };
                     let read: Vec<Result<(ChatId, Vec<Area>), StoreError>> =
