@@ -597,6 +597,7 @@ impl NotifyTask {
             areas,
             by_area,
             freshness,
+            rendered: std::sync::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -842,7 +843,13 @@ struct StagePlan {
     /// Each area's forecast, and whether the change moves it.
     by_area: BTreeMap<AreaId, (Forecast, bool)>,
     freshness: Arc<dyn Freshness>,
+    /// The texts by the areas they show: chats following the same areas read the same
+    /// announcement, so it is rendered once for them (a resumed run renders it again only once).
+    rendered: std::sync::Mutex<HashMap<Vec<AreaId>, Vec<crate::ports::Message>>>,
 }
+
+/// Texts kept per plan at most; beyond, the cache starts afresh (only a cost, never a change).
+const RENDERED_KEPT: usize = 4096;
 
 impl StagePlan {
     /// The announcement to `chat` following `areas`; `None` when the change moves none of them.
@@ -857,16 +864,34 @@ impl StagePlan {
         {
             return None;
         }
-        let forecasts: Vec<Forecast> = areas
-            .iter()
-            .filter_map(|a| self.by_area.get(&a.id).map(|(f, _)| f.clone()))
-            .collect();
-        let messages = render::stage_change(
-            &self.timelines,
-            self.previous,
-            &outlooks(&areas, &forecasts),
-            self.now,
-        );
+        let ids: Vec<AreaId> = areas.iter().map(|a| a.id.clone()).collect();
+        let cached = self
+            .rendered
+            .lock()
+            .ok()
+            .and_then(|rendered| rendered.get(&ids).cloned());
+        let messages = match cached {
+            Some(messages) => messages,
+            None => {
+                let forecasts: Vec<Forecast> = areas
+                    .iter()
+                    .filter_map(|a| self.by_area.get(&a.id).map(|(f, _)| f.clone()))
+                    .collect();
+                let messages = render::stage_change(
+                    &self.timelines,
+                    self.previous,
+                    &outlooks(&areas, &forecasts),
+                    self.now,
+                );
+                if let Ok(mut rendered) = self.rendered.lock() {
+                    if rendered.len() >= RENDERED_KEPT {
+                        rendered.clear();
+                    }
+                    rendered.insert(ids, messages.clone());
+                }
+                messages
+            }
+        };
         Some(Outgoing::parts(chat, &self.key, messages))
     }
 }
