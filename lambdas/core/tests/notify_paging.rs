@@ -5,6 +5,8 @@
 //! The DynamoDB half needs `LOADSHED_TEST_AWS_ENDPOINT`:
 //! `scripts/with-moto cargo test -p loadshed-core --test notify_paging`.
 
+// The store suite's helpers: this test uses only the stores.
+#[allow(dead_code)]
 mod store_support;
 
 use std::collections::HashMap;

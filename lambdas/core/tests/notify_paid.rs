@@ -143,7 +143,8 @@ async fn broadcast(
         &clock,
         pacer,
         BroadcastConfig {
-            concurrency: 2048,
+            // As `NotifyConfig::with_paid_broadcast_rate` sets it at 1,000: back to 128 at the free rate.
+            paid_concurrency: 3000,
             ..BroadcastConfig::default()
         },
     )

@@ -111,6 +111,10 @@ pub struct BroadcastConfig {
     pub claim_lease: chrono::Duration,
     /// Chats served at once.
     pub concurrency: usize,
+    /// Chats served at once while the run may pay (paid broadcasts on): enough to keep the paid
+    /// rate while Telegram answers slowly. A run that drops to the free rate goes back to
+    /// `concurrency`, so no claim waits longer for its slot than at the free rate.
+    pub paid_concurrency: usize,
     /// No send starts later than this before the deadline: room for one slow send and its
     /// confirmation before the invocation is cut off.
     pub deadline_margin: Duration,
@@ -125,6 +129,7 @@ impl Default for BroadcastConfig {
             ledger_ttl: chrono::Duration::days(7),
             claim_lease: chrono::Duration::seconds(90),
             concurrency: 128,
+            paid_concurrency: 128,
             deadline_margin: Duration::from_secs(15),
         }
     }
@@ -318,6 +323,12 @@ struct RunState<'r> {
     may_pay: AtomicBool,
     /// Why the run dropped to the free rate.
     fallback: Mutex<Option<String>>,
+    /// Chats served at once: a chat takes one before its first claim and holds it to its end.
+    permits: tokio::sync::Semaphore,
+    /// Permits beyond the free rate's `concurrency`, given up when the run drops to it.
+    paid_extra: usize,
+    /// Permits still to give up: a chat finishing while some are owed forgets its own.
+    owed: std::sync::atomic::AtomicUsize,
 }
 
 impl RunState<'_> {
@@ -338,6 +349,9 @@ impl RunState<'_> {
     async fn drop_to_free(&self, chat: ChatId, reason: String) {
         if self.may_pay.swap(false, Ordering::SeqCst) {
             tracing::warn!(%chat, %reason, owner = %self.run.owner, "paid broadcast refused: the rest of this run goes at the free rate");
+            // Fewer chats at once: free permits go now, those in use as their chats finish.
+            let gone = self.permits.forget_permits(self.paid_extra);
+            self.owed.store(self.paid_extra - gone, Ordering::SeqCst);
             *self.fallback.lock().await = Some(reason);
         }
     }
@@ -406,6 +420,9 @@ impl<'a> Broadcaster<'a> {
             last_unavailable: Mutex::new(None),
             may_pay: AtomicBool::new(self.pacer.pays()),
             fallback: Mutex::new(None),
+            permits: tokio::sync::Semaphore::new(self.width()),
+            paid_extra: self.width() - self.config.concurrency.max(1),
+            owed: std::sync::atomic::AtomicUsize::new(0),
         };
         let state = &state;
         // Messages read from the planner once the run was out of time or stopped: not served.
@@ -438,7 +455,7 @@ impl<'a> Broadcaster<'a> {
                     }
                 }
             })
-            .buffer_unordered(self.config.concurrency.max(1))
+            .buffer_unordered(self.width())
             .collect()
             .await;
         let mut report = BroadcastReport::default();
@@ -493,8 +510,37 @@ impl<'a> Broadcaster<'a> {
         }
     }
 
+    /// Chats served at once at most: more while the run may pay.
+    fn width(&self) -> usize {
+        let free = self.config.concurrency.max(1);
+        match self.pacer.pays() {
+            true => self.config.paid_concurrency.max(free),
+            false => free,
+        }
+    }
+
     /// One chat's messages, in order. `target` follows the chat if it migrates.
     async fn serve_chat(
+        &self,
+        chat: ChatId,
+        messages: Vec<Outgoing>,
+        state: &RunState<'_>,
+    ) -> BroadcastReport {
+        // The semaphore is never closed; without a permit the chat is served all the same.
+        let permit = state.permits.acquire().await.ok();
+        let report = self.serve_chat_messages(chat, messages, state).await;
+        if let Some(permit) = permit
+            && state
+                .owed
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            permit.forget();
+        }
+        report
+    }
+
+    async fn serve_chat_messages(
         &self,
         chat: ChatId,
         messages: Vec<Outgoing>,

@@ -75,12 +75,13 @@ impl Default for NotifyConfig {
 
 impl NotifyConfig {
     /// Paid broadcasts at `rate` messages a second (0: off); see `notify::pacing`. Enough chats
-    /// are served at once to keep that rate with Telegram's answers taking a few hundred
-    /// milliseconds (each chat waits for its answer and the ledger's confirmation).
+    /// are served at once to keep that rate while Telegram takes up to 3 s to answer (each chat
+    /// waits for its answer and the ledger's confirmation); a run dropped to the free rate serves
+    /// the free rate's number.
     pub fn with_paid_broadcast_rate(mut self, rate: u32) -> Self {
         self.pacing = self.pacing.with_paid_rate(rate);
-        let in_flight = usize::try_from(rate).unwrap_or(usize::MAX) * 2 / 5;
-        self.broadcast.concurrency = self.broadcast.concurrency.max(in_flight);
+        let in_flight = usize::try_from(rate).unwrap_or(usize::MAX) * 3;
+        self.broadcast.paid_concurrency = self.broadcast.concurrency.max(in_flight);
         self
     }
 }
