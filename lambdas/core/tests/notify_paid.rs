@@ -315,3 +315,22 @@ async fn superseded_messages_are_not_sent_and_are_counted() {
     assert_eq!(report.remaining, 0);
     assert!(calls.iter().all(|c| c.chat.0 <= 40));
 }
+
+#[test]
+fn only_refusals_of_the_paid_send_itself_drop_to_the_free_rate() {
+    use loadshed_core::notify::is_paid_refusal;
+    use loadshed_core::ports::PAID_UNSUPPORTED;
+    assert!(is_paid_refusal(
+        400,
+        "Bad Request: not enough Stars to send paid broadcast"
+    ));
+    assert!(is_paid_refusal(400, "Bad Request: BALANCE_TOO_LOW"));
+    assert!(is_paid_refusal(0, PAID_UNSUPPORTED));
+    // The message's own refusals are not about paying.
+    assert!(!is_paid_refusal(400, "Bad Request: message is too long"));
+    assert!(!is_paid_refusal(400, "Bad Request: can't parse entities"));
+    assert!(!is_paid_refusal(
+        500,
+        "Internal Server Error: stars aligned badly"
+    ));
+}

@@ -392,7 +392,8 @@ impl<'a> Broadcaster<'a> {
             });
             chats[i].push(outgoing);
         }
-        self.send_planned(stream::iter(chats.into_iter().map(Ok)), run)
+        // Every chat of a batch is planned already: each one past the cutoff counts as remaining.
+        self.send_stream(stream::iter(chats.into_iter().map(Ok)), run, false)
             .await
     }
 
@@ -406,6 +407,19 @@ impl<'a> Broadcaster<'a> {
         &self,
         planned: S,
         run: &Run,
+    ) -> Result<BroadcastReport, BroadcastError>
+    where
+        S: futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send,
+    {
+        self.send_stream(planned, run, true).await
+    }
+
+    /// `stop_reading`: read no further chat once the run is out of time or stopped.
+    async fn send_stream<S>(
+        &self,
+        planned: S,
+        run: &Run,
+        stop_reading: bool,
     ) -> Result<BroadcastReport, BroadcastError>
     where
         S: futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send,
@@ -431,8 +445,9 @@ impl<'a> Broadcaster<'a> {
             .take_while(|chat| {
                 // No further chat is read once the run is out of time or stopped; the one just
                 // read counts as remaining, the rest are left for the next run to plan.
-                let over = state.stopped.load(Ordering::SeqCst)
-                    || state.cutoff.is_some_and(|cutoff| Instant::now() >= cutoff);
+                let over = stop_reading
+                    && (state.stopped.load(Ordering::SeqCst)
+                        || state.cutoff.is_some_and(|cutoff| Instant::now() >= cutoff));
                 if over && let Ok(messages) = chat {
                     unserved.fetch_add(messages.len(), Ordering::SeqCst);
                 }
