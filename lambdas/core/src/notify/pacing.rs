@@ -440,6 +440,57 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_paid_rate_fills_its_grid_and_free_only_slots_keep_the_free_gap() {
+        let pacer = Pacer::new(PacingLimits::default().with_paid_rate(1000));
+        let start = Instant::now();
+        let paying: Vec<Slot> = (0..2000)
+            .map(|chat| pacer.reserve_slot(ChatId(chat), None, true).expect("slot"))
+            .collect();
+        let in_first_second = paying
+            .iter()
+            .filter(|s| s.at.duration_since(start) < SECOND)
+            .count();
+        assert!(
+            (960..=967).contains(&in_first_second),
+            "{in_first_second} in the first second"
+        );
+        // A run that may not pay gets only slots a free gap from every other free one.
+        let free_only: Vec<Slot> = (5000..5040)
+            .map(|chat| pacer.reserve_slot(ChatId(chat), None, false).expect("slot"))
+            .collect();
+        assert!(free_only.iter().all(|s| !s.paid));
+        let mut free: Vec<Instant> = paying
+            .iter()
+            .chain(&free_only)
+            .filter(|s| !s.paid)
+            .map(|s| s.at)
+            .collect();
+        free.sort();
+        for pair in free.windows(2) {
+            assert!(
+                pair[1].duration_since(pair[0]) >= Duration::from_micros(34_500),
+                "free slots {:?} apart",
+                pair[1].duration_since(pair[0])
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_gate_sends_free_while_the_free_budget_lasts_then_paid() {
+        let pacer = Pacer::new(PacingLimits::default().with_paid_rate(1000));
+        let mut fares = Vec::new();
+        for _ in 0..100 {
+            fares.push(pacer.start(true).await);
+        }
+        assert!(fares[..29].iter().all(|f| *f == Fare::Free));
+        assert!(fares[29..].iter().all(|f| *f == Fare::Paid));
+        // Without leave to pay, a send waits for the free budget of the next second.
+        let before = Instant::now();
+        assert_eq!(pacer.start(false).await, Fare::Free);
+        assert_eq!(Instant::now().duration_since(before), SECOND);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn no_one_second_window_holds_more_than_thirty() {
         let pacer = Pacer::default();
         let mut times: Vec<Instant> = (0..300)
