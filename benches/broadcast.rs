@@ -10,6 +10,13 @@
 //!
 //! Real time, not a test: a 10,000-chat case takes about six minutes at Telegram's 30 messages/s.
 //! `BROADCAST_CHATS=1000` (a comma-separated list) and `BROADCAST_LATENCIES_MS=100` narrow it.
+//!
+//! Then paid broadcasts (`TELEGRAM_PAID_BROADCAST_RATE`, docs/big-bots.md): `BROADCAST_PAID_CHATS`
+//! (10,000) chats at 100 ms with the paid rate at 1,000 (target: >= 950 msg/s, <= 1,000 in any
+//! second), with the process's peak RSS during the case; and the same against DynamoDB (moto) for
+//! `BROADCAST_PAID_MOTO_CHATS` (2,000) chats, which measures what the ledger's claims and
+//! confirmations let through from one process (`BROADCAST_PAID_MOTO_IN_FLIGHT`, 200, chats at once:
+//! moto refuses connections when 3,000 come at once). `BROADCAST_PAID_CHATS=0` skips them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
 
@@ -22,7 +29,7 @@ use loadshed_core::adapters::memory_store::MemoryStore;
 use loadshed_core::adapters::telegram::{BotToken, TelegramClient};
 use loadshed_core::clock::{Clock, SystemClock};
 use loadshed_core::domain::{Area, ChatId};
-use loadshed_core::ports::{Message, Messenger, SendError, Sent, Store};
+use loadshed_core::ports::{DeliveryKey, Message, Messenger, SendError, Sent, Store};
 use loadshed_core::tasks::{NotifyConfig, NotifyTask};
 use serde_json::json;
 use wiremock::matchers::method;
@@ -64,6 +71,18 @@ impl Messenger for Timed {
             starts.push(Instant::now());
         }
         self.inner.send(chat, message).await
+    }
+
+    async fn send_paid_delivery(
+        &self,
+        chat: ChatId,
+        key: &DeliveryKey,
+        message: &Message,
+    ) -> Result<Sent, SendError> {
+        if let Ok(mut starts) = self.starts.lock() {
+            starts.push(Instant::now());
+        }
+        self.inner.send_paid_delivery(chat, key, message).await
     }
 }
 
@@ -161,10 +180,30 @@ async fn put_stage(store: &dyn Store) {
 
 async fn run_case(store: Arc<dyn Store>, chats: i64, latency: Duration) -> Figures {
     prepare(store.as_ref(), chats).await;
-    broadcast(store, chats, latency).await
+    broadcast(store, chats, latency, 0, None).await
 }
 
-async fn broadcast(store: Arc<dyn Store>, chats: i64, latency: Duration) -> Figures {
+/// The process's peak resident set since the last [`reset_peak_rss`], in MB (Linux).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Starts counting the peak resident set afresh (`5` to `clear_refs` resets VmHWM).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// `in_flight`: chats served at once with the paid rate, when not the notify task's own.
+async fn broadcast(
+    store: Arc<dyn Store>,
+    chats: i64,
+    latency: Duration,
+    paid_rate: u32,
+    in_flight: Option<usize>,
+) -> Figures {
     let server = MockServer::start().await;
     let arrivals = Arc::new(Mutex::new(Vec::new()));
     Mock::given(method("POST"))
@@ -185,12 +224,11 @@ async fn broadcast(store: Arc<dyn Store>, chats: i64, latency: Duration) -> Figu
         inner: client,
         starts: starts.clone(),
     };
-    let task = NotifyTask::new(
-        store,
-        Arc::new(client),
-        Arc::new(SystemClock),
-        NotifyConfig::default(),
-    );
+    let mut config = NotifyConfig::default().with_paid_broadcast_rate(paid_rate);
+    if let Some(in_flight) = in_flight {
+        config.broadcast.paid_concurrency = in_flight;
+    }
+    let task = NotifyTask::new(store, Arc::new(client), Arc::new(SystemClock), config);
     let started = Instant::now();
     let outcome = task
         .handle(json!({"workflow": {"force": true}, "execution_id": format!("bench-{chats}")}))
@@ -262,11 +300,85 @@ async fn main() {
                 .await
                 .expect("seed the bench table");
             put_stage(&store).await;
-            let f = broadcast(Arc::new(store), 1000, Duration::from_millis(100)).await;
+            let f = broadcast(Arc::new(store), 1000, Duration::from_millis(100), 0, None).await;
             print_row("moto", 1000, 100, &f);
         }
         Err(_) => println!(
             "(DynamoDB row skipped: LOADSHED_TEST_AWS_ENDPOINT is not set; `make bench` sets it)"
         ),
     }
+    paid_cases().await;
+}
+
+/// Paid broadcasts at 1,000 a second: the memory store, then DynamoDB (moto).
+async fn paid_cases() {
+    let chats = list("BROADCAST_PAID_CHATS", &[10_000]);
+    if chats.iter().all(|n| *n == 0) {
+        return;
+    }
+    println!();
+    println!(
+        "Paid broadcast at 1,000 msg/s through a Telegram stand-in at 100 ms (target: >= 950 msg/s, <= 1,000 in any second)"
+    );
+    println!(
+        "| store  |  chats |   sent |  secs   | msg/s     | max in 1 s  | max started | same chat  | peak RSS |"
+    );
+    println!(
+        "|--------|--------|--------|---------|-----------|-------------|-------------|------------|----------|"
+    );
+    for &n in &chats {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        prepare(store.as_ref(), n as i64).await;
+        reset_peak_rss();
+        let f = broadcast(store, n as i64, Duration::from_millis(100), 1000, None).await;
+        print_paid_row("memory", n, &f, peak_rss_mb());
+    }
+    let Ok(endpoint) = std::env::var("LOADSHED_TEST_AWS_ENDPOINT") else {
+        println!("(DynamoDB row skipped: LOADSHED_TEST_AWS_ENDPOINT is not set)");
+        return;
+    };
+    let n = list("BROADCAST_PAID_MOTO_CHATS", &[2000])
+        .first()
+        .copied()
+        .unwrap_or(2000);
+    let store = DynamoStore::connect(
+        format!("loadshed-bench-paid-{}", uuid::Uuid::new_v4()),
+        &ClientSettings::with_endpoint(endpoint),
+    )
+    .await;
+    create_table(&store).await.expect("create the bench table");
+    let pairs: Vec<(ChatId, Area)> = (1..=n as i64)
+        .map(|chat| (ChatId(chat), bertiburg()))
+        .collect();
+    store
+        .load_subscriptions(&pairs, SystemClock.now())
+        .await
+        .expect("seed the bench table");
+    put_stage(&store).await;
+    reset_peak_rss();
+    // moto (one Python process) refuses connections when 3,000 claims come at once: the row
+    // measures what its ledger lets through with `BROADCAST_PAID_MOTO_IN_FLIGHT` chats at once.
+    let in_flight = list("BROADCAST_PAID_MOTO_IN_FLIGHT", &[200])
+        .first()
+        .map_or(200, |n| *n as usize);
+    let f = broadcast(
+        Arc::new(store),
+        n as i64,
+        Duration::from_millis(100),
+        1000,
+        Some(in_flight),
+    )
+    .await;
+    print_paid_row("moto", n, &f, peak_rss_mb());
+}
+
+fn print_paid_row(store: &str, chats: u64, f: &Figures, rss: Option<f64>) {
+    let closest = f
+        .closest_same_chat
+        .map_or("-".to_owned(), |gap| format!("{:.2} s", gap.as_secs_f64()));
+    let rss = rss.map_or("-".to_owned(), |mb| format!("{mb:.0} MB"));
+    println!(
+        "| {store:<6} | {chats:>6} | {:>6} | {:>7.1} | {:>9.2} | {:>11} | {:>11} | {closest:>10} | {rss:>8} |",
+        f.messages, f.seconds, f.rate, f.busiest_second, f.busiest_second_sent
+    );
 }

@@ -23,6 +23,10 @@ pub struct SimulateArgs {
     /// Telegram's time per call, in milliseconds.
     #[arg(long, default_value_t = 100)]
     latency_ms: u64,
+    /// The notify function's paid broadcast rate (`TELEGRAM_PAID_BROADCAST_RATE`): messages a
+    /// second, up to Telegram's 1,000; 0 keeps the free 30.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    paid_broadcast_rate: u32,
 }
 
 pub fn run(args: SimulateArgs) -> ExitCode {
@@ -32,6 +36,7 @@ pub fn run(args: SimulateArgs) -> ExitCode {
         seed: args.seed,
         hours: args.hours,
         latency: Duration::from_millis(args.latency_ms),
+        paid_rate: args.paid_broadcast_rate,
     };
     // Virtual time: tokio's clock is paused and jumps ahead whenever every task waits on a timer.
     let runtime = match tokio::runtime::Builder::new_current_thread()

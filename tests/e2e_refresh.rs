@@ -112,6 +112,7 @@ impl World {
                 overall_gap: Duration::from_millis(1),
                 chat_gap: Duration::from_millis(1),
                 group_gap: Duration::from_millis(1),
+                paid_rate: 0,
             },
             ..NotifyConfig::default()
         }

@@ -224,7 +224,7 @@ fn the_template_gives_each_task_its_timeout_streams_and_schedules() {
     assert_eq!(stream.passes(&lease_record), Ok(false));
 
     let notify = by_name("loadshed-notify");
-    assert_eq!(notify.timeout, Duration::from_secs(300));
+    assert_eq!(notify.timeout, Duration::from_secs(900));
     assert!(!notify.streams.is_empty());
     let stage = by_name("loadshed-stage");
     let poll = stage
@@ -431,9 +431,9 @@ async fn a_stage_change_flows_from_the_store_through_both_mappings_to_telegram()
 
 #[tokio::test(start_paused = true)]
 async fn an_invocation_past_its_timeout_is_killed_and_the_batch_retried() {
-    // Telegram hangs longer than the notify function's 300 s timeout.
+    // Telegram hangs longer than the notify function's 900 s timeout.
     let slow = TelegramBehaviour {
-        latency: Duration::from_secs(400),
+        latency: Duration::from_secs(1000),
         ..quick()
     };
     let areas: Vec<Area> = (0..2).map(area).collect();

@@ -11,12 +11,23 @@ use std::time::Duration;
 use loadshed::simulate::{self, SimConfig, Summary};
 
 async fn simulate(chats: usize, areas: usize, seed: u64, hours: u32) -> Summary {
+    simulate_paid(chats, areas, seed, hours, 0).await
+}
+
+async fn simulate_paid(
+    chats: usize,
+    areas: usize,
+    seed: u64,
+    hours: u32,
+    paid_rate: u32,
+) -> Summary {
     simulate::run(SimConfig {
         chats,
         areas,
         seed,
         hours,
         latency: Duration::from_millis(100),
+        paid_rate,
     })
     .await
     .expect("the simulation runs")
@@ -116,4 +127,31 @@ fn the_command_prints_the_summary_and_its_exit_status_says_whether_it_passed() {
         summary["duplicates"] == 0 && summary["missing"] == 0 && summary["unexpected"] == 0;
     assert_eq!(output.status.success(), passed, "{summary}");
     assert!(passed, "{summary}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_paid_broadcasts_every_chat_is_told_once_and_sends_beyond_the_free_budget_are_paid() {
+    let summary = simulate_paid(2000, 12, 7, 4, 1000).await;
+    let report = shown(&summary);
+    assert!(summary.passed(), "{report}");
+    assert!(summary.settled, "{report}");
+    let rate = &summary.rate;
+    // Faster than the free rate allows, never past Telegram's paid limit, one a second per chat.
+    assert!(rate.max_sends_in_1s > 30, "{report}");
+    assert!(rate.max_sends_in_1s <= 1000, "{report}");
+    assert!(rate.max_to_one_chat_in_1s <= 1, "{report}");
+    assert!(rate.paid > 0, "{report}");
+    assert!(rate.paid < rate.telegram_calls, "{report}");
+    assert_eq!(rate.stars, rate.paid as f64 / 10.0, "{report}");
+}
+
+#[test]
+fn the_command_refuses_a_paid_rate_above_telegrams_limit() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_loadshed"))
+        .args(["simulate", "--chats", "10", "--paid-broadcast-rate", "1001"])
+        .output()
+        .expect("run loadshed simulate");
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("--paid-broadcast-rate"), "{error}");
 }

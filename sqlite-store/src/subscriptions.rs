@@ -163,6 +163,36 @@ impl SubscriptionStore for SqliteStore {
         .await
     }
 
+    async fn subscribers_page(
+        &self,
+        area: &AreaId,
+        after: Option<ChatId>,
+        limit: usize,
+    ) -> Result<Vec<ChatId>, StoreError> {
+        let area = area.clone();
+        let after = after.map_or(i64::MIN, |chat| chat.0);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare(
+                    "SELECT chat FROM subscriptions WHERE area_id = ?1 AND chat > ?2 \
+                     ORDER BY chat LIMIT ?3",
+                )
+                .map_err(unavailable)?;
+            let chats = statement
+                .query_map(rusqlite::params![area.as_str(), after, limit], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .map_err(unavailable)?;
+            let mut page = Vec::new();
+            for chat in chats {
+                page.push(ChatId(chat.map_err(unavailable)?));
+            }
+            Ok(page)
+        })
+        .await
+    }
+
     async fn subscribed_areas(&self) -> Result<Vec<Area>, StoreError> {
         self.read(|connection| {
             let mut by_area: std::collections::BTreeMap<AreaId, Vec<Row>> = Default::default();

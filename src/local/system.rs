@@ -53,7 +53,7 @@ pub struct LocalSystem {
 impl LocalSystem {
     /// Starts everything on the current tokio runtime. `store` holds whatever was set up before;
     /// its change feed is switched on here. Schedules fire until `schedules_until`; `observers`
-    /// receive every stream record.
+    /// receive every stream record but those of ledger entries and leases, which no consumer reads.
     pub fn start(
         store: MemoryStore,
         ports: SystemPorts,
@@ -64,7 +64,8 @@ impl LocalSystem {
         let functions = template::functions(template::TEMPLATE)?;
         check_handlers(&functions)?;
         let shared_clock: Arc<dyn Clock> = Arc::new(clock);
-        let (store, feed) = store.with_change_feed(shared_clock.clone());
+        // Ledger and lease records reach no consumer (the template's filters drop them).
+        let (store, feed) = store.with_change_feed_of_events(shared_clock.clone());
         let store = Arc::new(store);
         let tasks = in_process_tasks(&ports, &store, &shared_clock);
         let lambdas = Arc::new(Lambdas::new(tasks, &functions));

@@ -17,7 +17,7 @@ pub const NOTIFY_FUNCTION: &str = "loadshed-notify";
 /// The notify function's `Timeout` in infra/template.yaml (tests/infra_template.rs checks they
 /// agree): each in-process notify invocation gets this deadline, as on Lambda, so a long broadcast
 /// stops in time and the workflow resumes it.
-pub const NOTIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+pub const NOTIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(900);
 
 /// The ARN the local run puts where SAM would put the deployed function's.
 pub fn function_arn(function: &str) -> String {

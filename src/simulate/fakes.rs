@@ -187,6 +187,9 @@ impl AreaSearch for ScriptedUpstream {
     }
 }
 
+/// Telegram's most paid broadcast messages in any second.
+const PAID_LIMIT: usize = 1000;
+
 /// A message Telegram accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
@@ -222,6 +225,10 @@ struct TelegramState {
     server_errors: usize,
     crashes: usize,
     next_id: i64,
+    /// Paid broadcast messages delivered.
+    paid: usize,
+    /// When the calls of the last second came (for the paid limit).
+    recent: std::collections::VecDeque<DateTime<Utc>>,
 }
 
 /// What Telegram saw, for the summary.
@@ -232,6 +239,7 @@ pub struct TelegramLog {
     pub rate_limited: usize,
     pub server_errors: usize,
     pub crashes: usize,
+    pub paid: usize,
 }
 
 impl SimTelegram {
@@ -248,6 +256,8 @@ impl SimTelegram {
                 server_errors: 0,
                 crashes: 0,
                 next_id: 0,
+                paid: 0,
+                recent: std::collections::VecDeque::new(),
             }),
         }
     }
@@ -275,10 +285,16 @@ impl SimTelegram {
             rate_limited: state.rate_limited,
             server_errors: state.server_errors,
             crashes: state.crashes,
+            paid: state.paid,
         }
     }
 
-    async fn call(&self, chat: ChatId, key: Option<&DeliveryKey>) -> Result<Sent, SendError> {
+    async fn call(
+        &self,
+        chat: ChatId,
+        key: Option<&DeliveryKey>,
+        paid: bool,
+    ) -> Result<Sent, SendError> {
         let (latency, crash) = {
             let mut state = lock(&self.state);
             let crash = key.is_some() && state.crash_after == Some(0);
@@ -302,7 +318,25 @@ impl SimTelegram {
         let mut state = lock(&self.state);
         let behaviour = state.behaviour;
         let roll: f64 = state.rng.random();
-        if roll < behaviour.rate_limit {
+        let now = self.clock.utc_now();
+        while state
+            .recent
+            .front()
+            .is_some_and(|at| now - *at >= TimeDelta::seconds(1))
+        {
+            state.recent.pop_front();
+        }
+        state.recent.push_back(now);
+        if paid {
+            // A paid broadcast is exempt from the free limit's flood control up to 1,000 a second;
+            // beyond that Telegram answers 429 (and the sender must drop to the free rate).
+            if state.recent.len() > PAID_LIMIT {
+                state.rate_limited += 1;
+                return Err(SendError::RateLimited {
+                    retry_after: Duration::from_secs(1),
+                });
+            }
+        } else if roll < behaviour.rate_limit {
             state.rate_limited += 1;
             let retry_after = Duration::from_secs(state.rng.random_range(1..=3));
             return Err(SendError::RateLimited { retry_after });
@@ -322,6 +356,9 @@ impl SimTelegram {
         if key.is_some() {
             state.crash_after = state.crash_after.map(|n| n.saturating_sub(1));
         }
+        if paid {
+            state.paid += 1;
+        }
         state.next_id += 1;
         Ok(Sent {
             message_id: state.next_id,
@@ -332,7 +369,7 @@ impl SimTelegram {
 #[async_trait]
 impl Messenger for SimTelegram {
     async fn send(&self, chat: ChatId, _message: &Message) -> Result<Sent, SendError> {
-        self.call(chat, None).await
+        self.call(chat, None, false).await
     }
 
     async fn send_delivery(
@@ -341,7 +378,16 @@ impl Messenger for SimTelegram {
         key: &DeliveryKey,
         _message: &Message,
     ) -> Result<Sent, SendError> {
-        self.call(chat, Some(key)).await
+        self.call(chat, Some(key), false).await
+    }
+
+    async fn send_paid_delivery(
+        &self,
+        chat: ChatId,
+        key: &DeliveryKey,
+        _message: &Message,
+    ) -> Result<Sent, SendError> {
+        self.call(chat, Some(key), true).await
     }
 }
 

@@ -48,6 +48,8 @@ pub struct SimConfig {
     pub hours: u32,
     /// Telegram's time per call.
     pub latency: Duration,
+    /// `TELEGRAM_PAID_BROADCAST_RATE` of the notify function (0: free rate only).
+    pub paid_rate: u32,
 }
 
 impl Default for SimConfig {
@@ -58,6 +60,7 @@ impl Default for SimConfig {
             seed: 1,
             hours: 6,
             latency: Duration::from_millis(100),
+            paid_rate: 0,
         }
     }
 }
@@ -99,6 +102,11 @@ pub struct Rates {
     pub telegram_calls: usize,
     pub rate_limited: usize,
     pub server_errors: usize,
+    /// The notify function's paid rate, and the paid broadcast messages Telegram delivered.
+    pub paid_rate: u32,
+    pub paid: usize,
+    /// 0.1 Star per paid message.
+    pub stars: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -209,7 +217,7 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
             search: upstream.clone(),
             messenger: telegram.clone(),
             answers: telegram.clone(),
-            notify: NotifyConfig::default(),
+            notify: NotifyConfig::default().with_paid_broadcast_rate(config.paid_rate),
             bot_username: "loadshed_bot".to_owned(),
         },
         clock,
@@ -320,6 +328,9 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
             telegram_calls: log.calls.len(),
             rate_limited: log.rate_limited,
             server_errors: log.server_errors,
+            paid_rate: config.paid_rate,
+            paid: log.paid,
+            stars: log.paid as f64 / 10.0,
         },
         script: ScriptFigures {
             stage_changes_scripted: script.stage_changes,

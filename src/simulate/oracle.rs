@@ -23,8 +23,12 @@
 //!
 //! An event is delivered when at least one of its parts reached the chat; a part reaching a chat
 //! twice is a duplicate; a message of those kinds that is no expected event is unexpected.
+//!
+//! The supersede rule (`loadshed_core::tasks::superseded`): a stage announcement a chat never got
+//! is not missing but `superseded` when a newer stage announcement reached the chat (the rule
+//! retires the older one for exactly the chats that hear a newer one instead).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use aws_lambda_events::dynamodb::EventRecord;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -415,6 +419,8 @@ pub struct Tally {
     pub missing: usize,
     pub duplicates: usize,
     pub unexpected: usize,
+    /// Stage announcements not delivered because a newer one reached the chat.
+    pub superseded: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -479,6 +485,14 @@ pub fn account(
             }
         }
     }
+    // The newest stage change each chat heard of.
+    let mut newest_stage: HashMap<ChatId, DateTime<Utc>> = HashMap::new();
+    for (chat, event) in first.keys() {
+        if let Some(at) = stage_change_time(event) {
+            let newest = newest_stage.entry(*chat).or_insert(at);
+            *newest = (*newest).max(at);
+        }
+    }
     let mut expected_pairs: HashSet<(ChatId, &str)> = HashSet::new();
     let mut lateness = Vec::new();
     for event in events {
@@ -495,6 +509,13 @@ pub fn account(
                     tally.delivered += 1;
                     result.total.delivered += 1;
                     lateness.push((*at - event.stored_at).num_milliseconds() as f64 / 1000.0);
+                }
+                None if stage_change_time(&event.key).is_some_and(|at| {
+                    newest_stage.get(chat).is_some_and(|newest| *newest > at)
+                }) =>
+                {
+                    tally.superseded += 1;
+                    result.total.superseded += 1;
                 }
                 None => {
                     tally.missing += 1;
@@ -537,6 +558,14 @@ pub fn account(
     result.lateness_p99_s = percentile(0.99);
     result.lateness_max_s = lateness.last().copied().unwrap_or_default();
     result
+}
+
+/// When the stage change of a `stage:<n>@<updated_at>` event was stored.
+fn stage_change_time(event: &str) -> Option<DateTime<Utc>> {
+    let (_, at) = event.strip_prefix("stage:")?.split_once('@')?;
+    DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The most calls in any window of `window` ms: overall, and to one chat.
@@ -616,11 +645,40 @@ mod tests {
                 missing: 1,
                 duplicates: 1,
                 // The schedule message and the reminder: neither expected.
-                unexpected: 2
+                unexpected: 2,
+                superseded: 0,
             }
         );
         assert_eq!(result.lateness_max_s, 20.0);
         assert_eq!(result.examples.missing, ["chat 3: stage:4@x"]);
+    }
+
+    #[test]
+    fn a_stage_announcement_replaced_by_a_newer_one_is_superseded_not_missing() {
+        let old = "stage:4@2026-12-01T06:00:00+00:00";
+        let new = "stage:6@2026-12-01T07:00:00+00:00";
+        let events = vec![
+            Event {
+                key: old.into(),
+                stored_at: at(0),
+                chats: vec![ChatId(1), ChatId(2), ChatId(3)],
+            },
+            Event {
+                key: new.into(),
+                stored_at: at(3600),
+                chats: vec![ChatId(1), ChatId(2)],
+            },
+        ];
+        let delivered = vec![
+            sent(10, 1, &format!("{old}#1")),
+            sent(3610, 1, &format!("{new}#1")),
+            sent(3620, 2, &format!("{new}#1")),
+        ];
+        let result = account(&events, &HashSet::new(), &delivered);
+        // Chat 2 heard the newer one instead; chat 3 heard neither: that is missing.
+        assert_eq!(result.total.superseded, 1);
+        assert_eq!(result.total.missing, 1);
+        assert_eq!(result.examples.missing, [format!("chat 3: {old}")]);
     }
 
     #[test]

@@ -758,6 +758,7 @@ async fn broadcasts_through_the_bot_api_client() {
         overall_gap: Duration::from_millis(1),
         chat_gap: Duration::from_millis(20),
         group_gap: Duration::from_millis(20),
+        paid_rate: 0,
     }));
     let report = Broadcaster::new(
         &client,

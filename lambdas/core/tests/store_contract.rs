@@ -41,6 +41,7 @@ contract!(
     schedule_written_only_when_changed,
     subscribe_and_unsubscribe_are_idempotent,
     subscriptions_list_by_chat_and_by_area,
+    subscribers_read_page_by_page,
     subscribed_areas_follow_subscriptions,
     remove_chat_drops_all_its_subscriptions,
     move_chat_moves_subscriptions,

@@ -1,7 +1,8 @@
 //! The notify Lambda: tells subscribers of stage and schedule changes, reminds them before their
 //! slots, and answers `/refresh` with the chat's status.
 //!
-//! Configuration: `LOADSHED_TABLE`, `TELEGRAM_BOT_TOKEN`, optional `TELEGRAM_API_BASE_URL`. Each
+//! Configuration: `LOADSHED_TABLE`, `TELEGRAM_BOT_TOKEN`, optional `TELEGRAM_API_BASE_URL` and
+//! `TELEGRAM_PAID_BROADCAST_RATE` (paid broadcasts up to that many messages a second; 0: off). Each
 //! chat chooses its reminder lead with `/settings` (15 minutes until it does).
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use loadshed_core::tasks::{NotifyConfig, NotifyTask};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     runtime::init_tracing();
+    let paid_rate = runtime::paid_broadcast_rate_from_env()?;
     // Loaded once and shared by every AWS client of the process.
     let aws = runtime::load_config().await;
     let telegram = Arc::new(runtime::telegram_from_env(runtime::SecretReader::new(
@@ -24,7 +26,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store,
         telegram,
         Arc::new(SystemClock),
-        NotifyConfig::default(),
+        NotifyConfig::default().with_paid_broadcast_rate(paid_rate),
     );
     runtime::run_task_within(|payload, left| task.handle_within(payload, left)).await
 }

@@ -23,6 +23,21 @@
 //! slot from the process-wide [`Pacer`], so ledger round trips overlap with other chats' sends and
 //! never serialise them. A 429 pauses that chat only.
 //!
+//! # Paid broadcasts
+//!
+//! When the pacer pays (`TELEGRAM_PAID_BROADCAST_RATE`), a send the free budget cannot carry goes
+//! with `allow_paid_broadcast` ([`Messenger::send_paid_delivery`]). Telegram answering a paid send
+//! with a 429, or refusing it for want of Stars (a 400 about paid broadcasts or Stars), drops the
+//! rest of the run to the free rate: logged, reported in [`BroadcastReport::paid_fallback`], and
+//! the message is tried again at the free rate under the same claim (a refused send was not
+//! delivered, so nothing is sent twice).
+//!
+//! # Superseded news
+//!
+//! A run may carry a [`Freshness`] check: a message it says is no longer current (a newer stage
+//! change was stored since it was planned, and the chat's forecast differs under it) is not
+//! sent, and is counted in [`BroadcastReport::superseded`]: the newer announcement tells the chat.
+//!
 //! # Deadline
 //!
 //! No send is started whose slot falls after the deadline less `deadline_margin`; what is left is
@@ -44,7 +59,7 @@ use crate::ports::{
     Claim, DeliveryKey, DeliveryLedger, Message, Messenger, SendError, SubscriptionStore,
 };
 
-use super::pacing::Pacer;
+use super::pacing::{Fare, Pacer};
 
 /// One message for one chat, under the key that makes it idempotent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +111,10 @@ pub struct BroadcastConfig {
     pub claim_lease: chrono::Duration,
     /// Chats served at once.
     pub concurrency: usize,
+    /// Chats served at once while the run may pay (paid broadcasts on): enough to keep the paid
+    /// rate while Telegram answers slowly. A run that drops to the free rate goes back to
+    /// `concurrency`, so no claim waits longer for its slot than at the free rate.
+    pub paid_concurrency: usize,
     /// No send starts later than this before the deadline: room for one slow send and its
     /// confirmation before the invocation is cut off.
     pub deadline_margin: Duration,
@@ -110,6 +129,7 @@ impl Default for BroadcastConfig {
             ledger_ttl: chrono::Duration::days(7),
             claim_lease: chrono::Duration::seconds(90),
             concurrency: 128,
+            paid_concurrency: 128,
             deadline_margin: Duration::from_secs(15),
         }
     }
@@ -132,6 +152,8 @@ pub struct Migration {
 /// What a broadcast did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct BroadcastReport {
+    /// Messages planned: given to the run (a run cut off by its deadline plans no further).
+    pub planned: usize,
     pub sent: usize,
     /// Found in the ledger: sent by an earlier or another run.
     pub already_delivered: usize,
@@ -145,10 +167,17 @@ pub struct BroadcastReport {
     /// Messages not sent because their chat was removed.
     pub dropped: usize,
     pub migrated_chats: Vec<Migration>,
+    /// Sent as paid broadcasts (0.1 Star each).
+    pub paid: usize,
+    /// Why the run dropped to the free rate, if it did.
+    pub paid_fallback: Option<String>,
+    /// Not sent because a newer announcement replaced them ([`Freshness`]).
+    pub superseded: usize,
 }
 
 impl BroadcastReport {
     fn absorb(&mut self, other: BroadcastReport) {
+        self.planned += other.planned;
         self.sent += other.sent;
         self.already_delivered += other.already_delivered;
         self.held_elsewhere += other.held_elsewhere;
@@ -157,6 +186,11 @@ impl BroadcastReport {
         self.removed_chats.extend(other.removed_chats);
         self.dropped += other.dropped;
         self.migrated_chats.extend(other.migrated_chats);
+        self.paid += other.paid;
+        self.superseded += other.superseded;
+        if self.paid_fallback.is_none() {
+            self.paid_fallback = other.paid_fallback;
+        }
     }
 }
 
@@ -206,9 +240,20 @@ enum Stop {
     Store(StoreError),
 }
 
+/// Whether a planned message still tells the current state when its turn comes.
+#[async_trait::async_trait]
+pub trait Freshness: Send + Sync {
+    /// False when `outgoing` would tell its chat a stale state that a newer message tells it
+    /// instead: it is then not sent (counted superseded).
+    async fn is_current(&self, outgoing: &Outgoing) -> Result<bool, StoreError>;
+}
+
 /// What became of one message.
 enum Outcome {
     Sent,
+    /// Sent with `allow_paid_broadcast`.
+    SentPaid,
+    Superseded,
     AlreadyDelivered,
     HeldElsewhere,
     Refused(String),
@@ -225,6 +270,14 @@ pub struct Run {
     pub owner: String,
     /// When the invocation is cut off; `None`: no deadline.
     pub deadline: Option<Instant>,
+    /// Checked before each message is claimed; `None`: every message stays current.
+    pub freshness: Option<Arc<dyn Freshness>>,
+}
+
+impl std::fmt::Debug for dyn Freshness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Freshness")
+    }
 }
 
 impl Run {
@@ -232,7 +285,13 @@ impl Run {
         Run {
             owner: owner.into(),
             deadline: None,
+            freshness: None,
         }
+    }
+
+    pub fn with_freshness(mut self, freshness: Option<Arc<dyn Freshness>>) -> Self {
+        self.freshness = freshness;
+        self
     }
 
     pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
@@ -259,6 +318,43 @@ struct RunState<'r> {
     stop: Mutex<Option<Stop>>,
     /// The last Telegram failure, for the error when nothing could be sent.
     last_unavailable: Mutex<Option<(ChatId, String)>>,
+    /// Whether sends beyond the free budget may still be paid for: false once Telegram refused a
+    /// paid send, for the rest of the run.
+    may_pay: AtomicBool,
+    /// Why the run dropped to the free rate.
+    fallback: Mutex<Option<String>>,
+    /// Chats served at once: a chat takes one before its first claim and holds it to its end.
+    permits: tokio::sync::Semaphore,
+    /// Permits beyond the free rate's `concurrency`, given up when the run drops to it.
+    paid_extra: usize,
+    /// Permits still to give up: a chat finishing while some are owed forgets its own.
+    owed: std::sync::atomic::AtomicUsize,
+}
+
+impl RunState<'_> {
+    /// The whole run stops (the first reason is the one reported).
+    async fn stop_with(&self, stop: Stop) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let mut slot = self.stop.lock().await;
+        if slot.is_none() {
+            *slot = Some(stop);
+        }
+    }
+
+    fn may_pay(&self) -> bool {
+        self.may_pay.load(Ordering::SeqCst)
+    }
+
+    /// Telegram refused a paid send: the rest of the run goes at the free rate.
+    async fn drop_to_free(&self, chat: ChatId, reason: String) {
+        if self.may_pay.swap(false, Ordering::SeqCst) {
+            tracing::warn!(%chat, %reason, owner = %self.run.owner, "paid broadcast refused: the rest of this run goes at the free rate");
+            // Fewer chats at once: free permits go now, those in use as their chats finish.
+            let gone = self.permits.forget_permits(self.paid_extra);
+            self.owed.store(self.paid_extra - gone, Ordering::SeqCst);
+            *self.fallback.lock().await = Some(reason);
+        }
+    }
 }
 
 impl<'a> Broadcaster<'a> {
@@ -287,15 +383,47 @@ impl<'a> Broadcaster<'a> {
         batch: Vec<Outgoing>,
         run: &Run,
     ) -> Result<BroadcastReport, BroadcastError> {
-        let mut chats: Vec<(ChatId, Vec<Outgoing>)> = Vec::new();
+        let mut chats: Vec<Vec<Outgoing>> = Vec::new();
         let mut index = std::collections::HashMap::new();
         for outgoing in batch {
             let i = *index.entry(outgoing.chat()).or_insert_with(|| {
-                chats.push((outgoing.chat(), Vec::new()));
+                chats.push(Vec::new());
                 chats.len() - 1
             });
-            chats[i].1.push(outgoing);
+            chats[i].push(outgoing);
         }
+        // Every chat of a batch is planned already: each one past the cutoff counts as remaining.
+        self.send_stream(stream::iter(chats.into_iter().map(Ok)), run, false)
+            .await
+    }
+
+    /// Sends the chats `planned` yields as `run`: each item is one chat's messages, in order (a
+    /// chat must come once). The stream is read only as chats are served (`concurrency` at a
+    /// time), so a planner reading subscribers page by page holds a page, not every chat. Once
+    /// the deadline's cutoff has passed, no further chat is read: what was read and not sent is
+    /// `remaining`, and the next run plans the rest. An error of the planner stops the run as a
+    /// store error would.
+    pub async fn send_planned<S>(
+        &self,
+        planned: S,
+        run: &Run,
+    ) -> Result<BroadcastReport, BroadcastError>
+    where
+        S: futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send,
+    {
+        self.send_stream(planned, run, true).await
+    }
+
+    /// `stop_reading`: read no further chat once the run is out of time or stopped.
+    async fn send_stream<S>(
+        &self,
+        planned: S,
+        run: &Run,
+        stop_reading: bool,
+    ) -> Result<BroadcastReport, BroadcastError>
+    where
+        S: futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send,
+    {
         let state = RunState {
             run,
             cutoff: run
@@ -304,16 +432,55 @@ impl<'a> Broadcaster<'a> {
             stopped: AtomicBool::new(false),
             stop: Mutex::new(None),
             last_unavailable: Mutex::new(None),
+            may_pay: AtomicBool::new(self.pacer.pays()),
+            fallback: Mutex::new(None),
+            permits: tokio::sync::Semaphore::new(self.width()),
+            paid_extra: self.width() - self.config.concurrency.max(1),
+            owed: std::sync::atomic::AtomicUsize::new(0),
         };
-        let reports: Vec<BroadcastReport> = stream::iter(chats)
-            .map(|(chat, messages)| self.serve_chat(chat, messages, &state))
-            .buffer_unordered(self.config.concurrency.max(1))
+        let state = &state;
+        // Messages read from the planner once the run was out of time or stopped: not served.
+        let unserved = std::sync::atomic::AtomicUsize::new(0);
+        let reports: Vec<BroadcastReport> = planned
+            .take_while(|chat| {
+                // No further chat is read once the run is out of time or stopped; the one just
+                // read counts as remaining, the rest are left for the next run to plan.
+                let over = stop_reading
+                    && (state.stopped.load(Ordering::SeqCst)
+                        || state.cutoff.is_some_and(|cutoff| Instant::now() >= cutoff));
+                if over && let Ok(messages) = chat {
+                    unserved.fetch_add(messages.len(), Ordering::SeqCst);
+                }
+                futures::future::ready(!over)
+            })
+            .map(|chat| async move {
+                match chat {
+                    Ok(messages) => {
+                        let planned = messages.len();
+                        let Some(chat) = messages.first().map(Outgoing::chat) else {
+                            return BroadcastReport::default();
+                        };
+                        let mut report = self.serve_chat(chat, messages, state).await;
+                        report.planned = planned;
+                        report
+                    }
+                    Err(error) => {
+                        state.stop_with(Stop::Store(error)).await;
+                        BroadcastReport::default()
+                    }
+                }
+            })
+            .buffer_unordered(self.width())
             .collect()
             .await;
         let mut report = BroadcastReport::default();
         for one in reports {
             report.absorb(one);
         }
+        report.paid_fallback = state.fallback.lock().await.take();
+        let unserved = unserved.load(Ordering::SeqCst);
+        report.planned += unserved;
+        report.remaining += unserved;
         let stop = state.stop.lock().await.take();
         let unavailable = state.last_unavailable.lock().await.take();
         let error = match (stop, unavailable) {
@@ -345,6 +512,9 @@ impl<'a> Broadcaster<'a> {
                     already_delivered = report.already_delivered,
                     held_elsewhere = report.held_elsewhere,
                     remaining = report.remaining,
+                    paid = report.paid,
+                    superseded = report.superseded,
+                    paid_fallback = report.paid_fallback.as_deref().unwrap_or(""),
                     failed = report.failed.len(),
                     removed_chats = report.removed_chats.len(),
                     migrated_chats = report.migrated_chats.len(),
@@ -355,8 +525,37 @@ impl<'a> Broadcaster<'a> {
         }
     }
 
+    /// Chats served at once at most: more while the run may pay.
+    fn width(&self) -> usize {
+        let free = self.config.concurrency.max(1);
+        match self.pacer.pays() {
+            true => self.config.paid_concurrency.max(free),
+            false => free,
+        }
+    }
+
     /// One chat's messages, in order. `target` follows the chat if it migrates.
     async fn serve_chat(
+        &self,
+        chat: ChatId,
+        messages: Vec<Outgoing>,
+        state: &RunState<'_>,
+    ) -> BroadcastReport {
+        // The semaphore is never closed; without a permit the chat is served all the same.
+        let permit = state.permits.acquire().await.ok();
+        let report = self.serve_chat_messages(chat, messages, state).await;
+        if let Some(permit) = permit
+            && state
+                .owed
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            permit.forget();
+        }
+        report
+    }
+
+    async fn serve_chat_messages(
         &self,
         chat: ChatId,
         messages: Vec<Outgoing>,
@@ -367,6 +566,8 @@ impl<'a> Broadcaster<'a> {
         let total = messages.len();
         // The event whose parts another run holds: it sends them, this run skips them.
         let mut held: Option<String> = None;
+        // The event whose first part was superseded: its later parts are too.
+        let mut retired: Option<String> = None;
         for (done, outgoing) in messages.into_iter().enumerate() {
             let left = total - done;
             if state.stopped.load(Ordering::SeqCst) {
@@ -377,11 +578,23 @@ impl<'a> Broadcaster<'a> {
                 report.held_elsewhere += 1;
                 continue;
             }
+            if retired.as_deref() == Some(event_of(&outgoing.key.message)) {
+                report.superseded += 1;
+                continue;
+            }
             match self
                 .deliver(&outgoing, &mut target, state, &mut report)
                 .await
             {
                 Ok(Outcome::Sent) => report.sent += 1,
+                Ok(Outcome::SentPaid) => {
+                    report.sent += 1;
+                    report.paid += 1;
+                }
+                Ok(Outcome::Superseded) => {
+                    report.superseded += 1;
+                    retired = Some(event_of(&outgoing.key.message).to_owned());
+                }
                 Ok(Outcome::AlreadyDelivered) => report.already_delivered += 1,
                 Ok(Outcome::HeldElsewhere) => {
                     // The holder sends this event's later parts too; sending them here could
@@ -410,11 +623,7 @@ impl<'a> Broadcaster<'a> {
                     break;
                 }
                 Err(stop) => {
-                    state.stopped.store(true, Ordering::SeqCst);
-                    let mut slot = state.stop.lock().await;
-                    if slot.is_none() {
-                        *slot = Some(stop);
-                    }
+                    state.stop_with(stop).await;
                     report.remaining += left;
                     break;
                 }
@@ -440,6 +649,15 @@ impl<'a> Broadcaster<'a> {
             if state.cutoff.is_some_and(|cutoff| Instant::now() >= cutoff) {
                 return Ok(Outcome::Left(None));
             }
+            if let Some(freshness) = &state.run.freshness
+                && !freshness.is_current(outgoing).await.map_err(Stop::Store)?
+            {
+                // Our own claim from an earlier attempt of this message, if any, is given up.
+                if attempts > 0 {
+                    self.release(key, owner).await?;
+                }
+                return Ok(Outcome::Superseded);
+            }
             let now = self.clock.now();
             match self
                 .ledger
@@ -451,30 +669,65 @@ impl<'a> Broadcaster<'a> {
                 Claim::Delivered => return Ok(Outcome::AlreadyDelivered),
                 Claim::HeldBy { .. } => return Ok(Outcome::HeldElsewhere),
             }
-            let Some(slot) = self.pacer.reserve(*target, state.cutoff) else {
+            let Some(slot) = self
+                .pacer
+                .reserve_slot(*target, state.cutoff, state.may_pay())
+            else {
                 self.release(key, owner).await?;
                 return Ok(Outcome::Left(None));
             };
-            sleep_until(slot).await;
-            self.pacer.start_send().await;
+            sleep_until(slot.at).await;
+            let fare = self.pacer.start(state.may_pay()).await;
             attempts += 1;
-            let failure = match self
-                .messenger
-                .send_delivery(*target, key, &outgoing.message)
-                .await
-            {
+            let sent = match fare {
+                Fare::Free => {
+                    self.messenger
+                        .send_delivery(*target, key, &outgoing.message)
+                        .await
+                }
+                Fare::Paid => {
+                    self.messenger
+                        .send_paid_delivery(*target, key, &outgoing.message)
+                        .await
+                }
+            };
+            let failure = match sent {
                 Ok(_) => {
                     self.confirm(key).await?;
                     if *target != key.chat {
                         // Also under the new id: a run planned after the move skips it too.
                         self.confirm(&migrated_key(key, *target)).await?;
                     }
-                    return Ok(Outcome::Sent);
+                    return Ok(match fare {
+                        Fare::Free => Outcome::Sent,
+                        Fare::Paid => Outcome::SentPaid,
+                    });
                 }
                 Err(failure) => failure,
             };
             match failure {
+                SendError::Rejected { status, reason }
+                    if fare == Fare::Paid && is_paid_refusal(status, &reason) =>
+                {
+                    // Not sent: the same claim carries the message again, at the free rate. The
+                    // refusal is no attempt of the message's own.
+                    state
+                        .drop_to_free(*target, format!("{status}: {reason}"))
+                        .await;
+                    attempts -= 1;
+                }
                 SendError::RateLimited { retry_after } => {
+                    if fare == Fare::Paid {
+                        state
+                            .drop_to_free(
+                                *target,
+                                format!(
+                                    "429 on a paid send (retry after {}s)",
+                                    retry_after.as_secs()
+                                ),
+                            )
+                            .await;
+                    }
                     self.pacer.pause_chat(*target, retry_after);
                     if retry_after > self.config.max_retry_after
                         || attempts >= self.config.max_attempts
@@ -578,6 +831,18 @@ impl<'a> Broadcaster<'a> {
             .await
             .map_err(Stop::Store)
     }
+}
+
+/// Telegram refusing a paid send as such (too few Stars on the bot's balance, paid broadcasts not
+/// enabled for the bot), not the message: a 400 whose description names paid broadcasts or Stars.
+/// The Bot API documents no error code for it, so the description is all there is to go on.
+pub fn is_paid_refusal(status: u16, reason: &str) -> bool {
+    let reason = reason.to_ascii_lowercase();
+    matches!(status, 0 | 400 | 402)
+        && (reason.contains("paid broadcast")
+            || reason.contains("paid_broadcast")
+            || reason.contains("stars")
+            || reason.contains("balance_too_low"))
 }
 
 /// The same delivery, to the chat a group migrated to.

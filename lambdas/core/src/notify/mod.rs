@@ -9,8 +9,8 @@ mod pacing;
 pub mod render;
 
 pub use broadcast::{
-    BroadcastConfig, BroadcastError, BroadcastReport, Broadcaster, FailedDelivery, Migration,
-    Outgoing, Run,
+    BroadcastConfig, BroadcastError, BroadcastReport, Broadcaster, FailedDelivery, Freshness,
+    Migration, Outgoing, Run, is_paid_refusal,
 };
 pub use forecasts::Forecasts;
-pub use pacing::{Pacer, PacingLimits};
+pub use pacing::{Fare, MAX_PAID_RATE, Pacer, PacingLimits, Slot};

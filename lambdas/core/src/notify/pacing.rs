@@ -19,6 +19,17 @@
 //! One pacer serves the whole process (see `NotifyTask`), so concurrent broadcasts in one process
 //! share the budget; across processes the notify function's reserved concurrency of 1 makes the
 //! process the whole bot (docs/design.md, "Delivery").
+//!
+//! # Paid broadcasts
+//!
+//! With a paid rate (`PacingLimits::paid_rate`, Telegram's `allow_paid_broadcast`, up to 1,000
+//! messages a second for 0.1 Star each beyond the free 30), the grid is finer: `1 s / paid_rate`
+//! stretched by the same margin as the free grid (1.035 ms at 1,000: at most 967 in any second).
+//! Each send still passes the free gate first: it goes free while the last second holds fewer than
+//! 29 free sends, and paid only beyond that, so a run pays for no message the free budget could
+//! carry. A run that may not pay (paid rate off, or dropped to the free rate after Telegram refused
+//! a paid send) reserves only slots spaced a free gap from every other free slot, so its sends
+//! never wait long at the gate.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
@@ -28,15 +39,22 @@ use tokio::time::Instant;
 
 use crate::domain::ChatId;
 
+/// Telegram's most messages a second with `allow_paid_broadcast`.
+pub const MAX_PAID_RATE: u32 = 1000;
+
 #[derive(Debug, Clone, Copy)]
 pub struct PacingLimits {
-    /// Grid step for all sends of the bot (34.5 ms: at most 29 a second, 30 in any second even with
-    /// 35 ms of network jitter; 34 ms measured 31 arrivals in one second at a real stand-in).
+    /// Grid step for all free sends of the bot (34.5 ms: at most 29 a second, 30 in any second
+    /// even with 35 ms of network jitter; 34 ms measured 31 arrivals in one second at a real
+    /// stand-in).
     pub overall_gap: Duration,
     /// Between two messages to one private chat.
     pub chat_gap: Duration,
     /// Between two messages to one group (negative chat ids): 3 s is Telegram's 20 a minute.
     pub group_gap: Duration,
+    /// Messages a second, free ones included, when paid broadcasts are on; 0: off. At most
+    /// [`MAX_PAID_RATE`] (checked where it is configured: `PaidRate`).
+    pub paid_rate: u32,
 }
 
 impl Default for PacingLimits {
@@ -45,8 +63,54 @@ impl Default for PacingLimits {
             overall_gap: Duration::from_micros(34_500),
             chat_gap: Duration::from_secs(1),
             group_gap: Duration::from_secs(3),
+            paid_rate: 0,
         }
     }
+}
+
+impl PacingLimits {
+    /// These limits with paid broadcasts at `rate` messages a second (0: off).
+    pub fn with_paid_rate(mut self, rate: u32) -> Self {
+        self.paid_rate = rate.min(MAX_PAID_RATE);
+        self
+    }
+
+    fn free_gap(&self) -> Duration {
+        self.overall_gap.max(Duration::from_micros(1))
+    }
+
+    /// The grid's step: the free gap, or with a paid rate the same margin over `1 s / rate`.
+    fn step(&self) -> Duration {
+        let free = self.free_gap();
+        match self.paid_rate {
+            0 => free,
+            rate => {
+                // overall_gap is sized for the free budget (29 of Telegram's 30 a second); the paid
+                // step keeps that ratio to its own rate.
+                let nanos = free.as_nanos() * FREE_BUDGET as u128 / u128::from(rate);
+                Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX).max(1)).min(free)
+            }
+        }
+    }
+}
+
+/// Telegram's free broadcast budget a second.
+const FREE_BUDGET: u32 = 30;
+
+/// A reserved send: when, and whether the slot was reserved as a paid one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub at: Instant,
+    /// Reserved on the paid grid (the send may still go free if the free budget has room).
+    pub paid: bool,
+}
+
+/// How a send goes out, decided at the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fare {
+    Free,
+    /// With `allow_paid_broadcast`.
+    Paid,
 }
 
 #[derive(Debug)]
@@ -60,10 +124,14 @@ struct PacerState {
     origin: Instant,
     /// Grid slots reserved from the current one on (older ones are dropped as time passes).
     taken: BTreeSet<u64>,
+    /// The slots reserved as free ones (a subset of `taken`, and of what was taken just before).
+    free_taken: BTreeSet<u64>,
     /// When each chat may next receive a message.
     next_for: HashMap<ChatId, Instant>,
     /// When the sends of the last second started, oldest first.
     started: VecDeque<Instant>,
+    /// When the free sends of the last second started, oldest first.
+    free_started: VecDeque<Instant>,
 }
 
 /// The gate's window.
@@ -79,14 +147,21 @@ impl Pacer {
             state: Mutex::new(PacerState {
                 origin: Instant::now(),
                 taken: BTreeSet::new(),
+                free_taken: BTreeSet::new(),
                 next_for: HashMap::new(),
                 started: VecDeque::new(),
+                free_started: VecDeque::new(),
             }),
         }
     }
 
     pub fn limits(&self) -> PacingLimits {
         self.limits
+    }
+
+    /// Whether sends beyond the free budget may be paid for.
+    pub fn pays(&self) -> bool {
+        self.limits.paid_rate > 0
     }
 
     fn gap_for(&self, chat: ChatId) -> Duration {
@@ -97,73 +172,136 @@ impl Pacer {
         }
     }
 
-    /// Reserves the earliest slot at which a message to `chat` is allowed, and counts it as sent
-    /// then. `None` when that slot would be after `not_after` (nothing is reserved): the caller is
-    /// out of time.
+    /// Grid steps between two free slots.
+    fn free_every(&self) -> u64 {
+        let step = self.limits.step().as_nanos();
+        u64::try_from(self.limits.free_gap().as_nanos().div_ceil(step))
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// Reserves the earliest free slot at which a message to `chat` is allowed, and counts it as
+    /// sent then. `None` when that slot would be after `not_after` (nothing is reserved): the
+    /// caller is out of time.
     pub fn reserve(&self, chat: ChatId, not_after: Option<Instant>) -> Option<Instant> {
+        self.reserve_slot(chat, not_after, false)
+            .map(|slot| slot.at)
+    }
+
+    /// Reserves the earliest slot for `chat`: any slot of the grid when `may_pay` (and the pacer
+    /// pays), else only one a free gap from every other free slot. `None` when it would be after
+    /// `not_after` (nothing is reserved).
+    pub fn reserve_slot(
+        &self,
+        chat: ChatId,
+        not_after: Option<Instant>,
+        may_pay: bool,
+    ) -> Option<Slot> {
         let now = Instant::now();
-        let gap = self.limits.overall_gap.max(Duration::from_micros(1));
+        let step = self.limits.step();
+        let may_pay = may_pay && self.pays();
+        let every = self.free_every();
         let chat_gap = self.gap_for(chat);
         let mut state = self.lock();
         let ready = state.next_for.get(&chat).copied().unwrap_or(now).max(now);
-        let step = gap.as_nanos();
+        let nanos = step.as_nanos();
         let since = ready.saturating_duration_since(state.origin).as_nanos();
-        let mut slot = u64::try_from(since.div_ceil(step)).unwrap_or(u64::MAX);
-        while state.taken.contains(&slot) {
-            slot = slot.saturating_add(1);
-        }
-        let at = state.origin + gap.saturating_mul(u32::try_from(slot).unwrap_or(u32::MAX));
+        let mut slot = u64::try_from(since.div_ceil(nanos)).unwrap_or(u64::MAX);
+        let free = loop {
+            while state.taken.contains(&slot) {
+                slot = slot.saturating_add(1);
+            }
+            let low = slot.saturating_sub(every - 1);
+            let high = slot.saturating_add(every - 1);
+            match state.free_taken.range(low..=high).next_back().copied() {
+                None => break true,
+                Some(_) if may_pay => break false,
+                Some(conflict) => slot = conflict.saturating_add(every).max(slot + 1),
+            }
+        };
+        let at = state.origin + step.saturating_mul(u32::try_from(slot).unwrap_or(u32::MAX));
         if not_after.is_some_and(|limit| at > limit) {
             return None;
         }
         state.taken.insert(slot);
-        let current = u64::try_from(now.saturating_duration_since(state.origin).as_nanos() / step)
+        if free {
+            state.free_taken.insert(slot);
+        }
+        let current = u64::try_from(now.saturating_duration_since(state.origin).as_nanos() / nanos)
             .unwrap_or(0);
         state.taken = state.taken.split_off(&current);
+        state.free_taken = state.free_taken.split_off(&current.saturating_sub(every));
         state.next_for.insert(chat, at + chat_gap);
         if state.next_for.len() > FORGET_CHATS_OVER {
             state.next_for.retain(|_, next| *next > now);
         }
-        Some(at)
+        Some(Slot { at, paid: !free })
     }
 
     /// The most sends the gate lets start within one second: as many grid slots as a second
     /// holds.
     fn starts_per_second(&self) -> usize {
-        let gap = self
-            .limits
-            .overall_gap
-            .max(Duration::from_micros(1))
-            .as_nanos();
-        usize::try_from(SECOND.as_nanos().div_ceil(gap)).unwrap_or(usize::MAX)
+        per_second(self.limits.step())
     }
 
-    /// Counts a send as starting now, or says until when the last second is full.
-    fn try_start(&self) -> Result<(), Instant> {
+    /// The most free sends the gate lets start within one second.
+    fn free_starts_per_second(&self) -> usize {
+        per_second(self.limits.free_gap())
+    }
+
+    /// Counts a send as starting now and says how it goes, or says until when it must wait.
+    fn try_start(&self, may_pay: bool) -> Result<Fare, Instant> {
         let now = Instant::now();
         let limit = self.starts_per_second();
-        let mut state = self.lock();
-        while state
-            .started
-            .front()
-            .is_some_and(|start| now.saturating_duration_since(*start) >= SECOND)
-        {
-            state.started.pop_front();
+        let free_limit = self.free_starts_per_second();
+        let may_pay = may_pay && self.pays();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        for window in [&mut state.started, &mut state.free_started] {
+            while window
+                .front()
+                .is_some_and(|start| now.saturating_duration_since(*start) >= SECOND)
+            {
+                window.pop_front();
+            }
         }
         if state.started.len() >= limit
             && let Some(oldest) = state.started.front()
         {
             return Err(*oldest + SECOND);
         }
+        let fare = if state.free_started.len() < free_limit {
+            Fare::Free
+        } else if may_pay {
+            Fare::Paid
+        } else {
+            return Err(state
+                .free_started
+                .front()
+                .map_or(now, |oldest| *oldest + SECOND));
+        };
         state.started.push_back(now);
-        Ok(())
+        if fare == Fare::Free {
+            state.free_started.push_back(now);
+        }
+        Ok(fare)
     }
 
-    /// Waits at the gate until the send may start (right away unless sends bunched), and counts
-    /// it. Call it after the slot's wait, just before the send.
+    /// Waits at the gate until a free send may start (right away unless sends bunched), and
+    /// counts it. Call it after the slot's wait, just before the send.
     pub async fn start_send(&self) {
-        while let Err(until) = self.try_start() {
-            tokio::time::sleep_until(until).await;
+        self.start(false).await;
+    }
+
+    /// Waits at the gate until the send may start, counts it, and says whether it goes free or
+    /// paid: free while the last second's free budget has room, paid beyond it when `may_pay`
+    /// (and the pacer pays), else it waits for the free budget.
+    pub async fn start(&self, may_pay: bool) -> Fare {
+        loop {
+            match self.try_start(may_pay) {
+                Ok(fare) => return fare,
+                Err(until) => tokio::time::sleep_until(until).await,
+            }
         }
     }
 
@@ -183,6 +321,12 @@ impl Pacer {
     }
 }
 
+/// How many grid slots `gap` apart one second holds.
+fn per_second(gap: Duration) -> usize {
+    let gap = gap.max(Duration::from_micros(1)).as_nanos();
+    usize::try_from(SECOND.as_nanos().div_ceil(gap)).unwrap_or(usize::MAX)
+}
+
 impl Default for Pacer {
     fn default() -> Self {
         Pacer::new(PacingLimits::default())
@@ -198,6 +342,7 @@ mod tests {
             overall_gap: Duration::from_millis(overall_ms),
             chat_gap: Duration::from_secs(1),
             group_gap: Duration::from_secs(3),
+            paid_rate: 0,
         }
     }
 
@@ -292,6 +437,57 @@ mod tests {
             pacer.start_send().await;
             assert_eq!(Instant::now(), before, "send {chat} waited");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paid_rate_fills_its_grid_and_free_only_slots_keep_the_free_gap() {
+        let pacer = Pacer::new(PacingLimits::default().with_paid_rate(1000));
+        let start = Instant::now();
+        let paying: Vec<Slot> = (0..2000)
+            .map(|chat| pacer.reserve_slot(ChatId(chat), None, true).expect("slot"))
+            .collect();
+        let in_first_second = paying
+            .iter()
+            .filter(|s| s.at.duration_since(start) < SECOND)
+            .count();
+        assert!(
+            (960..=967).contains(&in_first_second),
+            "{in_first_second} in the first second"
+        );
+        // A run that may not pay gets only slots a free gap from every other free one.
+        let free_only: Vec<Slot> = (5000..5040)
+            .map(|chat| pacer.reserve_slot(ChatId(chat), None, false).expect("slot"))
+            .collect();
+        assert!(free_only.iter().all(|s| !s.paid));
+        let mut free: Vec<Instant> = paying
+            .iter()
+            .chain(&free_only)
+            .filter(|s| !s.paid)
+            .map(|s| s.at)
+            .collect();
+        free.sort();
+        for pair in free.windows(2) {
+            assert!(
+                pair[1].duration_since(pair[0]) >= Duration::from_micros(34_500),
+                "free slots {:?} apart",
+                pair[1].duration_since(pair[0])
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_gate_sends_free_while_the_free_budget_lasts_then_paid() {
+        let pacer = Pacer::new(PacingLimits::default().with_paid_rate(1000));
+        let mut fares = Vec::new();
+        for _ in 0..100 {
+            fares.push(pacer.start(true).await);
+        }
+        assert!(fares[..29].iter().all(|f| *f == Fare::Free));
+        assert!(fares[29..].iter().all(|f| *f == Fare::Paid));
+        // Without leave to pay, a send waits for the free budget of the next second.
+        let before = Instant::now();
+        assert_eq!(pacer.start(false).await, Fare::Free);
+        assert_eq!(Instant::now().duration_since(before), SECOND);
     }
 
     #[tokio::test(start_paused = true)]

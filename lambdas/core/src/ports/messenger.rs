@@ -172,7 +172,27 @@ pub trait Messenger: Send + Sync {
         let _ = key;
         self.send(chat, message).await
     }
+
+    /// [`send_delivery`](Messenger::send_delivery) as a paid broadcast (Telegram's
+    /// `allow_paid_broadcast`: beyond the free 30 a second, 0.1 Star a message). A messenger that
+    /// cannot pay refuses it as Telegram refuses a bot without Stars ([`PAID_UNSUPPORTED`]), and
+    /// the broadcaster carries on at the free rate: nothing is sent unpaid behind its back.
+    async fn send_paid_delivery(
+        &self,
+        chat: ChatId,
+        key: &DeliveryKey,
+        message: &Message,
+    ) -> Result<Sent, SendError> {
+        let _ = (chat, key, message);
+        Err(SendError::Rejected {
+            status: 0,
+            reason: PAID_UNSUPPORTED.to_owned(),
+        })
+    }
 }
+
+/// The refusal of a messenger without paid broadcasts.
+pub const PAID_UNSUPPORTED: &str = "this messenger sends no paid broadcasts";
 
 #[cfg(test)]
 mod tests {

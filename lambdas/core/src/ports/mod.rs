@@ -7,8 +7,8 @@ mod upstream;
 mod workflow;
 
 pub use messenger::{
-    InlineButton, InlineKeyboard, InvalidCallbackData, Message, Messenger, SendError, Sent,
-    TextFormat,
+    InlineButton, InlineKeyboard, InvalidCallbackData, Message, Messenger, PAID_UNSUPPORTED,
+    SendError, Sent, TextFormat,
 };
 pub use store::{
     ChatSettingsStore, Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh,

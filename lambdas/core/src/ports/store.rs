@@ -130,6 +130,24 @@ pub trait SubscriptionStore: Send + Sync {
     async fn unsubscribe(&self, chat: ChatId, area: &AreaId) -> Result<bool, StoreError>;
     async fn areas_of(&self, chat: ChatId) -> Result<Vec<Area>, StoreError>;
     async fn subscribers_of(&self, area: &AreaId) -> Result<Vec<ChatId>, StoreError>;
+    /// Up to `limit` of `area`'s subscribers after the chat `after` (`None`: from the first), in
+    /// the store's own order of chats, which the cursor follows: page by page, a caller reads
+    /// every subscriber once without holding them all (a broadcast to 100,000 chats). A page
+    /// shorter than `limit` is the last. The default reads them all and cuts the page out (stores
+    /// of a handful of subscriptions); the real stores read one page.
+    async fn subscribers_page(
+        &self,
+        area: &AreaId,
+        after: Option<ChatId>,
+        limit: usize,
+    ) -> Result<Vec<ChatId>, StoreError> {
+        let all = self.subscribers_of(area).await?;
+        let start = match after {
+            Some(after) => all.partition_point(|chat| *chat <= after),
+            None => 0,
+        };
+        Ok(all.into_iter().skip(start).take(limit).collect())
+    }
     /// Every area with at least one subscriber.
     async fn subscribed_areas(&self) -> Result<Vec<Area>, StoreError>;
     /// The chat blocked the bot or is gone: drop all its subscriptions. Returns how many.

@@ -72,6 +72,35 @@ fn log_level(text: Option<&str>) -> (tracing::level_filters::LevelFilter, Option
     }
 }
 
+/// The environment variable of the paid broadcast rate (messages a second; 0 or unset: off).
+pub const PAID_BROADCAST_RATE_ENV: &str = "TELEGRAM_PAID_BROADCAST_RATE";
+
+/// `TELEGRAM_PAID_BROADCAST_RATE`: 0 (off, the default) up to Telegram's 1,000 a second.
+pub fn paid_broadcast_rate_from_env() -> Result<u32, ConfigError> {
+    paid_broadcast_rate(env::optional(PAID_BROADCAST_RATE_ENV).as_deref())
+}
+
+/// Reads a paid broadcast rate as `TELEGRAM_PAID_BROADCAST_RATE` gives it (`None`: unset).
+pub fn paid_broadcast_rate(text: Option<&str>) -> Result<u32, ConfigError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(0);
+    };
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: PAID_BROADCAST_RATE_ENV,
+        reason,
+    };
+    let rate: u32 = text
+        .parse()
+        .map_err(|e| invalid(format!("{text:?}: {e}")))?;
+    if rate > crate::notify::MAX_PAID_RATE {
+        return Err(invalid(format!(
+            "{rate} messages a second is above Telegram's paid broadcast limit of {}",
+            crate::notify::MAX_PAID_RATE
+        )));
+    }
+    Ok(rate)
+}
+
 /// The environment variable naming the DynamoDB table.
 pub const TABLE_ENV: &str = "LOADSHED_TABLE";
 
@@ -159,6 +188,21 @@ fn time_left(deadline_ms: u64) -> Option<std::time::Duration> {
 #[cfg(test)]
 mod tests {
     use tracing::level_filters::LevelFilter;
+
+    #[test]
+    fn the_paid_broadcast_rate_is_off_by_default_and_at_most_telegrams_limit() {
+        assert_eq!(super::paid_broadcast_rate(None).ok(), Some(0));
+        assert_eq!(super::paid_broadcast_rate(Some(" ")).ok(), Some(0));
+        assert_eq!(super::paid_broadcast_rate(Some("1000")).ok(), Some(1000));
+        assert_eq!(super::paid_broadcast_rate(Some(" 250 ")).ok(), Some(250));
+        for bad in ["1001", "-5", "fast", "2.5"] {
+            let error = super::paid_broadcast_rate(Some(bad)).expect_err(bad);
+            assert!(
+                matches!(&error, super::ConfigError::Invalid { name, .. } if *name == super::PAID_BROADCAST_RATE_ENV),
+                "{bad}: {error}"
+            );
+        }
+    }
 
     #[tokio::test]
     async fn a_panicking_handler_answers_a_catalogue_name_with_its_message() {

@@ -6,7 +6,7 @@ use tracing::error;
 
 use crate::adapters::telegram::{BotToken, DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TelegramClient};
 use crate::domain::ChatId;
-use crate::ports::{Message, Messenger, SendError, Sent};
+use crate::ports::{DeliveryKey, Message, Messenger, SendError, Sent};
 
 use super::env::{self, ConfigError};
 use super::secrets::{SecretReader, SecretSource, SecretVar};
@@ -113,5 +113,17 @@ fn client(token: BotToken, base_url: &str) -> Result<TelegramClient, ConfigError
 impl Messenger for TelegramMessenger {
     async fn send(&self, chat: ChatId, message: &Message) -> Result<Sent, SendError> {
         self.client().await?.send(chat, message).await
+    }
+
+    async fn send_paid_delivery(
+        &self,
+        chat: ChatId,
+        key: &DeliveryKey,
+        message: &Message,
+    ) -> Result<Sent, SendError> {
+        self.client()
+            .await?
+            .send_paid_delivery(chat, key, message)
+            .await
     }
 }

@@ -7,6 +7,7 @@ pub mod notify;
 pub mod schedule;
 pub mod stage;
 pub mod stream;
+mod superseded;
 
 pub use error::TaskError;
 pub use invocation::{

@@ -24,9 +24,9 @@
 //! 06:00", then at 06:00 "stage 4 now") moves nothing either, so it raises no second alarm; the
 //! reminders still come before each outage.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -37,15 +37,17 @@ use tracing::info;
 use crate::clock::Clock;
 use crate::domain::forecast::stages_needed;
 use crate::domain::{Area, AreaId, ChatId, Forecast, Outage, ReminderLead, Stage, Timelines};
-use crate::errors::ErrorName;
+use crate::errors::{ErrorName, StoreError};
 use crate::notify::render::{self, AreaOutlook};
 use crate::notify::{
-    BroadcastConfig, BroadcastReport, Broadcaster, Forecasts, Outgoing, Pacer, PacingLimits, Run,
+    BroadcastConfig, BroadcastReport, Broadcaster, Forecasts, Freshness, Outgoing, Pacer,
+    PacingLimits, Run,
 };
 use crate::ports::{DeliveryKey, Messenger, StageRefresh, Store, StoredStage};
 
 use super::failure::failure_message;
 use super::stream::{self, Change};
+use super::superseded::StageFreshness;
 use super::{Invocation, ScheduleOutcome, TaskError, WorkflowState};
 
 #[derive(Debug, Clone)]
@@ -55,6 +57,9 @@ pub struct NotifyConfig {
     pub reminder_lookback: Duration,
     pub broadcast: BroadcastConfig,
     pub pacing: PacingLimits,
+    /// Subscribers read at once while an announcement is planned (tests make it small to cross
+    /// pages with few chats).
+    pub planning_page: usize,
 }
 
 impl Default for NotifyConfig {
@@ -63,7 +68,21 @@ impl Default for NotifyConfig {
             reminder_lookback: Duration::minutes(5),
             broadcast: BroadcastConfig::default(),
             pacing: PacingLimits::default(),
+            planning_page: PLANNING_PAGE,
         }
+    }
+}
+
+impl NotifyConfig {
+    /// Paid broadcasts at `rate` messages a second (0: off); see `notify::pacing`. Enough chats
+    /// are served at once to keep that rate while Telegram takes up to 3 s to answer (each chat
+    /// waits for its answer and the ledger's confirmation); a run dropped to the free rate serves
+    /// the free rate's number.
+    pub fn with_paid_broadcast_rate(mut self, rate: u32) -> Self {
+        self.pacing = self.pacing.with_paid_rate(rate);
+        let in_flight = usize::try_from(rate).unwrap_or(usize::MAX) * 3;
+        self.broadcast.paid_concurrency = self.broadcast.concurrency.max(in_flight);
+        self
     }
 }
 
@@ -83,6 +102,54 @@ pub struct NotifyOutcome {
     pub remaining: usize,
     pub failed: usize,
     pub removed_chats: Vec<ChatId>,
+    /// Sent as paid broadcasts (`TELEGRAM_PAID_BROADCAST_RATE`).
+    #[serde(default)]
+    pub paid: usize,
+    /// What the paid ones cost: 0.1 Star each (Telegram charges only delivered messages).
+    #[serde(default)]
+    pub stars: Stars,
+    /// Why the run dropped to the free rate, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_fallback: Option<String>,
+    /// Stage announcements not sent because a newer one tells the chat the current state.
+    #[serde(default)]
+    pub superseded: usize,
+}
+
+/// Telegram Stars, kept in tenths (a paid message costs 0.1) so sums are exact; written as a
+/// number of Stars.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stars {
+    pub tenths: u64,
+}
+
+impl Stars {
+    /// The cost of `paid` paid broadcast messages.
+    pub fn for_paid_messages(paid: usize) -> Self {
+        Stars {
+            tenths: paid as u64,
+        }
+    }
+}
+
+impl Serialize for Stars {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.tenths as f64 / 10.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Stars {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stars = f64::deserialize(deserializer)?;
+        if !stars.is_finite() || stars < 0.0 {
+            return Err(serde::de::Error::custom(
+                "stars must be a number of 0 or more",
+            ));
+        }
+        Ok(Stars {
+            tenths: (stars * 10.0).round() as u64,
+        })
+    }
 }
 
 impl NotifyOutcome {
@@ -95,6 +162,10 @@ impl NotifyOutcome {
             remaining: report.remaining,
             failed: report.failed.len(),
             removed_chats: report.removed_chats.clone(),
+            paid: report.paid,
+            stars: Stars::for_paid_messages(report.paid),
+            paid_fallback: report.paid_fallback.clone(),
+            superseded: report.superseded,
         }
     }
 }
@@ -207,12 +278,18 @@ impl NotifyTask {
         }
         let now = self.clock.now();
         let mut batch = Vec::new();
+        let mut plan = None;
         let stage_changed = state.stage.as_ref().filter(|s| s.changed);
         if let Some(outcome) = stage_changed {
-            batch.extend(
-                self.stage_change(outcome.stage, outcome.updated_at, outcome.previous, now)
-                    .await?,
-            );
+            plan = self
+                .stage_change(outcome.stage, outcome.updated_at, outcome.previous, now)
+                .await?;
+            // The chat that asked hears the announcement first, then its status (below): its
+            // messages go in that order, apart from the paged announcement to everyone else.
+            if let (Some(plan), Some(chat)) = (&plan, state.chat_id) {
+                let areas = self.store.areas_of(chat).await?;
+                batch.extend(plan.messages_for(chat, areas).unwrap_or_default());
+            }
         } else if let Some(schedule) = &state.schedule {
             batch.extend(self.workflow_schedule_changes(schedule, now).await?);
         }
@@ -243,7 +320,25 @@ impl NotifyTask {
                     .await?,
             );
         }
-        self.send(batch, run).await
+        let Some(plan) = plan else {
+            return self.send(batch, run).await;
+        };
+        let run = run.clone().with_freshness(Some(plan.freshness.clone()));
+        if state.force {
+            // Every chat gets a forced status beside the announcement, in one batch: a forced run
+            // is an operator's, and holds every chat's messages as runs did before paging.
+            let mut all: Vec<Outgoing> = self
+                .stage_pages(&plan, state.chat_id)
+                .try_collect::<Vec<Vec<Outgoing>>>()
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
+            all.extend(batch);
+            return self.send(all, &run).await;
+        }
+        self.send_planned(self.stage_pages(&plan, state.chat_id), batch, &run)
+            .await
     }
 
     /// The schedule changes a workflow's schedule task stored, by the rule the stream path applies
@@ -393,8 +488,16 @@ impl NotifyTask {
         let now = self.clock.now();
         let batch = match change {
             Change::StageRefreshed(marker) => {
-                self.stage_change(marker.stage, marker.stage_updated_at, marker.previous, now)
+                let Some(plan) = self
+                    .stage_change(marker.stage, marker.stage_updated_at, marker.previous, now)
                     .await?
+                else {
+                    return self.send(Vec::new(), run).await;
+                };
+                let run = run.clone().with_freshness(Some(plan.freshness.clone()));
+                return self
+                    .send_planned(self.stage_pages(&plan, None), Vec::new(), &run)
+                    .await;
             }
             Change::Schedule {
                 schedule,
@@ -442,15 +545,19 @@ impl NotifyTask {
     /// area's outages from now on, or its authority's stage now), with the timelines and every area
     /// of the chat. An older change announced after a newer one was stored (a slow run) shows what
     /// is stored now, to every chat: the replaced timelines it would compare with are gone.
+    ///
+    /// With the plan comes its freshness check: a chat the announcement has not reached when a
+    /// newer change that moves its forecast is stored hears the newer one instead
+    /// ([`StageFreshness`]).
     async fn stage_change(
         &self,
         stage: Stage,
         updated_at: DateTime<Utc>,
         previous: Option<Stage>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Outgoing>, TaskError> {
+    ) -> Result<Option<StagePlan>, TaskError> {
         let Some(stored) = self.store.current_stage().await? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let key = format!("stage:{}@{}", stage.number(), updated_at.to_rfc3339());
         let timelines = stored.timelines();
@@ -476,36 +583,87 @@ impl NotifyTask {
                 .is_none_or(|before| fresh.differs_from(&forecasts.of(area, before), now));
             by_area.insert(area.id.clone(), (fresh, moved));
         }
-        let mut batch = Vec::new();
-        let mut unmoved = 0usize;
-        for (chat, chat_areas) in self.chats_with_areas().await? {
-            let chat_areas: Vec<Area> = chat_areas
-                .into_iter()
-                .filter(|a| by_area.contains_key(&a.id))
-                .collect();
-            if !chat_areas
-                .iter()
-                .any(|a| by_area.get(&a.id).is_some_and(|(_, moved)| *moved))
-            {
-                unmoved += 1;
-                continue;
-            }
-            let forecasts: Vec<Forecast> = chat_areas
-                .iter()
-                .filter_map(|a| by_area.get(&a.id).map(|(f, _)| f.clone()))
-                .collect();
-            let messages = render::stage_change(
-                &timelines,
-                previous,
-                &outlooks(&chat_areas, &forecasts),
-                now,
-            );
-            batch.extend(Outgoing::parts(chat, &key, messages));
-        }
-        if unmoved > 0 {
-            info!(unmoved, %key, "the change moves no outage of these chats: not told");
-        }
-        Ok(batch)
+        let freshness: Arc<dyn Freshness> = Arc::new(StageFreshness::new(
+            self.store.clone(),
+            self.clock.clone(),
+            key.clone(),
+            updated_at,
+            timelines.clone(),
+        ));
+        Ok(Some(StagePlan {
+            key,
+            timelines,
+            previous,
+            now,
+            areas,
+            by_area,
+            freshness,
+            rendered: std::sync::Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Every chat following one of `plan`'s areas, with its announcement (none for a chat the
+    /// change does not move), read page by page: subscribers a page at a time, each chat under the
+    /// first of its areas in the plan's order (so once), its areas read a few chats at a time.
+    /// Nothing but the current page is held, so 100,000 chats plan in the memory of a few
+    /// hundred; `skip` are chats told by the caller itself.
+    fn stage_pages<'s>(
+        &'s self,
+        plan: &'s StagePlan,
+        skip: Option<ChatId>,
+    ) -> impl futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send + 's {
+        let position: HashMap<&AreaId, usize> = plan
+            .areas
+            .iter()
+            .enumerate()
+            .map(|(i, area)| (&area.id, i))
+            .collect();
+        let position = Arc::new(position);
+        futures::stream::try_unfold(
+            (0usize, None::<ChatId>, false),
+            move |(index, after, done)| {
+                let position = position.clone();
+                async move {
+                    if done {
+                        return Ok(None);
+                    }
+                    let Some(area) = plan.areas.get(index) else {
+                        return Ok(None);
+                    };
+                    let size = self.config.planning_page.max(1);
+                    let page = self.store.subscribers_page(&area.id, after, size).await?;
+                    let next = match page.last() {
+                        Some(last) if page.len() >= size => (index, Some(*last), false),
+                        _ => (index + 1, None, index + 1 >= plan.areas.len()),
+                    };
+                    let read: Vec<Result<(ChatId, Vec<Area>), StoreError>> =
+                        futures::stream::iter(page.into_iter().filter(|chat| Some(*chat) != skip))
+                            .map(|chat| async move { Ok((chat, self.store.areas_of(chat).await?)) })
+                            .buffered(PLANNING_READS)
+                            .collect()
+                            .await;
+                    let mut told = Vec::new();
+                    for chat in read {
+                        let (chat, areas) = chat?;
+                        let first = areas
+                            .iter()
+                            .filter_map(|a| position.get(&a.id).copied())
+                            .min();
+                        // Planned under its first area only.
+                        if first == Some(index)
+                            && let Some(messages) = plan.messages_for(chat, areas)
+                        {
+                            told.push(messages);
+                        }
+                    }
+                    Ok(Some((
+                        futures::stream::iter(told.into_iter().map(Ok)),
+                        next,
+                    )))
+                }
+            },
+        )
+        .try_flatten()
     }
 
     /// `registry` is `subscribed_areas()`: the area's name and region for the message, as it was
@@ -587,6 +745,57 @@ impl NotifyTask {
         Ok(chats)
     }
 
+    /// Sends `first` (grouped by chat, before anything else) and then the chats `pages` yields.
+    async fn send_planned<S>(
+        &self,
+        pages: S,
+        first: Vec<Outgoing>,
+        run: &Run,
+    ) -> Result<NotifyOutcome, TaskError>
+    where
+        S: futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send,
+    {
+        let mut grouped: Vec<Vec<Outgoing>> = Vec::new();
+        let mut index: HashMap<ChatId, usize> = HashMap::new();
+        for outgoing in first {
+            let i = *index.entry(outgoing.chat()).or_insert_with(|| {
+                grouped.push(Vec::new());
+                grouped.len() - 1
+            });
+            grouped[i].push(outgoing);
+        }
+        let broadcaster = Broadcaster::new(
+            self.messenger.as_ref(),
+            self.store.as_ref(),
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            self.pacer.clone(),
+            self.config.broadcast.clone(),
+        );
+        let chats = futures::stream::iter(grouped.into_iter().map(Ok)).chain(pages);
+        let report = broadcaster
+            .send_planned(chats, run)
+            .await
+            .map_err(|e| TaskError::named(&e))?;
+        Ok(self.outcome(&report))
+    }
+
+    fn outcome(&self, report: &BroadcastReport) -> NotifyOutcome {
+        let outcome = NotifyOutcome::from_report(report.planned, report);
+        info!(
+            planned = outcome.planned,
+            sent = outcome.sent,
+            already = outcome.already_delivered,
+            held_elsewhere = outcome.held_elsewhere,
+            remaining = outcome.remaining,
+            paid = outcome.paid,
+            stars = outcome.stars.tenths as f64 / 10.0,
+            superseded = outcome.superseded,
+            "notify done"
+        );
+        outcome
+    }
+
     async fn send(&self, batch: Vec<Outgoing>, run: &Run) -> Result<NotifyOutcome, TaskError> {
         let planned = batch.len();
         let broadcaster = Broadcaster::new(
@@ -608,6 +817,9 @@ impl NotifyTask {
             already = outcome.already_delivered,
             held_elsewhere = outcome.held_elsewhere,
             remaining = outcome.remaining,
+            paid = outcome.paid,
+            stars = outcome.stars.tenths as f64 / 10.0,
+            superseded = outcome.superseded,
             "notify done"
         );
         Ok(outcome)
@@ -616,6 +828,74 @@ impl NotifyTask {
 
 /// Store reads in flight at once while a broadcast is planned.
 const PLANNING_READS: usize = 16;
+
+/// Subscribers read at once while a broadcast is planned.
+const PLANNING_PAGE: usize = 256;
+
+/// A stage change's announcement, worked out per area; each chat's messages are rendered as its
+/// page is read ([`NotifyTask::stage_pages`]).
+struct StagePlan {
+    key: String,
+    timelines: Timelines,
+    previous: Option<Stage>,
+    now: DateTime<Utc>,
+    /// The subscribed areas (retired ids left out), in the registry's order.
+    areas: Vec<Area>,
+    /// Each area's forecast, and whether the change moves it.
+    by_area: BTreeMap<AreaId, (Forecast, bool)>,
+    freshness: Arc<dyn Freshness>,
+    /// The texts by the areas they show: chats following the same areas read the same
+    /// announcement, so it is rendered once for them (a resumed run renders it again only once).
+    rendered: std::sync::Mutex<HashMap<Vec<AreaId>, Vec<crate::ports::Message>>>,
+}
+
+/// Texts kept per plan at most; beyond, the cache starts afresh (only a cost, never a change).
+const RENDERED_KEPT: usize = 4096;
+
+impl StagePlan {
+    /// The announcement to `chat` following `areas`; `None` when the change moves none of them.
+    fn messages_for(&self, chat: ChatId, areas: Vec<Area>) -> Option<Vec<Outgoing>> {
+        let areas: Vec<Area> = areas
+            .into_iter()
+            .filter(|a| self.by_area.contains_key(&a.id))
+            .collect();
+        if !areas
+            .iter()
+            .any(|a| self.by_area.get(&a.id).is_some_and(|(_, moved)| *moved))
+        {
+            return None;
+        }
+        let ids: Vec<AreaId> = areas.iter().map(|a| a.id.clone()).collect();
+        let cached = self
+            .rendered
+            .lock()
+            .ok()
+            .and_then(|rendered| rendered.get(&ids).cloned());
+        let messages = match cached {
+            Some(messages) => messages,
+            None => {
+                let forecasts: Vec<Forecast> = areas
+                    .iter()
+                    .filter_map(|a| self.by_area.get(&a.id).map(|(f, _)| f.clone()))
+                    .collect();
+                let messages = render::stage_change(
+                    &self.timelines,
+                    self.previous,
+                    &outlooks(&areas, &forecasts),
+                    self.now,
+                );
+                if let Ok(mut rendered) = self.rendered.lock() {
+                    if rendered.len() >= RENDERED_KEPT {
+                        rendered.clear();
+                    }
+                    rendered.insert(ids, messages.clone());
+                }
+                messages
+            }
+        };
+        Some(Outgoing::parts(chat, &self.key, messages))
+    }
+}
 
 /// A forced status's key: the stage change it tells of and the forecasts it shows.
 fn status_key(stored: Option<&StoredStage>, forecasts: &[Forecast]) -> String {

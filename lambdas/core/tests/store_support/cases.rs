@@ -412,6 +412,54 @@ pub async fn subscriptions_list_by_chat_and_by_area(store: Arc<dyn Store>) {
     );
 }
 
+pub async fn subscribers_read_page_by_page(store: Arc<dyn Store>) {
+    let (a, b) = (bertiburg(), ashton());
+    // Negative (groups) and positive chats, and ids whose text order is not their number order.
+    let followers: Vec<i64> = vec![-100, -11, -5, 1, 2, 9, 10, 11, 99, 100, 1000, 5];
+    for chat in &followers {
+        store
+            .subscribe(ChatId(*chat), &a, at(0))
+            .await
+            .expect("subscribe");
+    }
+    store.subscribe(ChatId(3), &b, at(0)).await.expect("b");
+    for limit in [1, 3, 5, 12, 50] {
+        let mut read = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .subscribers_page(&a.id, after, limit)
+                .await
+                .expect("page");
+            assert!(page.len() <= limit);
+            read.extend(page.iter().copied());
+            match page.last() {
+                Some(last) if page.len() == limit => after = Some(*last),
+                _ => break,
+            }
+        }
+        // Each subscriber once, whatever the store's own order of chats.
+        read.sort_unstable();
+        let mut expected = chats(&followers);
+        expected.sort_unstable();
+        assert_eq!(read, expected, "pages of {limit}");
+    }
+    assert_eq!(
+        store
+            .subscribers_page(&b.id, None, 10)
+            .await
+            .expect("other area"),
+        chats(&[3])
+    );
+    assert_eq!(
+        store
+            .subscribers_page(&AreaId::new("eskom:1"), None, 10)
+            .await
+            .expect("nobody"),
+        vec![]
+    );
+}
+
 pub async fn subscribed_areas_follow_subscriptions(store: Arc<dyn Store>) {
     let (a, b) = (bertiburg(), ashton());
     assert_eq!(store.subscribed_areas().await.expect("registry"), vec![]);

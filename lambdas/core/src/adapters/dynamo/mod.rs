@@ -48,6 +48,7 @@ mod convert;
 mod expiring;
 pub mod items;
 pub mod keys;
+mod paging;
 mod schedule;
 mod settings;
 mod stage;

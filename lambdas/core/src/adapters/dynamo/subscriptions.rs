@@ -215,6 +215,16 @@ impl SubscriptionStore for DynamoStore {
         Ok(chats)
     }
 
+    async fn subscribers_page(
+        &self,
+        area: &AreaId,
+        after: Option<ChatId>,
+        limit: usize,
+    ) -> Result<Vec<ChatId>, StoreError> {
+        // In sort key order (chats as text): the cursor is the last chat of the previous page.
+        self.subscriber_page(area, after, limit).await
+    }
+
     async fn subscribed_areas(&self) -> Result<Vec<Area>, StoreError> {
         let items = self
             .query_prefix(keys::REGISTRY_PK, keys::prefix::AREA)

@@ -44,6 +44,8 @@ struct Sink {
     sender: UnboundedSender<EventRecord>,
     clock: Arc<dyn Clock>,
     sequence: AtomicU64,
+    /// Whether ledger entries and leases are fed too.
+    bookkeeping: bool,
 }
 
 impl std::fmt::Debug for Feed {
@@ -55,12 +57,16 @@ impl std::fmt::Debug for Feed {
 }
 
 impl Feed {
-    pub(super) fn start(clock: Arc<dyn Clock>) -> (Feed, ChangeFeed) {
+    /// `bookkeeping`: feed ledger entries and leases too, as DynamoDB does. The template's event
+    /// source mappings filter them all out (tests/infra_template.rs checks it), and during a
+    /// broadcast they are two records a message: a local system leaves them out.
+    pub(super) fn start(clock: Arc<dyn Clock>, bookkeeping: bool) -> (Feed, ChangeFeed) {
         let (sender, receiver) = unbounded_channel();
         let sink = Sink {
             sender,
             clock,
             sequence: AtomicU64::new(0),
+            bookkeeping,
         };
         (Feed { sink: Some(sink) }, receiver)
     }
@@ -108,7 +114,10 @@ impl<'a> Tracked<'a> {
 
     /// Names items the write may change; call before changing them.
     pub(super) fn touch(&mut self, touched: Touched<'_>) {
-        if self.feed.sink.is_none() {
+        let Some(sink) = &self.feed.sink else {
+            return;
+        };
+        if !sink.bookkeeping && matches!(touched, Touched::Delivery(_) | Touched::Lease(_)) {
             return;
         }
         let owned = match touched {

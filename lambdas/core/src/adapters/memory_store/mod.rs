@@ -74,8 +74,10 @@ impl Delivery {
     }
 }
 
-/// Dropping expired ledger entries on every write would make a broadcast quadratic; every this many
-/// writes keeps a long-lived local store (and its snapshot) small all the same.
+/// Dropping expired ledger entries on every write would make a broadcast quadratic; at least this
+/// many writes apart (and at least as many as the ledger holds, so a ledger of live entries, which
+/// a prune cannot shrink, costs O(1) a write) keeps a long-lived local store (and its snapshot)
+/// small all the same.
 const PRUNE_EVERY: usize = 4096;
 
 #[derive(Debug, Clone)]
@@ -123,7 +125,16 @@ impl MemoryStore {
     /// Turns on the change feed: from now on every write that changes an item emits the stream
     /// record DynamoDB would (see [`feed`](self)), stamped with `clock`'s time.
     pub fn with_change_feed(mut self, clock: Arc<dyn Clock>) -> (Self, ChangeFeed) {
-        let (feed, records) = Feed::start(clock);
+        let (feed, records) = Feed::start(clock, true);
+        self.feed = feed;
+        (self, records)
+    }
+
+    /// [`with_change_feed`](Self::with_change_feed) without the records of ledger entries and
+    /// leases, which every event source mapping of the template filters out: what the local
+    /// system's consumers would see, without two records for every message a broadcast sends.
+    pub fn with_change_feed_of_events(mut self, clock: Arc<dyn Clock>) -> (Self, ChangeFeed) {
+        let (feed, records) = Feed::start(clock, false);
         self.feed = feed;
         (self, records)
     }
@@ -310,6 +321,29 @@ impl SubscriptionStore for MemoryStore {
         Ok(chats)
     }
 
+    async fn subscribers_page(
+        &self,
+        area: &AreaId,
+        after: Option<ChatId>,
+        limit: usize,
+    ) -> Result<Vec<ChatId>, StoreError> {
+        let state = self.state.read().await;
+        let from = match after {
+            Some(ChatId(i64::MAX)) => return Ok(Vec::new()),
+            Some(ChatId(after)) => ChatId(after + 1),
+            None => ChatId(i64::MIN),
+        };
+        // Keyed chat first: a page scans on from the cursor until it has `limit` of the area's
+        // chats, so all pages of an area together scan the subscriptions once.
+        Ok(state
+            .subscriptions
+            .range((from, AreaId::new(""))..)
+            .filter(|((_, a), _)| a == area)
+            .map(|((chat, _), _)| *chat)
+            .take(limit)
+            .collect())
+    }
+
     async fn subscribed_areas(&self) -> Result<Vec<Area>, StoreError> {
         let state = self.state.read().await;
         // Like the DynamoDB registry: the area as given by its latest subscription.
@@ -353,7 +387,7 @@ impl SubscriptionStore for MemoryStore {
 impl State {
     fn prune_deliveries(&mut self, now: DateTime<Utc>) {
         self.deliveries_written += 1;
-        if self.deliveries_written >= PRUNE_EVERY {
+        if self.deliveries_written >= PRUNE_EVERY.max(self.deliveries.len()) {
             self.deliveries_written = 0;
             self.deliveries
                 .retain(|_, delivery| delivery.entry.is_live(now));

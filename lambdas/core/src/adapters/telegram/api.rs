@@ -55,6 +55,9 @@ pub struct SendMessage<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     reply_markup: Option<InlineKeyboardMarkup<'a>>,
     link_preview_options: LinkPreviewOptions,
+    /// Bot API 7.11: beyond the free 30 messages a second, up to 1,000, for 0.1 Star each.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    allow_paid_broadcast: bool,
 }
 
 impl<'a> SendMessage<'a> {
@@ -65,7 +68,14 @@ impl<'a> SendMessage<'a> {
             parse_mode: parse_mode(message.format),
             reply_markup: message.keyboard.as_ref().map(Into::into),
             link_preview_options: NO_PREVIEW,
+            allow_paid_broadcast: false,
         }
+    }
+
+    /// The same message as a paid broadcast.
+    pub fn paid(mut self) -> Self {
+        self.allow_paid_broadcast = true;
+        self
     }
 }
 
