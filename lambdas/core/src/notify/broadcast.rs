@@ -52,6 +52,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::{Instant, sleep, sleep_until};
 
+use crate::backoff::Backoff;
 use crate::clock::Clock;
 use crate::domain::ChatId;
 use crate::errors::{ErrorName, Named, StoreError};
@@ -95,6 +96,15 @@ impl Outgoing {
     }
 }
 
+/// The longest pause between two tries of one send, however many tries `max_attempts` allows.
+const MAX_SEND_BACKOFF: Duration = Duration::from_secs(8);
+
+/// A confirmation is tried this often, a moment apart: until it is written, the message is the one
+/// a takeover would send twice, so it is worth a short wait but not the run's.
+const CONFIRM_ATTEMPTS: u32 = 3;
+const CONFIRM_BACKOFF: Backoff =
+    Backoff::new(Duration::from_millis(100), Duration::from_millis(400));
+
 #[derive(Debug, Clone)]
 pub struct BroadcastConfig {
     /// Tries per message for rate limits and transient failures before the run leaves it to the next.
@@ -102,7 +112,9 @@ pub struct BroadcastConfig {
     /// A flood-control pause longer than this leaves the message to the next run rather than holding
     /// its claim (and a concurrency slot) that long.
     pub max_retry_after: Duration,
-    /// First pause after a transient failure; doubles with each attempt.
+    /// The longest first pause after a transient failure; the ceiling doubles with each attempt
+    /// and each pause is drawn below it (full jitter: 128 chats failing at once do not come back
+    /// at once).
     pub backoff: Duration,
     /// How long the ledger keeps a delivery: longer than any retry or redelivery can come.
     pub ledger_ttl: chrono::Duration,
@@ -747,7 +759,7 @@ impl<'a> Broadcaster<'a> {
                             "{detail} (after {attempts} attempts)"
                         ))));
                     }
-                    let pause = self.config.backoff * 2u32.saturating_pow(attempts - 1);
+                    let pause = Backoff::new(self.config.backoff, MAX_SEND_BACKOFF).pause(attempts);
                     tracing::warn!(chat = %target, %detail, pause_ms = pause.as_millis() as u64, "send failed, retrying");
                     sleep(pause).await;
                 }
@@ -806,9 +818,9 @@ impl<'a> Broadcaster<'a> {
     /// is the one that a takeover would send twice.
     async fn confirm(&self, key: &DeliveryKey) -> Result<(), Stop> {
         let mut last = None;
-        for attempt in 0..3u32 {
+        for attempt in 0..CONFIRM_ATTEMPTS {
             if attempt > 0 {
-                sleep(Duration::from_millis(100) * attempt).await;
+                sleep(CONFIRM_BACKOFF.pause(attempt)).await;
             }
             let at = self.clock.now();
             match self
