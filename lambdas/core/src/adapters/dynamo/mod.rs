@@ -57,6 +57,7 @@ mod table;
 
 use std::sync::Arc;
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue as Sdk;
 
 pub use client::{ClientSettings, client};
@@ -141,6 +142,20 @@ impl DynamoStore {
         }
     }
 
+    /// A consistent Query of partition `pk` for the items whose sort key starts with `prefix`; the
+    /// caller sets where to start and how many.
+    fn prefix_query(&self, pk: &str, prefix: &str) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", Sdk::S(pk.to_owned()))
+            .expression_attribute_values(":prefix", Sdk::S(prefix.to_owned()))
+            .consistent_read(true)
+    }
+
     /// Every item of partition `pk` whose sort key starts with `prefix`, in sort key order, across
     /// result pages.
     async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
@@ -148,15 +163,7 @@ impl DynamoStore {
         let mut start = None;
         loop {
             let answer = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", keys::PK)
-                .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", Sdk::S(pk.to_owned()))
-                .expression_attribute_values(":prefix", Sdk::S(prefix.to_owned()))
-                .consistent_read(true)
+                .prefix_query(pk, prefix)
                 .set_exclusive_start_key(start.take())
                 .set_limit(
                     self.page_limit

@@ -2,8 +2,6 @@
 //! items from the item after the cursor (`ExclusiveStartKey`). Kept apart from `query_prefix`,
 //! which reads every page, because a broadcast to 100,000 chats plans page by page.
 
-use aws_sdk_dynamodb::types::AttributeValue as Sdk;
-
 use super::call_errors::store_error;
 use super::items::{SubscriberBody, decode};
 use super::keys::{self, Key};
@@ -30,15 +28,7 @@ impl DynamoStore {
         while chats.len() < limit {
             let want = (limit - chats.len()).min(MOST_PER_QUERY);
             let answer = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", keys::PK)
-                .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", Sdk::S(pk.clone()))
-                .expression_attribute_values(":prefix", Sdk::S(keys::prefix::CHAT.to_owned()))
-                .consistent_read(true)
+                .prefix_query(&pk, keys::prefix::CHAT)
                 .set_exclusive_start_key(start.take())
                 // `want` is at most MOST_PER_QUERY, well inside an i32.
                 .limit(want as i32)
