@@ -97,10 +97,11 @@ impl StageStore for SqliteStore {
         let written = StoredStage::next(timelines, replaced, at, expected);
         self.write(move |tx| {
             tx.touch(Touched::Stage)?;
-            let stored_version = stored(tx.connection())?.map(|s| s.version);
-            if stored_version != expected {
+            let old = stored(tx.connection())?;
+            if old.as_ref().map(|s| s.version) != expected {
                 return Ok(StageWrite::Conflict);
             }
+            let written = written.over(old.as_ref());
             let json = to_json(&written, "stage")?;
             tx.connection()
                 .execute(

@@ -314,15 +314,15 @@ impl Observer {
     }
 
     /// The chats the announcement of `marker` tells: those with an area whose forecast the change
-    /// moves (all, when a newer change is stored: what it replaced is no longer known).
+    /// moves, by the change as the stage item keeps it (`StoredStage::change_at`, as notify reads
+    /// it); all, when the item no longer keeps that change.
     fn news_for(&self, marker: &StageRefresh) -> BTreeSet<ChatId> {
         let Some(stored) = &self.stored else {
             return BTreeSet::new();
         };
-        let timelines = stored.timelines();
-        let replaced = match stored.updated_at == marker.stage_updated_at {
-            true => stored.previous.clone(),
-            false => None,
+        let (timelines, replaced) = match stored.change_at(marker.stage_updated_at) {
+            Some(change) => (change.timelines, change.previous),
+            None => (stored.timelines(), None),
         };
         let now = marker.refreshed_at;
         let moved: BTreeSet<&AreaId> = self

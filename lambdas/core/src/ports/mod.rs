@@ -12,7 +12,7 @@ pub use messenger::{
 };
 pub use store::{
     ChatSettingsStore, Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh,
-    StageStore, StageWrite, Store, StoredStage, SubscriptionStore, refuse_oversized,
+    StageStore, StageWrite, Store, StoredChange, StoredStage, SubscriptionStore, refuse_oversized,
 };
 pub use upstream::{AreaSearch, ScheduleSource, StageSource};
 pub use workflow::{

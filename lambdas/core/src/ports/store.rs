@@ -21,7 +21,32 @@ pub struct StoredStage {
     /// outages the change moves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<Timelines>,
+    /// The changes stored before this one, newest first, each with the timelines it replaced
+    /// (at most [`EARLIER_KEPT`], none older than [`EARLIER_KEPT_FOR`]): an announcement resumed
+    /// after a newer change was stored still tells exactly the chats its own change moved
+    /// ([`StoredStage::change_at`]). Absent in items written before it was kept: such an older
+    /// change is unknown, and its announcement falls back to the current timelines for every chat.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<StoredChange>,
 }
+
+/// One stored change of the timelines: what it wrote and what it replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChange {
+    pub updated_at: DateTime<Utc>,
+    pub timelines: Timelines,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Timelines>,
+}
+
+/// Earlier changes kept on the stage item: a broadcast at the free rate to 100,000 chats takes an
+/// hour, and the script's (and Eskom's busiest days') changes come hours apart, so a few suffice.
+pub const EARLIER_KEPT: usize = 8;
+
+/// How long an earlier change is kept: the refresh workflow's `TimeoutSeconds` and the stream's
+/// `MaximumRecordAgeInSeconds` (6 h each) bound how late an announcement may still be resumed; the
+/// margin covers a marker written late.
+pub const EARLIER_KEPT_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(12);
 
 impl StoredStage {
     /// The timelines as written; an item from before timelines were kept holds the national stage.
@@ -44,11 +69,54 @@ impl StoredStage {
             version: expected.map_or(1, |v| v + 1),
             timelines: Some(timelines.clone()),
             previous: replaced.cloned(),
+            earlier: Vec::new(),
         }
+    }
+
+    /// This write over `old` (the item it replaces, read with the version the write expects): the
+    /// old item's change joins the earlier ones, and what is too old or beyond [`EARLIER_KEPT`]
+    /// is dropped. The stores call it where they hold the old item; a store that does not keeps
+    /// no history (the documented fallback of [`StoredStage::change_at`]).
+    pub fn over(mut self, old: Option<&StoredStage>) -> StoredStage {
+        let Some(old) = old else {
+            return self;
+        };
+        let mut earlier = Vec::with_capacity(EARLIER_KEPT);
+        earlier.push(StoredChange {
+            updated_at: old.updated_at,
+            timelines: old.timelines(),
+            previous: old.previous.clone(),
+        });
+        earlier.extend(old.earlier.iter().cloned());
+        let oldest = self.updated_at - EARLIER_KEPT_FOR;
+        earlier.retain(|change| change.updated_at >= oldest && change.updated_at < self.updated_at);
+        earlier.truncate(EARLIER_KEPT);
+        self.earlier = earlier;
+        self
+    }
+
+    /// The change stored at `updated_at`: the timelines it wrote and those it replaced, whether it
+    /// is the current one or an earlier one still kept. `None` when it is neither (an item from
+    /// before earlier changes were kept, or a change older than what is kept).
+    pub fn change_at(&self, updated_at: DateTime<Utc>) -> Option<StoredChange> {
+        if self.updated_at == updated_at {
+            return Some(StoredChange {
+                updated_at,
+                timelines: self.timelines(),
+                previous: self.previous.clone(),
+            });
+        }
+        self.earlier
+            .iter()
+            .find(|change| change.updated_at == updated_at)
+            .cloned()
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Returned once per stage write (a few a day) and dropped at once: boxing the stored stage would
+// change every caller for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum StageWrite {
     Written(StoredStage),
     /// Another writer moved the version since it was read (or, with `expected: None`, a stage is
@@ -306,5 +374,94 @@ pub fn refuse_oversized(area: &Area) -> Result<(), StoreError> {
             area.id.as_str().len(),
             Area::TEXT_MAX_CHARS
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a failed expectation is its failure.
+
+    use chrono::{TimeDelta, TimeZone};
+
+    use super::*;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, hour, 0, 0).unwrap()
+    }
+
+    fn national(n: u8) -> Timelines {
+        Timelines::national_only(Stage::new(n).unwrap())
+    }
+
+    /// Writes stages 1, 2, ... an hour apart, each over the one before.
+    fn written(stages: u8) -> StoredStage {
+        let mut stored: Option<StoredStage> = None;
+        for n in 1..=stages {
+            let replaced = stored.as_ref().map(StoredStage::timelines);
+            let next = StoredStage::next(
+                &national(n),
+                replaced.as_ref(),
+                at(u32::from(n)),
+                stored.as_ref().map(|s| s.version),
+            )
+            .over(stored.as_ref());
+            stored = Some(next);
+        }
+        stored.unwrap()
+    }
+
+    #[test]
+    fn an_earlier_change_is_found_with_what_it_wrote_and_replaced() {
+        let stored = written(3);
+        let current = stored.change_at(at(3)).unwrap();
+        assert_eq!(current.timelines, national(3));
+        assert_eq!(current.previous, Some(national(2)));
+        let earlier = stored.change_at(at(2)).unwrap();
+        assert_eq!(earlier.timelines, national(2));
+        assert_eq!(earlier.previous, Some(national(1)));
+        let first = stored.change_at(at(1)).unwrap();
+        assert_eq!(first.previous, None);
+        assert_eq!(stored.change_at(at(4)), None);
+    }
+
+    #[test]
+    fn earlier_changes_are_kept_for_a_while_and_a_few_at_most() {
+        let stored = written(8);
+        assert_eq!(stored.earlier.len(), 7);
+        let much_later = StoredStage::next(&national(1), None, at(8) + EARLIER_KEPT_FOR, Some(8))
+            .over(Some(&stored));
+        // The change at 08:00 is exactly as old as what is kept; 07:00 and before are dropped.
+        assert_eq!(much_later.earlier.len(), 1);
+        assert!(much_later.change_at(at(7)).is_none());
+        let mut many = stored;
+        for hour in 9..20 {
+            let replaced = many.timelines();
+            many = StoredStage::next(&national(2), Some(&replaced), at(hour), Some(many.version))
+                .over(Some(&many));
+        }
+        assert_eq!(many.earlier.len(), EARLIER_KEPT);
+        assert!(
+            many.earlier
+                .windows(2)
+                .all(|w| w[0].updated_at > w[1].updated_at)
+        );
+        assert!(at(19) - many.earlier[EARLIER_KEPT - 1].updated_at <= TimeDelta::hours(12));
+    }
+
+    #[test]
+    fn an_item_from_before_earlier_changes_were_kept_decodes_without_them() {
+        let json = serde_json::json!({
+            "stage": 4,
+            "updated_at": "2026-12-01T06:00:00Z",
+            "version": 3,
+        });
+        let stored: StoredStage = serde_json::from_value(json).unwrap();
+        assert!(stored.earlier.is_empty());
+        // Its older changes are unknown: notify falls back to the current timelines for everyone.
+        assert!(stored.change_at(at(5)).is_none());
+        assert!(stored.change_at(at(6)).is_some());
+        // Written again without history, nothing new appears in the encoding.
+        let encoded = serde_json::to_value(&stored).unwrap();
+        assert!(encoded.get("earlier").is_none());
     }
 }

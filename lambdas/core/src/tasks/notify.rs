@@ -543,8 +543,11 @@ impl NotifyTask {
     /// `updated_at` names the change: the orchestration and the stream carry the same stored time,
     /// so both build the same delivery key. Told to each chat whose forecast the change moves (any
     /// area's outages from now on, or its authority's stage now), with the timelines and every area
-    /// of the chat. An older change announced after a newer one was stored (a slow run) shows what
-    /// is stored now, to every chat: the replaced timelines it would compare with are gone.
+    /// of the chat. An older change announced after a newer one was stored (a slow run, a resume)
+    /// is found among the stage item's earlier changes ([`StoredStage::change_at`]): the same
+    /// chats, the same timelines, and the supersede rule retires it where the newer change moves
+    /// the chat. Only a change the item no longer keeps (or an item from before it kept any) shows
+    /// what is stored now, to every chat.
     ///
     /// With the plan comes its freshness check: a chat the announcement has not reached when a
     /// newer change that moves its forecast is stored hears the newer one instead
@@ -560,10 +563,13 @@ impl NotifyTask {
             return Ok(None);
         };
         let key = format!("stage:{}@{}", stage.number(), updated_at.to_rfc3339());
-        let timelines = stored.timelines();
-        let replaced = match stored.updated_at == updated_at {
-            true => stored.previous.clone(),
-            false => None,
+        // The change itself, current or kept among the earlier ones: every run that plans this
+        // announcement (the first, a resume after a deadline, a redelivery, either mode) tells the
+        // same chats the same timelines. Unknown (an item from before earlier changes were kept):
+        // what is stored now, to every chat.
+        let (timelines, replaced) = match stored.change_at(updated_at) {
+            Some(change) => (change.timelines, change.previous),
+            None => (stored.timelines(), None),
         };
         let areas: Vec<Area> = self
             .store

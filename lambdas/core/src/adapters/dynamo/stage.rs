@@ -53,7 +53,15 @@ impl StageStore for DynamoStore {
         at: DateTime<Utc>,
         expected: Option<u64>,
     ) -> Result<StageWrite, StoreError> {
-        let written = StoredStage::next(timelines, replaced, at, expected);
+        // The item this write replaces, for its history (`StoredStage::over`): one consistent read
+        // more per stage change (a few a day). The write stays conditional on the version, so an
+        // item changed between this read and the write is never overwritten with a stale history.
+        let old = self.current_stage().await?;
+        if old.as_ref().map(|s| s.version) != expected {
+            tracing::info!(?expected, "stage write lost to another writer");
+            return Ok(StageWrite::Conflict);
+        }
+        let written = StoredStage::next(timelines, replaced, at, expected).over(old.as_ref());
         let stage = written.stage;
         let put = self
             .client

@@ -224,7 +224,8 @@ impl StageStore for MemoryStore {
         if stored_version != expected {
             return Ok(StageWrite::Conflict);
         }
-        let written = StoredStage::next(timelines, replaced, at, expected);
+        let written =
+            StoredStage::next(timelines, replaced, at, expected).over(state.stage.as_ref());
         state.stage = Some(written.clone());
         Ok(StageWrite::Written(written))
     }
