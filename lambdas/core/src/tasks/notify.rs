@@ -783,23 +783,7 @@ impl NotifyTask {
             .send_planned(chats, run)
             .await
             .map_err(|e| TaskError::named(&e))?;
-        Ok(self.outcome(&report))
-    }
-
-    fn outcome(&self, report: &BroadcastReport) -> NotifyOutcome {
-        let outcome = NotifyOutcome::from_report(report.planned, report);
-        info!(
-            planned = outcome.planned,
-            sent = outcome.sent,
-            already = outcome.already_delivered,
-            held_elsewhere = outcome.held_elsewhere,
-            remaining = outcome.remaining,
-            paid = outcome.paid,
-            stars = outcome.stars.tenths as f64 / 10.0,
-            superseded = outcome.superseded,
-            "notify done"
-        );
-        outcome
+        Ok(done(report.planned, &report))
     }
 
     async fn send(&self, batch: Vec<Outgoing>, run: &Run) -> Result<NotifyOutcome, TaskError> {
@@ -816,19 +800,7 @@ impl NotifyTask {
             .send(batch, run)
             .await
             .map_err(|e| TaskError::named(&e))?;
-        let outcome = NotifyOutcome::from_report(planned, &report);
-        info!(
-            planned,
-            sent = outcome.sent,
-            already = outcome.already_delivered,
-            held_elsewhere = outcome.held_elsewhere,
-            remaining = outcome.remaining,
-            paid = outcome.paid,
-            stars = outcome.stars.tenths as f64 / 10.0,
-            superseded = outcome.superseded,
-            "notify done"
-        );
-        Ok(outcome)
+        Ok(done(planned, &report))
     }
 }
 
@@ -971,4 +943,21 @@ fn outlooks<'a>(areas: &'a [Area], forecasts: &'a [Forecast]) -> Vec<AreaOutlook
 
 fn to_value(value: impl Serialize) -> Result<Value, TaskError> {
     serde_json::to_value(value).map_err(|e| TaskError::invalid_input(e.to_string()))
+}
+
+/// What a run of `planned` messages did, logged once as `notify done`.
+fn done(planned: usize, report: &BroadcastReport) -> NotifyOutcome {
+    let outcome = NotifyOutcome::from_report(planned, report);
+    info!(
+        planned,
+        sent = outcome.sent,
+        already = outcome.already_delivered,
+        held_elsewhere = outcome.held_elsewhere,
+        remaining = outcome.remaining,
+        paid = outcome.paid,
+        stars = outcome.stars.tenths as f64 / 10.0,
+        superseded = outcome.superseded,
+        "notify done"
+    );
+    outcome
 }
