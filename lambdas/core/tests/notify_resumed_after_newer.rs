@@ -9,55 +9,25 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
 
+mod recorder_support;
 // The store suite's helpers: this test uses only the stores.
 #[allow(dead_code)]
 mod store_support;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use loadshed_core::clock::{Clock, ManualClock};
 use loadshed_core::domain::{Area, ChatId, Foresight, Stage, Timeline, Timelines};
 use loadshed_core::notify::PacingLimits;
-use loadshed_core::ports::{
-    DeliveryKey, Message, Messenger, SendError, Sent, StageRefresh, StageWrite, Store,
-};
+use loadshed_core::ports::{StageRefresh, StageWrite, Store};
 use loadshed_core::tasks::stream::Change;
 use loadshed_core::tasks::{NotifyConfig, NotifyOutcome, NotifyTask, StageOutcome, WorkflowState};
 use serde_json::json;
 
-#[derive(Default)]
-struct Recorder {
-    delivered: Mutex<Vec<(ChatId, String)>>,
-}
-
-#[async_trait]
-impl Messenger for Recorder {
-    async fn send(&self, _chat: ChatId, _message: &Message) -> Result<Sent, SendError> {
-        Err(SendError::Rejected {
-            status: 0,
-            reason: "broadcasts send deliveries".into(),
-        })
-    }
-
-    async fn send_delivery(
-        &self,
-        chat: ChatId,
-        key: &DeliveryKey,
-        _message: &Message,
-    ) -> Result<Sent, SendError> {
-        // Telegram's answer takes a while: a short deadline cuts the run off midway.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut delivered = self.delivered.lock().expect("lock");
-        delivered.push((chat, key.message.clone()));
-        Ok(Sent {
-            message_id: delivered.len() as i64,
-        })
-    }
-}
+use recorder_support::Recorder;
 
 fn stage(n: u8) -> Stage {
     Stage::new(n).expect("stage")
