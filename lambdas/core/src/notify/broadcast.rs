@@ -667,6 +667,15 @@ impl<'a> Broadcaster<'a> {
                 // Our own claim from an earlier attempt of this message, if any, is given up.
                 if attempts > 0 {
                     self.release(key, owner).await?;
+                } else if self
+                    .ledger
+                    .was_delivered(key, self.clock.now())
+                    .await
+                    .map_err(Stop::Store)?
+                {
+                    // An earlier run told the chat before the newer change came: it was not kept
+                    // back, so it is not counted superseded (a read, only for stale news).
+                    return Ok(Outcome::AlreadyDelivered);
                 }
                 return Ok(Outcome::Superseded);
             }
