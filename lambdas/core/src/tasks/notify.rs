@@ -770,14 +770,7 @@ impl NotifyTask {
             });
             grouped[i].push(outgoing);
         }
-        let broadcaster = Broadcaster::new(
-            self.messenger.as_ref(),
-            self.store.as_ref(),
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            self.pacer.clone(),
-            self.config.broadcast.clone(),
-        );
+        let broadcaster = self.broadcaster();
         let chats = futures::stream::iter(grouped.into_iter().map(Ok)).chain(pages);
         let report = broadcaster
             .send_planned(chats, run)
@@ -786,16 +779,21 @@ impl NotifyTask {
         Ok(done(report.planned, &report))
     }
 
-    async fn send(&self, batch: Vec<Outgoing>, run: &Run) -> Result<NotifyOutcome, TaskError> {
-        let planned = batch.len();
-        let broadcaster = Broadcaster::new(
+    /// The broadcaster of this task's messenger, store, clock and pacer (one pacer a process).
+    fn broadcaster(&self) -> Broadcaster<'_> {
+        Broadcaster::new(
             self.messenger.as_ref(),
             self.store.as_ref(),
             self.store.as_ref(),
             self.clock.as_ref(),
             self.pacer.clone(),
             self.config.broadcast.clone(),
-        );
+        )
+    }
+
+    async fn send(&self, batch: Vec<Outgoing>, run: &Run) -> Result<NotifyOutcome, TaskError> {
+        let planned = batch.len();
+        let broadcaster = self.broadcaster();
         let report = broadcaster
             .send(batch, run)
             .await
