@@ -308,7 +308,16 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
             observer.stage_refreshes,
         )
     };
-    let accounting = oracle::account(&events, &may, &log.delivered);
+    let full_rate = NotifyConfig::default()
+        .with_paid_broadcast_rate(config.paid_rate)
+        .pacing
+        .most_sends_per_second();
+    // The reminder schedule fires until the script's end (`until`), on the five minutes.
+    let script_end = start + chrono::TimeDelta::hours(i64::from(config.hours));
+    let last_tick = DateTime::from_timestamp(script_end.timestamp().div_euclid(300) * 300, 0)
+        .unwrap_or(script_end);
+    let busy = oracle::Busy::new(&log.calls, full_rate as f64, last_tick);
+    let accounting = oracle::account(&events, &may, &log.delivered, &busy);
     let (max_sends, max_chat) = oracle::peak_rates(&log.calls, 1000);
     let mut statuses = BTreeMap::new();
     for (_, execution) in &executions {

@@ -7,7 +7,9 @@
 //! thing once, not how a forecast is computed (the domain's own tests and the recorded pairs do).
 //!
 //! - a change of the timelines: at its refresh marker, the chats with an area whose forecast the
-//!   change moves (`stage:<n>@<updated_at>`);
+//!   change moves (`stage:<n>@<updated_at>`); judged again at each schedule write and reminder
+//!   tick while it may still be going out, as a resumed run would judge (a chat on which the
+//!   verdicts differ may hear it or not);
 //! - a schedule write people would notice, of a stage the area's forecast reads, and not part of
 //!   a change's refresh (written after its marker, or more than an hour after the change): the
 //!   area's subscribers, `schedule:<area>@<written_at>` (all stages of an area written by one
@@ -24,9 +26,17 @@
 //! An event is delivered when at least one of its parts reached the chat; a part reaching a chat
 //! twice is a duplicate; a message of those kinds that is no expected event is unexpected.
 //!
-//! The supersede rule (`loadshed_core::tasks::superseded`): a stage announcement a chat never got
-//! is not missing but `superseded` when a newer stage announcement reached the chat (the rule
-//! retires the older one for exactly the chats that hear a newer one instead).
+//! The supersede rule (`loadshed_core::tasks::superseded`): a stage announcement or a
+//! schedule-change message a chat never got is not missing but `superseded` when the announcement
+//! of a stage change stored after it reached the chat (the rule retires the older message for
+//! exactly the chats that hear a newer announcement instead, which shows the current forecast).
+//!
+//! Reminders first, and none after its outage began: a reminder run plans the outages starting
+//! from one period ago on, so a reminder not sent by five minutes into its outage is never sent.
+//! Such a reminder is `expired`, not missing, only when the bot was sending at its full rate (at
+//! least 90 % of it, every second on average) from when the reminder was due until then (or until
+//! the last reminder run ended, the schedule stopping with the script): the rate was spent, not the
+//! message lost. Anywhere else an unsent reminder is missing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -72,6 +82,9 @@ const RUN_READS_WITHIN: TimeDelta = TimeDelta::seconds(2);
 const NOTIFY_READS_WITHIN: TimeDelta = TimeDelta::seconds(10);
 /// The notify task's `REFRESH_WINDOW`: how long after a change its refresh may still be going.
 const REFRESH_WINDOW: TimeDelta = TimeDelta::minutes(60);
+/// How long an announcement may still be going out after its marker: the workflow's
+/// `TimeoutSeconds` (6 hours), which also bounds the stream's retries (`MaximumRecordAgeInSeconds`).
+const ANNOUNCING_FOR: TimeDelta = TimeDelta::hours(6);
 
 /// A check due when the stored state as of `at` is known.
 #[derive(Debug, Clone)]
@@ -82,6 +95,18 @@ enum Check {
     /// The announcement of `marker`, against the state at the marker (`late: false`) or when
     /// notify may read it.
     News { marker: StageRefresh, late: bool },
+}
+
+/// An announcement while it may still be going out. Who hears it is judged when a run reaches the
+/// chat, with the schedules stored then: a schedule revision in the meantime can move a chat's
+/// forecast under the change that the marker's schedules did not (or the other way round). What
+/// every verdict from the marker on agrees a chat must hear stays required; a chat on which they
+/// differ may hear it or not.
+struct Announcing {
+    marker: StageRefresh,
+    key: String,
+    must: BTreeSet<ChatId>,
+    may: BTreeSet<ChatId>,
 }
 
 /// Reads the stream in order and collects the events it implies.
@@ -100,6 +125,8 @@ pub struct Observer {
     halves: BTreeMap<String, BTreeSet<(ChatId, String)>>,
     /// When each must-event was first due.
     reminders_due: BTreeMap<(ChatId, String), DateTime<Utc>>,
+    /// Announcements still going out, judged again at each schedule write (see [`Announcing`]).
+    announcing: Vec<Announcing>,
     pub events: Vec<Event>,
     /// Deliveries that are right but not required (one side of a two-sided check).
     pub may: HashSet<(ChatId, String)>,
@@ -137,6 +164,7 @@ impl Observer {
             next_tick: first_tick_after(start),
             halves: BTreeMap::new(),
             reminders_due: BTreeMap::new(),
+            announcing: Vec::new(),
             events: Vec::new(),
             may: HashSet::new(),
             stage_refreshes: 0,
@@ -195,6 +223,49 @@ impl Observer {
     /// Runs every check due up to `end` (the simulation's end), against the last state.
     pub fn finish(&mut self, end: DateTime<Utc>) {
         self.run_checks_before(end + RUN_READS_WITHIN + TimeDelta::milliseconds(1));
+        for announcing in std::mem::take(&mut self.announcing) {
+            self.settle(announcing);
+        }
+    }
+
+    /// An announcement no run sends any more: its required chats become its event.
+    fn settle(&mut self, announcing: Announcing) {
+        for chat in announcing.may {
+            self.may.insert((chat, announcing.key.clone()));
+        }
+        if !announcing.must.is_empty() {
+            self.events.push(Event {
+                key: announcing.key,
+                stored_at: announcing.marker.refreshed_at,
+                chats: announcing.must.into_iter().collect(),
+            });
+        }
+    }
+
+    /// Judges the announcements still going out again as a run reaching a chat at `at` would:
+    /// with the schedules stored then, and the outages from then on.
+    fn rejudge_announcements(&mut self, at: DateTime<Utc>) {
+        let (done, going): (Vec<Announcing>, Vec<Announcing>) =
+            std::mem::take(&mut self.announcing)
+                .into_iter()
+                .partition(|a| at - a.marker.refreshed_at > ANNOUNCING_FOR);
+        for announcing in done {
+            self.settle(announcing);
+        }
+        self.announcing = going;
+        for i in 0..self.announcing.len() {
+            let told = self.news_for(&self.announcing[i].marker, at);
+            let announcing = &mut self.announcing[i];
+            let differ: Vec<ChatId> = announcing
+                .must
+                .symmetric_difference(&told)
+                .copied()
+                .collect();
+            for chat in differ {
+                announcing.must.remove(&chat);
+                announcing.may.insert(chat);
+            }
+        }
     }
 
     fn schedule_check(&mut self, at: DateTime<Utc>, check: Check) {
@@ -216,6 +287,8 @@ impl Observer {
                 Check::Reminders { tick, late: true },
             );
             self.next_tick += REMINDER_PERIOD;
+            // A run reaching a chat later judges with the outages from then on.
+            self.rejudge_announcements(tick);
         }
         while self.checks.first().is_some_and(|(when, _)| *when < at) {
             let (_, check) = self.checks.remove(0);
@@ -225,10 +298,28 @@ impl Observer {
                     self.two_sided(format!("reminders@{tick}"), due, late, tick);
                 }
                 Check::News { marker, late } => {
-                    let told = self.news_for(&marker);
+                    let told = self.news_for(&marker, marker.refreshed_at);
                     let key = stage_key(&marker);
-                    let due = told.into_iter().map(|chat| (chat, key.clone())).collect();
-                    self.two_sided(key.clone(), due, late, marker.refreshed_at);
+                    if !late {
+                        self.halves.insert(
+                            key,
+                            told.into_iter().map(|chat| (chat, String::new())).collect(),
+                        );
+                        continue;
+                    }
+                    let early: BTreeSet<ChatId> = self
+                        .halves
+                        .remove(&key)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(chat, _)| chat)
+                        .collect();
+                    self.announcing.push(Announcing {
+                        marker,
+                        key,
+                        must: early.intersection(&told).copied().collect(),
+                        may: early.symmetric_difference(&told).copied().collect(),
+                    });
                 }
             }
         }
@@ -313,10 +404,11 @@ impl Observer {
         due
     }
 
-    /// The chats the announcement of `marker` tells: those with an area whose forecast the change
-    /// moves, by the change as the stage item keeps it (`StoredStage::change_at`, as notify reads
+    /// The chats the announcement of `marker` tells when a run reaches them at `now`: those with an
+    /// area whose forecast (from `now` on, with the schedules stored) the change moves, by the
+    /// change as the stage item keeps it (`StoredStage::change_at`, as notify reads
     /// it); all, when the item no longer keeps that change.
-    fn news_for(&self, marker: &StageRefresh) -> BTreeSet<ChatId> {
+    fn news_for(&self, marker: &StageRefresh, now: DateTime<Utc>) -> BTreeSet<ChatId> {
         let Some(stored) = &self.stored else {
             return BTreeSet::new();
         };
@@ -324,7 +416,6 @@ impl Observer {
             Some(change) => (change.timelines, change.previous),
             None => (stored.timelines(), None),
         };
-        let now = marker.refreshed_at;
         let moved: BTreeSet<&AreaId> = self
             .areas
             .values()
@@ -360,6 +451,7 @@ impl Observer {
         let area_id = schedule.area_id.clone();
         let stage = schedule.stage;
         self.schedules.insert(key, schedule);
+        self.rejudge_announcements(at);
         let Some(area) = self.areas.get(&area_id) else {
             return;
         };
@@ -419,8 +511,11 @@ pub struct Tally {
     pub missing: usize,
     pub duplicates: usize,
     pub unexpected: usize,
-    /// Stage announcements not delivered because a newer one reached the chat.
+    /// Stage announcements and schedule changes not delivered because a newer announcement
+    /// reached the chat.
     pub superseded: usize,
+    /// Reminders not delivered before their outage while the bot sent at its full rate.
+    pub expired: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -450,12 +545,82 @@ fn kind_of(event: &str) -> String {
     event.split(':').next().unwrap_or_default().to_owned()
 }
 
+/// How long after its outage began a reminder may still be sent ("has started"): the reminder
+/// run's look-back.
+const REMINDER_GRACE: TimeDelta = REMINDER_PERIOD;
+
+/// Telegram calls a second over the run, to tell a reminder the rate ran out for from a lost one.
+pub struct Busy {
+    first_second: i64,
+    /// Calls in the seconds before each second (prefix sums), from `first_second` on.
+    before: Vec<u64>,
+    /// Calls a second at which the sender counts as full.
+    full: f64,
+    /// When the last reminder run ends (the schedule's last firing and one period): a reminder
+    /// has no run to send it after that.
+    reminders_until: DateTime<Utc>,
+}
+
+impl Busy {
+    /// `full_rate`: the most sends a second the pacer allows (29 free; about 967 at a paid 1,000);
+    /// `last_tick`: the reminder schedule's last firing.
+    pub fn new(
+        calls: &[(DateTime<Utc>, ChatId)],
+        full_rate: f64,
+        last_tick: DateTime<Utc>,
+    ) -> Self {
+        let seconds: Vec<i64> = calls.iter().map(|(at, _)| at.timestamp()).collect();
+        let first_second = seconds.iter().copied().min().unwrap_or_default();
+        let last = seconds.iter().copied().max().unwrap_or_default();
+        let mut per_second = vec![0u64; usize::try_from(last - first_second + 1).unwrap_or(0)];
+        for second in seconds {
+            if let Some(count) = usize::try_from(second - first_second)
+                .ok()
+                .and_then(|i| per_second.get_mut(i))
+            {
+                *count += 1;
+            }
+        }
+        let mut before = Vec::with_capacity(per_second.len() + 1);
+        let mut sum = 0;
+        before.push(0);
+        for count in per_second {
+            sum += count;
+            before.push(sum);
+        }
+        Busy {
+            first_second,
+            before,
+            full: 0.9 * full_rate,
+            reminders_until: last_tick + REMINDER_PERIOD,
+        }
+    }
+
+    /// Calls from the start of the run up to (not including) second `second`.
+    fn calls_before(&self, second: i64) -> u64 {
+        let index = usize::try_from((second - self.first_second).max(0)).unwrap_or(0);
+        self.before
+            .get(index)
+            .or(self.before.last())
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Whether the sender ran at its full rate on average over `[from, to)`.
+    pub fn was_full(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+        let (from, to) = (from.timestamp(), to.timestamp().max(from.timestamp() + 1));
+        let calls = self.calls_before(to) - self.calls_before(from);
+        calls as f64 >= self.full * (to - from) as f64
+    }
+}
+
 /// `may`: deliveries that are right without being required (counted neither missing nor
-/// unexpected).
+/// unexpected); `busy`: how busy the sender was (for reminders that expired).
 pub fn account(
     events: &[Event],
     may: &HashSet<(ChatId, String)>,
     delivered: &[Delivered],
+    busy: &Busy,
 ) -> Accounting {
     let mut result = Accounting::default();
     // (chat, event) -> earliest delivery; (chat, part) -> deliveries.
@@ -510,12 +675,22 @@ pub fn account(
                     result.total.delivered += 1;
                     lateness.push((*at - event.stored_at).num_milliseconds() as f64 / 1000.0);
                 }
-                None if stage_change_time(&event.key).is_some_and(|at| {
+                None if shown_as_of(&event.key).is_some_and(|at| {
                     newest_stage.get(chat).is_some_and(|newest| *newest > at)
                 }) =>
                 {
                     tally.superseded += 1;
                     result.total.superseded += 1;
+                }
+                None if reminder_start(&event.key).is_some_and(|start| {
+                    busy.was_full(
+                        event.stored_at,
+                        (start + REMINDER_GRACE).min(busy.reminders_until),
+                    )
+                }) =>
+                {
+                    tally.expired += 1;
+                    result.total.expired += 1;
                 }
                 None => {
                     tally.missing += 1;
@@ -558,6 +733,28 @@ pub fn account(
     result.lateness_p99_s = percentile(0.99);
     result.lateness_max_s = lateness.last().copied().unwrap_or_default();
     result
+}
+
+/// For a message the supersede rule covers, the time a newer announcement must be of to
+/// supersede it: the stage change of a `stage:<n>@<updated_at>` event, the write of a
+/// `schedule:<area>@<written_at>` one.
+fn shown_as_of(event: &str) -> Option<DateTime<Utc>> {
+    stage_change_time(event).or_else(|| {
+        let (_, at) = event.strip_prefix("schedule:")?.rsplit_once('@')?;
+        DateTime::parse_from_rfc3339(at)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    })
+}
+
+/// The outage start of a `reminder:<area>:<start>` event (the area id has colons of its own).
+fn reminder_start(event: &str) -> Option<DateTime<Utc>> {
+    let rest = event.strip_prefix("reminder:")?;
+    rest.match_indices(':').find_map(|(i, _)| {
+        DateTime::parse_from_rfc3339(&rest[i + 1..])
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    })
 }
 
 /// When the stage change of a `stage:<n>@<updated_at>` event was stored.
@@ -613,6 +810,11 @@ mod tests {
             .expect("time")
     }
 
+    /// A sender that made no calls.
+    fn idle() -> Busy {
+        Busy::new(&[], 29.0, at(86_400))
+    }
+
     fn sent(s: i64, chat: i64, key: &str) -> Delivered {
         Delivered {
             at: at(s),
@@ -636,7 +838,7 @@ mod tests {
             sent(30, 1, "schedule:a:f#1"),
             sent(40, 1, "reminder:a:t"),
         ];
-        let result = account(&events, &HashSet::new(), &delivered);
+        let result = account(&events, &HashSet::new(), &delivered, &idle());
         assert_eq!(
             result.total,
             Tally {
@@ -647,6 +849,7 @@ mod tests {
                 // The schedule message and the reminder: neither expected.
                 unexpected: 2,
                 superseded: 0,
+                expired: 0,
             }
         );
         assert_eq!(result.lateness_max_s, 20.0);
@@ -674,11 +877,72 @@ mod tests {
             sent(3610, 1, &format!("{new}#1")),
             sent(3620, 2, &format!("{new}#1")),
         ];
-        let result = account(&events, &HashSet::new(), &delivered);
+        let result = account(&events, &HashSet::new(), &delivered, &idle());
         // Chat 2 heard the newer one instead; chat 3 heard neither: that is missing.
         assert_eq!(result.total.superseded, 1);
         assert_eq!(result.total.missing, 1);
         assert_eq!(result.examples.missing, [format!("chat 3: {old}")]);
+    }
+
+    #[test]
+    fn a_schedule_change_heard_in_a_newer_announcement_is_superseded_not_missing() {
+        let schedule = "schedule:eskom:1@2026-12-01T06:30:00+00:00";
+        let older = "stage:4@2026-12-01T06:00:00+00:00";
+        let newer = "stage:6@2026-12-01T07:00:00+00:00";
+        let events = vec![Event {
+            key: schedule.into(),
+            stored_at: at(0),
+            chats: vec![ChatId(1), ChatId(2)],
+        }];
+        // Chat 1 heard a change stored after the write; chat 2 only one stored before it.
+        let delivered = vec![
+            sent(10, 1, &format!("{newer}#1")),
+            sent(10, 2, &format!("{older}#1")),
+        ];
+        let result = account(&events, &HashSet::new(), &delivered, &idle());
+        assert_eq!(result.total.superseded, 1);
+        assert_eq!(result.total.missing, 1);
+        assert_eq!(result.examples.missing, [format!("chat 2: {schedule}")]);
+    }
+
+    #[test]
+    fn a_reminder_expires_only_while_the_sender_is_full() {
+        // Due at 0 s for an outage starting at 60 s: its window ends 5 minutes into the outage.
+        let start = at(60).to_rfc3339();
+        let key = format!("reminder:eskom:1:{start}");
+        let events = vec![Event {
+            key: key.clone(),
+            stored_at: at(0),
+            chats: vec![ChatId(1)],
+        }];
+        let calls = |per_second: i64, seconds: i64| -> Vec<(DateTime<Utc>, ChatId)> {
+            (0..seconds * per_second)
+                .map(|i| {
+                    let ms = i * 1000 / per_second;
+                    (at(0) + TimeDelta::milliseconds(ms), ChatId(100 + i))
+                })
+                .collect()
+        };
+        let window = 60 + REMINDER_GRACE.num_seconds();
+        // At 29 a second throughout: the rate ran out, the reminder expired.
+        let full = Busy::new(&calls(29, window), 29.0, at(86_400));
+        let result = account(&events, &HashSet::new(), &[], &full);
+        assert_eq!((result.total.expired, result.total.missing), (1, 0));
+        // Full for only half the window: missing.
+        let half = Busy::new(&calls(29, window / 2), 29.0, at(86_400));
+        let result = account(&events, &HashSet::new(), &[], &half);
+        assert_eq!((result.total.expired, result.total.missing), (0, 1));
+        assert_eq!(result.examples.missing, [format!("chat 1: {key}")]);
+        // At 20 a second: not full, missing.
+        let slow = Busy::new(&calls(20, window), 29.0, at(86_400));
+        let result = account(&events, &HashSet::new(), &[], &slow);
+        assert_eq!((result.total.expired, result.total.missing), (0, 1));
+        assert_eq!(reminder_start(&key), Some(at(60)));
+        // Full until the last reminder run ended (the schedule stopped at 0 s, its run at 300 s):
+        // no run was left to send it, and the rate was spent until then.
+        let cut = Busy::new(&calls(29, 300), 29.0, at(0));
+        let result = account(&events, &HashSet::new(), &[], &cut);
+        assert_eq!((result.total.expired, result.total.missing), (1, 0));
     }
 
     #[test]

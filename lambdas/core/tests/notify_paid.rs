@@ -1,6 +1,7 @@
 //! Paid broadcasts on paused tokio time: sends beyond the free budget go paid up to the paid rate;
 //! a 429 on a paid send, or Telegram refusing it for want of Stars, drops the rest of the run to the
-//! free rate with nothing lost or sent twice; and a run's freshness check retires superseded news.
+//! free rate with nothing lost or sent twice; a run's freshness check retires superseded news; and
+//! an urgent run (reminders) goes before the others sharing the pacer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
 
@@ -316,6 +317,62 @@ async fn superseded_messages_are_not_sent_and_are_counted() {
     assert_eq!(report.superseded, 60);
     assert_eq!(report.remaining, 0);
     assert!(calls.iter().all(|c| c.chat.0 <= 40));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_urgent_run_goes_before_the_news_already_sending() {
+    let telegram = PaidTelegram::new(usize::MAX, Refusal::None);
+    let store = MemoryStore::new();
+    let clock = clock();
+    let pacer = Arc::new(Pacer::new(PacingLimits::default()));
+    let broadcaster = Broadcaster::new(
+        &telegram,
+        &store,
+        &store,
+        &clock,
+        pacer,
+        BroadcastConfig::default(),
+    );
+    let news = batch(1000);
+    let reminders: Vec<Outgoing> = (2001..=2600)
+        .map(|chat| Outgoing::new(ChatId(chat), "reminder:a:t", Message::plain("soon")))
+        .collect();
+    let (news_run, reminder_run) = (Run::new("news"), Run::new("reminders").urgent());
+    let (news_report, reminder_report) = tokio::join!(broadcaster.send(news, &news_run), async {
+        // The news has been going for a while when the reminder run starts.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        broadcaster.send(reminders, &reminder_run).await
+    });
+    assert_eq!(news_report.expect("news").sent, 1000);
+    assert_eq!(reminder_report.expect("reminders").sent, 600);
+    let calls = telegram.calls();
+    each_chat_once(
+        &calls
+            .iter()
+            .filter(|c| c.chat.0 <= 1000)
+            .cloned()
+            .collect::<Vec<_>>(),
+        1000,
+    );
+    let reminder_times: Vec<Instant> = calls
+        .iter()
+        .filter(|c| c.key.starts_with("reminder:"))
+        .map(|c| c.at)
+        .collect();
+    let first = *reminder_times.iter().min().expect("reminders sent");
+    let last = *reminder_times.iter().max().expect("reminders sent");
+    // While the reminders go out, news only finishes what it had claimed and lined up before
+    // (at most its 128 chats at once): sharing the rate, about as many as the 600 reminders would.
+    let news_meanwhile = calls
+        .iter()
+        .filter(|c| c.key.starts_with("stage:") && c.at >= first && c.at <= last)
+        .count();
+    assert!(
+        news_meanwhile <= 130,
+        "{news_meanwhile} news sends among the reminders"
+    );
+    // The reminders went at the full rate: 600 at 29 a second, plus the news lined up before.
+    assert!(last.duration_since(first) < Duration::from_secs(26));
 }
 
 #[test]

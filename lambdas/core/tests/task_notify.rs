@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use loadshed_core::adapters::memory_store::MemoryStore;
 use loadshed_core::adapters::telegram::{BotToken, TelegramClient};
 use loadshed_core::clock::{Clock, ManualClock};
-use loadshed_core::domain::{ChatId, Schedule, Slot};
+use loadshed_core::domain::{ChatId, ChatSettings, ReminderLead, Schedule, Slot};
 use loadshed_core::notify::PacingLimits;
-use loadshed_core::ports::{ScheduleStore, StageStore, SubscriptionStore};
+use loadshed_core::ports::{ChatSettingsStore, ScheduleStore, StageStore, SubscriptionStore};
 use loadshed_core::tasks::{
     NotifyConfig, NotifyOutcome, NotifyTask, ScheduleOutcome, StageOutcome, WorkflowError,
     WorkflowState,
@@ -649,4 +649,75 @@ async fn a_reminder_crosses_midnight_into_the_new_year() {
             .all(|(_, t)| t.contains("10 minutes") && t.contains("00:00")),
         "{messages:?}"
     );
+}
+
+#[tokio::test]
+async fn reminders_go_soonest_outage_first() {
+    let w = world().await;
+    let now = w.clock.now();
+    // Everyone is reminded an hour ahead; Milnerton's outage comes before Bertiburg's, though
+    // Bertiburg is planned first (areas are read in id order).
+    for chat in [1, 2, 3] {
+        w.store
+            .put_chat_settings(
+                ChatId(chat),
+                &ChatSettings {
+                    reminder_lead: ReminderLead::try_from(60).expect("lead"),
+                },
+                now,
+            )
+            .await
+            .expect("settings");
+    }
+    let today = date(2026, 11, 28);
+    for (area, text) in [
+        (bertiburg(), "08:30 - 11:00"),
+        (milnerton(), "08:00 - 10:30"),
+    ] {
+        let schedule = Schedule::from_days(
+            area.id.clone(),
+            stage(2),
+            [(today, vec![Slot::parse_on(today, text).expect("slot")])],
+        );
+        w.store
+            .put_schedule(&schedule, now)
+            .await
+            .expect("schedule");
+    }
+    // One chat at a time, so the order of the sends is the order of the batch.
+    let client = TelegramClient::with_base_url(
+        BotToken::new("123456:test-token").expect("token"),
+        &w.telegram.uri(),
+        Duration::from_secs(5),
+    )
+    .expect("client");
+    let mut config = NotifyConfig {
+        pacing: PacingLimits {
+            overall_gap: Duration::from_millis(1),
+            chat_gap: Duration::from_millis(1),
+            group_gap: Duration::from_millis(1),
+            paid_rate: 0,
+        },
+        ..NotifyConfig::default()
+    };
+    config.broadcast.concurrency = 1;
+    let task = NotifyTask::new(w.store.clone(), Arc::new(client), w.clock.clone(), config);
+    let outcome = task.reminders().await.expect("reminders");
+    assert_eq!(
+        outcome.sent, 4,
+        "chats 1 and 3 for Bertiburg, 2 and 3 for Milnerton"
+    );
+    let starts: Vec<&str> = sent(&w.telegram)
+        .await
+        .iter()
+        .map(|(_, text)| {
+            if text.contains("08:00") {
+                "08:00"
+            } else {
+                "08:30"
+            }
+        })
+        .collect();
+    assert_eq!(starts.first(), Some(&"08:00"), "{starts:?}");
+    assert!(starts.is_sorted(), "soonest outage first: {starts:?}");
 }

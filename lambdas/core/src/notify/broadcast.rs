@@ -284,6 +284,9 @@ pub struct Run {
     pub deadline: Option<Instant>,
     /// Checked before each message is claimed; `None`: every message stays current.
     pub freshness: Option<Arc<dyn Freshness>>,
+    /// Goes before the runs that are not (reminders: worth nothing once their outage began);
+    /// see the pacer's "Reminders first".
+    pub urgent: bool,
 }
 
 impl std::fmt::Debug for dyn Freshness {
@@ -298,7 +301,14 @@ impl Run {
             owner: owner.into(),
             deadline: None,
             freshness: None,
+            urgent: false,
         }
+    }
+
+    /// This run goes first: while it sends, other runs start no new message.
+    pub fn urgent(mut self) -> Self {
+        self.urgent = true;
+        self
     }
 
     pub fn with_freshness(mut self, freshness: Option<Arc<dyn Freshness>>) -> Self {
@@ -451,6 +461,8 @@ impl<'a> Broadcaster<'a> {
             owed: std::sync::atomic::AtomicUsize::new(0),
         };
         let state = &state;
+        // Held while this run sends: the other runs wait (see the pacer's "Reminders first").
+        let _urgent = run.urgent.then(|| self.pacer.urgent_run());
         // Messages read from the planner once the run was out of time or stopped: not served.
         let unserved = std::sync::atomic::AtomicUsize::new(0);
         let reports: Vec<BroadcastReport> = planned
@@ -657,8 +669,13 @@ impl<'a> Broadcaster<'a> {
         let owner = state.run.owner.as_str();
         let mut attempts = 0;
         let mut migrated = false;
+        let mut claimed = false;
         loop {
             if state.cutoff.is_some_and(|cutoff| Instant::now() >= cutoff) {
+                return Ok(Outcome::Left(None));
+            }
+            // Reminders first; a message already claimed goes on (its lease would run out).
+            if !claimed && !state.run.urgent && !self.pacer.yield_to_urgent(state.cutoff).await {
                 return Ok(Outcome::Left(None));
             }
             if let Some(freshness) = &state.run.freshness
@@ -686,7 +703,7 @@ impl<'a> Broadcaster<'a> {
                 .await
                 .map_err(Stop::Store)?
             {
-                Claim::Claimed => {}
+                Claim::Claimed => claimed = true,
                 Claim::Delivered => return Ok(Outcome::AlreadyDelivered),
                 Claim::HeldBy { .. } => return Ok(Outcome::HeldElsewhere),
             }

@@ -30,6 +30,15 @@
 //! carry. A run that may not pay (paid rate off, or dropped to the free rate after Telegram refused
 //! a paid send) reserves only slots spaced a free gap from every other free slot, so its sends
 //! never wait long at the gate.
+//!
+//! # Reminders first
+//!
+//! A reminder is worth something only before its outage; an announcement still holds hours later
+//! (and a newer one supersedes it). When the messages due outrun the rate, a run marked urgent
+//! (the reminder runs, `Run::urgent`) goes first: while one is sending, other runs start no new
+//! message ([`Pacer::urgent_run`], [`Pacer::yield_to_urgent`]). A message already claimed is not
+//! held back (its claim's lease would run out while it waited); the others wait before their
+//! claim, so the reminders take every slot of the grid until they are done.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
@@ -79,6 +88,12 @@ impl PacingLimits {
         self.overall_gap.max(Duration::from_micros(1))
     }
 
+    /// The most sends these limits let start within any one second (29 free; 967 at a paid
+    /// 1,000).
+    pub fn most_sends_per_second(&self) -> usize {
+        per_second(self.step())
+    }
+
     /// The grid's step: the free gap, or with a paid rate the same margin over `1 s / rate`.
     fn step(&self) -> Duration {
         let free = self.free_gap();
@@ -117,6 +132,22 @@ pub enum Fare {
 pub struct Pacer {
     limits: PacingLimits,
     state: Mutex<PacerState>,
+    /// Urgent runs sending now: other runs start no new message while it is above 0.
+    urgent: tokio::sync::watch::Sender<usize>,
+}
+
+/// An urgent run in progress: other runs wait while it lives (see [`Pacer::urgent_run`]).
+#[derive(Debug)]
+pub struct UrgentRun<'p> {
+    pacer: &'p Pacer,
+}
+
+impl Drop for UrgentRun<'_> {
+    fn drop(&mut self) {
+        self.pacer
+            .urgent
+            .send_modify(|running| *running = running.saturating_sub(1));
+    }
 }
 
 #[derive(Debug)]
@@ -152,6 +183,25 @@ impl Pacer {
                 started: VecDeque::new(),
                 free_started: VecDeque::new(),
             }),
+            urgent: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    /// Marks an urgent run as sending until the guard is dropped.
+    pub fn urgent_run(&self) -> UrgentRun<'_> {
+        self.urgent.send_modify(|running| *running += 1);
+        UrgentRun { pacer: self }
+    }
+
+    /// Waits while an urgent run is sending; false when `not_after` came first (the caller is out
+    /// of time).
+    pub async fn yield_to_urgent(&self, not_after: Option<Instant>) -> bool {
+        let mut running = self.urgent.subscribe();
+        let idle = running.wait_for(|running| *running == 0);
+        match not_after {
+            // The sender lives as long as the pacer, so the wait ends only when no run is urgent.
+            None => idle.await.is_ok(),
+            Some(limit) => matches!(tokio::time::timeout_at(limit, idle).await, Ok(Ok(_))),
         }
     }
 
@@ -241,7 +291,7 @@ impl Pacer {
     /// The most sends the gate lets start within one second: as many grid slots as a second
     /// holds.
     fn starts_per_second(&self) -> usize {
-        per_second(self.limits.step())
+        self.limits.most_sends_per_second()
     }
 
     /// The most free sends the gate lets start within one second.
@@ -335,6 +385,8 @@ impl Default for Pacer {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn limits(overall_ms: u64) -> PacingLimits {
@@ -504,5 +556,38 @@ mod tests {
                 .count();
             assert!(in_window <= 30, "{in_window} sends within a second");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_runs_wait_while_an_urgent_run_sends() {
+        let pacer = Arc::new(Pacer::default());
+        // No urgent run: nothing to wait for.
+        assert!(pacer.yield_to_urgent(None).await);
+        let urgent = pacer.urgent_run();
+        let second = pacer.urgent_run();
+        let start = Instant::now();
+        // Out of time before the urgent runs end: false, at the limit.
+        assert!(
+            !pacer
+                .yield_to_urgent(Some(start + Duration::from_secs(2)))
+                .await
+        );
+        assert_eq!(Instant::now().duration_since(start), Duration::from_secs(2));
+        let waiter = tokio::spawn({
+            let pacer = pacer.clone();
+            async move {
+                let ok = pacer.yield_to_urgent(None).await;
+                (ok, Instant::now())
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        drop(urgent);
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        // Still one urgent run: the waiter waits on.
+        assert!(!waiter.is_finished());
+        drop(second);
+        let (ok, resumed) = waiter.await.expect("waiter");
+        assert!(ok);
+        assert_eq!(resumed.duration_since(start), Duration::from_secs(9));
     }
 }

@@ -213,10 +213,20 @@ impl NotifyTask {
                 // The execution's name: a Step Functions retry of this Notify takes its claims back.
                 let run =
                     Run::new(format!("wf:{}", invocation.execution_id)).with_deadline(deadline);
-                to_value(
-                    self.for_workflow_run(&invocation.workflow, &invocation.execution_id, &run)
-                        .await?,
+                self.with_reminders_alongside(
+                    async {
+                        to_value(
+                            self.for_workflow_run(
+                                &invocation.workflow,
+                                &invocation.execution_id,
+                                &run,
+                            )
+                            .await?,
+                        )
+                    },
+                    deadline,
                 )
+                .await
             }
             Invocation::Event(_) | Invocation::Schedule(_) => {
                 let run =
@@ -224,26 +234,84 @@ impl NotifyTask {
                 to_value(self.reminders_run(&run).await?)
             }
             Invocation::Stream(batch) => {
-                to_value(
-                    stream::for_each_record_with_id(batch, |id, change| async move {
-                        // The record's event id: its redelivery takes its claims back.
-                        let run = Run::new(format!("stream:{id}")).with_deadline(deadline);
-                        let outcome = self.on_change_run(change, &run).await?;
-                        if outcome.remaining > 0 {
-                            return Err(TaskError::Named {
-                                name: ErrorName::NotifyUnfinished,
-                                message: format!(
-                                    "{} messages left at the deadline; the retry resumes them",
-                                    outcome.remaining
-                                ),
-                            });
-                        }
-                        Ok(())
-                    })
-                    .await,
-                )
+                let records = async {
+                    to_value(
+                        stream::for_each_record_with_id(batch, |id, change| async move {
+                            // The record's event id: its redelivery takes its claims back.
+                            let run = Run::new(format!("stream:{id}")).with_deadline(deadline);
+                            let outcome = self.on_change_run(change, &run).await?;
+                            if outcome.remaining > 0 {
+                                return Err(TaskError::Named {
+                                    name: ErrorName::NotifyUnfinished,
+                                    message: format!(
+                                        "{} messages left at the deadline; the retry resumes them",
+                                        outcome.remaining
+                                    ),
+                                });
+                            }
+                            Ok(())
+                        })
+                        .await,
+                    )
+                };
+                self.with_reminders_alongside(records, deadline).await
             }
         }
+    }
+
+    /// Runs `work` (a broadcast that may take the whole invocation) and, every reminder period
+    /// while it lasts, the reminders then due, in this process and first (they are urgent). On AWS
+    /// the notify function's reserved concurrency of 1 throttles the scheduled reminder invocation
+    /// while a broadcast holds the function (up to 900 s, longer than the reminder schedule's
+    /// event age), so the invocation holding it sends them. Both plan the same delivery keys: what
+    /// one sent the other skips. A reminder run's error is logged, and the next period tries again;
+    /// the broadcast goes on.
+    async fn with_reminders_alongside<F>(
+        &self,
+        work: F,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Value, TaskError>
+    where
+        F: std::future::Future<Output = Result<Value, TaskError>>,
+    {
+        let Ok(period) = self.config.reminder_lookback.to_std() else {
+            return work.await;
+        };
+        let finished = tokio::sync::Notify::new();
+        let work = async {
+            let done = work.await;
+            // Kept as a permit when a reminder run is going: it finishes first (its claims and
+            // sends are not cut off), then the loop ends.
+            finished.notify_one();
+            done
+        };
+        let reminders = async {
+            loop {
+                // First after one period: a short run plans no reminders the schedule just sent.
+                tokio::select! {
+                    () = tokio::time::sleep(period) => {}
+                    () = finished.notified() => return,
+                }
+                if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                    return;
+                }
+                let run =
+                    Run::new(format!("reminders:{}", uuid::Uuid::new_v4())).with_deadline(deadline);
+                match self.reminders_run(&run).await {
+                    Ok(outcome) => info!(
+                        sent = outcome.sent,
+                        remaining = outcome.remaining,
+                        "reminders sent alongside a broadcast"
+                    ),
+                    Err(error) => tracing::warn!(
+                        error = %error,
+                        "reminders alongside a broadcast failed; the next period tries again"
+                    ),
+                }
+            }
+        };
+        let (done, ()) = tokio::join!(work, reminders);
+        done
     }
 
     /// A workflow run: on failure, tell the requesting chat; otherwise announce what changed and
@@ -321,7 +389,11 @@ impl NotifyTask {
             );
         }
         let Some(plan) = plan else {
-            return self.send(batch, run).await;
+            // Schedule changes (if any) give way to a newer stage change's announcement.
+            let run = run
+                .clone()
+                .with_freshness(self.schedule_freshness(stored.as_ref()));
+            return self.send(batch, &run).await;
         };
         let run = run.clone().with_freshness(Some(plan.freshness.clone()));
         if state.force {
@@ -392,6 +464,20 @@ impl NotifyTask {
     }
 
     async fn reminders_run(&self, run: &Run) -> Result<NotifyOutcome, TaskError> {
+        // Reminders go before announcements (the pacer's "Reminders first"), and for one period at
+        // most: what is left then the next run plans again, with its "in N minutes" told afresh
+        // under the same delivery keys, so a late reminder is never more than a period stale.
+        let period_end = self
+            .config
+            .reminder_lookback
+            .to_std()
+            .ok()
+            .map(|period| tokio::time::Instant::now() + period);
+        let deadline = match (run.deadline, period_end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let run = &run.clone().urgent().with_deadline(deadline);
         let Some(stored) = self.store.current_stage().await? else {
             return self.send(Vec::new(), run).await;
         };
@@ -407,7 +493,8 @@ impl NotifyTask {
             .partition(Area::has_retired_id);
         let forecasts = Forecasts::load(self.store.as_ref(), &areas, &[&timelines], now).await?;
         let mut leads: BTreeMap<ChatId, ReminderLead> = BTreeMap::new();
-        let mut batch = Vec::new();
+        // (outage start, message): sent soonest outage first, below.
+        let mut due_reminders = Vec::new();
         for area in &areas {
             let forecast = forecasts.of(area, &timelines);
             let due: Vec<&Outage> = forecast
@@ -434,11 +521,19 @@ impl NotifyTask {
                         .before()
                         .is_some_and(|lead| outage.slot.start <= now + lead)
                     {
-                        batch.push(Outgoing::new(*chat, key.clone(), message.clone()));
+                        due_reminders.push((
+                            outage.slot.start,
+                            Outgoing::new(*chat, key.clone(), message.clone()),
+                        ));
                     }
                 }
             }
         }
+        // Soonest outage first: when more is due than a period carries, the reminders left for
+        // the next run are those that can still wait (earliest deadline first). Stable, so each
+        // chat keeps its order.
+        due_reminders.sort_by_key(|(start, _)| *start);
+        let mut batch: Vec<Outgoing> = due_reminders.into_iter().map(|(_, o)| o).collect();
         let mut told_again = Vec::new();
         for area in &retired {
             let key = resubscribe_key(&area.id);
@@ -527,12 +622,16 @@ impl NotifyTask {
                     ),
                     None => false,
                 };
-                if in_forecast && noticeable && !announced {
-                    self.schedule_change(&schedule.area_id, Some(written_at), &registry, now)
-                        .await?
-                } else {
-                    Vec::new()
+                if !(in_forecast && noticeable && !announced) {
+                    return self.send(Vec::new(), run).await;
                 }
+                let batch = self
+                    .schedule_change(&schedule.area_id, Some(written_at), &registry, now)
+                    .await?;
+                let run = run
+                    .clone()
+                    .with_freshness(self.schedule_freshness(current.as_ref()));
+                return self.send(batch, &run).await;
             }
             // The stage item itself feeds the schedule task; its announcement waits for the marker.
             Change::Stage { .. } | Change::Other => Vec::new(),
@@ -670,6 +769,18 @@ impl NotifyTask {
             },
         )
         .try_flatten()
+    }
+
+    /// The supersede rule for schedule-change messages planned under `stored`
+    /// ([`StageFreshness::schedule_changes`]); none before any stage is stored.
+    fn schedule_freshness(&self, stored: Option<&StoredStage>) -> Option<Arc<dyn Freshness>> {
+        stored.map(|stored| {
+            Arc::new(StageFreshness::schedule_changes(
+                self.store.clone(),
+                self.clock.clone(),
+                stored,
+            )) as Arc<dyn Freshness>
+        })
     }
 
     /// `registry` is `subscribed_areas()`: the area's name and region for the message, as it was
