@@ -212,6 +212,29 @@ impl SubscriptionStore for TestStore {
 }
 
 #[async_trait]
+impl loadshed_core::ports::ChannelStore for TestStore {
+    async fn link_channel(
+        &self,
+        link: &loadshed_core::domain::ChannelLink,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write()?;
+        self.inner.link_channel(link, at).await
+    }
+    async fn unlink_channel(&self, channel: ChatId, area: &AreaId) -> Result<bool, StoreError> {
+        self.write()?;
+        self.inner.unlink_channel(channel, area).await
+    }
+    async fn channels_of(
+        &self,
+        area: &AreaId,
+    ) -> Result<Vec<loadshed_core::domain::ChannelLink>, StoreError> {
+        self.check()?;
+        self.inner.channels_of(area).await
+    }
+}
+
+#[async_trait]
 impl DeliveryLedger for TestStore {
     async fn was_delivered(
         &self,
