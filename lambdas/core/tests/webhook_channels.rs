@@ -404,3 +404,27 @@ async fn a_channel_that_removes_the_bot_is_unlinked() {
     assert!(links(&h).await.is_empty());
     assert_eq!(channel_areas(&h).await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_channel_where_the_bot_may_no_longer_post_is_unlinked() {
+    let membership = |id: i64, status: &str, can_post: bool| {
+        serde_json::json!({"update_id": id, "my_chat_member": {
+            "chat": {"id": CHANNEL, "type": "channel", "title": "Fourways power"},
+            "from": {"id": OPERATOR, "is_bot": false, "first_name": "Thandi"},
+            "date": 1764604900,
+            "old_chat_member": {"status": "administrator", "can_post_messages": true,
+                "user": {"id": 1, "is_bot": true, "first_name": "b"}},
+            "new_chat_member": {"status": status, "can_post_messages": can_post,
+                "user": {"id": 1, "is_bot": true, "first_name": "b"}}
+        }})
+    };
+    let h = with_channel("administrator", true);
+    link_by_tap(&h, PRIVATE).await;
+    // Another right changed, posting kept: still linked.
+    h.post_json(&membership(10, "administrator", true)).await;
+    assert_eq!(links(&h).await.len(), 1);
+    // The right to post taken away: unlinked.
+    h.post_json(&membership(11, "administrator", false)).await;
+    assert!(links(&h).await.is_empty());
+    assert_eq!(channel_areas(&h).await, Vec::<String>::new());
+}

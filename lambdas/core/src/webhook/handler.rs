@@ -877,10 +877,17 @@ impl Webhook {
     }
 
     async fn on_membership(&self, member: &ChatMemberUpdated) -> Handled {
+        let chat = ChatId(member.chat.id);
         if member.new_chat_member.is_gone() {
-            let chat = ChatId(member.chat.id);
             let removed = self.ports.store.remove_chat(chat).await?;
             info!(%chat, removed, "bot removed or blocked: subscriptions dropped");
+        } else if member.chat.kind == ChatKind::Channel
+            && !member.new_chat_member.can_post_to_channel()
+        {
+            // Demoted in a linked channel: its posts would be refused, so it is unlinked as if
+            // the bot had left (an operator links it again once the right is back).
+            let removed = self.ports.store.remove_chat(chat).await?;
+            info!(%chat, removed, status = %member.new_chat_member.status, "bot may no longer post to the channel: unlinked");
         }
         Ok(None)
     }

@@ -102,12 +102,20 @@ pub struct ChatMemberUpdated {
 pub struct ChatMember {
     /// `creator`, `administrator`, `member`, `restricted`, `left` or `kicked`.
     pub status: String,
+    /// Channel administrators only: whether they may post.
+    #[serde(default)]
+    pub can_post_messages: bool,
 }
 
 impl ChatMember {
     /// The bot can no longer post here: it was removed from the group or blocked in a private chat.
     pub fn is_gone(&self) -> bool {
         matches!(self.status.as_str(), "left" | "kicked")
+    }
+
+    /// In a channel only an administrator allowed to post can: anything less is gone too.
+    pub fn can_post_to_channel(&self) -> bool {
+        self.status == "creator" || (self.status == "administrator" && self.can_post_messages)
     }
 }
 
