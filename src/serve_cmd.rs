@@ -120,6 +120,8 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     };
 
     let token = env::required(TELEGRAM_BOT_TOKEN, "the bot token from @BotFather")?;
+    // Before any call out: a bad list stops the start at once, as it stops the webhook function.
+    let channel_admins: ChannelAdmins = env::parsed_or(CHANNEL_ADMINS, ChannelAdmins::default())?;
     let base_url = env::optional(TELEGRAM_API_BASE_URL)
         .unwrap_or_else(|| loadshed_core::adapters::telegram::DEFAULT_BASE_URL.to_owned());
     let poll = PollerSettings::default();
@@ -172,7 +174,6 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         "REFRESH_COOLDOWN_SECONDS",
         WebhookSettings::DEFAULT_REFRESH_COOLDOWN_SECONDS as u32,
     )?;
-    let channel_admins: ChannelAdmins = env::parsed_or(CHANNEL_ADMINS, ChannelAdmins::default())?;
     let webhook_settings = WebhookSettings::new(bot_username.clone())
         .with_refresh_cooldown(chrono::Duration::seconds(i64::from(cooldown)))
         .with_site(site)

@@ -213,6 +213,7 @@ fn serve(api: &BotApi, data: &std::path::Path, extra: &[&str]) -> Child {
         .env_remove("BOT_USERNAME")
         .env_remove("ESKOMSEPUSH_TOKEN")
         .env_remove("WEB_BASE_URL")
+        .env_remove("CHANNEL_ADMINS")
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -411,4 +412,33 @@ fn rss(child: &Child) -> String {
                 .map(|line| line.trim_start_matches("VmRSS:").trim().to_owned())
         })
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// `CHANNEL_ADMINS` is read as the webhook function reads it: a bad list stops the start and says
+/// which variable and which entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_bad_channel_admins_list_at_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_loadshed"))
+        .args(["serve", "--offline", "--data"])
+        .arg(dir.path().join("data"))
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        // Nothing listens here: the start must fail before any call out.
+        .env("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9")
+        .env("BOT_USERNAME", BOT)
+        .env("CHANNEL_ADMINS", "12345, @alice")
+        .env_remove("ESKOMSEPUSH_TOKEN")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(PATIENCE, output)
+        .await
+        .expect("serve exits")
+        .expect("serve runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("CHANNEL_ADMINS") && stderr.contains("@alice"),
+        "{stderr}"
+    );
 }
