@@ -366,8 +366,17 @@ async fn subscribe_shows_the_areas_channel_beside_the_subscription() {
     link_by_tap(&h, PRIVATE).await;
 
     let asked = message(PRIVATE, 40, "/subscribe Bertiburg");
-    h.post_json(&serde_json::json!({"update_id": 5, "message": asked.clone()}))
-        .await;
+    let list = h
+        .post_json(&serde_json::json!({"update_id": 5, "message": asked.clone()}))
+        .await
+        .reply
+        .expect("a list");
+    // The list offers both: the button subscribes this chat, the channel is there to join.
+    assert_eq!(button_data(&list), vec!["s:eskom:64106"]);
+    assert_eq!(
+        text_of(&list),
+        "Areas matching \"Bertiburg\". Tap yours:\n\nOr follow an area's channel, where its news is posted for everyone:\nBertiburg: \"Fourways power\": https://t.me/fourways_power"
+    );
     let tap = callback_update(6, PRIVATE, 41, "s:eskom:64106", Some(asked));
     let reply = h.post_json(&tap).await.reply.expect("a reply");
     let text = text_of(&reply);
@@ -382,8 +391,12 @@ async fn subscribe_shows_the_areas_channel_beside_the_subscription() {
     // An area without a channel says nothing of channels.
     let h = Harness::new();
     let asked = message(PRIVATE, 40, "/subscribe Bertiburg");
-    h.post_json(&serde_json::json!({"update_id": 5, "message": asked.clone()}))
-        .await;
+    let list = h
+        .post_json(&serde_json::json!({"update_id": 5, "message": asked.clone()}))
+        .await
+        .reply
+        .expect("a list");
+    assert_eq!(text_of(&list), "Areas matching \"Bertiburg\". Tap yours:");
     let tap = callback_update(6, PRIVATE, 41, "s:eskom:64106", Some(asked));
     let reply = h.post_json(&tap).await.reply.expect("a reply");
     assert!(!text_of(&reply).contains("channel"), "{reply}");

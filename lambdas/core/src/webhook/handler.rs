@@ -390,9 +390,21 @@ impl Webhook {
             return say(chat, texts::no_matches(query));
         }
         let keyboard = keyboard(&areas, "", CallbackAction::subscribe);
+        let mut text = texts::pick_area(query);
+        let mut with_channels = Vec::new();
+        for area in &areas {
+            let channels = self.channels_shown(area).await;
+            if !channels.is_empty() {
+                with_channels.push((area, channels));
+            }
+        }
+        if !with_channels.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&texts::listed_channels(&with_channels));
+        }
         Ok(Some(Reply::Send {
             chat,
-            message: Message::plain(texts::pick_area(query)).with_keyboard(keyboard),
+            message: Message::plain(text).with_keyboard(keyboard),
             // A tap reads the search back from the message this list answers.
             reply_to: Some(message_id),
         }))
@@ -635,10 +647,8 @@ impl Webhook {
         info!(%chat, area = %chosen.id, new, "subscribed");
         let mut text = texts::subscribed(&chosen, new);
         let channels: Vec<ChannelLink> = self
-            .ports
-            .store
-            .channels_of(&chosen.id)
-            .await?
+            .channels_shown(&chosen)
+            .await
             .into_iter()
             .filter(|link| link.channel != chat)
             .collect();
@@ -676,6 +686,18 @@ impl Webhook {
             message_id: list.message_id,
             message: Message::plain(texts::unsubscribed(&chosen)),
         }))
+    }
+
+    /// The area's channels to show beside a subscription. Only a pointer: when the store cannot
+    /// say, the reply goes without them (logged) rather than failing the subscription itself.
+    async fn channels_shown(&self, area: &Area) -> Vec<ChannelLink> {
+        match self.ports.store.channels_of(&area.id).await {
+            Ok(channels) => channels,
+            Err(err) => {
+                warn!(area = %area.id, error_name = %err.error_name(), error = %err, "area channels not read: shown without them");
+                Vec::new()
+            }
+        }
     }
 
     /// `/channel @name <place>`: after the allow-list and Telegram's word that the bot may post to

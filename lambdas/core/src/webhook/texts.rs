@@ -274,18 +274,31 @@ pub fn channel_not_linked(title: Option<&str>, id: i64) -> String {
     format!("{} is not linked to any area.", channel_named(title, id))
 }
 
+/// A channel's line: its name, and where to join it when known.
+fn channel_line(link: &crate::domain::ChannelLink) -> String {
+    let name = channel_named(Some(&link.title), link.channel.0);
+    match &link.url {
+        Some(url) => format!("{name}: {url}"),
+        None => name,
+    }
+}
+
+/// Under a `/subscribe` list: the listed areas that have channels, beside the buttons that
+/// subscribe this chat.
+pub fn listed_channels(areas: &[(&Area, Vec<crate::domain::ChannelLink>)]) -> String {
+    let mut lines =
+        vec!["Or follow an area's channel, where its news is posted for everyone:".to_owned()];
+    for (area, links) in areas {
+        for link in links {
+            lines.push(format!("{}: {}", shorten(&area.name), channel_line(link)));
+        }
+    }
+    lines.join("\n")
+}
+
 /// The area's channels, after a subscription's confirmation: where everyone can follow it too.
 pub fn area_channels(links: &[crate::domain::ChannelLink]) -> String {
-    let lines: Vec<String> = links
-        .iter()
-        .map(|link| match &link.url {
-            Some(url) => format!(
-                "{}: {url}",
-                channel_named(Some(&link.title), link.channel.0)
-            ),
-            None => channel_named(Some(&link.title), link.channel.0),
-        })
-        .collect();
+    let lines: Vec<String> = links.iter().map(channel_line).collect();
     format!(
         "This area also has a channel, where its news is posted for everyone:\n{}",
         lines.join("\n")
