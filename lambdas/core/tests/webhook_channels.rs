@@ -441,3 +441,35 @@ async fn a_channel_where_the_bot_may_no_longer_post_is_unlinked() {
     assert!(links(&h).await.is_empty());
     assert_eq!(channel_areas(&h).await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn unlinking_a_groups_id_leaves_its_own_subscriptions_alone() {
+    let h = operators(&[OPERATOR]);
+    h.store
+        .inner
+        .subscribe(ChatId(GROUP), &bertiburg(), chrono::Utc::now())
+        .await
+        .expect("subscribe");
+    let answer = h
+        .post_json(&message_update(
+            1,
+            PRIVATE,
+            1,
+            &format!("/unchannel {GROUP}"),
+        ))
+        .await;
+    assert!(
+        answer.text().contains("is not linked to any area"),
+        "{}",
+        answer.text()
+    );
+    assert_eq!(
+        h.store
+            .inner
+            .areas_of(ChatId(GROUP))
+            .await
+            .expect("areas")
+            .len(),
+        1
+    );
+}

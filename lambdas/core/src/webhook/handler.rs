@@ -741,7 +741,8 @@ impl Webhook {
         }))
     }
 
-    /// `/channel off @name` (or `/unchannel @name`): drops the channel's links and subscriptions.
+    /// `/channel off @name` (or `/unchannel @name`): drops the channel's links and the
+    /// subscriptions they made.
     async fn channel_off(&self, chat: ChatId, from: Option<User>, args: &str) -> Handled {
         if !self.settings.may_link_channels(from, chat) {
             info!(%chat, user = from.map(|u| u.id), "channel unlink refused: not on the allow-list");
@@ -762,7 +763,18 @@ impl Webhook {
                 Err(text) => return say(chat, text),
             },
         };
-        let removed = self.ports.store.remove_chat(ChatId(id)).await?;
+        // Only the areas it is linked to: an id of a group that subscribed itself is left alone.
+        // Each link goes before its subscription, so a retry after a failure finishes the rest.
+        let channel = ChatId(id);
+        let mut removed = 0;
+        for area in self.ports.store.areas_of(channel).await? {
+            let linked = self.ports.store.channels_of(&area.id).await?;
+            if linked.iter().any(|link| link.channel == channel) {
+                self.ports.store.unlink_channel(channel, &area.id).await?;
+                self.ports.store.unsubscribe(channel, &area.id).await?;
+                removed += 1;
+            }
+        }
         info!(%chat, channel = id, removed, user = from.map(|u| u.id), "channel unlinked");
         if removed == 0 {
             return say(chat, texts::channel_not_linked(title.as_deref(), id));
