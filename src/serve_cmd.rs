@@ -19,6 +19,8 @@ use loadshed::serve::{Poller, PollerSettings, ServeSystem, SystemOptions};
 use loadshed_core::adapters::eskom::EskomConfig;
 use loadshed_core::adapters::telegram::{BotToken, DEFAULT_TIMEOUT, TelegramClient};
 use loadshed_core::clock::Clock;
+use loadshed_core::domain::ChannelAdmins;
+use loadshed_core::runtime::env::CHANNEL_ADMINS;
 use loadshed_core::runtime::telegram::{TELEGRAM_API_BASE_URL, TELEGRAM_BOT_TOKEN};
 use loadshed_core::runtime::{self, ConfigError, Upstream, env};
 use loadshed_core::site::SiteLinks;
@@ -118,6 +120,8 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     };
 
     let token = env::required(TELEGRAM_BOT_TOKEN, "the bot token from @BotFather")?;
+    // Before any call out: a bad list stops the start at once, as it stops the webhook function.
+    let channel_admins: ChannelAdmins = env::parsed_or(CHANNEL_ADMINS, ChannelAdmins::default())?;
     let base_url = env::optional(TELEGRAM_API_BASE_URL)
         .unwrap_or_else(|| loadshed_core::adapters::telegram::DEFAULT_BASE_URL.to_owned());
     let poll = PollerSettings::default();
@@ -172,7 +176,8 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     )?;
     let webhook_settings = WebhookSettings::new(bot_username.clone())
         .with_refresh_cooldown(chrono::Duration::seconds(i64::from(cooldown)))
-        .with_site(site);
+        .with_site(site)
+        .with_channel_admins(channel_admins);
 
     let system = ServeSystem::start(
         store.clone(),
@@ -182,7 +187,8 @@ async fn serve(args: ServeArgs) -> Result<(), ServeError> {
             schedules: upstream.schedules.clone(),
             search: upstream.search.clone(),
             messenger: messenger.clone(),
-            answers: messenger,
+            answers: messenger.clone(),
+            channels: messenger,
             notify: NotifyConfig::default(),
             bot_username: bot_username.clone(),
         },

@@ -220,6 +220,7 @@ async fn a_refresh_from_telegram_runs_the_workflow_and_the_chat_gets_its_status(
             workflow: starter.clone(),
             messenger: w.telegram_client.clone(),
             answers: w.telegram_client.clone(),
+            channels: w.telegram_client.clone(),
         },
     );
     let endpoint = Endpoint::new(WebhookSecret::new(SECRET).expect("secret"), webhook);

@@ -333,6 +333,34 @@ async fn a_binary_missing_its_table_refuses_to_start() {
     }
 }
 
+#[tokio::test]
+async fn the_webhook_takes_a_list_of_channel_admins_and_refuses_a_bad_one() {
+    let template = Template::load();
+    let function = template.function("WebhookFunction");
+    let with = |admins: &str| {
+        let mut env: Vec<_> = template
+            .environment_with_stand_ins(&function)
+            .into_iter()
+            .filter(|(name, _)| name != "CHANNEL_ADMINS")
+            .collect();
+        env.push(("CHANNEL_ADMINS".to_owned(), admins.to_owned()));
+        env
+    };
+    match binaries::start(function.binary(), &with("12345, 67890")).await {
+        Start::Ready => {}
+        Start::Exited { status, stderr } => panic!("a valid list is refused: {status}\n{stderr}"),
+    }
+    match binaries::start(function.binary(), &with("12345,@alice")).await {
+        Start::Ready => panic!("the webhook started with CHANNEL_ADMINS=12345,@alice"),
+        Start::Exited { stderr, .. } => {
+            assert!(
+                stderr.contains("CHANNEL_ADMINS") && stderr.contains("@alice"),
+                "the error names the variable and the bad id: {stderr}"
+            )
+        }
+    }
+}
+
 #[test]
 fn environments_name_the_variables_the_code_reads() {
     let template = Template::load();

@@ -334,6 +334,7 @@ async fn system_with(
             search: upstream.clone(),
             messenger: telegram.clone(),
             answers: telegram.clone(),
+            channels: telegram.clone(),
             notify: NotifyConfig::default(),
             bot_username: "loadshed_bot".into(),
         },

@@ -203,6 +203,16 @@ impl BotApi {
 }
 
 fn serve(api: &BotApi, data: &std::path::Path, extra: &[&str]) -> Child {
+    serve_with(api, data, extra, &[])
+}
+
+/// [`serve`] with more environment variables set.
+fn serve_with(
+    api: &BotApi,
+    data: &std::path::Path,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+) -> Child {
     let log = std::fs::File::create(data.with_extension("log")).expect("log file");
     Command::new(env!("CARGO_BIN_EXE_loadshed"))
         .args(["serve", "--offline", "--data"])
@@ -213,6 +223,8 @@ fn serve(api: &BotApi, data: &std::path::Path, extra: &[&str]) -> Child {
         .env_remove("BOT_USERNAME")
         .env_remove("ESKOMSEPUSH_TOKEN")
         .env_remove("WEB_BASE_URL")
+        .env_remove("CHANNEL_ADMINS")
+        .envs(envs.iter().copied())
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -411,4 +423,99 @@ fn rss(child: &Child) -> String {
                 .map(|line| line.trim_start_matches("VmRSS:").trim().to_owned())
         })
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// `CHANNEL_ADMINS` is read as the webhook function reads it: a bad list stops the start and says
+/// which variable and which entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_bad_channel_admins_list_at_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_loadshed"))
+        .args(["serve", "--offline", "--data"])
+        .arg(dir.path().join("data"))
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        // Nothing listens here: the start must fail before any call out.
+        .env("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9")
+        .env("BOT_USERNAME", BOT)
+        .env("CHANNEL_ADMINS", "12345, @alice")
+        .env_remove("ESKOMSEPUSH_TOKEN")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(PATIENCE, output)
+        .await
+        .expect("serve exits")
+        .expect("serve runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("CHANNEL_ADMINS") && stderr.contains("@alice"),
+        "{stderr}"
+    );
+}
+
+/// `/channel` through serve's own wiring: the operator on `CHANNEL_ADMINS`, Telegram asked with
+/// `getChat` and the bot's `getChatMember` (its id from `getMe`), a tap on the area links it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_links_a_channel_for_an_operator() {
+    let api = BotApi::start().await;
+    let bot = |name: &str| path_regex(format!("^/bot{TOKEN}/{name}$"));
+    Mock::given(method("POST"))
+        .and(bot("getChat"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": {
+                "id": -1001987654321_i64, "type": "channel", "title": "Bertiburg power",
+                "username": "bertiburg_power",
+            }})),
+        )
+        .mount(&api.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(bot("getChatMember"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "result": {
+                "status": "administrator", "can_post_messages": true,
+                "user": {"id": 123456, "is_bot": true, "first_name": "Loadshed"},
+            }})),
+        )
+        .mount(&api.server)
+        .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let admins = CHAT.to_string();
+    let child = serve_with(&api, &data, &[], &[("CHANNEL_ADMINS", &admins)]);
+
+    let (_, asked) = api.send_text("/channel @bertiburg_power Bertiburg");
+    let (at, list) = api.wait_for(0, "sendMessage", "/channel").await;
+    let data_of_first = list["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        .as_str()
+        .unwrap_or_else(|| panic!("/channel answered without buttons: {list:#}"))
+        .to_owned();
+    assert!(data_of_first.starts_with("c:"), "{data_of_first}");
+    let sends = api.calls().await[..=at]
+        .iter()
+        .filter(|(m, _)| m == "sendMessage")
+        .count() as i64;
+    api.tap(1000 + sends - 1, &asked, &data_of_first);
+    let (_, edit) = api.wait_for(at + 1, "editMessageText", "the tap").await;
+    assert!(
+        text_of(&edit).starts_with("Linked \"Bertiburg power\" to Bertiburg"),
+        "{edit:#}"
+    );
+    let calls = api.calls().await;
+    assert!(
+        calls
+            .iter()
+            .any(|(m, body)| m == "getChat" && body["chat_id"] == "@bertiburg_power")
+    );
+    assert!(calls.iter().any(|(m, body)| m == "getChatMember"
+        && body["chat_id"] == -1001987654321_i64
+        && body["user_id"] == 123456));
+
+    signal(&child, "TERM");
+    let mut child = child;
+    tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits within 10 s of SIGTERM")
+        .expect("wait");
 }

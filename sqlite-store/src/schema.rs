@@ -46,6 +46,14 @@ CREATE TABLE IF NOT EXISTS settings (
     settings TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS channels (
+    area_id TEXT NOT NULL,
+    channel INTEGER NOT NULL,
+    link TEXT NOT NULL,
+    linked_at TEXT NOT NULL,
+    PRIMARY KEY (area_id, channel)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS channels_by_channel ON channels (channel);
 CREATE TABLE IF NOT EXISTS deliveries (
     chat INTEGER NOT NULL,
     message TEXT NOT NULL,

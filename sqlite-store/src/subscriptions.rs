@@ -1,10 +1,12 @@
-//! Subscriptions (readable by chat and by area) and each chat's settings.
+//! Subscriptions (readable by chat and by area), area channels and each chat's settings.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use loadshed_core::domain::{Area, AreaId, ChatId, ChatSettings};
+use loadshed_core::domain::{Area, AreaId, ChannelLink, ChatId, ChatSettings};
 use loadshed_core::errors::StoreError;
-use loadshed_core::ports::{ChatSettingsStore, SubscriptionStore, refuse_oversized};
+use loadshed_core::ports::{
+    ChannelStore, ChatSettingsStore, SubscriptionStore, refuse_oversized, refuse_oversized_link,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::SqliteStore;
@@ -213,6 +215,10 @@ impl SubscriptionStore for SqliteStore {
             for area in &areas {
                 tx.touch(Touched::Subscription(chat, area.id.clone()))?;
             }
+            // Links are not on the stream (as in memory): dropped in the same transaction.
+            tx.connection()
+                .execute("DELETE FROM channels WHERE channel = ?1", [chat.0])
+                .map_err(unavailable)?;
             for area in &areas {
                 delete(tx, chat, &area.id)?;
             }
@@ -235,6 +241,77 @@ impl SubscriptionStore for SqliteStore {
                 delete(tx, from, &area.id)?;
             }
             Ok(areas.len())
+        })
+        .await
+    }
+}
+
+/// Not a change any stream consumer reacts to: nothing touched, no record (as in memory).
+#[async_trait]
+impl ChannelStore for SqliteStore {
+    async fn link_channel(
+        &self,
+        link: &ChannelLink,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        refuse_oversized_link(link)?;
+        let key = format!("channel {} {}", link.area, link.channel);
+        let json = to_json(link, &key)?;
+        let (area, channel) = (link.area.clone(), link.channel);
+        self.write(move |tx| {
+            let connection = tx.connection();
+            let known: Option<i64> = connection
+                .query_row(
+                    "SELECT channel FROM channels WHERE area_id = ?1 AND channel = ?2",
+                    params![area.as_str(), channel.0],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            connection
+                .execute(
+                    "INSERT INTO channels (area_id, channel, link, linked_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (area_id, channel) DO UPDATE
+                     SET link = excluded.link, linked_at = excluded.linked_at",
+                    params![area.as_str(), channel.0, json, instant(at)],
+                )
+                .map_err(unavailable)?;
+            Ok(known.is_none())
+        })
+        .await
+    }
+
+    async fn unlink_channel(&self, channel: ChatId, area: &AreaId) -> Result<bool, StoreError> {
+        let area = area.clone();
+        self.write(move |tx| {
+            tx.connection()
+                .execute(
+                    "DELETE FROM channels WHERE area_id = ?1 AND channel = ?2",
+                    params![area.as_str(), channel.0],
+                )
+                .map(|deleted| deleted > 0)
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn channels_of(&self, area: &AreaId) -> Result<Vec<ChannelLink>, StoreError> {
+        let area = area.clone();
+        self.read(move |connection| {
+            let mut statement = connection
+                .prepare("SELECT channel, link FROM channels WHERE area_id = ?1 ORDER BY channel")
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([area.as_str()], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                })
+                .map_err(unavailable)?;
+            let mut links = Vec::new();
+            for row in rows {
+                let (channel, json) = row.map_err(unavailable)?;
+                links.push(from_json(&json, &format!("channel {area} {channel}"))?);
+            }
+            Ok(links)
         })
         .await
     }

@@ -62,6 +62,8 @@ contract!(
     leases_held_for_a_holder,
     takes_are_counted_to_their_limit,
     areas_over_the_limits_are_refused,
+    channel_links_by_area_and_idempotent,
+    remove_chat_drops_its_channel_links,
 );
 
 /// The cases the core's suite runs against memory and DynamoDB, read from its `contract!` list.

@@ -13,7 +13,9 @@ use loadshed_core::adapters::memory_store::MemoryStore;
 use loadshed_core::clock::Clock;
 use loadshed_core::ports::{AreaSearch, Messenger, ScheduleSource, StageSource, Store};
 use loadshed_core::tasks::{NotifyConfig, NotifyTask, ScheduleTask, StageTask};
-use loadshed_core::webhook::{CallbackAnswers, Webhook, WebhookPorts, WebhookSettings};
+use loadshed_core::webhook::{
+    CallbackAnswers, ChannelLookup, Webhook, WebhookPorts, WebhookSettings,
+};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep};
@@ -34,6 +36,8 @@ pub struct SystemPorts {
     pub search: Arc<dyn AreaSearch>,
     pub messenger: Arc<dyn Messenger>,
     pub answers: Arc<dyn CallbackAnswers>,
+    /// `getChat` and `getChatMember`, for `/channel`.
+    pub channels: Arc<dyn ChannelLookup>,
     pub notify: NotifyConfig,
     pub bot_username: String,
 }
@@ -82,6 +86,7 @@ impl LocalSystem {
                 workflow: starter.clone(),
                 messenger: ports.messenger.clone(),
                 answers: ports.answers.clone(),
+                channels: ports.channels.clone(),
             },
         );
 

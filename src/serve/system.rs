@@ -73,6 +73,7 @@ impl ServeSystem {
                 workflow: starter.clone(),
                 messenger: ports.messenger.clone(),
                 answers: ports.answers.clone(),
+                channels: ports.channels.clone(),
             },
         );
 

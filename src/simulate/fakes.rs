@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
-use loadshed_core::adapters::telegram::{AnswerCallbackQuery, TelegramError};
+use loadshed_core::adapters::telegram::{
+    AnswerCallbackQuery, ChatInfo, ChatMemberInfo, ChatRef, TelegramError,
+};
 use loadshed_core::domain::{
     Area, AreaId, Authority, ChatId, Schedule, Slot, Stage, Timeline, Timelines,
 };
@@ -17,7 +19,7 @@ use loadshed_core::errors::UpstreamError;
 use loadshed_core::ports::{
     AreaSearch, DeliveryKey, Message, Messenger, ScheduleSource, SendError, Sent, StageSource,
 };
-use loadshed_core::webhook::CallbackAnswers;
+use loadshed_core::webhook::{CallbackAnswers, ChannelLookup};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::sleep;
@@ -388,6 +390,25 @@ impl Messenger for SimTelegram {
         _message: &Message,
     ) -> Result<Sent, SendError> {
         self.call(chat, Some(key), true).await
+    }
+}
+
+/// The simulation links no channels (its webhook has no channel admins): any chat looked up is
+/// one Telegram does not show the bot, as it answers for a chat the bot is not in.
+#[async_trait]
+impl ChannelLookup for SimTelegram {
+    async fn chat(&self, _chat: &ChatRef) -> Result<ChatInfo, TelegramError> {
+        Err(TelegramError::Forbidden {
+            method: "getChat",
+            description: "Bad Request: chat not found".into(),
+        })
+    }
+
+    async fn bot_member(&self, _chat: ChatId) -> Result<ChatMemberInfo, TelegramError> {
+        Err(TelegramError::Forbidden {
+            method: "getChatMember",
+            description: "Bad Request: chat not found".into(),
+        })
     }
 }
 

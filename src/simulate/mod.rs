@@ -217,6 +217,7 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
             search: upstream.clone(),
             messenger: telegram.clone(),
             answers: telegram.clone(),
+            channels: telegram.clone(),
             notify: NotifyConfig::default().with_paid_broadcast_rate(config.paid_rate),
             bot_username: "loadshed_bot".to_owned(),
         },

@@ -54,6 +54,8 @@ contract!(
     leases_held_for_a_holder,
     takes_are_counted_to_their_limit,
     areas_over_the_limits_are_refused,
+    channel_links_by_area_and_idempotent,
+    remove_chat_drops_its_channel_links,
 );
 
 /// What only the in-memory adapter has: its snapshot file, and the failures that come with it.
@@ -104,6 +106,16 @@ mod memory_snapshot {
             .try_claim("refresh:42", at(0), at(60))
             .await
             .expect("lease");
+        let channel = loadshed_core::domain::ChannelLink::new(
+            ChatId(-1001),
+            milnerton().id,
+            "Milnerton power",
+            Some("https://t.me/milnerton_power".into()),
+            4242,
+        );
+        loadshed_core::ports::ChannelStore::link_channel(&store, &channel, at(1))
+            .await
+            .expect("link");
         store.save(&path).await.expect("save");
 
         let loaded = MemoryStore::load(&path).await.expect("load");
@@ -125,6 +137,12 @@ mod memory_snapshot {
         assert_eq!(
             loaded.subscribers_of(&milnerton().id).await.expect("subs"),
             vec![ChatId(-7)]
+        );
+        assert_eq!(
+            loadshed_core::ports::ChannelStore::channels_of(&loaded, &milnerton().id)
+                .await
+                .expect("links"),
+            vec![channel]
         );
         assert!(
             loaded

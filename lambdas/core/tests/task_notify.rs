@@ -721,3 +721,128 @@ async fn reminders_go_soonest_outage_first() {
     assert_eq!(starts.first(), Some(&"08:00"), "{starts:?}");
     assert!(starts.is_sorted(), "soonest outage first: {starts:?}");
 }
+
+// ---- Area channels ------------------------------------------------------------------------------
+
+const CHANNEL: i64 = -1001987654321;
+
+/// Links a channel to Bertiburg as `/channel` does: the channel subscribes, then the link is kept.
+async fn link_channel(w: &World) {
+    let now = w.clock.now();
+    w.store
+        .subscribe(ChatId(CHANNEL), &bertiburg(), now)
+        .await
+        .expect("subscribe");
+    let link = loadshed_core::domain::ChannelLink::new(
+        ChatId(CHANNEL),
+        bertiburg().id,
+        "Bertiburg power",
+        Some("https://t.me/bertiburg_power".into()),
+        77,
+    );
+    loadshed_core::ports::ChannelStore::link_channel(w.store.as_ref(), &link, now)
+        .await
+        .expect("link");
+}
+
+fn to_channel(messages: &[(i64, String)]) -> Vec<String> {
+    messages
+        .iter()
+        .filter(|(chat, _)| *chat == CHANNEL)
+        .map(|(_, text)| text.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_linked_channel_gets_each_event_once_even_when_runs_overlap() {
+    let w = world().await;
+    link_channel(&w).await;
+
+    // The stage change, announced by both modes at once.
+    let (state, marker) = stored_change(&w).await;
+    let (workflow, stream) = tokio::join!(
+        w.task.for_workflow(&state, "run-1"),
+        w.task.handle(json!({"Records": [marker]}))
+    );
+    workflow.expect("orchestration");
+    stream.expect("choreography");
+    let posts = to_channel(&sent(&w.telegram).await);
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(posts[0].contains("Stage 2") && posts[0].contains("Bertiburg"));
+
+    // A schedule change of its area, told by two overlapping executions.
+    let changed = WorkflowState {
+        stage: Some(StageOutcome {
+            changed: false,
+            ..stage_changed(w.clock.now())
+        }),
+        schedule: Some(ScheduleOutcome {
+            stage: Some(stage(2)),
+            changed: vec![bertiburg().id],
+            unchanged: vec![milnerton().id],
+            ..ScheduleOutcome::default()
+        }),
+        ..WorkflowState::default()
+    };
+    let (first, second) = tokio::join!(
+        w.task.for_workflow(&changed, "run-2"),
+        w.task.for_workflow(&changed, "run-3")
+    );
+    first.expect("first run");
+    second.expect("second run");
+    let posts = to_channel(&sent(&w.telegram).await);
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert!(posts[1].contains("New times"), "{}", posts[1]);
+
+    // Its reminder, at the default lead (the bot takes no /settings in a channel), from two
+    // overlapping reminder runs.
+    let (first, second) = tokio::join!(w.task.reminders(), w.task.reminders());
+    first.expect("reminders");
+    second.expect("reminders");
+    let messages = sent(&w.telegram).await;
+    let posts = to_channel(&messages);
+    assert_eq!(posts.len(), 3, "{posts:?}");
+    assert!(posts[2].contains("10 minutes"), "{}", posts[2]);
+    // The personal subscriptions are told as before, each once.
+    for chat in [1, 3] {
+        assert_eq!(
+            messages.iter().filter(|(c, _)| *c == chat).count(),
+            3,
+            "chat {chat}: {messages:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_channel_that_removed_the_bot_is_unlinked() {
+    let w = world().await;
+    link_channel(&w).await;
+    Mock::given(method("POST"))
+        .and(path_regex("/bot[^/]+/sendMessage"))
+        .and(wiremock::matchers::body_partial_json(
+            json!({"chat_id": CHANNEL}),
+        ))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "ok": false, "error_code": 403,
+            "description": "Forbidden: bot is not a member of the channel chat"
+        })))
+        .with_priority(1)
+        .mount(&w.telegram)
+        .await;
+    let state = WorkflowState {
+        stage: Some(stage_changed(w.clock.now())),
+        ..WorkflowState::default()
+    };
+    let outcome = w.task.for_workflow(&state, "run-1").await.expect("notify");
+    assert_eq!(outcome.removed_chats, vec![ChatId(CHANNEL)]);
+    assert!(
+        loadshed_core::ports::ChannelStore::channels_of(w.store.as_ref(), &bertiburg().id)
+            .await
+            .expect("links")
+            .is_empty()
+    );
+    assert_eq!(
+        w.store.subscribers_of(&bertiburg().id).await.expect("read"),
+        vec![ChatId(1), ChatId(3)]
+    );
+}

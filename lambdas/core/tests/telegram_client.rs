@@ -527,3 +527,86 @@ async fn perform_sends_a_webhook_reply_as_its_call() {
         "{refused:?}"
     );
 }
+
+/// `/channel`'s lookups: `getChat` by `@username`, then the bot's own `getChatMember` (its id from
+/// `getMe`), and Telegram's refusal of a chat the bot cannot see as `Forbidden` (permanent).
+#[tokio::test]
+async fn channel_lookups_ask_get_chat_and_the_bots_own_membership() {
+    use loadshed_core::adapters::telegram::ChatRef;
+    use loadshed_core::webhook::ChannelLookup;
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(method_path("getChat")))
+        .and(body_json(json!({"chat_id": "@fourways_power"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true,
+            "result": {"id": -1001987654321_i64, "type": "channel", "title": "Fourways power",
+                "username": "fourways_power", "accent_color_id": 1, "max_reaction_count": 11}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(method_path("getChat")))
+        .and(body_json(json!({"chat_id": -1005})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "ok": false, "error_code": 400, "description": "Bad Request: chat not found"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(method_path("getMe")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true,
+            "result": {"id": 110201543, "is_bot": true, "first_name": "loadshed", "username": "loadshed_bot"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(method_path("getChatMember")))
+        .and(body_json(
+            json!({"chat_id": -1001987654321_i64, "user_id": 110201543}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true,
+            "result": {"status": "administrator", "user": {"id": 110201543, "is_bot": true, "first_name": "loadshed"},
+                "can_be_edited": false, "can_post_messages": true, "can_edit_messages": true}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let client = client(&server);
+    let chat = client
+        .chat(&ChatRef::Username("@fourways_power".into()))
+        .await
+        .expect("getChat");
+    assert_eq!(
+        (chat.id, chat.kind.as_str(), chat.username.as_deref()),
+        (-1001987654321, "channel", Some("fourways_power"))
+    );
+    let member = client
+        .bot_member(ChatId(chat.id))
+        .await
+        .expect("getChatMember");
+    assert_eq!(member.status, "administrator");
+    assert!(member.can_post_messages);
+
+    let missing = client
+        .chat(&ChatRef::Id(-1005))
+        .await
+        .expect_err("chat not found");
+    assert!(
+        matches!(
+            missing,
+            TelegramError::Forbidden {
+                method: "getChat",
+                ..
+            }
+        ),
+        "{missing:?}"
+    );
+    assert_eq!(missing.error_name(), ErrorName::InvalidInput);
+}

@@ -209,6 +209,7 @@ async fn a_refresh_delivered_three_times_starts_one_execution() {
             workflow: Arc::new(starter(&arn).await),
             messenger: Arc::new(RecordingMessenger::default()),
             answers: Arc::new(RecordingAnswers::default()),
+            channels: Arc::new(webhook_support::FakeChannels::default()),
         },
     );
     let endpoint = Endpoint::new(WebhookSecret::new(SECRET).expect("secret"), webhook);

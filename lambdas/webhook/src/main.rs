@@ -14,6 +14,8 @@
 //! - `WEB_BASE_URL` (optional): the web function's URL; `/status` and `/calendar` link its pages,
 //!   and without it the bot leaves the links out
 //! - `REFRESH_COOLDOWN_SECONDS` (default 60): one `/refresh` per chat per this many seconds
+//! - `CHANNEL_ADMINS` (default empty: nobody): comma-separated Telegram user (or chat) ids who may
+//!   link channels to areas with `/channel`
 //! - `TELEGRAM_API_BASE_URL`, `ESKOM_BASE_URL`, `ESKOMSEPUSH_BASE_URL` (optional): other servers
 //!   for the APIs, e.g. local fakes
 
@@ -22,6 +24,8 @@ use std::sync::Arc;
 use http::{Request, Response, StatusCode};
 use loadshed_core::adapters::step_functions::{self, StepFunctionsStarter};
 use loadshed_core::clock::SystemClock;
+use loadshed_core::domain::ChannelAdmins;
+use loadshed_core::runtime::env::CHANNEL_ADMINS;
 use loadshed_core::runtime::secrets::{SecretError, SecretReader, SecretSource};
 use loadshed_core::runtime::telegram::WEBHOOK_SECRET;
 use loadshed_core::runtime::{self, Upstream, env, function_url};
@@ -80,6 +84,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "REFRESH_COOLDOWN_SECONDS",
         WebhookSettings::DEFAULT_REFRESH_COOLDOWN_SECONDS as u32,
     )?;
+    let channel_admins: ChannelAdmins = env::parsed_or(CHANNEL_ADMINS, ChannelAdmins::default())?;
     let site = env::optional(WEB_BASE_URL)
         .map(|url| SiteLinks::parse(&url))
         .transpose()
@@ -99,7 +104,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ));
     let settings = WebhookSettings::new(bot_username)
         .with_refresh_cooldown(chrono::Duration::seconds(i64::from(cooldown)))
-        .with_site(site);
+        .with_site(site)
+        .with_channel_admins(channel_admins);
     let webhook = Webhook::new(
         settings,
         WebhookPorts {
@@ -108,7 +114,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             search: upstream.search,
             workflow,
             messenger: telegram.clone(),
-            answers: telegram,
+            answers: telegram.clone(),
+            channels: telegram,
         },
     );
     let lazy = Arc::new(Lazy {

@@ -1,6 +1,7 @@
 //! The loadshedding domain: stages, areas, outage slots and schedules. No I/O, no AWS, no HTTP.
 
 mod area;
+mod channel;
 mod chat;
 pub mod forecast;
 mod outage;
@@ -11,6 +12,7 @@ mod stage;
 mod timeline;
 
 pub use area::{Area, AreaHandle, AreaId};
+pub use channel::{ChannelAdmins, ChannelLink, InvalidChannelAdmins};
 pub use chat::ChatId;
 pub use forecast::{Forecast, Horizon, MIN_PIECE, Rota};
 pub use outage::{Basis, Cause, Outage};

@@ -11,8 +11,9 @@ pub use messenger::{
     SendError, Sent, TextFormat,
 };
 pub use store::{
-    ChatSettingsStore, Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh,
-    StageStore, StageWrite, Store, StoredChange, StoredStage, SubscriptionStore, refuse_oversized,
+    ChannelStore, ChatSettingsStore, Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore,
+    StageRefresh, StageStore, StageWrite, Store, StoredChange, StoredStage, SubscriptionStore,
+    refuse_oversized, refuse_oversized_link,
 };
 pub use upstream::{AreaSearch, ScheduleSource, StageSource};
 pub use workflow::{

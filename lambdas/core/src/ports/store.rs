@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Area, AreaId, ChatId, ChatSettings, Schedule, Stage, Timelines};
+use crate::domain::{Area, AreaId, ChannelLink, ChatId, ChatSettings, Schedule, Stage, Timelines};
 use crate::errors::StoreError;
 
 /// The stage timelines as stored (one item), with the version that guards the next write.
@@ -218,7 +218,9 @@ pub trait SubscriptionStore: Send + Sync {
     }
     /// Every area with at least one subscriber.
     async fn subscribed_areas(&self) -> Result<Vec<Area>, StoreError>;
-    /// The chat blocked the bot or is gone: drop all its subscriptions. Returns how many.
+    /// The chat blocked the bot or is gone: drop all its subscriptions, and the channel links it
+    /// has as a channel ([`ChannelStore`]), each before its area's subscription, so an interrupted
+    /// call retried drops them all. Returns how many subscriptions.
     async fn remove_chat(&self, chat: ChatId) -> Result<usize, StoreError>;
     /// A group became a supergroup with a new id: move its subscriptions. Returns how many areas
     /// `from` had (those `to` already had count too: they are dropped from `from` all the same).
@@ -352,14 +354,53 @@ pub trait ChatSettingsStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// Channels linked to areas (area channels, `/channel`). The channel's subscription to the area is
+/// kept by [`SubscriptionStore`] like any chat's; this is the link people are shown, readable by
+/// area. Lists are sorted by channel number.
+#[async_trait]
+pub trait ChannelStore: Send + Sync {
+    /// Keeps `link` (replacing the channel's earlier link to the same area, e.g. a new title);
+    /// true when the channel was not linked to the area before.
+    async fn link_channel(&self, link: &ChannelLink, at: DateTime<Utc>)
+    -> Result<bool, StoreError>;
+    /// True when there was a link to remove.
+    async fn unlink_channel(&self, channel: ChatId, area: &AreaId) -> Result<bool, StoreError>;
+    async fn channels_of(&self, area: &AreaId) -> Result<Vec<ChannelLink>, StoreError>;
+}
+
+/// Every store refuses to keep a link over [`ChannelLink::is_within_limits`].
+pub fn refuse_oversized_link(link: &ChannelLink) -> Result<(), StoreError> {
+    if link.is_within_limits() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "channel link of {} to an area id of {} bytes, or a title or url over its limit",
+            link.channel,
+            link.area.as_str().len()
+        )))
+    }
+}
+
 /// Everything the tasks and the webhook keep. Both adapters (in-memory, DynamoDB) implement all of it.
 pub trait Store:
-    StageStore + ScheduleStore + SubscriptionStore + ChatSettingsStore + DeliveryLedger + Leases
+    StageStore
+    + ScheduleStore
+    + SubscriptionStore
+    + ChannelStore
+    + ChatSettingsStore
+    + DeliveryLedger
+    + Leases
 {
 }
 
 impl<T> Store for T where
-    T: StageStore + ScheduleStore + SubscriptionStore + ChatSettingsStore + DeliveryLedger + Leases
+    T: StageStore
+        + ScheduleStore
+        + SubscriptionStore
+        + ChannelStore
+        + ChatSettingsStore
+        + DeliveryLedger
+        + Leases
 {
 }
 

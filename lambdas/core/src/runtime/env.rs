@@ -15,6 +15,10 @@ pub enum ConfigError {
     Client { what: &'static str, reason: String },
 }
 
+/// Who may link channels to areas (`/channel`): comma-separated Telegram ids
+/// ([`ChannelAdmins`](crate::domain::ChannelAdmins)), read by the webhook and `loadshed serve`.
+pub const CHANNEL_ADMINS: &str = "CHANNEL_ADMINS";
+
 /// A variable that must be set and not empty.
 pub fn required(name: &'static str, purpose: &'static str) -> Result<String, ConfigError> {
     optional(name).ok_or(ConfigError::Missing { name, purpose })

@@ -464,6 +464,23 @@ impl SubscriptionStore for Unreachable {
     }
 }
 
+#[async_trait]
+impl crate::ports::ChannelStore for Unreachable {
+    async fn link_channel(
+        &self,
+        _: &crate::domain::ChannelLink,
+        _: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn unlink_channel(&self, _: ChatId, _: &AreaId) -> Result<bool, StoreError> {
+        down()
+    }
+    async fn channels_of(&self, _: &AreaId) -> Result<Vec<crate::domain::ChannelLink>, StoreError> {
+        down()
+    }
+}
+
 #[tokio::test]
 async fn an_unreadable_store_is_a_503_that_says_to_try_again() {
     let clock = Arc::new(ManualClock::at_local(2026, 12, 1, 9, 0).expect("time"));

@@ -11,6 +11,8 @@ use crate::ports::InlineButton;
 
 const SUBSCRIBE: &str = "s";
 const UNSUBSCRIBE: &str = "u";
+/// Links the channel named in the `/channel` the list answers to the tapped area.
+const CHANNEL: &str = "c";
 /// `r:15`: remind 15 minutes before each outage (`r:0`: no reminders).
 const REMINDER_LEAD: &str = "r";
 /// Separates the action from an area id.
@@ -24,6 +26,8 @@ const DIGEST_HEX_LEN: usize = 32;
 pub enum CallbackAction {
     Subscribe(AreaRef),
     Unsubscribe(AreaRef),
+    /// A `/channel` search result: link the channel to this area.
+    Channel(AreaRef),
     /// A `/settings` button: the reminder lead chosen.
     ReminderLead(ReminderLead),
 }
@@ -69,11 +73,16 @@ impl CallbackAction {
         CallbackAction::Unsubscribe(AreaRef::for_area(id, UNSUBSCRIBE))
     }
 
+    pub fn channel(id: &AreaId) -> Self {
+        CallbackAction::Channel(AreaRef::for_area(id, CHANNEL))
+    }
+
     /// The callback data; at most 64 bytes by construction.
     pub fn encode(&self) -> String {
         let (action, area) = match self {
             CallbackAction::Subscribe(area) => (SUBSCRIBE, area),
             CallbackAction::Unsubscribe(area) => (UNSUBSCRIBE, area),
+            CallbackAction::Channel(area) => (CHANNEL, area),
             CallbackAction::ReminderLead(lead) => {
                 return format!("{REMINDER_LEAD}{BY_ID}{}", lead.minutes());
             }
@@ -111,6 +120,7 @@ impl CallbackAction {
         match action {
             SUBSCRIBE => Some(CallbackAction::Subscribe(area)),
             UNSUBSCRIBE => Some(CallbackAction::Unsubscribe(area)),
+            CHANNEL => Some(CallbackAction::Channel(area)),
             _ => None,
         }
     }
@@ -128,6 +138,9 @@ mod tests {
         assert_eq!(CallbackAction::decode("s:eskom:64106"), Some(action));
         let action = CallbackAction::unsubscribe(&id);
         assert_eq!(action.encode(), "u:eskom:64106");
+        assert_eq!(CallbackAction::decode(&action.encode()), Some(action));
+        let action = CallbackAction::channel(&id);
+        assert_eq!(action.encode(), "c:eskom:64106");
         assert_eq!(CallbackAction::decode(&action.encode()), Some(action));
     }
 

@@ -91,6 +91,7 @@ mod tests {
                 id: 1,
                 kind: ChatKind::Private,
             },
+            from: None,
             text: Some(text.to_owned()),
             entities: entities
                 .iter()

@@ -22,9 +22,11 @@ use std::sync::Arc;
 use chrono::{Duration, DurationRound};
 use tracing::{debug, error, info, warn};
 
-use crate::adapters::telegram::AnswerCallbackQuery;
+use crate::adapters::telegram::{AnswerCallbackQuery, ChatInfo, ChatRef, TelegramError};
 use crate::clock::Clock;
-use crate::domain::{Area, ChatId, Forecast, ReminderLead, Stage, Timelines};
+use crate::domain::{
+    Area, ChannelAdmins, ChannelLink, ChatId, Forecast, ReminderLead, Stage, Timelines,
+};
 use crate::errors::{ErrorName, Named, StoreError};
 use crate::notify::Forecasts;
 use crate::notify::render::{self, AreaOutlook};
@@ -36,12 +38,15 @@ use crate::site::SiteLinks;
 
 use super::bot_api::CallbackAnswers;
 use super::callback::{AreaRef, CallbackAction};
+use super::channels::{self, ChannelLookup, NotPostable};
 use super::command::{self, Addressed};
 use super::links;
 use super::refresh::{RefreshInput, execution_name};
 use super::reply::Reply;
 use super::texts;
-use super::update::{CallbackQuery, ChatKind, ChatMemberUpdated, Message as TgMessage, Update};
+use super::update::{
+    CallbackQuery, ChatKind, ChatMemberUpdated, Message as TgMessage, Update, User,
+};
 
 /// What the webhook needs to know besides its ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +75,9 @@ pub struct WebhookSettings {
     pub max_areas_per_chat: usize,
     /// The web pages' address, for the links of `/status` and `/calendar`; none: no links.
     pub site: Option<SiteLinks>,
+    /// Who may link channels to areas (`/channel`): the sender's user id, or the chat's id (every
+    /// member of a listed group may). Empty: nobody.
+    pub channel_admins: ChannelAdmins,
 }
 
 impl WebhookSettings {
@@ -88,7 +96,19 @@ impl WebhookSettings {
             searches_per_day: 500,
             max_areas_per_chat: 10,
             site: None,
+            channel_admins: ChannelAdmins::default(),
         }
+    }
+
+    pub fn with_channel_admins(mut self, admins: ChannelAdmins) -> Self {
+        self.channel_admins = admins;
+        self
+    }
+
+    /// Whether `user`, writing in `chat`, may link channels.
+    fn may_link_channels(&self, user: Option<User>, chat: ChatId) -> bool {
+        user.is_some_and(|user| self.channel_admins.allows(user.id))
+            || self.channel_admins.allows(chat.0)
     }
 
     pub fn with_site(mut self, site: Option<SiteLinks>) -> Self {
@@ -132,6 +152,8 @@ pub struct WebhookPorts {
     /// For replies longer than one message, which cannot all ride in the response.
     pub messenger: Arc<dyn Messenger>,
     pub answers: Arc<dyn CallbackAnswers>,
+    /// `getChat` and `getChatMember`, for `/channel`.
+    pub channels: Arc<dyn ChannelLookup>,
 }
 
 /// Answers updates. Build once at start; it holds only shared handles.
@@ -344,6 +366,8 @@ impl Webhook {
             "calendar" => self.calendar(chat).await,
             "refresh" => self.refresh(update_id, chat, message.message_id).await,
             "settings" => self.settings_menu(chat).await,
+            "channel" => self.channel_command(chat, message, &args).await,
+            "unchannel" => self.channel_off(chat, message.from, &args).await,
             // A bare `/cmd` in a group may be for another bot there.
             _ if private || mentioned => say(chat, texts::unknown_command()),
             _ => Ok(None),
@@ -366,9 +390,21 @@ impl Webhook {
             return say(chat, texts::no_matches(query));
         }
         let keyboard = keyboard(&areas, "", CallbackAction::subscribe);
+        let mut text = texts::pick_area(query);
+        let mut with_channels = Vec::new();
+        for area in &areas {
+            let channels = self.channels_shown(area).await;
+            if !channels.is_empty() {
+                with_channels.push((area, channels));
+            }
+        }
+        if !with_channels.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&texts::listed_channels(&with_channels));
+        }
         Ok(Some(Reply::Send {
             chat,
-            message: Message::plain(texts::pick_area(query)).with_keyboard(keyboard),
+            message: Message::plain(text).with_keyboard(keyboard),
             // A tap reads the search back from the message this list answers.
             reply_to: Some(message_id),
         }))
@@ -520,6 +556,7 @@ impl Webhook {
         match action {
             CallbackAction::Subscribe(area) => self.tap_subscribe(query, message, &area).await,
             CallbackAction::Unsubscribe(area) => self.tap_unsubscribe(query, message, &area).await,
+            CallbackAction::Channel(area) => self.tap_channel(query, message, &area).await,
             CallbackAction::ReminderLead(lead) => {
                 self.tap_reminder_lead(query, message, lead).await
             }
@@ -608,12 +645,23 @@ impl Webhook {
             .subscribe(chat, &chosen, self.ports.clock.now())
             .await?;
         info!(%chat, area = %chosen.id, new, "subscribed");
+        let mut text = texts::subscribed(&chosen, new);
+        let channels: Vec<ChannelLink> = self
+            .channels_shown(&chosen)
+            .await
+            .into_iter()
+            .filter(|link| link.channel != chat)
+            .collect();
+        if !channels.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&texts::area_channels(&channels));
+        }
         self.answer_first(query, texts::subscribed_toast(&chosen))
             .await;
         Ok(Some(Reply::Edit {
             chat,
             message_id: list.message_id,
-            message: Message::plain(texts::subscribed(&chosen, new)),
+            message: Message::plain(text),
         }))
     }
 
@@ -640,6 +688,216 @@ impl Webhook {
         }))
     }
 
+    /// The area's channels to show beside a subscription. Only a pointer: when the store cannot
+    /// say, the reply goes without them (logged) rather than failing the subscription itself.
+    async fn channels_shown(&self, area: &Area) -> Vec<ChannelLink> {
+        match self.ports.store.channels_of(&area.id).await {
+            Ok(channels) => channels,
+            Err(err) => {
+                warn!(area = %area.id, error_name = %err.error_name(), error = %err, "area channels not read: shown without them");
+                Vec::new()
+            }
+        }
+    }
+
+    /// `/channel @name <place>`: after the allow-list and Telegram's word that the bot may post to
+    /// the channel, the areas matching the place, to tap one. `/channel off @name` unlinks.
+    async fn channel_command(&self, chat: ChatId, message: &TgMessage, args: &str) -> Handled {
+        if !self.settings.may_link_channels(message.from, chat) {
+            info!(%chat, user = message.from.map(|u| u.id), "channel link refused: not on the allow-list");
+            return say(chat, texts::channel_not_allowed(message.from.map(|u| u.id)));
+        }
+        let (first, rest) = split_word(args);
+        if first.eq_ignore_ascii_case("off") {
+            return self.channel_off(chat, message.from, rest).await;
+        }
+        if first.is_empty() || rest.is_empty() {
+            return say(chat, texts::channel_how());
+        }
+        let Some(reference) = channels::parse_reference(first) else {
+            return say(chat, texts::channel_bad_reference(first));
+        };
+        if rest.chars().count() > self.settings.search_max_chars {
+            return say(chat, texts::search_too_long(self.settings.search_max_chars));
+        }
+        let channel = match self.postable_channel(&reference).await {
+            Ok(channel) => channel,
+            Err(text) => return say(chat, text),
+        };
+        let areas = match self.search(chat, rest).await? {
+            Ok(areas) => areas,
+            Err(text) => return say(chat, text),
+        };
+        if areas.is_empty() {
+            return say(chat, texts::no_matches(rest));
+        }
+        let keyboard = keyboard(&areas, "", CallbackAction::channel);
+        let text = texts::pick_channel_area(channel.title.as_deref(), channel.id, rest);
+        Ok(Some(Reply::Send {
+            chat,
+            message: Message::plain(text).with_keyboard(keyboard),
+            // A tap reads the channel and the search back from the `/channel` this answers.
+            reply_to: Some(message.message_id),
+        }))
+    }
+
+    /// `/channel off @name` (or `/unchannel @name`): drops the channel's links and the
+    /// subscriptions they made.
+    async fn channel_off(&self, chat: ChatId, from: Option<User>, args: &str) -> Handled {
+        if !self.settings.may_link_channels(from, chat) {
+            info!(%chat, user = from.map(|u| u.id), "channel unlink refused: not on the allow-list");
+            return say(chat, texts::channel_not_allowed(from.map(|u| u.id)));
+        }
+        let (first, _) = split_word(args);
+        if first.is_empty() {
+            return say(chat, texts::channel_how());
+        }
+        let Some(reference) = channels::parse_reference(first) else {
+            return say(chat, texts::channel_bad_reference(first));
+        };
+        // An id needs no lookup: the bot may have been removed from a private channel already.
+        let (id, title) = match reference {
+            ChatRef::Id(id) => (id, None),
+            ChatRef::Username(_) => match self.look_up_channel(&reference).await {
+                Ok(info) => (info.id, info.title),
+                Err(text) => return say(chat, text),
+            },
+        };
+        // Only the areas it is linked to: an id of a group that subscribed itself is left alone.
+        // Each link goes before its subscription, so a retry after a failure finishes the rest.
+        let channel = ChatId(id);
+        let mut removed = 0;
+        for area in self.ports.store.areas_of(channel).await? {
+            let linked = self.ports.store.channels_of(&area.id).await?;
+            if linked.iter().any(|link| link.channel == channel) {
+                self.ports.store.unlink_channel(channel, &area.id).await?;
+                self.ports.store.unsubscribe(channel, &area.id).await?;
+                removed += 1;
+            }
+        }
+        info!(%chat, channel = id, removed, user = from.map(|u| u.id), "channel unlinked");
+        if removed == 0 {
+            return say(chat, texts::channel_not_linked(title.as_deref(), id));
+        }
+        say(chat, texts::channel_unlinked(title.as_deref(), id, removed))
+    }
+
+    /// A tap on a `/channel` search result: checked again (allow-list, the bot's standing in the
+    /// channel, the search), then the channel subscribes to the area and the link is kept. A
+    /// redelivered tap finds both already there and changes nothing.
+    async fn tap_channel(
+        &self,
+        query: &CallbackQuery,
+        list: &TgMessage,
+        area: &AreaRef,
+    ) -> Handled {
+        let chat = ChatId(list.chat.id);
+        if !self.settings.may_link_channels(query.from, chat) {
+            info!(%chat, user = query.from.map(|u| u.id), "channel link refused: not on the allow-list");
+            return answer(query, texts::channel_not_allowed(query.from.map(|u| u.id)));
+        }
+        let Some(asked) = list.reply_to_message.as_deref() else {
+            return answer(query, texts::choice_expired());
+        };
+        let args = match command::parse(asked, &self.settings.bot_username) {
+            Addressed::Command { name, args, .. } if name == "channel" => args,
+            _ => return answer(query, texts::choice_expired()),
+        };
+        let (first, search_text) = split_word(&args);
+        let (Some(reference), false) = (channels::parse_reference(first), search_text.is_empty())
+        else {
+            return answer(query, texts::choice_expired());
+        };
+        let info = match self.postable_channel(&reference).await {
+            Ok(info) => info,
+            Err(text) => return answer(query, text),
+        };
+        let channel = ChatId(info.id);
+        let followed = self.ports.store.areas_of(channel).await?;
+        let already = followed.iter().any(|a| area.matches(&a.id));
+        if !already && followed.len() >= self.settings.max_areas_per_chat {
+            return answer(
+                query,
+                texts::too_many_areas(self.settings.max_areas_per_chat),
+            );
+        }
+        let found = match self.search(chat, search_text).await? {
+            Ok(found) => found,
+            Err(text) => return answer(query, text),
+        };
+        let Some(chosen) = found.into_iter().find(|a| area.matches(&a.id)) else {
+            return answer(query, texts::choice_expired());
+        };
+        let now = self.ports.clock.now();
+        // The subscription first: a link is only shown for a channel that gets the posts.
+        let subscribed = self.ports.store.subscribe(channel, &chosen, now).await?;
+        let link = ChannelLink::new(
+            channel,
+            chosen.id.clone(),
+            info.title.as_deref().unwrap_or_default(),
+            channels::join_url(&info),
+            query.from.map_or(chat.0, |u| u.id),
+        );
+        let linked = self.ports.store.link_channel(&link, now).await?;
+        let new = subscribed || linked;
+        info!(%chat, %channel, area = %chosen.id, new, user = link.linked_by, "channel linked");
+        self.answer_first(query, texts::channel_linked_toast(&chosen))
+            .await;
+        Ok(Some(Reply::Edit {
+            chat,
+            message_id: list.message_id,
+            message: Message::plain(texts::channel_linked(
+                info.title.as_deref(),
+                info.id,
+                &chosen,
+                new,
+            )),
+        }))
+    }
+
+    /// The channel as Telegram knows it (`getChat`); `Err` holds what to tell the user.
+    async fn look_up_channel(&self, reference: &ChatRef) -> Result<ChatInfo, String> {
+        match self
+            .within_budget("getChat", self.ports.channels.chat(reference))
+            .await
+        {
+            Some(Ok(info)) => Ok(info),
+            Some(Err(err)) => Err(channel_error(&err, texts::channel_not_found())),
+            None => Err(texts::channel_check_failed()),
+        }
+    }
+
+    /// The channel, once Telegram confirms the bot is an administrator allowed to post there.
+    async fn postable_channel(&self, reference: &ChatRef) -> Result<ChatInfo, String> {
+        let info = self.look_up_channel(reference).await?;
+        if info.kind != "channel" {
+            return Err(texts::channel_not_a_channel());
+        }
+        let title = info.title.as_deref();
+        let member = match self
+            .within_budget(
+                "getChatMember",
+                self.ports.channels.bot_member(ChatId(info.id)),
+            )
+            .await
+        {
+            Some(Ok(member)) => member,
+            Some(Err(err)) => {
+                return Err(channel_error(
+                    &err,
+                    texts::channel_not_admin(title, info.id),
+                ));
+            }
+            None => return Err(texts::channel_check_failed()),
+        };
+        match channels::postable(&info, &member) {
+            Ok(()) => Ok(info),
+            Err(NotPostable::NotAChannel) => Err(texts::channel_not_a_channel()),
+            Err(NotPostable::NotAdmin) => Err(texts::channel_not_admin(title, info.id)),
+            Err(NotPostable::CannotPost) => Err(texts::channel_cannot_post(title, info.id)),
+        }
+    }
+
     /// Stops the tapped button's spinner when the response body is taken by another reply. A
     /// failure costs only the toast, so it is logged, not fatal.
     async fn answer_first(&self, query: &CallbackQuery, text: String) {
@@ -653,10 +911,17 @@ impl Webhook {
     }
 
     async fn on_membership(&self, member: &ChatMemberUpdated) -> Handled {
+        let chat = ChatId(member.chat.id);
         if member.new_chat_member.is_gone() {
-            let chat = ChatId(member.chat.id);
             let removed = self.ports.store.remove_chat(chat).await?;
             info!(%chat, removed, "bot removed or blocked: subscriptions dropped");
+        } else if member.chat.kind == ChatKind::Channel
+            && !member.new_chat_member.can_post_to_channel()
+        {
+            // Demoted in a linked channel: its posts would be refused, so it is unlinked as if
+            // the bot had left (an operator links it again once the right is back).
+            let removed = self.ports.store.remove_chat(chat).await?;
+            info!(%chat, removed, status = %member.new_chat_member.status, "bot may no longer post to the channel: unlinked");
         }
         Ok(None)
     }
@@ -674,6 +939,28 @@ fn keyboard(
             .map_err(|err| error!(area = %area.id, error = %err, "button not built"))
             .ok()
     }))
+}
+
+/// What to tell an operator when Telegram refused or failed a channel lookup: `refused` when it
+/// refused this chat (a permanent answer about the request), else to try again later.
+fn channel_error(err: &TelegramError, refused: String) -> String {
+    let name = err.error_name();
+    warn!(error_name = %name, error = %err, "channel lookup failed");
+    match err {
+        TelegramError::Forbidden { .. }
+        | TelegramError::Rejected { .. }
+        | TelegramError::ChatMigrated { .. } => refused,
+        _ => texts::channel_check_failed(),
+    }
+}
+
+/// The first word of `text` and the rest, both trimmed.
+fn split_word(text: &str) -> (&str, &str) {
+    let text = text.trim();
+    match text.split_once(char::is_whitespace) {
+        Some((first, rest)) => (first, rest.trim()),
+        None => (text, ""),
+    }
 }
 
 /// The chat's `/refresh` cooldown lease.

@@ -8,6 +8,7 @@
 
 mod bot_api;
 pub mod callback;
+pub mod channels;
 pub mod command;
 mod endpoint;
 mod handler;
@@ -19,6 +20,7 @@ mod texts;
 pub mod update;
 
 pub use bot_api::CallbackAnswers;
+pub use channels::ChannelLookup;
 pub use endpoint::{Endpoint, MAX_BODY_BYTES, SECRET_HEADER};
 pub use handler::{Webhook, WebhookError, WebhookPorts, WebhookSettings};
 pub use reply::Reply;

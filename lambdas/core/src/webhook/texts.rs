@@ -20,6 +20,7 @@ pub fn help() -> String {
      /calendar - your areas' outages as calendar feeds for your phone\n\
      /refresh - fetch the latest stage and schedules now\n\
      /settings - how long before an outage you are reminded\n\
+     /channel - (operators) post an area's news to a channel as well\n\
      /help - this message"
         .to_owned()
 }
@@ -181,4 +182,125 @@ pub fn area_button(prefix: &str, area: &Area) -> String {
 
 pub fn no_web_pages() -> String {
     "This bot has no web pages set up, so there are no calendar feeds to offer.".to_owned()
+}
+
+// ---- Area channels (`/channel`) -----------------------------------------------------------------
+
+/// A channel as the texts name it: its title cut like an area's name, or its id.
+fn channel_named(title: Option<&str>, id: i64) -> String {
+    match title.filter(|t| !t.trim().is_empty()) {
+        Some(title) => format!("\"{}\"", shorten(title)),
+        None => format!("channel {id}"),
+    }
+}
+
+pub fn channel_how() -> String {
+    "Link a channel to an area, so the area's news is posted there once for all its members:\n\
+     /channel @yourchannel <place>, e.g. /channel @fourways_power Fourways\n\
+     First make this bot an administrator of the channel, allowed to post messages.\n\
+     /channel off @yourchannel unlinks it (a private channel: use its id, -100...)."
+        .to_owned()
+}
+
+pub fn channel_not_allowed(user: Option<i64>) -> String {
+    let id = user.map_or_else(String::new, |id| format!(" (yours is {id})"));
+    format!(
+        "Only the bot's operators can link channels. An operator adds your Telegram id{id} to the bot's CHANNEL_ADMINS setting."
+    )
+}
+
+pub fn channel_bad_reference(text: &str) -> String {
+    format!(
+        "\"{}\" is not a channel I can look up: write @channelname, or the channel's id (-100...).",
+        shorten(text)
+    )
+}
+
+pub fn channel_not_found() -> String {
+    "Telegram does not show me that channel: check the name, and add this bot to the channel as an administrator allowed to post messages, then try again.".to_owned()
+}
+
+pub fn channel_not_a_channel() -> String {
+    "That is not a channel. In a group, /subscribe <place> follows an area for the group itself."
+        .to_owned()
+}
+
+pub fn channel_not_admin(title: Option<&str>, id: i64) -> String {
+    format!(
+        "This bot is not an administrator of {}. Make it one, with the right to post messages, then try again.",
+        channel_named(title, id)
+    )
+}
+
+pub fn channel_cannot_post(title: Option<&str>, id: i64) -> String {
+    format!(
+        "This bot is an administrator of {} but may not post messages there. Give it that right, then try again.",
+        channel_named(title, id)
+    )
+}
+
+pub fn channel_check_failed() -> String {
+    "I could not check the channel with Telegram just now. Please try again in a minute.".to_owned()
+}
+
+pub fn pick_channel_area(title: Option<&str>, id: i64, query: &str) -> String {
+    format!(
+        "Areas matching \"{query}\". Tap the one whose news {} should carry:",
+        channel_named(title, id)
+    )
+}
+
+pub fn channel_linked(title: Option<&str>, id: i64, area: &Area, new: bool) -> String {
+    let lead = if new { "Linked" } else { "Already linked:" };
+    format!(
+        "{lead} {} to {}. Its stage changes, schedule changes and outage reminders are posted there once for everyone; /subscribe shows the channel beside the area. /channel off {id} unlinks it.",
+        channel_named(title, id),
+        named(area)
+    )
+}
+
+pub fn channel_linked_toast(area: &Area) -> String {
+    format!("Channel linked to {}", shorten(&area.name))
+}
+
+pub fn channel_unlinked(title: Option<&str>, id: i64, areas: usize) -> String {
+    format!(
+        "Unlinked {} from its {areas} area(s): nothing more is posted there.",
+        channel_named(title, id)
+    )
+}
+
+pub fn channel_not_linked(title: Option<&str>, id: i64) -> String {
+    format!("{} is not linked to any area.", channel_named(title, id))
+}
+
+/// A channel's line: its name, and where to join it when known.
+fn channel_line(link: &crate::domain::ChannelLink) -> String {
+    let name = channel_named(Some(&link.title), link.channel.0);
+    match &link.url {
+        Some(url) => format!("{name}: {url}"),
+        None => name,
+    }
+}
+
+/// Under a `/subscribe` list: the listed areas that have channels, beside the buttons that
+/// subscribe this chat.
+pub fn listed_channels(areas: &[(&Area, Vec<crate::domain::ChannelLink>)]) -> String {
+    let mut lines =
+        vec!["Or follow an area's channel, where its news is posted for everyone:".to_owned()];
+    for (area, links) in areas {
+        for link in links {
+            lines.push(format!("{}: {}", shorten(&area.name), channel_line(link)));
+        }
+    }
+    lines.join("\n")
+}
+
+/// The area's channels, after a subscription's confirmation: where everyone can follow it too.
+pub fn area_channels(links: &[crate::domain::ChannelLink]) -> String {
+    let lines: Vec<String> = links.iter().map(channel_line).collect();
+    format!(
+        "This area also has a channel, where its news is posted for everyone:\n{}",
+        lines.join("\n")
+    )
 }

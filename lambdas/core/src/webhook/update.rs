@@ -25,6 +25,9 @@ pub struct Update {
 pub struct Message {
     pub message_id: i64,
     pub chat: Chat,
+    /// The sender; absent in channels.
+    #[serde(default)]
+    pub from: Option<User>,
     #[serde(default)]
     pub text: Option<String>,
     /// Offsets and lengths count UTF-16 code units, not bytes or chars.
@@ -36,6 +39,12 @@ pub struct Message {
     /// Service message: this group became the supergroup with this id.
     #[serde(default)]
     pub migrate_to_chat_id: Option<i64>,
+}
+
+/// A Telegram user: only the id, which the operator allow-list names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct User {
+    pub id: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -72,6 +81,9 @@ impl MessageEntity {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct CallbackQuery {
     pub id: String,
+    /// Who tapped (always sent by Telegram; optional here so an odd update is still read).
+    #[serde(default)]
+    pub from: Option<User>,
     /// The message with the tapped button. Absent for inline-mode messages; for messages older than
     /// 48 hours Telegram sends only chat, message id and date (so `text` and the reply are gone).
     #[serde(default)]
@@ -90,12 +102,20 @@ pub struct ChatMemberUpdated {
 pub struct ChatMember {
     /// `creator`, `administrator`, `member`, `restricted`, `left` or `kicked`.
     pub status: String,
+    /// Channel administrators only: whether they may post.
+    #[serde(default)]
+    pub can_post_messages: bool,
 }
 
 impl ChatMember {
     /// The bot can no longer post here: it was removed from the group or blocked in a private chat.
     pub fn is_gone(&self) -> bool {
         matches!(self.status.as_str(), "left" | "kicked")
+    }
+
+    /// In a channel only an administrator allowed to post can: anything less is gone too.
+    pub fn can_post_to_channel(&self) -> bool {
+        self.status == "creator" || (self.status == "administrator" && self.can_post_messages)
     }
 }
 

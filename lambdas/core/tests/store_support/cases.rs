@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use loadshed_core::domain::{Area, AreaId, ChatId};
+use loadshed_core::domain::{Area, AreaId, ChannelLink, ChatId};
 use loadshed_core::errors::{ErrorName, Named};
 use loadshed_core::ports::{Claim, DeliveryKey, StageRefresh, StageWrite, Store, StoredStage};
 use pretty_assertions::assert_eq;
@@ -927,4 +927,88 @@ pub async fn areas_over_the_limits_are_refused(store: Arc<dyn Store>) {
         .expect_err("refused");
     assert_eq!(error.error_name(), ErrorName::InvalidInput, "{error}");
     assert!(store.areas_of(ChatId(42)).await.expect("areas").is_empty());
+}
+
+fn channel_link(channel: i64, area: &Area, title: &str) -> ChannelLink {
+    ChannelLink::new(
+        ChatId(channel),
+        area.id.clone(),
+        title,
+        Some(format!("https://t.me/{title}")),
+        4242,
+    )
+}
+
+pub async fn channel_links_by_area_and_idempotent(store: Arc<dyn Store>) {
+    let (a, b) = (bertiburg(), ashton());
+    assert_eq!(store.channels_of(&a.id).await.expect("none"), vec![]);
+    // Chats as text would put -1005 before -1000000000003; callers get them by number.
+    let big = channel_link(-1_000_000_000_003, &a, "big");
+    let small = channel_link(-1005, &a, "small");
+    assert!(store.link_channel(&small, at(0)).await.expect("link"));
+    assert!(store.link_channel(&big, at(0)).await.expect("link"));
+    // A redelivered link changes nothing; a new title replaces the old one.
+    assert!(!store.link_channel(&small, at(1)).await.expect("again"));
+    let renamed = channel_link(-1005, &a, "renamed");
+    assert!(!store.link_channel(&renamed, at(2)).await.expect("rename"));
+    assert_eq!(
+        store.channels_of(&a.id).await.expect("links"),
+        vec![big.clone(), renamed.clone()]
+    );
+    assert_eq!(store.channels_of(&b.id).await.expect("other area"), vec![]);
+    // A link is not a subscription: subscribers and areas are the subscription store's alone.
+    assert_eq!(store.subscribers_of(&a.id).await.expect("subs"), vec![]);
+    assert_eq!(store.subscribed_areas().await.expect("registry"), vec![]);
+
+    assert!(
+        store
+            .unlink_channel(ChatId(-1005), &a.id)
+            .await
+            .expect("unlink")
+    );
+    assert!(
+        !store
+            .unlink_channel(ChatId(-1005), &a.id)
+            .await
+            .expect("unlink again")
+    );
+    assert_eq!(store.channels_of(&a.id).await.expect("links"), vec![big]);
+
+    let oversized = ChannelLink {
+        title: "t".repeat(ChannelLink::TITLE_MAX_CHARS + 1),
+        ..renamed
+    };
+    let refused = store
+        .link_channel(&oversized, at(3))
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.error_name(), ErrorName::InvalidInput);
+}
+
+pub async fn remove_chat_drops_its_channel_links(store: Arc<dyn Store>) {
+    let (a, b) = (bertiburg(), ashton());
+    for area in [&a, &b] {
+        store
+            .subscribe(ChatId(-1007), area, at(0))
+            .await
+            .expect("subscribe");
+        store
+            .link_channel(&channel_link(-1007, area, "gone"), at(0))
+            .await
+            .expect("link");
+    }
+    let kept = channel_link(-1008, &a, "kept");
+    store
+        .subscribe(ChatId(-1008), &a, at(0))
+        .await
+        .expect("subscribe");
+    store.link_channel(&kept, at(0)).await.expect("link");
+
+    assert_eq!(store.remove_chat(ChatId(-1007)).await.expect("remove"), 2);
+    assert_eq!(store.channels_of(&a.id).await.expect("links"), vec![kept]);
+    assert_eq!(store.channels_of(&b.id).await.expect("links"), vec![]);
+    assert_eq!(
+        store.subscribers_of(&a.id).await.expect("subs"),
+        chats(&[-1008])
+    );
 }

@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use http::{Request, Response, StatusCode};
 use loadshed_core::adapters::memory_store::MemoryStore;
-use loadshed_core::adapters::telegram::{AnswerCallbackQuery, TelegramError};
+use loadshed_core::adapters::telegram::{
+    AnswerCallbackQuery, ChatInfo, ChatMemberInfo, ChatRef, TelegramError,
+};
 use loadshed_core::clock::ManualClock;
 use loadshed_core::domain::{Area, AreaId, ChatId, Schedule, Stage};
 use loadshed_core::errors::{StoreError, UpstreamError};
@@ -21,7 +23,7 @@ use loadshed_core::ports::{
     StoredStage, SubscriptionStore, WorkflowError, WorkflowStarter,
 };
 use loadshed_core::webhook::{
-    CallbackAnswers, Endpoint, Webhook, WebhookPorts, WebhookSecret, WebhookSettings,
+    CallbackAnswers, ChannelLookup, Endpoint, Webhook, WebhookPorts, WebhookSecret, WebhookSettings,
 };
 use serde_json::{Value, json};
 
@@ -208,6 +210,29 @@ impl SubscriptionStore for TestStore {
     ) -> Result<usize, StoreError> {
         self.write()?;
         self.inner.move_chat(from, to, at).await
+    }
+}
+
+#[async_trait]
+impl loadshed_core::ports::ChannelStore for TestStore {
+    async fn link_channel(
+        &self,
+        link: &loadshed_core::domain::ChannelLink,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write()?;
+        self.inner.link_channel(link, at).await
+    }
+    async fn unlink_channel(&self, channel: ChatId, area: &AreaId) -> Result<bool, StoreError> {
+        self.write()?;
+        self.inner.unlink_channel(channel, area).await
+    }
+    async fn channels_of(
+        &self,
+        area: &AreaId,
+    ) -> Result<Vec<loadshed_core::domain::ChannelLink>, StoreError> {
+        self.check()?;
+        self.inner.channels_of(area).await
     }
 }
 
@@ -459,6 +484,92 @@ impl CallbackAnswers for RecordingAnswers {
     }
 }
 
+/// Telegram's `getChat` and `getChatMember` for the channels a test sets up: a chat not set up is
+/// "chat not found" (403), as Telegram answers for a chat the bot cannot see.
+#[derive(Debug, Default)]
+pub struct FakeChannels {
+    chats: Mutex<BTreeMap<String, Result<ChatInfo, TelegramError>>>,
+    members: Mutex<BTreeMap<i64, Result<ChatMemberInfo, TelegramError>>>,
+    pub calls: Mutex<Vec<String>>,
+}
+
+impl FakeChannels {
+    /// A channel `@username` (id `id`) where the bot has `status` and may or may not post.
+    pub fn add_channel(&self, id: i64, username: &str, title: &str, status: &str, can_post: bool) {
+        let info = ChatInfo {
+            id,
+            kind: "channel".to_owned(),
+            title: Some(title.to_owned()),
+            username: Some(username.to_owned()),
+            invite_link: None,
+        };
+        self.set_chat(&format!("@{username}"), Ok(info.clone()));
+        self.set_chat(&id.to_string(), Ok(info));
+        self.set_member(
+            id,
+            Ok(ChatMemberInfo {
+                status: status.to_owned(),
+                can_post_messages: can_post,
+            }),
+        );
+    }
+
+    pub fn set_chat(&self, reference: &str, answer: Result<ChatInfo, TelegramError>) {
+        self.chats
+            .lock()
+            .expect("lock")
+            .insert(reference.to_owned(), answer);
+    }
+
+    pub fn set_member(&self, chat: i64, answer: Result<ChatMemberInfo, TelegramError>) {
+        self.members.lock().expect("lock").insert(chat, answer);
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().expect("lock").clone()
+    }
+}
+
+fn chat_not_found(method: &'static str) -> TelegramError {
+    TelegramError::Forbidden {
+        method,
+        description: "Bad Request: chat not found".into(),
+    }
+}
+
+#[async_trait]
+impl ChannelLookup for FakeChannels {
+    async fn chat(&self, chat: &ChatRef) -> Result<ChatInfo, TelegramError> {
+        let key = match chat {
+            ChatRef::Id(id) => id.to_string(),
+            ChatRef::Username(name) => name.clone(),
+        };
+        self.calls
+            .lock()
+            .expect("lock")
+            .push(format!("getChat {key}"));
+        self.chats
+            .lock()
+            .expect("lock")
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| Err(chat_not_found("getChat")))
+    }
+
+    async fn bot_member(&self, chat: ChatId) -> Result<ChatMemberInfo, TelegramError> {
+        self.calls
+            .lock()
+            .expect("lock")
+            .push(format!("getChatMember {chat}"));
+        self.members
+            .lock()
+            .expect("lock")
+            .get(&chat.0)
+            .cloned()
+            .unwrap_or_else(|| Err(chat_not_found("getChatMember")))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The harness.
 
@@ -470,6 +581,7 @@ pub struct Harness {
     pub workflow: Arc<FakeWorkflow>,
     pub messenger: Arc<RecordingMessenger>,
     pub answers: Arc<RecordingAnswers>,
+    pub channels: Arc<FakeChannels>,
     pub clock: Arc<ManualClock>,
 }
 
@@ -517,6 +629,7 @@ impl Harness {
         let workflow = Arc::new(FakeWorkflow::default());
         let messenger = Arc::new(RecordingMessenger::default());
         let answers = Arc::new(RecordingAnswers::default());
+        let channels = Arc::new(FakeChannels::default());
         let clock = Arc::new(ManualClock::at_local(2026, 12, 1, 18, 0).expect("valid time"));
         let webhook = Webhook::new(
             settings.clone(),
@@ -527,6 +640,7 @@ impl Harness {
                 workflow: workflow.clone(),
                 messenger: messenger.clone(),
                 answers: answers.clone(),
+                channels: channels.clone(),
             },
         );
         let mut endpoint =
@@ -542,6 +656,7 @@ impl Harness {
             workflow,
             messenger,
             answers,
+            channels,
             clock,
         }
     }

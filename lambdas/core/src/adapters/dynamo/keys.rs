@@ -44,12 +44,16 @@ pub mod entity {
     pub const LEASE: &str = "lease";
     /// A chat's settings (`/settings`), under the chat beside its subscriptions.
     pub const CHAT_SETTINGS: &str = "chat_settings";
+    /// A channel linked to an area (`/channel`), under the area beside its subscribers.
+    pub const CHANNEL: &str = "channel";
 }
 
 /// Key prefixes: every key starts with its entity's prefix, so entities never collide.
 pub mod prefix {
     pub const AREA: &str = "AREA#";
     pub const CHAT: &str = "CHAT#";
+    /// Not a prefix of `CHAT#`, so `subscribers_of` never reads a channel link as a subscriber.
+    pub const CHANNEL: &str = "CHANNEL#";
     pub const SCHEDULE: &str = "SCHEDULE#";
     pub const DELIVERY: &str = "DELIVERY#";
     pub const MESSAGE: &str = "MSG#";
@@ -107,6 +111,11 @@ impl Key {
     /// The subscription as seen from the area.
     pub fn subscriber(area: &AreaId, chat: ChatId) -> Self {
         Key::new(area_pk(area), format!("{}{chat}", prefix::CHAT))
+    }
+
+    /// A channel linked to the area, under the area (`channels_of`).
+    pub fn channel(area: &AreaId, channel: ChatId) -> Self {
+        Key::new(area_pk(area), format!("{}{channel}", prefix::CHANNEL))
     }
 
     pub fn registry(area: &AreaId) -> Self {
@@ -181,6 +190,11 @@ mod tests {
             "AREA#eskom:64106/CHAT#-100"
         );
         assert_eq!(Key::registry(&area).to_string(), "AREAS/AREA#eskom:64106");
+        assert_eq!(
+            Key::channel(&area, ChatId(-1001)).to_string(),
+            "AREA#eskom:64106/CHANNEL#-1001"
+        );
+        assert!(!prefix::CHANNEL.starts_with(prefix::CHAT));
         let delivery = DeliveryKey {
             chat: ChatId(42),
             message: "stage:6@2026-12-01T10:00Z".into(),

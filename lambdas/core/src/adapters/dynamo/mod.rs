@@ -8,6 +8,7 @@
 //! | `stage_refresh`   | `STAGE`            | `REFRESHED`       | `stage` N, `stage_updated_at` S, `refreshed_at` S, `stage_updated_at_ms` N |
 //! | `schedule`        | `AREA#<area id>`   | `SCHEDULE#<0..8>` | `area_id`, `stage`, `dates`, `slots`, `digest` S, `updated_at` S |
 //! | `subscriber`      | `AREA#<area id>`   | `CHAT#<chat id>`  | `chat` N, `area_id` S, `subscribed_at` S           |
+//! | `channel`         | `AREA#<area id>`   | `CHANNEL#<chat>`  | `link` M, `linked_at` S                            |
 //! | `subscription`    | `CHAT#<chat id>`   | `AREA#<area id>`  | `chat` N, `area` M, `subscribed_at` S              |
 //! | `area`            | `AREAS`            | `AREA#<area id>`  | `area` M, `subscribers` N                          |
 //! | `delivery`        | `DELIVERY#<chat>`  | `MSG#<message>`   | `chat`, `message`, `delivered_at`, `owner` (claims only), `expires_at` N, `expires_at_ms` N |
@@ -17,6 +18,8 @@
 //! - the stage is written with `attribute_not_exists(PK)` (first write) or `version = :expected`;
 //! - a schedule is written with `attribute_not_exists(PK) OR digest <> :digest` (only a change);
 //! - `subscribers_of` queries `AREA#<id>` for `CHAT#`, `areas_of` queries `CHAT#<id>` for `AREA#`;
+//! - `channels_of` queries `AREA#<id>` for `CHANNEL#`; `remove_chat` deletes a chat's link to each
+//!   of its areas before the subscription, so a retried removal finds what is left;
 //! - `subscribed_areas` queries the registry partition `AREAS`: one item per area holding a count
 //!   of subscribers. Subscribe and unsubscribe change the chat's item, the area's item and the
 //!   count in one transaction, so the three views never disagree. The registry is one partition so
@@ -43,6 +46,7 @@
 
 mod bulk_load;
 mod call_errors;
+mod channels;
 mod client;
 mod convert;
 mod expiring;

@@ -258,6 +258,7 @@ impl SubscriptionStore for DynamoStore {
                     detail: format!("a subscription item's {} is not an area key", keys::SK),
                 });
             };
+            self.drop_channel_link(chat, &area).await?;
             if self.unsubscribe(chat, &area).await? {
                 removed += 1;
             }

@@ -19,11 +19,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::RwLock;
 
 use crate::clock::Clock;
-use crate::domain::{Area, AreaId, ChatId, ChatSettings, Schedule, Stage, Timelines};
+use crate::domain::{Area, AreaId, ChannelLink, ChatId, ChatSettings, Schedule, Stage, Timelines};
 use crate::errors::StoreError;
 use crate::ports::{
-    ChatSettingsStore, Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore, StageRefresh,
-    StageStore, StageWrite, StoredStage, SubscriptionStore,
+    ChannelStore, ChatSettingsStore, Claim, DeliveryKey, DeliveryLedger, Leases, ScheduleStore,
+    StageRefresh, StageStore, StageWrite, StoredStage, SubscriptionStore,
 };
 
 use feed::{Feed, Touched, Tracked};
@@ -45,6 +45,8 @@ struct State {
     /// Keyed chat first, so one chat's areas are a contiguous range.
     subscriptions: BTreeMap<(ChatId, AreaId), Subscription>,
     settings: BTreeMap<ChatId, ChatSettings>,
+    /// Keyed area first, so one area's channels are a contiguous range.
+    channels: BTreeMap<(AreaId, ChatId), ChannelLink>,
     deliveries: BTreeMap<DeliveryKey, Delivery>,
     /// Ledger writes since expired entries were last dropped.
     deliveries_written: usize,
@@ -363,6 +365,7 @@ impl SubscriptionStore for MemoryStore {
         for area in Self::areas_locked(&state, chat) {
             state.touch(Touched::Subscription(chat, &area.id));
         }
+        state.channels.retain(|(_, c), _| *c != chat);
         let before = state.subscriptions.len();
         state.subscriptions.retain(|(c, _), _| *c != chat);
         Ok(before - state.subscriptions.len())
@@ -382,6 +385,39 @@ impl SubscriptionStore for MemoryStore {
             state.subscriptions.remove(&(from, area.id.clone()));
         }
         Ok(areas.len())
+    }
+}
+
+/// Channel links are not on the change feed: no consumer reads them (the template's event source
+/// mappings filter them out, as they do chat settings).
+#[async_trait]
+impl ChannelStore for MemoryStore {
+    async fn link_channel(
+        &self,
+        link: &ChannelLink,
+        _at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        crate::ports::refuse_oversized_link(link)?;
+        let mut state = self.state.write().await;
+        Ok(state
+            .channels
+            .insert((link.area.clone(), link.channel), link.clone())
+            .is_none())
+    }
+
+    async fn unlink_channel(&self, channel: ChatId, area: &AreaId) -> Result<bool, StoreError> {
+        let mut state = self.state.write().await;
+        Ok(state.channels.remove(&(area.clone(), channel)).is_some())
+    }
+
+    async fn channels_of(&self, area: &AreaId) -> Result<Vec<ChannelLink>, StoreError> {
+        let state = self.state.read().await;
+        Ok(state
+            .channels
+            .range((area.clone(), ChatId(i64::MIN))..)
+            .take_while(|((a, _), _)| a == area)
+            .map(|(_, link)| link.clone())
+            .collect())
     }
 }
 

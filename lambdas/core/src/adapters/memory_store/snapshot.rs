@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Delivery, Expiring, Lease, State, StoredSchedule, Subscription};
-use crate::domain::{Area, ChatId, ChatSettings, Schedule};
+use crate::domain::{Area, ChannelLink, ChatId, ChatSettings, Schedule};
 use crate::errors::StoreError;
 use crate::ports::{DeliveryKey, StageRefresh, StoredStage};
 
@@ -36,6 +36,9 @@ pub(super) struct Snapshot {
     /// Added within format 1: older snapshots have none (every chat at the defaults).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     settings: Vec<SettingsRecord>,
+    /// Added within format 1: older snapshots have none (no area channels).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    channels: Vec<ChannelLink>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -132,6 +135,7 @@ impl Snapshot {
                 .iter()
                 .map(|(&chat, &settings)| SettingsRecord { chat, settings })
                 .collect(),
+            channels: state.channels.values().cloned().collect(),
         }
     }
 
@@ -183,6 +187,11 @@ impl Snapshot {
         }
         for record in self.settings {
             state.settings.insert(record.chat, record.settings);
+        }
+        for link in self.channels {
+            state
+                .channels
+                .insert((link.area.clone(), link.channel), link);
         }
         state
     }

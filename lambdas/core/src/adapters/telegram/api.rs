@@ -179,6 +179,52 @@ pub struct BotUser {
     pub username: Option<String>,
 }
 
+/// The part of `getChat`'s `ChatFullInfo` we use: what a channel is called and how people join it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChatInfo {
+    pub id: i64,
+    /// `private`, `group`, `supergroup` or `channel`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Public chats only.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The primary invite link; Telegram gives it only to administrators allowed to invite.
+    #[serde(default)]
+    pub invite_link: Option<String>,
+}
+
+/// The part of `getChatMember`'s `ChatMember` we use.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ChatMemberInfo {
+    /// `creator`, `administrator`, `member`, `restricted`, `left` or `kicked`.
+    pub status: String,
+    /// Channel administrators only: whether they may post.
+    #[serde(default)]
+    pub can_post_messages: bool,
+}
+
+/// A chat as `getChat` and `getChatMember` take it: its id, or `@username` for a public chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ChatRef {
+    Id(i64),
+    Username(String),
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct GetChat<'a> {
+    pub chat_id: &'a ChatRef,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct GetChatMember {
+    pub chat_id: i64,
+    pub user_id: i64,
+}
+
 /// A reply carried in the webhook's HTTP response instead of a separate call: Telegram performs it
 /// when it receives the response. Only for replies whose result nobody needs.
 pub fn webhook_reply(chat: ChatId, message: &Message) -> serde_json::Value {

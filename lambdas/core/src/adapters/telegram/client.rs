@@ -13,8 +13,8 @@ use crate::domain::ChatId;
 use crate::ports::{DeliveryKey, Message, Messenger, SendError, Sent};
 
 use super::api::{
-    AnswerCallbackQuery, BotCommand, BotUser, EditMessageText, Envelope, SendMessage, SentMessage,
-    SetMyCommands, SetWebhook,
+    AnswerCallbackQuery, BotCommand, BotUser, ChatInfo, ChatMemberInfo, ChatRef, EditMessageText,
+    Envelope, GetChat, GetChatMember, SendMessage, SentMessage, SetMyCommands, SetWebhook,
 };
 use super::error::{TelegramError, classify};
 use super::token::BotToken;
@@ -128,6 +128,27 @@ impl TelegramClient {
 
     pub async fn get_me(&self) -> Result<BotUser, TelegramError> {
         self.call("getMe", &serde_json::json!({})).await
+    }
+
+    /// `getChat`: the chat (a channel, say) as Telegram knows it to the bot.
+    pub async fn get_chat(&self, chat: &ChatRef) -> Result<ChatInfo, TelegramError> {
+        self.call("getChat", &GetChat { chat_id: chat }).await
+    }
+
+    /// `getChatMember`: `user`'s standing in `chat` (the bot's own, to know it may post there).
+    pub async fn get_chat_member(
+        &self,
+        chat: ChatId,
+        user: i64,
+    ) -> Result<ChatMemberInfo, TelegramError> {
+        self.call(
+            "getChatMember",
+            &GetChatMember {
+                chat_id: chat.0,
+                user_id: user,
+            },
+        )
+        .await
     }
 
     /// Long polling (`loadshed serve`): the updates from `offset` on, waiting up to

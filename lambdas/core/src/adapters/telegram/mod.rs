@@ -10,8 +10,8 @@ mod error;
 mod token;
 
 pub use api::{
-    AnswerCallbackQuery, BotCommand, BotUser, EditMessageText, SendMessage, SetWebhook,
-    webhook_reply,
+    AnswerCallbackQuery, BotCommand, BotUser, ChatInfo, ChatMemberInfo, ChatRef, EditMessageText,
+    SendMessage, SetWebhook, webhook_reply,
 };
 pub use client::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, TelegramClient};
 pub use error::TelegramError;
