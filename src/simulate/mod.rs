@@ -298,10 +298,10 @@ pub async fn run(config: SimConfig) -> Result<Summary, SimError> {
     let (events, may, stage_refreshes) = {
         let mut observer = observer.lock().unwrap_or_else(|p| p.into_inner());
         // Reminder runs after the last record still saw the last state.
+        let now = clock.utc_now();
         observer.finish(
-            clock
-                .utc_now()
-                .min(start + chrono::TimeDelta::hours(i64::from(config.hours))),
+            now.min(start + chrono::TimeDelta::hours(i64::from(config.hours))),
+            now,
         );
         (
             std::mem::take(&mut observer.events),

@@ -220,9 +220,17 @@ impl Observer {
         }
     }
 
-    /// Runs every check due up to `end` (the simulation's end), against the last state.
-    pub fn finish(&mut self, end: DateTime<Utc>) {
+    /// Runs every check due up to `end` (the script's end, where the schedules stop), against the
+    /// last state. Until `settled` (when the system fell idle), a long broadcast still sends the
+    /// reminders falling due alongside it (`NotifyTask::with_reminders_alongside`), though no
+    /// schedule fires: those may come, and are not required.
+    pub fn finish(&mut self, end: DateTime<Utc>, settled: DateTime<Utc>) {
         self.run_checks_before(end + RUN_READS_WITHIN + TimeDelta::milliseconds(1));
+        while self.next_tick <= settled {
+            let due = self.reminders_due_at(self.next_tick);
+            self.may.extend(due);
+            self.next_tick += REMINDER_PERIOD;
+        }
         for announcing in std::mem::take(&mut self.announcing) {
             self.settle(announcing);
         }

@@ -375,6 +375,55 @@ async fn an_urgent_run_goes_before_the_news_already_sending() {
     assert!(last.duration_since(first) < Duration::from_secs(26));
 }
 
+#[tokio::test(start_paused = true)]
+async fn at_the_paid_rate_news_is_not_held_back_for_reminders() {
+    let telegram = PaidTelegram::new(usize::MAX, Refusal::None);
+    let store = MemoryStore::new();
+    let clock = clock();
+    let pacer = Arc::new(Pacer::new(PacingLimits::default().with_paid_rate(1000)));
+    let broadcaster = Broadcaster::new(
+        &telegram,
+        &store,
+        &store,
+        &clock,
+        pacer,
+        BroadcastConfig {
+            paid_concurrency: 3000,
+            ..BroadcastConfig::default()
+        },
+    );
+    let reminders: Vec<Outgoing> = (20_001..=26_000)
+        .map(|chat| Outgoing::new(ChatId(chat), "reminder:a:t", Message::plain("soon")))
+        .collect();
+    let (news_run, reminder_run) = (Run::new("news"), Run::new("reminders").urgent());
+    let (news_report, reminder_report) =
+        tokio::join!(broadcaster.send(batch(6000), &news_run), async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            broadcaster.send(reminders, &reminder_run).await
+        });
+    assert_eq!(news_report.expect("news").sent, 6000);
+    assert_eq!(reminder_report.expect("reminders").sent, 6000);
+    let calls = telegram.calls();
+    let reminder_times: Vec<Instant> = calls
+        .iter()
+        .filter(|c| c.key.starts_with("reminder:"))
+        .map(|c| c.at)
+        .collect();
+    let (first, last) = (
+        *reminder_times.iter().min().expect("reminders"),
+        *reminder_times.iter().max().expect("reminders"),
+    );
+    // Both share the paid rate: news keeps going while the reminders do.
+    let news_meanwhile = calls
+        .iter()
+        .filter(|c| c.key.starts_with("stage:") && c.at >= first && c.at <= last)
+        .count();
+    assert!(
+        news_meanwhile > 3000,
+        "{news_meanwhile} news sends among the reminders"
+    );
+}
+
 #[test]
 fn only_refusals_of_the_paid_send_itself_drop_to_the_free_rate() {
     use loadshed_core::notify::is_paid_refusal;

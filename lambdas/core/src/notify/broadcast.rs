@@ -674,8 +674,14 @@ impl<'a> Broadcaster<'a> {
             if state.cutoff.is_some_and(|cutoff| Instant::now() >= cutoff) {
                 return Ok(Outcome::Left(None));
             }
-            // Reminders first; a message already claimed goes on (its lease would run out).
-            if !claimed && !state.run.urgent && !self.pacer.yield_to_urgent(state.cutoff).await {
+            // Reminders first at the free rate; a message already claimed goes on (its lease would
+            // run out). A run that may pay does not wait: the paid rate carries both, and holding
+            // it back would only make its news later.
+            if !claimed
+                && !state.run.urgent
+                && !state.may_pay()
+                && !self.pacer.yield_to_urgent(state.cutoff).await
+            {
                 return Ok(Outcome::Left(None));
             }
             if let Some(freshness) = &state.run.freshness

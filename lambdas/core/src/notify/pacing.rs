@@ -34,11 +34,12 @@
 //! # Reminders first
 //!
 //! A reminder is worth something only before its outage; an announcement still holds hours later
-//! (and a newer one supersedes it). When the messages due outrun the rate, a run marked urgent
-//! (the reminder runs, `Run::urgent`) goes first: while one is sending, other runs start no new
-//! message ([`Pacer::urgent_run`], [`Pacer::yield_to_urgent`]). A message already claimed is not
-//! held back (its claim's lease would run out while it waited); the others wait before their
-//! claim, so the reminders take every slot of the grid until they are done.
+//! (and a newer one supersedes it). When the messages due outrun the free rate, a run marked
+//! urgent (the reminder runs, `Run::urgent`) goes first: while one is sending, other runs that send
+//! at the free rate start no new message ([`Pacer::urgent_run`], [`Pacer::yield_to_urgent`]). A
+//! message already claimed is not held back (its claim's lease would run out while it waited); the
+//! others wait before their claim, so the reminders take every slot of the grid until they are
+//! done. A run that may pay does not wait: the paid rate carries both.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
