@@ -62,6 +62,7 @@ contract!(
     leases_held_for_a_holder,
     takes_are_counted_to_their_limit,
     areas_over_the_limits_are_refused,
+    ledger_confirms_many_at_once,
 );
 
 /// The cases the core's suite runs against memory and DynamoDB, read from its `contract!` list.

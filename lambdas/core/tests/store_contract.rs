@@ -54,6 +54,7 @@ contract!(
     leases_held_for_a_holder,
     takes_are_counted_to_their_limit,
     areas_over_the_limits_are_refused,
+    ledger_confirms_many_at_once,
 );
 
 /// What only the in-memory adapter has: its snapshot file, and the failures that come with it.

@@ -60,6 +60,7 @@ use crate::ports::{
     Claim, DeliveryKey, DeliveryLedger, Message, Messenger, SendError, SubscriptionStore,
 };
 
+use super::confirmations::Confirmations;
 use super::pacing::{Fare, Pacer};
 
 /// One message for one chat, under the key that makes it idempotent.
@@ -341,6 +342,8 @@ struct RunState<'r> {
     paid_extra: usize,
     /// Permits still to give up: a chat finishing while some are owed forgets its own.
     owed: std::sync::atomic::AtomicUsize,
+    /// The run's confirmations, written in groups.
+    confirmations: Confirmations<'r>,
 }
 
 impl RunState<'_> {
@@ -449,6 +452,7 @@ impl<'a> Broadcaster<'a> {
             permits: tokio::sync::Semaphore::new(self.width()),
             paid_extra: self.width() - self.config.concurrency.max(1),
             owed: std::sync::atomic::AtomicUsize::new(0),
+            confirmations: Confirmations::new(self.ledger, self.clock, self.config.ledger_ttl),
         };
         let state = &state;
         // Messages read from the planner once the run was out of time or stopped: not served.
@@ -698,6 +702,13 @@ impl<'a> Broadcaster<'a> {
                 return Ok(Outcome::Left(None));
             };
             sleep_until(slot.at).await;
+            if state.stopped.load(Ordering::SeqCst) {
+                // The run stopped while this message waited for its slot (the store failing,
+                // say): a send now could not be confirmed, so it would be sent again by the run
+                // that takes the claim over. Left for the next run instead.
+                self.release(key, owner).await?;
+                return Ok(Outcome::Left(None));
+            }
             let fare = self.pacer.start(state.may_pay()).await;
             attempts += 1;
             let sent = match fare {
@@ -714,10 +725,10 @@ impl<'a> Broadcaster<'a> {
             };
             let failure = match sent {
                 Ok(_) => {
-                    self.confirm(key).await?;
+                    self.confirm(key, state).await?;
                     if *target != key.chat {
                         // Also under the new id: a run planned after the move skips it too.
-                        self.confirm(&migrated_key(key, *target)).await?;
+                        self.confirm(&migrated_key(key, *target), state).await?;
                     }
                     return Ok(match fare {
                         Fare::Free => Outcome::Sent,
@@ -785,7 +796,7 @@ impl<'a> Broadcaster<'a> {
                     tracing::info!(chat = %target, %reason, subscriptions = removed, "chat unreachable: subscriptions removed");
                     report.removed_chats.push(*target);
                     // Dealt with: no later run should try this chat's message again.
-                    self.confirm(key).await?;
+                    self.confirm(key, state).await?;
                     return Ok(Outcome::ChatRemoved);
                 }
                 SendError::ChatMigrated { to } if !migrated => {
@@ -804,39 +815,34 @@ impl<'a> Broadcaster<'a> {
                         .await
                         .map_err(Stop::Store)?
                     {
-                        self.confirm(key).await?;
+                        self.confirm(key, state).await?;
                         return Ok(Outcome::AlreadyDelivered);
                     }
                 }
                 SendError::ChatMigrated { to } => {
-                    self.confirm(key).await?;
+                    self.confirm(key, state).await?;
                     return Ok(Outcome::Refused(format!(
                         "chat migrated again, to {to}, right after a migration"
                     )));
                 }
                 SendError::Rejected { status, reason } => {
                     // Telegram will not take this message however often it is sent: dealt with.
-                    self.confirm(key).await?;
+                    self.confirm(key, state).await?;
                     return Ok(Outcome::Refused(format!("{status}: {reason}")));
                 }
             }
         }
     }
 
-    /// Marks the delivery done. A failed write is retried briefly: until it succeeds, the message
-    /// is the one that a takeover would send twice.
-    async fn confirm(&self, key: &DeliveryKey) -> Result<(), Stop> {
+    /// Marks the delivery done, in the run's next group of confirmations. A failed write is
+    /// retried briefly: until it succeeds, the message is the one that a takeover would send twice.
+    async fn confirm(&self, key: &DeliveryKey, state: &RunState<'_>) -> Result<(), Stop> {
         let mut last = None;
         for attempt in 0..CONFIRM_ATTEMPTS {
             if attempt > 0 {
                 sleep(CONFIRM_BACKOFF.pause(attempt)).await;
             }
-            let at = self.clock.now();
-            match self
-                .ledger
-                .confirm_delivery(key, at, at + self.config.ledger_ttl)
-                .await
-            {
+            match state.confirmations.confirm(key).await {
                 Ok(()) => return Ok(()),
                 Err(error) => last = Some(error),
             }
