@@ -13,9 +13,12 @@
 //!
 //! One window remains, and cannot be closed because Telegram has no idempotency key: a message that
 //! Telegram accepted whose confirmation is lost (the process dies, or the store fails, between the
-//! send's answer and the confirming write, one store round trip of ~10 ms) is sent again by the run
-//! that takes the claim over: at once by a retry of the same run, otherwise when the lease
-//! (`BroadcastConfig::claim_lease`, 90 s) ends.
+//! send's answer and the confirming write) is sent again by the run that takes the claim over: at
+//! once by a retry of the same run, otherwise when the lease (`BroadcastConfig::claim_lease`, 90 s)
+//! ends. Confirmations are written in groups ([`Confirmations`]): the window is the group write in
+//! flight and the confirmation's own, two store round trips (~20 ms) where a write each was one.
+//! Claims are written one by one, each before its send. A run the store stops sends nothing more:
+//! a message waiting for its slot gives its claim back, as its send could not be confirmed.
 //!
 //! # Pacing and concurrency
 //!

@@ -127,3 +127,177 @@ impl Drop for Writer<'_, '_> {
 fn abandoned() -> StoreError {
     StoreError::Unavailable("the write carrying this confirmation was abandoned".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a failed expectation is its failure.
+
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+    use tokio::time::Instant;
+
+    use super::*;
+    use crate::adapters::memory_store::MemoryStore;
+    use crate::clock::ManualClock;
+    use crate::domain::ChatId;
+    use crate::ports::Claim;
+
+    /// The memory ledger answering group writes after 10 ms; the first one never answers when
+    /// `hang_first`.
+    struct Ledger {
+        store: MemoryStore,
+        hang_first: bool,
+        groups: Mutex<Vec<usize>>,
+    }
+
+    #[async_trait]
+    impl DeliveryLedger for Ledger {
+        async fn claim_delivery(
+            &self,
+            key: &DeliveryKey,
+            owner: &str,
+            now: DateTime<Utc>,
+            lease_until: DateTime<Utc>,
+        ) -> Result<Claim, StoreError> {
+            self.store
+                .claim_delivery(key, owner, now, lease_until)
+                .await
+        }
+        async fn confirm_delivery(
+            &self,
+            key: &DeliveryKey,
+            at: DateTime<Utc>,
+            expires_at: DateTime<Utc>,
+        ) -> Result<(), StoreError> {
+            self.store.confirm_delivery(key, at, expires_at).await
+        }
+        async fn confirm_deliveries(
+            &self,
+            keys: &[DeliveryKey],
+            at: DateTime<Utc>,
+            expires_at: DateTime<Utc>,
+        ) -> Result<(), StoreError> {
+            let first = {
+                let mut groups = self.groups.lock().unwrap();
+                groups.push(keys.len());
+                groups.len() == 1
+            };
+            if first && self.hang_first {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.store.confirm_deliveries(keys, at, expires_at).await
+        }
+        async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError> {
+            self.store.release_delivery(key, owner).await
+        }
+        async fn was_delivered(
+            &self,
+            key: &DeliveryKey,
+            now: DateTime<Utc>,
+        ) -> Result<bool, StoreError> {
+            self.store.was_delivered(key, now).await
+        }
+        async fn record_delivery(
+            &self,
+            key: &DeliveryKey,
+            at: DateTime<Utc>,
+            expires_at: DateTime<Utc>,
+        ) -> Result<bool, StoreError> {
+            self.store.record_delivery(key, at, expires_at).await
+        }
+    }
+
+    fn ledger(hang_first: bool) -> Ledger {
+        Ledger {
+            store: MemoryStore::new(),
+            hang_first,
+            groups: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn key(chat: i64) -> DeliveryKey {
+        DeliveryKey {
+            chat: ChatId(chat),
+            message: "stage:6@t#1".into(),
+        }
+    }
+
+    fn clock() -> ManualClock {
+        ManualClock::at_local(2026, 11, 28, 10, 0).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lone_confirmation_is_written_at_once_not_held_for_a_group() {
+        let (ledger, clock) = (ledger(false), clock());
+        let confirmations = Confirmations::new(&ledger, &clock, chrono::Duration::days(7));
+        let start = Instant::now();
+        confirmations.confirm(&key(1)).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_millis(10));
+        assert!(
+            ledger
+                .store
+                .was_delivered(&key(1), clock.now())
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn confirmations_during_a_write_go_together_in_the_next() {
+        let (ledger, clock) = (ledger(false), clock());
+        let confirmations = Confirmations::new(&ledger, &clock, chrono::Duration::days(7));
+        let confirmations = &confirmations;
+        let results = futures::future::join_all(
+            (1..=250).map(|chat| async move { confirmations.confirm(&key(chat)).await }),
+        )
+        .await;
+        assert!(results.iter().all(Result::is_ok));
+        // The first alone (no write was in flight), then the rest in groups of at most 100.
+        assert_eq!(*ledger.groups.lock().unwrap(), vec![1, 100, 100, 49]);
+        for chat in 1..=250 {
+            assert!(
+                ledger
+                    .store
+                    .was_delivered(&key(chat), clock.now())
+                    .await
+                    .unwrap()
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_writer_dropped_mid_write_does_not_hold_up_the_next_confirmations() {
+        let (ledger, clock) = (ledger(true), clock());
+        let confirmations = Confirmations::new(&ledger, &clock, chrono::Duration::days(7));
+        let confirmations = &confirmations;
+        // Chat 1 writes first, and its write never ends: its future is dropped (a run cut off).
+        let first = key(1);
+        let writer = tokio::time::timeout(Duration::from_millis(50), confirmations.confirm(&first));
+        let waiting = async {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            confirmations.confirm(&key(2)).await
+        };
+        let (cut, second) = tokio::join!(writer, waiting);
+        assert!(cut.is_err(), "the hanging write should have been cut off");
+        // Chat 2 was queued while chat 1 wrote: the next write carries it, no hang.
+        second.unwrap();
+        assert!(
+            ledger
+                .store
+                .was_delivered(&key(2), clock.now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !ledger
+                .store
+                .was_delivered(&key(1), clock.now())
+                .await
+                .unwrap()
+        );
+        assert_eq!(*ledger.groups.lock().unwrap(), vec![1, 1]);
+    }
+}
