@@ -50,11 +50,11 @@ contract!(
     leases_expire_and_can_be_reclaimed,
     ledger_claims_confirm_and_release,
     ledger_concurrent_claims_one_wins,
+    ledger_confirms_many_at_once,
     stage_refresh_marker_moves_forward,
     leases_held_for_a_holder,
     takes_are_counted_to_their_limit,
     areas_over_the_limits_are_refused,
-    ledger_confirms_many_at_once,
 );
 
 /// What only the in-memory adapter has: its snapshot file, and the failures that come with it.
