@@ -14,8 +14,9 @@
 //! Then paid broadcasts (`TELEGRAM_PAID_BROADCAST_RATE`, docs/big-bots.md): `BROADCAST_PAID_CHATS`
 //! (10,000) chats at 100 ms with the paid rate at 1,000 (target: >= 950 msg/s, <= 1,000 in any
 //! second), with the process's peak RSS during the case; and the same against DynamoDB (moto) for
-//! `BROADCAST_PAID_MOTO_CHATS` (2,000) chats, which measures what the ledger's claims and
-//! confirmations let through from one process (`BROADCAST_PAID_MOTO_IN_FLIGHT`, 200, chats at once:
+//! `BROADCAST_PAID_MOTO_CHATS` (2,000) chats, which measures what the ledger's claims (a
+//! conditional PutItem each) and confirmations (grouped, 25 a BatchWriteItem) let through from one
+//! process (`BROADCAST_PAID_MOTO_IN_FLIGHT`, 200, chats at once:
 //! moto refuses connections when 3,000 come at once). `BROADCAST_PAID_CHATS=0` skips them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.

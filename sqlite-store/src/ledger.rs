@@ -166,6 +166,24 @@ impl DeliveryLedger for SqliteStore {
         .await
     }
 
+    /// Every key in one transaction: one commit (and one sync to disk) instead of one per key.
+    async fn confirm_deliveries(
+        &self,
+        keys: &[DeliveryKey],
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let keys = keys.to_vec();
+        self.write(move |tx| {
+            for key in &keys {
+                tx.touch(Touched::Delivery(key.clone()))?;
+                put_delivery(tx, key, at, expires_at, None)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn release_delivery(&self, key: &DeliveryKey, owner: &str) -> Result<(), StoreError> {
         let (key, owner) = (key.clone(), owner.to_owned());
         self.write(move |tx| {

@@ -50,6 +50,7 @@ contract!(
     leases_expire_and_can_be_reclaimed,
     ledger_claims_confirm_and_release,
     ledger_concurrent_claims_one_wins,
+    ledger_confirms_many_at_once,
     stage_refresh_marker_moves_forward,
     leases_held_for_a_holder,
     takes_are_counted_to_their_limit,

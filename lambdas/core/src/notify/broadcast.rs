@@ -13,9 +13,12 @@
 //!
 //! One window remains, and cannot be closed because Telegram has no idempotency key: a message that
 //! Telegram accepted whose confirmation is lost (the process dies, or the store fails, between the
-//! send's answer and the confirming write, one store round trip of ~10 ms) is sent again by the run
-//! that takes the claim over: at once by a retry of the same run, otherwise when the lease
-//! (`BroadcastConfig::claim_lease`, 90 s) ends.
+//! send's answer and the confirming write) is sent again by the run that takes the claim over: at
+//! once by a retry of the same run, otherwise when the lease (`BroadcastConfig::claim_lease`, 90 s)
+//! ends. Confirmations are written in groups ([`Confirmations`]): the window is the group write in
+//! flight and the confirmation's own, two store round trips (~20 ms) where a write each was one.
+//! Claims are written one by one, each before its send. A run the store stops sends nothing more:
+//! a message waiting for its slot gives its claim back, as its send could not be confirmed.
 //!
 //! # Pacing and concurrency
 //!
@@ -60,6 +63,7 @@ use crate::ports::{
     Claim, DeliveryKey, DeliveryLedger, Message, Messenger, SendError, SubscriptionStore,
 };
 
+use super::confirmations::Confirmations;
 use super::pacing::{Fare, Pacer};
 
 /// One message for one chat, under the key that makes it idempotent.
@@ -351,6 +355,8 @@ struct RunState<'r> {
     paid_extra: usize,
     /// Permits still to give up: a chat finishing while some are owed forgets its own.
     owed: std::sync::atomic::AtomicUsize,
+    /// The run's confirmations, written in groups.
+    confirmations: Confirmations<'r>,
 }
 
 impl RunState<'_> {
@@ -459,6 +465,7 @@ impl<'a> Broadcaster<'a> {
             permits: tokio::sync::Semaphore::new(self.width()),
             paid_extra: self.width() - self.config.concurrency.max(1),
             owed: std::sync::atomic::AtomicUsize::new(0),
+            confirmations: Confirmations::new(self.ledger, self.clock, self.config.ledger_ttl),
         };
         let state = &state;
         // Held while this run sends: the other runs wait (see the pacer's "Reminders first").
@@ -721,6 +728,13 @@ impl<'a> Broadcaster<'a> {
                 return Ok(Outcome::Left(None));
             };
             sleep_until(slot.at).await;
+            if state.stopped.load(Ordering::SeqCst) {
+                // The run stopped while this message waited for its slot (the store failing,
+                // say): a send now could not be confirmed, so it would be sent again by the run
+                // that takes the claim over. Left for the next run instead.
+                self.release(key, owner).await?;
+                return Ok(Outcome::Left(None));
+            }
             let fare = self.pacer.start(state.may_pay()).await;
             attempts += 1;
             let sent = match fare {
@@ -737,10 +751,10 @@ impl<'a> Broadcaster<'a> {
             };
             let failure = match sent {
                 Ok(_) => {
-                    self.confirm(key).await?;
+                    self.confirm(key, state).await?;
                     if *target != key.chat {
                         // Also under the new id: a run planned after the move skips it too.
-                        self.confirm(&migrated_key(key, *target)).await?;
+                        self.confirm(&migrated_key(key, *target), state).await?;
                     }
                     return Ok(match fare {
                         Fare::Free => Outcome::Sent,
@@ -808,7 +822,7 @@ impl<'a> Broadcaster<'a> {
                     tracing::info!(chat = %target, %reason, subscriptions = removed, "chat unreachable: subscriptions removed");
                     report.removed_chats.push(*target);
                     // Dealt with: no later run should try this chat's message again.
-                    self.confirm(key).await?;
+                    self.confirm(key, state).await?;
                     return Ok(Outcome::ChatRemoved);
                 }
                 SendError::ChatMigrated { to } if !migrated => {
@@ -827,39 +841,34 @@ impl<'a> Broadcaster<'a> {
                         .await
                         .map_err(Stop::Store)?
                     {
-                        self.confirm(key).await?;
+                        self.confirm(key, state).await?;
                         return Ok(Outcome::AlreadyDelivered);
                     }
                 }
                 SendError::ChatMigrated { to } => {
-                    self.confirm(key).await?;
+                    self.confirm(key, state).await?;
                     return Ok(Outcome::Refused(format!(
                         "chat migrated again, to {to}, right after a migration"
                     )));
                 }
                 SendError::Rejected { status, reason } => {
                     // Telegram will not take this message however often it is sent: dealt with.
-                    self.confirm(key).await?;
+                    self.confirm(key, state).await?;
                     return Ok(Outcome::Refused(format!("{status}: {reason}")));
                 }
             }
         }
     }
 
-    /// Marks the delivery done. A failed write is retried briefly: until it succeeds, the message
-    /// is the one that a takeover would send twice.
-    async fn confirm(&self, key: &DeliveryKey) -> Result<(), Stop> {
+    /// Marks the delivery done, in the run's next group of confirmations. A failed write is
+    /// retried briefly: until it succeeds, the message is the one that a takeover would send twice.
+    async fn confirm(&self, key: &DeliveryKey, state: &RunState<'_>) -> Result<(), Stop> {
         let mut last = None;
         for attempt in 0..CONFIRM_ATTEMPTS {
             if attempt > 0 {
                 sleep(CONFIRM_BACKOFF.pause(attempt)).await;
             }
-            let at = self.clock.now();
-            match self
-                .ledger
-                .confirm_delivery(key, at, at + self.config.ledger_ttl)
-                .await
-            {
+            match state.confirmations.confirm(key).await {
                 Ok(()) => return Ok(()),
                 Err(error) => last = Some(error),
             }

@@ -3,6 +3,7 @@
 //! Which messages go to whom is the notify task's decision; this module only words and delivers them.
 
 mod broadcast;
+mod confirmations;
 mod forecasts;
 pub mod html;
 mod pacing;

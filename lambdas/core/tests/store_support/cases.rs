@@ -810,6 +810,76 @@ pub async fn ledger_concurrent_claims_one_wins(store: Arc<dyn Store>) {
     assert_eq!(wins, 1);
 }
 
+/// Confirmations in one call: every key ends delivered until the given expiry, whatever held it
+/// (its own run's claim, another run's live claim, an expired claim, a delivery, nothing), across
+/// the store's batch sizes (DynamoDB writes 25 a call) and with a key given twice.
+pub async fn ledger_confirms_many_at_once(store: Arc<dyn Store>) {
+    let key = |chat: i64| DeliveryKey {
+        chat: ChatId(chat),
+        message: format!("stage:6@2026-12-01T10:00:00+00:00#{}", chat % 3 + 1),
+    };
+    let keys: Vec<DeliveryKey> = (1..=60).map(key).collect();
+    for chat in 1..=10 {
+        // This run's own claims.
+        let claimed = store
+            .claim_delivery(&key(chat), "wf:a", at(0), at(90))
+            .await;
+        assert_eq!(claimed.expect("claim"), Claim::Claimed);
+    }
+    for chat in 11..=20 {
+        // Another run's live claims: the message went out all the same, and saying so is right.
+        let claimed = store
+            .claim_delivery(&key(chat), "wf:b", at(0), at(90))
+            .await;
+        assert_eq!(claimed.expect("claim"), Claim::Claimed);
+    }
+    for chat in 21..=30 {
+        // Claims whose lease ran out before the confirmation.
+        let claimed = store
+            .claim_delivery(&key(chat), "wf:dead", at(0), at(5))
+            .await;
+        assert_eq!(claimed.expect("claim"), Claim::Claimed);
+    }
+    for chat in 31..=40 {
+        // Delivered already.
+        store
+            .confirm_delivery(&key(chat), at(1), at(3600))
+            .await
+            .expect("confirm");
+    }
+    store
+        .confirm_deliveries(&[], at(10), at(7200))
+        .await
+        .expect("nothing to confirm");
+    let mut given = keys.clone();
+    given.push(key(7));
+    store
+        .confirm_deliveries(&given, at(10), at(7200))
+        .await
+        .expect("confirm many");
+    for key in &keys {
+        assert!(
+            store.was_delivered(key, at(11)).await.expect("read"),
+            "{key:?}"
+        );
+        for owner in ["wf:a", "wf:b", "wf:c"] {
+            assert_eq!(
+                store
+                    .claim_delivery(key, owner, at(12), at(102))
+                    .await
+                    .expect("claim"),
+                Claim::Delivered,
+                "{key:?} for {owner}"
+            );
+        }
+        // Kept until the expiry given (exclusive), the earlier delivery's included.
+        assert!(store.was_delivered(key, at(7199)).await.expect("read"));
+        assert!(!store.was_delivered(key, at(7200)).await.expect("read"));
+    }
+    // A key it was not given is untouched.
+    assert!(!store.was_delivered(&key(61), at(11)).await.expect("read"));
+}
+
 /// The stage-refresh marker only moves forward.
 pub async fn stage_refresh_marker_moves_forward(store: Arc<dyn Store>) {
     assert_eq!(store.stage_refresh().await.expect("read"), None);

@@ -44,6 +44,7 @@
 //! Throttling, timeouts, connection and service errors are `StoreError::Unavailable` (retried by
 //! the workflow); an item that does not decode is `StoreError::Corrupt`, naming its `PK/SK`.
 
+mod batch_write;
 mod bulk_load;
 mod call_errors;
 mod channels;
