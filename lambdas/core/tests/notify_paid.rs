@@ -413,13 +413,15 @@ async fn at_the_paid_rate_news_is_not_held_back_for_reminders() {
         *reminder_times.iter().min().expect("reminders"),
         *reminder_times.iter().max().expect("reminders"),
     );
-    // Both share the paid rate: news keeps going while the reminders do.
+    // Both share the paid rate: the news chats not yet claimed when the reminders came (about
+    // 2,000; the 3,000 in flight had their slots before the first reminder's) keep going while the
+    // reminders do. Held back, they would all wait for the last reminder.
     let news_meanwhile = calls
         .iter()
         .filter(|c| c.key.starts_with("stage:") && c.at >= first && c.at <= last)
         .count();
     assert!(
-        news_meanwhile > 3000,
+        news_meanwhile > 1000,
         "{news_meanwhile} news sends among the reminders"
     );
 }
