@@ -1,4 +1,5 @@
-//! The one Bot API call the webhook makes itself rather than in its response.
+//! The one Bot API call the webhook makes itself rather than in its response (and, for
+//! `/channel`, `webhook::channels`'s lookups).
 
 use async_trait::async_trait;
 
@@ -23,13 +24,23 @@ impl CallbackAnswers for TelegramClient {
 #[async_trait]
 impl CallbackAnswers for TelegramMessenger {
     async fn answer(&self, answer: &AnswerCallbackQuery) -> Result<(), TelegramError> {
-        let client = self
-            .client()
+        self.loaded("answerCallbackQuery")
+            .await?
+            .answer(answer)
             .await
-            .map_err(|e| TelegramError::Unavailable {
-                method: "answerCallbackQuery",
-                detail: format!("the bot token could not be loaded: {e}"),
-            })?;
-        client.answer(answer).await
+    }
+}
+
+impl TelegramMessenger {
+    /// The client, its token loaded first if need be: a token that cannot be loaded makes the
+    /// call `method` unavailable (transient), like Telegram not answering.
+    pub(crate) async fn loaded(
+        &self,
+        method: &'static str,
+    ) -> Result<&TelegramClient, TelegramError> {
+        self.client().await.map_err(|e| TelegramError::Unavailable {
+            method,
+            detail: format!("the bot token could not be loaded: {e}"),
+        })
     }
 }

@@ -43,15 +43,6 @@ impl ChannelLookup for TelegramMessenger {
     }
 }
 
-impl TelegramMessenger {
-    async fn loaded(&self, method: &'static str) -> Result<&TelegramClient, TelegramError> {
-        self.client().await.map_err(|e| TelegramError::Unavailable {
-            method,
-            detail: format!("the bot token could not be loaded: {e}"),
-        })
-    }
-}
-
 /// Reads the channel an operator named: `@username`, `https://t.me/username` or a numeric id
 /// (`-100…`). `None` for anything else.
 pub fn parse_reference(text: &str) -> Option<ChatRef> {
