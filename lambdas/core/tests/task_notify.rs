@@ -143,6 +143,22 @@ fn stage_changed(at: DateTime<Utc>) -> StageOutcome {
     }
 }
 
+/// A workflow run whose stage task saw no change (stage 2 stays) and whose schedule task reports
+/// `schedule`.
+fn schedule_only(at: DateTime<Utc>, schedule: ScheduleOutcome) -> WorkflowState {
+    WorkflowState {
+        stage: Some(StageOutcome {
+            changed: false,
+            ..stage_changed(at)
+        }),
+        schedule: Some(ScheduleOutcome {
+            stage: Some(stage(2)),
+            ..schedule
+        }),
+        ..WorkflowState::default()
+    }
+}
+
 #[tokio::test]
 async fn a_stage_change_reaches_every_subscriber_once_with_their_areas() {
     let w = world().await;
@@ -325,19 +341,14 @@ async fn a_schedule_written_by_the_stage_changes_refresh_is_left_to_the_announce
 /// A `/refresh` whose stage task saw no change because the poller had just stored it: the run's
 /// schedule task wrote Milnerton at `written_at`, inside or after the change's refresh.
 fn refresh_after_the_poller(w: &World, written_at: DateTime<Utc>) -> WorkflowState {
-    WorkflowState {
-        stage: Some(StageOutcome {
-            changed: false,
-            ..stage_changed(w.clock.now())
-        }),
-        schedule: Some(ScheduleOutcome {
-            stage: Some(stage(2)),
+    schedule_only(
+        w.clock.now(),
+        ScheduleOutcome {
             changed: vec![milnerton().id],
             written_at: [(milnerton().id, written_at)].into_iter().collect(),
             ..ScheduleOutcome::default()
-        }),
-        ..WorkflowState::default()
-    }
+        },
+    )
 }
 
 #[tokio::test]
@@ -449,19 +460,14 @@ async fn a_stream_run_out_of_time_fails_its_record_and_the_redelivery_finishes()
 #[tokio::test]
 async fn a_schedule_change_goes_only_to_that_areas_subscribers() {
     let w = world().await;
-    let state = WorkflowState {
-        stage: Some(StageOutcome {
-            changed: false,
-            ..stage_changed(w.clock.now())
-        }),
-        schedule: Some(ScheduleOutcome {
-            stage: Some(stage(2)),
+    let state = schedule_only(
+        w.clock.now(),
+        ScheduleOutcome {
             changed: vec![milnerton().id],
             unchanged: vec![bertiburg().id],
             ..ScheduleOutcome::default()
-        }),
-        ..WorkflowState::default()
-    };
+        },
+    );
     let outcome = w.task.for_workflow(&state, "run-1").await.expect("notify");
     assert_eq!(outcome.sent, 2);
     let messages = sent(&w.telegram).await;
@@ -476,18 +482,13 @@ async fn a_schedule_change_goes_only_to_that_areas_subscribers() {
 #[tokio::test]
 async fn nothing_changed_sends_nothing_unless_a_chat_asked_or_force_is_set() {
     let w = world().await;
-    let quiet = WorkflowState {
-        stage: Some(StageOutcome {
-            changed: false,
-            ..stage_changed(w.clock.now())
-        }),
-        schedule: Some(ScheduleOutcome {
-            stage: Some(stage(2)),
+    let quiet = schedule_only(
+        w.clock.now(),
+        ScheduleOutcome {
             unchanged: vec![bertiburg().id, milnerton().id],
             ..ScheduleOutcome::default()
-        }),
-        ..WorkflowState::default()
-    };
+        },
+    );
     let outcome = w
         .task
         .for_workflow(&quiet, "console-1")
@@ -771,19 +772,14 @@ async fn a_linked_channel_gets_each_event_once_even_when_runs_overlap() {
     assert!(posts[0].contains("Stage 2") && posts[0].contains("Bertiburg"));
 
     // A schedule change of its area, told by two overlapping executions.
-    let changed = WorkflowState {
-        stage: Some(StageOutcome {
-            changed: false,
-            ..stage_changed(w.clock.now())
-        }),
-        schedule: Some(ScheduleOutcome {
-            stage: Some(stage(2)),
+    let changed = schedule_only(
+        w.clock.now(),
+        ScheduleOutcome {
             changed: vec![bertiburg().id],
             unchanged: vec![milnerton().id],
             ..ScheduleOutcome::default()
-        }),
-        ..WorkflowState::default()
-    };
+        },
+    );
     let (first, second) = tokio::join!(
         w.task.for_workflow(&changed, "run-2"),
         w.task.for_workflow(&changed, "run-3")
