@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A test, bench or example: a failed expectation is its failure.
 
+mod recorder_support;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,9 +21,8 @@ use loadshed_core::notify::{
     BroadcastConfig, BroadcastError, BroadcastReport, Broadcaster, Outgoing, Pacer, PacingLimits,
     Run,
 };
-use loadshed_core::ports::{
-    Claim, DeliveryKey, DeliveryLedger, Message, Messenger, SendError, Sent,
-};
+use loadshed_core::ports::{Claim, DeliveryKey, DeliveryLedger, Message};
+use recorder_support::Recorder as Telegram;
 use tokio::time::Instant;
 
 /// The in-memory ledger behind a store's round trips, noting each group of confirmations and
@@ -114,56 +115,6 @@ impl DeliveryLedger for SlowLedger {
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.store.record_delivery(key, at, expires_at).await
-    }
-}
-
-/// Telegram answering every send after 100 ms; notes each accepted send.
-#[derive(Default)]
-struct Telegram {
-    sends: Mutex<Vec<(ChatId, String, Instant)>>,
-}
-
-impl Telegram {
-    async fn accept(&self, chat: ChatId, key: &DeliveryKey) -> Result<Sent, SendError> {
-        let at = Instant::now();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        self.sends
-            .lock()
-            .expect("lock")
-            .push((chat, key.message.clone(), at));
-        Ok(Sent { message_id: 1 })
-    }
-
-    fn sends(&self) -> Vec<(ChatId, String, Instant)> {
-        self.sends.lock().expect("lock").clone()
-    }
-}
-
-#[async_trait]
-impl Messenger for Telegram {
-    async fn send(&self, _chat: ChatId, _message: &Message) -> Result<Sent, SendError> {
-        Err(SendError::Rejected {
-            status: 0,
-            reason: "a broadcast sends deliveries".into(),
-        })
-    }
-
-    async fn send_delivery(
-        &self,
-        chat: ChatId,
-        key: &DeliveryKey,
-        _message: &Message,
-    ) -> Result<Sent, SendError> {
-        self.accept(chat, key).await
-    }
-
-    async fn send_paid_delivery(
-        &self,
-        chat: ChatId,
-        key: &DeliveryKey,
-        _message: &Message,
-    ) -> Result<Sent, SendError> {
-        self.accept(chat, key).await
     }
 }
 

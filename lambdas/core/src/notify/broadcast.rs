@@ -411,17 +411,8 @@ impl<'a> Broadcaster<'a> {
         batch: Vec<Outgoing>,
         run: &Run,
     ) -> Result<BroadcastReport, BroadcastError> {
-        let mut chats: Vec<Vec<Outgoing>> = Vec::new();
-        let mut index = std::collections::HashMap::new();
-        for outgoing in batch {
-            let i = *index.entry(outgoing.chat()).or_insert_with(|| {
-                chats.push(Vec::new());
-                chats.len() - 1
-            });
-            chats[i].push(outgoing);
-        }
         // Every chat of a batch is planned already: each one past the cutoff counts as remaining.
-        self.send_stream(stream::iter(chats.into_iter().map(Ok)), run, false)
+        self.send_stream(stream::iter(by_chat(batch).into_iter().map(Ok)), run, false)
             .await
     }
 
@@ -695,7 +686,7 @@ impl<'a> Broadcaster<'a> {
                 && !freshness.is_current(outgoing).await.map_err(Stop::Store)?
             {
                 // Our own claim from an earlier attempt of this message, if any, is given up.
-                if attempts > 0 {
+                if claimed {
                     self.release(key, owner).await?;
                 } else if self
                     .ledger
@@ -896,6 +887,21 @@ pub fn is_paid_refusal(status: u16, reason: &str) -> bool {
             || reason.contains("paid_broadcast")
             || reason.contains("stars")
             || reason.contains("balance_too_low"))
+}
+
+/// `batch` as one list a chat, chats in the order of their first message, each chat's messages
+/// in batch order.
+pub fn by_chat(batch: Vec<Outgoing>) -> Vec<Vec<Outgoing>> {
+    let mut chats: Vec<Vec<Outgoing>> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for outgoing in batch {
+        let i = *index.entry(outgoing.chat()).or_insert_with(|| {
+            chats.push(Vec::new());
+            chats.len() - 1
+        });
+        chats[i].push(outgoing);
+    }
+    chats
 }
 
 /// The same delivery, to the chat a group migrated to.

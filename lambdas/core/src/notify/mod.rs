@@ -11,7 +11,7 @@ pub mod render;
 
 pub use broadcast::{
     BroadcastConfig, BroadcastError, BroadcastReport, Broadcaster, FailedDelivery, Freshness,
-    Migration, Outgoing, Run, is_paid_refusal,
+    Migration, Outgoing, Run, by_chat, is_paid_refusal,
 };
 pub use forecasts::Forecasts;
 pub use pacing::{Fare, MAX_PAID_RATE, Pacer, PacingLimits, Slot};

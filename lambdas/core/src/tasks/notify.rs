@@ -41,7 +41,7 @@ use crate::errors::{ErrorName, StoreError};
 use crate::notify::render::{self, AreaOutlook};
 use crate::notify::{
     BroadcastConfig, BroadcastReport, Broadcaster, Forecasts, Freshness, Outgoing, Pacer,
-    PacingLimits, Run,
+    PacingLimits, Run, by_chat,
 };
 use crate::ports::{DeliveryKey, Messenger, StageRefresh, Store, StoredStage};
 
@@ -473,10 +473,7 @@ impl NotifyTask {
             .to_std()
             .ok()
             .map(|period| tokio::time::Instant::now() + period);
-        let deadline = match (run.deadline, period_end) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let deadline = run.deadline.into_iter().chain(period_end).min();
         let run = &run.clone().urgent().with_deadline(deadline);
         let Some(stored) = self.store.current_stage().await? else {
             return self.send(Vec::new(), run).await;
@@ -872,17 +869,8 @@ impl NotifyTask {
     where
         S: futures::Stream<Item = Result<Vec<Outgoing>, StoreError>> + Send,
     {
-        let mut grouped: Vec<Vec<Outgoing>> = Vec::new();
-        let mut index: HashMap<ChatId, usize> = HashMap::new();
-        for outgoing in first {
-            let i = *index.entry(outgoing.chat()).or_insert_with(|| {
-                grouped.push(Vec::new());
-                grouped.len() - 1
-            });
-            grouped[i].push(outgoing);
-        }
         let broadcaster = self.broadcaster();
-        let chats = futures::stream::iter(grouped.into_iter().map(Ok)).chain(pages);
+        let chats = futures::stream::iter(by_chat(first).into_iter().map(Ok)).chain(pages);
         let report = broadcaster
             .send_planned(chats, run)
             .await
